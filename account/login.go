@@ -1,0 +1,182 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/password"
+)
+
+// LoginInput is a password login. Email and Username are nil when the
+// request did not send that field.
+type LoginInput struct {
+	Email    *string
+	Username *string
+	Password string
+}
+
+// Login checks a password login and, when it succeeds, starts an
+// authenticated session (or a pending one, when a stage remains). Errors:
+// *latch.RateLimitError, *latch.InputError (field problems, wrong
+// credentials, too many failures), latch.ErrConflict when already logged in.
+// An inactive account with the right password gets an unauthenticated State
+// and no error, so that it is told nothing more than "not logged in".
+func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, error) {
+	if err := s.limit(ctx, "login", st, ""); err != nil {
+		return nil, err
+	}
+	var method, ident string
+	var errs latch.InputError
+	useEmail := in.Email != nil && s.LoginMethod("email")
+	useUsername := in.Username != nil && s.LoginMethod("username")
+	if useEmail {
+		method, ident = "email", normalizeEmail(*in.Email)
+		if ident == "" {
+			errs.Add("email", "required", msgRequired)
+		} else if !validEmail(ident) {
+			errs.Add("email", "invalid", msgInvalidEmail)
+		}
+	}
+	if useUsername {
+		method, ident = "username", strings.TrimSpace(*in.Username)
+		if ident == "" {
+			errs.Add("username", "required", msgRequired)
+		}
+	}
+	if len(s.cfg.LoginMethods) == 1 && !useEmail && !useUsername {
+		errs.Add(s.cfg.LoginMethods[0], "required", msgRequired)
+	}
+	if in.Password == "" {
+		errs.Add("password", "required", msgRequired)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if useEmail == useUsername {
+		return nil, latch.Invalid("", "invalid_login", msgInvalidLogin)
+	}
+
+	user, err := s.checkPassword(ctx, st, method, ident, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	if st.Authenticated() {
+		return nil, latch.ErrConflict
+	}
+	if !user.IsActive {
+		return st, nil
+	}
+	m := latch.AuthMethod{Method: "password", At: unixFloat(s.now())}
+	if method == "email" {
+		m.Email = ident
+	} else {
+		m.Username = ident
+	}
+	return s.completeLogin(ctx, st, user, m)
+}
+
+// checkPassword verifies a credential against the login_failed budget and
+// returns the user it belongs to. Failures are all reported the same way,
+// and an unknown identifier costs a hash verification like a known one, so
+// that neither the answer nor its timing tells whether the account exists.
+func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, plain string) (*latch.User, error) {
+	key := strings.ToLower(ident)
+	if err := s.limitPeek(ctx, "login_failed", st, key); err != nil {
+		var rl *latch.RateLimitError
+		if errors.As(err, &rl) {
+			return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
+		}
+		return nil, err
+	}
+	var user *latch.User
+	var err error
+	if method == "email" {
+		user, err = s.users.UserByEmail(ctx, ident)
+	} else {
+		user, err = s.users.UserByUsername(ctx, ident)
+	}
+	if err != nil && !errors.Is(err, latch.ErrNotFound) {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	ok, rehash := false, false
+	if user == nil || !password.IsUsable(user.PasswordHash) {
+		s.hasher.VerifyDummy(plain)
+	} else if ok, rehash, err = s.hasher.Verify(user.PasswordHash, plain); err != nil {
+		s.log.Error("stored password hash cannot be verified", "user", user.PublicID, "err", err)
+		ok = false
+	}
+	if !ok {
+		if err := s.limit(ctx, "login_failed", st, key); err != nil {
+			var rl *latch.RateLimitError
+			if !errors.As(err, &rl) {
+				return nil, err
+			}
+		}
+		if method == "email" {
+			return nil, latch.Invalid("password", "email_password_mismatch", msgEmailMismatch)
+		}
+		return nil, latch.Invalid("password", "username_password_mismatch", msgUsernameMismatch)
+	}
+	if rehash {
+		// Legacy or weaker hash (bcrypt, Django pbkdf2, old argon2 parameters):
+		// upgrade it now that we know the plain password.
+		if h, err := s.hasher.Hash(plain); err == nil {
+			if err := s.users.SetPassword(ctx, user.ID, h, s.now()); err != nil {
+				s.log.Warn("password hash upgrade failed", "user", user.PublicID, "err", err)
+			} else {
+				user.PasswordHash = h
+			}
+		}
+	}
+	return user, nil
+}
+
+// completeLogin finishes a login whose first factor is proved: it runs the
+// login stages and, when none is left, replaces the caller's session with a
+// new authenticated one (a new key: session fixation is impossible).
+func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User, m latch.AuthMethod) (*State, error) {
+	now := s.now()
+	key, hash := newKey()
+	sess := &latch.Session{
+		KeyHash:    hash,
+		UserID:     user.ID,
+		Client:     st.Client.Kind,
+		Created:    now,
+		LastSeen:   now,
+		Expires:    now.Add(s.cfg.SessionTTL),
+		MaxExpires: now.Add(s.cfg.SessionMaxAge),
+		IP:         st.Client.IP,
+		UserAgent:  st.Client.UserAgent,
+		State:      latch.SessionState{Methods: []latch.AuthMethod{m}},
+	}
+	if sess.MaxExpires.Before(sess.Expires) {
+		sess.Expires = sess.MaxExpires
+	}
+	if err := s.sessions.CreateSession(ctx, sess); err != nil {
+		return nil, fmt.Errorf("create session: %w", err)
+	}
+	if st.Session != nil {
+		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
+			return nil, fmt.Errorf("end previous session: %w", err)
+		}
+	}
+	if err := s.users.SetLastLogin(ctx, user.ID, now); err != nil {
+		return nil, fmt.Errorf("record login: %w", err)
+	}
+	user.LastLogin = now
+	return &State{Client: st.Client, Session: sess, User: user, NewKey: key}, nil
+}
+
+// Logout ends the caller's session server-side, whatever it held (a login,
+// a pending flow, or nothing). It never fails for an anonymous caller.
+func (s *Service) Logout(ctx context.Context, st *State) (*State, error) {
+	if st.Session != nil {
+		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
+			return nil, fmt.Errorf("logout: %w", err)
+		}
+	}
+	return &State{Client: st.Client, Ended: st.Session != nil || st.Ended}, nil
+}

@@ -1,0 +1,68 @@
+package account
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/password"
+)
+
+// ChangePasswordInput is a password change by a logged-in user.
+type ChangePasswordInput struct {
+	CurrentPassword string
+	NewPassword     string
+}
+
+// ChangePassword replaces the caller's password. The caller's session gets
+// a new key and stays logged in; every other session of the user ends.
+// Errors: latch.ErrUnauthenticated, *latch.RateLimitError, *latch.InputError.
+func (s *Service) ChangePassword(ctx context.Context, st *State, in ChangePasswordInput) (*State, error) {
+	if !st.Authenticated() {
+		return nil, latch.ErrUnauthenticated
+	}
+	if err := s.limit(ctx, "change_password", st, ""); err != nil {
+		return nil, err
+	}
+	user := st.User
+	var errs latch.InputError
+	if password.IsUsable(user.PasswordHash) {
+		if in.CurrentPassword == "" {
+			errs.Add("current_password", "required", msgRequired)
+		} else if ok, _, err := s.hasher.Verify(user.PasswordHash, in.CurrentPassword); err != nil || !ok {
+			errs.Add("current_password", "enter_current_password", msgEnterCurrentPassword)
+		}
+	}
+	if in.NewPassword == "" {
+		errs.Add("new_password", "required", msgRequired)
+	} else {
+		for _, v := range s.cfg.PasswordPolicy.Validate(in.NewPassword, password.Attrs{Username: user.Username, Email: user.Email}) {
+			errs.Add("new_password", v.Code, v.Message)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(in.NewPassword)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now()
+	if err := s.users.SetPassword(ctx, user.ID, hash, now); err != nil {
+		return nil, fmt.Errorf("set password: %w", err)
+	}
+	user.PasswordHash = hash
+	if err := s.sessions.DeleteUserSessions(ctx, user.ID, st.Session.ID); err != nil {
+		return nil, fmt.Errorf("end other sessions: %w", err)
+	}
+	// Rotate the current session's key: a key captured before the change
+	// stops working with it.
+	key, keyHash := newKey()
+	sess := *st.Session
+	sess.KeyHash = keyHash
+	if err := s.sessions.UpdateSession(ctx, &sess); err != nil {
+		return nil, fmt.Errorf("rotate session: %w", err)
+	}
+	s.log.Info("password changed", "user", user.PublicID)
+	return &State{Client: st.Client, Session: &sess, User: user, NewKey: key}, nil
+}

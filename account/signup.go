@@ -1,0 +1,120 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/password"
+)
+
+// SignupInput is a signup by email (always required) with an optional
+// username (required when username is the only login method).
+type SignupInput struct {
+	Email    string
+	Username string
+	Password string
+}
+
+// Signup creates an account and logs it in. Errors: *latch.RateLimitError,
+// *latch.InputError (per field: required, invalid, email_taken,
+// username_taken, the password rules), latch.ErrConflict when the caller is
+// logged in, latch.ErrForbidden when signup is closed.
+func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State, error) {
+	if err := s.limit(ctx, "signup", st, ""); err != nil {
+		return nil, err
+	}
+	email := normalizeEmail(in.Email)
+	username := strings.TrimSpace(in.Username)
+	if err := s.validateSignup(ctx, email, username, in.Password); err != nil {
+		return nil, err
+	}
+	if st.Authenticated() {
+		return nil, latch.ErrConflict
+	}
+	if s.cfg.SignupClosed {
+		return nil, latch.ErrForbidden
+	}
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now()
+	user := &latch.User{
+		PublicID:     newUUID(),
+		Username:     username,
+		PasswordHash: hash,
+		IsActive:     true,
+		DateJoined:   now,
+		Updated:      now,
+		Email:        email,
+	}
+	addr := latch.EmailAddress{Email: email, Primary: true, Created: now}
+	switch err := s.users.CreateUser(ctx, user, []latch.EmailAddress{addr}); {
+	case errors.Is(err, latch.ErrEmailTaken):
+		// Lost a race with another signup for the same address.
+		return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
+	case errors.Is(err, latch.ErrUsernameTaken):
+		return nil, latch.Invalid("username", "username_taken", msgUsernameTaken)
+	case err != nil:
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	s.log.Info("user signed up", "user", user.PublicID)
+	return s.completeLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email})
+}
+
+func (s *Service) validateSignup(ctx context.Context, email, username, plain string) error {
+	var errs latch.InputError
+	usernameRequired := len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"
+	switch {
+	case username == "" && usernameRequired:
+		errs.Add("username", "required", msgRequired)
+	case username == "":
+	case usernameTooLong(username):
+		errs.Add("username", "max_length", fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", maxUsernameLength, len([]rune(username))))
+	case !validUsername(username):
+		errs.Add("username", "invalid", msgInvalidUsername)
+	default:
+		switch _, err := s.users.UserByUsername(ctx, username); {
+		case err == nil:
+			errs.Add("username", "username_taken", msgUsernameTaken)
+		case !errors.Is(err, latch.ErrNotFound):
+			return fmt.Errorf("check username: %w", err)
+		}
+	}
+	switch {
+	case email == "":
+		errs.Add("email", "required", msgRequired)
+	case !validEmail(email):
+		errs.Add("email", "invalid", msgInvalidEmail)
+	default:
+		// allauth with optional/none verification: uniqueness wins over
+		// enumeration prevention, so a taken address is reported.
+		switch _, err := s.users.UserByEmail(ctx, email); {
+		case err == nil:
+			errs.Add("email", "email_taken", msgEmailTaken)
+		case !errors.Is(err, latch.ErrNotFound):
+			return fmt.Errorf("check email: %w", err)
+		}
+	}
+	if plain == "" {
+		errs.Add("password", "required", msgRequired)
+	} else {
+		for _, v := range s.cfg.PasswordPolicy.Validate(plain, password.Attrs{Username: username, Email: email}) {
+			errs.Add("password", v.Code, v.Message)
+		}
+	}
+	return errs.Err()
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

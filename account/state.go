@@ -1,0 +1,132 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// State is the authentication state of one request: who is calling, through
+// which session, and what changed during the request. Every flow takes a
+// State and returns the State after it; the HTTP layer turns a State into a
+// response (cookie, session token, 200 or 401 with flows).
+type State struct {
+	Client  latch.Client
+	Session *latch.Session // nil when the caller has no session
+	User    *latch.User    // non-nil only for an authenticated session
+
+	// NewKey is set when this request minted a new session key: the browser
+	// gets a new cookie, the app a new session_token.
+	NewKey string
+	// Ended reports that this request ended the caller's session.
+	Ended bool
+}
+
+// Authenticated reports whether the caller is logged in.
+func (st *State) Authenticated() bool { return st.User != nil }
+
+// Methods returns how the caller authenticated, oldest first.
+func (st *State) Methods() []latch.AuthMethod {
+	if st.Session == nil {
+		return nil
+	}
+	return st.Session.State.Methods
+}
+
+// Resolve finds the session behind a key. An empty key gives an anonymous
+// state without a session. An unknown or expired key gives
+// latch.ErrSessionGone for the app client (it must drop its token) and an
+// anonymous state for the browser (its cookie is replaced).
+func (s *Service) Resolve(ctx context.Context, client latch.Client, key string) (*State, error) {
+	st := &State{Client: client}
+	if key == "" {
+		return st, nil
+	}
+	sess, user, err := s.sessions.SessionByKey(ctx, HashKey(key))
+	switch {
+	case errors.Is(err, latch.ErrNotFound):
+		return s.gone(st)
+	case err != nil:
+		return nil, fmt.Errorf("resolve session: %w", err)
+	}
+	now := s.now()
+	if !now.Before(sess.Expires) || sess.Client != client.Kind {
+		if !now.Before(sess.Expires) {
+			if err := s.sessions.DeleteSession(ctx, sess.ID); err != nil {
+				return nil, fmt.Errorf("delete expired session: %w", err)
+			}
+		}
+		return s.gone(st)
+	}
+	if sess.UserID != 0 && (user == nil || !user.IsActive) {
+		// The user was deactivated or removed since: the session ends here.
+		if err := s.sessions.DeleteSession(ctx, sess.ID); err != nil {
+			return nil, fmt.Errorf("end session of inactive user: %w", err)
+		}
+		st.Ended = true
+		return st, nil
+	}
+	if now.Sub(sess.LastSeen) >= s.cfg.TouchInterval {
+		// Rolling expiry, written at most once per TouchInterval so that the
+		// session check stays a read on almost every request.
+		sess.LastSeen = now
+		sess.Expires = minTime(now.Add(s.cfg.SessionTTL), sess.MaxExpires)
+		if err := s.sessions.TouchSession(ctx, sess.ID, sess.LastSeen, sess.Expires); err != nil {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	st.Session = sess
+	st.User = user
+	return st, nil
+}
+
+func (s *Service) gone(st *State) (*State, error) {
+	if st.Client.Kind == latch.App {
+		return nil, latch.ErrSessionGone
+	}
+	st.Ended = true
+	return st, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Flow is one entry of the "flows" list of a 401 response: a way to
+// authenticate, or the stage of a login that is waiting for the user.
+type Flow struct {
+	ID        string
+	IsPending bool
+}
+
+// Flows lists what an unauthenticated caller can do next, in allauth's order:
+// login, signup, then the pending stage of a login in progress.
+func (s *Service) Flows(st *State) []Flow {
+	flows := make([]Flow, 0, 3)
+	flows = append(flows, Flow{ID: "login"})
+	if !s.cfg.SignupClosed {
+		flows = append(flows, Flow{ID: "signup"})
+	}
+	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
+		flows = append(flows, Flow{ID: p.Stages[0], IsPending: true})
+	}
+	return flows
+}
+
+// pending returns the caller's login in progress, if it has not timed out.
+func (s *Service) pending(st *State) *latch.PendingLogin {
+	if st.Session == nil || st.Session.State.Pending == nil {
+		return nil
+	}
+	p := st.Session.State.Pending
+	if s.now().Sub(p.Started) > s.cfg.LoginTimeout {
+		return nil
+	}
+	return p
+}

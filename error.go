@@ -1,0 +1,80 @@
+package latch
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors the core and the stores return; the HTTP API maps each to a
+// status code in one table.
+var (
+	// ErrNotFound means the requested record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the request is not valid in the current state
+	// (already logged in, no flow pending, …): HTTP 409.
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden means the action is not allowed (signup closed, …): HTTP 403.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated means the caller must log in first: HTTP 401.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrSessionGone means the app client sent a session token that no longer
+	// exists: HTTP 410.
+	ErrSessionGone = errors.New("session gone")
+	// ErrEmailTaken is returned by stores when an address already belongs to a user.
+	ErrEmailTaken = errors.New("email taken")
+	// ErrUsernameTaken is returned by stores when a username is already in use.
+	ErrUsernameTaken = errors.New("username taken")
+)
+
+// FieldError is one input problem, as the headless API reports it. Param is
+// empty for form-level errors.
+type FieldError struct {
+	Param   string
+	Code    string
+	Message string
+}
+
+// InputError is a list of input problems: HTTP 400 with one entry per problem.
+type InputError struct {
+	Errors []FieldError
+}
+
+func (e *InputError) Error() string {
+	if len(e.Errors) == 0 {
+		return "invalid input"
+	}
+	f := e.Errors[0]
+	if f.Param == "" {
+		return fmt.Sprintf("invalid input: %s", f.Code)
+	}
+	return fmt.Sprintf("invalid input: %s: %s", f.Param, f.Code)
+}
+
+// Add appends a problem.
+func (e *InputError) Add(param, code, message string) {
+	e.Errors = append(e.Errors, FieldError{Param: param, Code: code, Message: message})
+}
+
+// Err returns e, or nil when it holds no problems.
+func (e *InputError) Err() error {
+	if len(e.Errors) == 0 {
+		return nil
+	}
+	return e
+}
+
+// Invalid returns an InputError holding one problem.
+func Invalid(param, code, message string) *InputError {
+	return &InputError{Errors: []FieldError{{Param: param, Code: code, Message: message}}}
+}
+
+// RateLimitError means an action's rate limit is exhausted: HTTP 429.
+type RateLimitError struct {
+	Action     string
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limit for %s exceeded; retry after %s", e.Action, e.RetryAfter)
+}

@@ -1,0 +1,105 @@
+// Package sqlite opens Latch's embedded default database: a single SQLite
+// file (pure Go driver, no cgo) in WAL mode, with one writer connection whose
+// transactions start with BEGIN IMMEDIATE and a separate pool of readers, so
+// concurrent writers wait on the busy timeout instead of failing with
+// "database is locked", and reads never queue behind writes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/latchauth/latch/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Dialect is SQLite's dialect for sqlstore.
+var Dialect = sqlstore.Dialect{
+	Name:        "sqlite",
+	Time:        sqlstore.SQLiteTime,
+	Migrations:  mustSub(migrations, "migrations"),
+	UniqueIndex: uniqueIndex,
+}
+
+// Open opens (creating if needed) the database file at path and applies the
+// migrations when migrate is true.
+func Open(ctx context.Context, path string, migrate bool, log *slog.Logger) (*sqlstore.DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty path")
+	}
+	pragmas := "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_time_format=sqlite"
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", base+"&mode=ro"+pragmas)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	n := max(4, 2*runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	read.SetConnMaxIdleTime(0)
+	db := sqlstore.New(read, write, Dialect)
+	if migrate {
+		if _, err := db.Migrate(ctx, log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// uniqueIndex extracts the violated index from SQLite's "UNIQUE constraint
+// failed" error. An expression or named index is reported as "index 'name'";
+// a column constraint as "table.column".
+func uniqueIndex(err error) (string, bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return "", false
+	}
+	msg := se.Error()
+	if i := strings.Index(msg, "index '"); i >= 0 {
+		rest := msg[i+len("index '"):]
+		if j := strings.IndexByte(rest, '\''); j >= 0 {
+			return rest[:j], true
+		}
+	}
+	switch {
+	case strings.Contains(msg, "users.username_key"):
+		return "users_username_key", true
+	case strings.Contains(msg, "email_addresses.email"):
+		return "email_addresses_email_key", true
+	}
+	return "", true
+}

@@ -1,0 +1,120 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// CreateSession inserts s and sets its ID.
+func (db *DB) CreateSession(ctx context.Context, s *latch.Session) error {
+	state, err := json.Marshal(s.State)
+	if err != nil {
+		return fmt.Errorf("encode session state: %w", err)
+	}
+	return db.write.QueryRowContext(ctx, `INSERT INTO sessions (key_hash, user_id, client, created, last_seen, expires, max_expires, ip, user_agent, state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		s.KeyHash, nullID(s.UserID), string(s.Client), db.t(s.Created), db.t(s.LastSeen), db.t(s.Expires), db.t(s.MaxExpires),
+		s.IP, s.UserAgent, string(state)).Scan(&s.ID)
+}
+
+// SessionByKey returns the session stored under keyHash and, when it is
+// authenticated, its user with the primary address: one indexed query.
+func (db *DB) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
+		`+userColumns+` FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
+		WHERE s.key_hash = $1`, keyHash)
+	s := &latch.Session{KeyHash: keyHash}
+	var userID, uid sql.NullInt64
+	var client, state string
+	var publicID, username, hash, email sql.NullString
+	var active, staff, super sql.NullBool
+	var u latch.User
+	err := row.Scan(&s.ID, &userID, &client, instant{&s.Created}, instant{&s.LastSeen}, instant{&s.Expires}, instant{&s.MaxExpires}, &s.IP, &s.UserAgent, &state,
+		&uid, &publicID, &username, &hash, &active, &staff, &super, instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, latch.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	s.UserID, s.Client = userID.Int64, latch.ClientKind(client)
+	if err := json.Unmarshal([]byte(state), &s.State); err != nil {
+		return nil, nil, fmt.Errorf("decode session state: %w", err)
+	}
+	if !uid.Valid {
+		return s, nil, nil
+	}
+	u.ID, u.PublicID, u.Username, u.PasswordHash, u.Email = uid.Int64, publicID.String, username.String, hash.String, email.String
+	u.IsActive, u.IsStaff, u.IsSuperuser = active.Bool, staff.Bool, super.Bool
+	return s, &u, nil
+}
+
+// UpdateSession saves s's key hash, user, state, last-seen time and expiry.
+func (db *DB) UpdateSession(ctx context.Context, s *latch.Session) error {
+	state, err := json.Marshal(s.State)
+	if err != nil {
+		return fmt.Errorf("encode session state: %w", err)
+	}
+	return db.exec1(ctx, `UPDATE sessions SET key_hash = $1, user_id = $2, state = $3, last_seen = $4, expires = $5 WHERE id = $6`,
+		s.KeyHash, nullID(s.UserID), string(state), db.t(s.LastSeen), db.t(s.Expires), s.ID)
+}
+
+// TouchSession moves a session's last-seen time and rolling expiry. A session
+// deleted meanwhile is not an error: there is nothing left to touch.
+func (db *DB) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
+	_, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = $1, expires = $2 WHERE id = $3`, db.t(lastSeen), db.t(expires), id)
+	return err
+}
+
+// DeleteSession removes a session; removing one that is gone is not an error.
+func (db *DB) DeleteSession(ctx context.Context, id int64) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	return err
+}
+
+// DeleteUserSessions removes every session of userID except the one with id except.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
+	return err
+}
+
+// UserSessions lists a user's sessions that have not expired at now, newest first.
+func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, db.t(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []latch.SessionInfo
+	for rows.Next() {
+		var s latch.SessionInfo
+		if err := rows.Scan(&s.ID, instant{&s.Created}, instant{&s.LastSeen}, &s.IP, &s.UserAgent); err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, rows.Err()
+}
+
+// DeleteExpiredSessions removes sessions that expired before now and returns
+// how many.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= $1`, db.t(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

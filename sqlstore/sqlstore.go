@@ -1,0 +1,117 @@
+// Package sqlstore implements the account core's storage on database/sql,
+// with one query set that both engines accept (numbered parameters,
+// RETURNING, partial indexes). The sqlite and postgres packages open the
+// connections, run their own migrations and supply the few differences as a
+// Dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// Dialect is what differs between the engines.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Time converts an instant to the value the engine stores: SQLite keeps
+	// Unix microseconds in INTEGER columns, PostgreSQL uses timestamptz.
+	Time func(time.Time) any
+	// UniqueIndex reports the name of the unique index err violates, if it
+	// is a uniqueness violation.
+	UniqueIndex func(err error) (string, bool)
+	// MigrationLock, when set, is run at the start of each migration's
+	// transaction to serialise nodes migrating the same database.
+	MigrationLock string
+	// Migrations holds the engine's NNNN_name.sql files.
+	Migrations fs.FS
+}
+
+// DB is the store. Reads go to read and writes to write: for SQLite these
+// are a pool of readers and a single writer, so reads never queue behind
+// writes; for PostgreSQL both are the same pool.
+type DB struct {
+	read, write *sql.DB
+	d           Dialect
+}
+
+// New returns a store over the given pools.
+func New(read, write *sql.DB, d Dialect) *DB {
+	return &DB{read: read, write: write, d: d}
+}
+
+// Dialect returns the engine's dialect.
+func (db *DB) Dialect() Dialect { return db.d }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}
+
+func (db *DB) t(t time.Time) any { return db.d.Time(t) }
+
+// nt is t for a time that may be zero (stored as NULL).
+func (db *DB) nt(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return db.d.Time(t)
+}
+
+// tx runs fn in a write transaction.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// instant scans a time stored by either engine: Unix microseconds (SQLite),
+// a time.Time (PostgreSQL), or NULL (the zero time).
+type instant struct{ t *time.Time }
+
+func (i instant) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*i.t = time.Time{}
+	case int64:
+		*i.t = time.UnixMicro(v).UTC()
+	case time.Time:
+		*i.t = v.UTC()
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as a time", src)
+	}
+	return nil
+}
+
+var _ sql.Scanner = instant{}
+
+// SQLiteTime is the Dialect.Time of SQLite: Unix microseconds.
+func SQLiteTime(t time.Time) any { return t.UnixMicro() }
+
+// nullString turns an empty string into NULL, for optional unique columns.
+func nullString(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}

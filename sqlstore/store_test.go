@@ -1,0 +1,277 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+// The store contract: every test runs against each engine on a fresh database.
+func TestStore(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, db *sqlstore.DB)
+	}{
+		{"users", testUsers},
+		{"uniqueness", testUniqueness},
+		{"sessions", testSessions},
+		{"concurrent writers", testConcurrentWriters},
+		{"migrations are idempotent", testMigrateAgain},
+	}
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					tt.run(t, e.Open(t))
+				})
+			}
+		})
+	}
+}
+
+var ctx = context.Background()
+
+// base is a time with microsecond precision, as both engines store.
+var base = time.Date(2026, 11, 23, 10, 0, 0, 123456000, time.UTC)
+
+func newUser(name string) (*latch.User, []latch.EmailAddress) {
+	u := &latch.User{
+		PublicID: fmt.Sprintf("00000000-0000-4000-8000-%012d", len(name)*1000+int(name[0])),
+		Username: name, PasswordHash: "$argon2id$x", IsActive: true,
+		DateJoined: base, Updated: base,
+	}
+	return u, []latch.EmailAddress{{Email: name + "@Example.com", Primary: true, Created: base}}
+}
+
+func testUsers(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("alice")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	if u.ID == 0 || emails[0].ID == 0 {
+		t.Fatalf("ids not set: user %d, email %d", u.ID, emails[0].ID)
+	}
+	for _, lookup := range []func() (*latch.User, error){
+		func() (*latch.User, error) { return db.UserByID(ctx, u.ID) },
+		func() (*latch.User, error) { return db.UserByEmail(ctx, "ALICE@example.COM") },
+		func() (*latch.User, error) { return db.UserByUsername(ctx, "Alice") },
+	} {
+		got, err := lookup()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != u.ID || got.PublicID != u.PublicID || got.Username != "alice" || got.Email != "alice@example.com" ||
+			!got.IsActive || got.IsStaff || !got.DateJoined.Equal(base) || !got.LastLogin.IsZero() {
+			t.Errorf("read back %+v", got)
+		}
+	}
+	if _, err := db.UserByEmail(ctx, "nobody@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("unknown email: err = %v, want ErrNotFound", err)
+	}
+	if _, err := db.UserByUsername(ctx, "nobody"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("unknown username: err = %v, want ErrNotFound", err)
+	}
+	later := base.Add(time.Hour)
+	if err := db.SetPassword(ctx, u.ID, "new-hash", later); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetLastLogin(ctx, u.ID, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetActive(ctx, u.ID, false, later); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.UserByID(ctx, u.ID)
+	if got.PasswordHash != "new-hash" || !got.LastLogin.Equal(later) || !got.Updated.Equal(later) || got.IsActive {
+		t.Errorf("after updates: %+v", got)
+	}
+	if err := db.SetPassword(ctx, 999999, "x", later); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("update of a missing user: err = %v, want ErrNotFound", err)
+	}
+	list, err := db.EmailAddresses(ctx, u.ID)
+	if err != nil || len(list) != 1 || list[0].Email != "alice@example.com" || !list[0].Primary || list[0].Verified {
+		t.Errorf("EmailAddresses = %+v, %v", list, err)
+	}
+}
+
+func testUniqueness(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("bob")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	u2, _ := newUser("carol")
+	err := db.CreateUser(ctx, u2, []latch.EmailAddress{{Email: "BOB@example.com", Primary: true, Created: base}})
+	if !errors.Is(err, latch.ErrEmailTaken) {
+		t.Errorf("same address in other case: err = %v, want ErrEmailTaken", err)
+	}
+	u3, emails3 := newUser("dave")
+	u3.Username = "BOB"
+	if err := db.CreateUser(ctx, u3, emails3); !errors.Is(err, latch.ErrUsernameTaken) {
+		t.Errorf("same username in other case: err = %v, want ErrUsernameTaken", err)
+	}
+	// A failed creation leaves nothing behind: the address is still free.
+	if _, err := db.UserByEmail(ctx, "dave@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("rolled-back user's address: err = %v", err)
+	}
+	// Users without a username do not collide with each other.
+	for _, name := range []string{"erin", "frank"} {
+		u, emails := newUser(name)
+		u.Username = ""
+		if err := db.CreateUser(ctx, u, emails); err != nil {
+			t.Errorf("user %s without username: %v", name, err)
+		}
+	}
+}
+
+func testSessions(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("gina")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(key string, userID int64, created time.Time) *latch.Session {
+		s := &latch.Session{
+			KeyHash: []byte(key + "-hash-0123456789abcdef0123456"), UserID: userID, Client: latch.Browser,
+			Created: created, LastSeen: created, Expires: created.Add(time.Hour), MaxExpires: created.Add(24 * time.Hour),
+			IP: "192.0.2.1", UserAgent: "test/1.0",
+			State: latch.SessionState{Methods: []latch.AuthMethod{{Method: "password", At: 1.5, Email: "gina@example.com"}}},
+		}
+		if err := db.CreateSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s1 := mk("one", u.ID, base)
+	s2 := mk("two", u.ID, base.Add(time.Minute))
+	anon := mk("anon", 0, base)
+
+	got, user, err := db.SessionByKey(ctx, s1.KeyHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != s1.ID || got.UserID != u.ID || got.Client != latch.Browser || !got.Expires.Equal(s1.Expires) ||
+		len(got.State.Methods) != 1 || got.State.Methods[0].Email != "gina@example.com" {
+		t.Errorf("session read back: %+v", got)
+	}
+	if user == nil || user.ID != u.ID || user.Email != "gina@example.com" || user.PublicID != u.PublicID {
+		t.Errorf("session user: %+v", user)
+	}
+	if _, user, err := db.SessionByKey(ctx, anon.KeyHash); err != nil || user != nil {
+		t.Errorf("anonymous session: user %+v, err %v", user, err)
+	}
+	if _, _, err := db.SessionByKey(ctx, []byte("missing")); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("unknown key: err = %v", err)
+	}
+
+	list, err := db.UserSessions(ctx, u.ID, base)
+	if err != nil || len(list) != 2 || list[0].ID != s2.ID || list[1].ID != s1.ID || list[0].UserAgent != "test/1.0" {
+		t.Fatalf("UserSessions = %+v, %v", list, err)
+	}
+	if list, _ := db.UserSessions(ctx, u.ID, base.Add(2*time.Hour)); len(list) != 0 {
+		t.Errorf("expired sessions listed: %+v", list)
+	}
+
+	// Key rotation and state update.
+	s1.KeyHash = []byte("rotated-hash-0123456789abcdef01234")
+	s1.State.Methods = append(s1.State.Methods, latch.AuthMethod{Method: "password", At: 2, Reauthenticated: true})
+	if err := db.UpdateSession(ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SessionByKey(ctx, []byte("one-hash-0123456789abcdef0123456")); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("old key still finds the session: %v", err)
+	}
+	got, _, err = db.SessionByKey(ctx, s1.KeyHash)
+	if err != nil || len(got.State.Methods) != 2 || !got.State.Methods[1].Reauthenticated {
+		t.Errorf("after update: %+v, %v", got, err)
+	}
+	if err := db.TouchSession(ctx, s1.ID, base.Add(30*time.Minute), base.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = db.SessionByKey(ctx, s1.KeyHash)
+	if !got.LastSeen.Equal(base.Add(30*time.Minute)) || !got.Expires.Equal(base.Add(90*time.Minute)) {
+		t.Errorf("after touch: last seen %v, expires %v", got.LastSeen, got.Expires)
+	}
+
+	if err := db.DeleteUserSessions(ctx, u.ID, s1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SessionByKey(ctx, s2.KeyHash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("other session survived DeleteUserSessions: %v", err)
+	}
+	if _, _, err := db.SessionByKey(ctx, s1.KeyHash); err != nil {
+		t.Errorf("kept session was deleted: %v", err)
+	}
+	if _, _, err := db.SessionByKey(ctx, anon.KeyHash); err != nil {
+		t.Errorf("anonymous session was deleted: %v", err)
+	}
+	if err := db.DeleteSession(ctx, s1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteSession(ctx, s1.ID); err != nil {
+		t.Errorf("deleting a gone session: %v", err)
+	}
+	n, err := db.DeleteExpiredSessions(ctx, base.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Errorf("DeleteExpiredSessions = %d, %v; want 1 (the anonymous one)", n, err)
+	}
+}
+
+// testConcurrentWriters hammers the store from many goroutines at once: every
+// write must succeed (no "database is locked") and every one must be visible.
+func testConcurrentWriters(t *testing.T, db *sqlstore.DB) {
+	const workers, each = 16, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				name := fmt.Sprintf("w%di%d", w, i)
+				u := &latch.User{PublicID: fmt.Sprintf("00000000-0000-4000-8000-%06d%06d", w, i), Username: name,
+					PasswordHash: "h", IsActive: true, DateJoined: base, Updated: base}
+				if err := db.CreateUser(ctx, u, []latch.EmailAddress{{Email: name + "@example.com", Primary: true, Created: base}}); err != nil {
+					errs <- err
+					continue
+				}
+				s := &latch.Session{KeyHash: []byte(name + "-key-hash-padding-0123456789"), UserID: u.ID, Client: latch.App,
+					Created: base, LastSeen: base, Expires: base.Add(time.Hour), MaxExpires: base.Add(time.Hour)}
+				if err := db.CreateSession(ctx, s); err != nil {
+					errs <- err
+				}
+				if _, _, err := db.SessionByKey(ctx, s.KeyHash); err != nil {
+					errs <- err
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent write: %v", err)
+	}
+	for w := 0; w < workers; w++ {
+		if _, err := db.UserByUsername(ctx, fmt.Sprintf("w%di%d", w, each-1)); err != nil {
+			t.Errorf("user of worker %d missing: %v", w, err)
+		}
+	}
+}
+
+func testMigrateAgain(t *testing.T, db *sqlstore.DB) {
+	n, err := db.Migrate(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("second migration run applied %d migrations, want 0", n)
+	}
+}

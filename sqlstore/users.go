@@ -1,0 +1,155 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// Unique index names shared by both engines' migrations.
+const (
+	indexUsername = "users_username_key"
+	indexEmail    = "email_addresses_email_key"
+)
+
+// userColumns are read by scanUser; the primary address comes from a join
+// on email_addresses (alias e).
+const userColumns = `u.id, u.public_id, u.username, u.password_hash, u.is_active, u.is_staff, u.is_superuser, u.date_joined, u.last_login, u.updated, e.email`
+
+const userFrom = ` FROM users u LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary `
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner, u *latch.User) error {
+	var username, email sql.NullString
+	err := row.Scan(&u.ID, &u.PublicID, &username, &u.PasswordHash, &u.IsActive, &u.IsStaff, &u.IsSuperuser,
+		instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email)
+	u.Username, u.Email = username.String, email.String
+	return err
+}
+
+func (db *DB) oneUser(ctx context.Context, where string, arg any) (*latch.User, error) {
+	u := new(latch.User)
+	err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+userFrom+where, arg), u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, latch.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UserByID returns the user with internal id id, or latch.ErrNotFound.
+func (db *DB) UserByID(ctx context.Context, id int64) (*latch.User, error) {
+	return db.oneUser(ctx, `WHERE u.id = $1`, id)
+}
+
+// UserByEmail returns the owner of the (lower-cased) address, or latch.ErrNotFound.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
+	return db.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1)`, strings.ToLower(email))
+}
+
+// UserByUsername returns the user with that username, compared
+// case-insensitively, or latch.ErrNotFound.
+func (db *DB) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
+	return db.oneUser(ctx, `WHERE u.username_key = $1`, strings.ToLower(username))
+}
+
+// CreateUser inserts u with its addresses in one transaction and sets their
+// IDs. A taken username or address gives latch.ErrUsernameTaken or
+// latch.ErrEmailTaken.
+func (db *DB) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			u.PublicID, nullString(u.Username), nullString(strings.ToLower(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
+			db.t(u.DateJoined), db.nt(u.LastLogin), db.t(u.Updated)).Scan(&u.ID)
+		if err != nil {
+			return err
+		}
+		for i := range emails {
+			e := &emails[i]
+			e.UserID = u.ID
+			if err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+				u.ID, strings.ToLower(e.Email), e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID); err != nil {
+				return err
+			}
+			if e.Primary {
+				u.Email = e.Email
+			}
+		}
+		return nil
+	})
+	return db.uniqueErr(err)
+}
+
+// uniqueErr turns a uniqueness violation into the domain error it means.
+func (db *DB) uniqueErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if idx, ok := db.d.UniqueIndex(err); ok {
+		switch idx {
+		case indexUsername:
+			return latch.ErrUsernameTaken
+		case indexEmail:
+			return latch.ErrEmailTaken
+		}
+	}
+	return err
+}
+
+// SetPassword replaces a user's password hash.
+func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
+	return db.exec1(ctx, `UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3`, hash, db.t(at), userID)
+}
+
+// SetLastLogin records the time of a completed login.
+func (db *DB) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
+	return db.exec1(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, db.t(at), userID)
+}
+
+// SetActive activates or deactivates a user.
+func (db *DB) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	return db.exec1(ctx, `UPDATE users SET is_active = $1, updated = $2 WHERE id = $3`, active, db.t(at), userID)
+}
+
+// EmailAddresses lists a user's addresses, primary first.
+func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []latch.EmailAddress
+	for rows.Next() {
+		var e latch.EmailAddress
+		if err := rows.Scan(&e.ID, &e.UserID, &e.Email, &e.Verified, &e.Primary, instant{&e.Created}); err != nil {
+			return nil, err
+		}
+		list = append(list, e)
+	}
+	return list, rows.Err()
+}
+
+// exec1 runs a write that must touch exactly one row; none is latch.ErrNotFound.
+func (db *DB) exec1(ctx context.Context, query string, args ...any) error {
+	res, err := db.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: no row updated", latch.ErrNotFound)
+	}
+	return nil
+}
