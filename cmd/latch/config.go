@@ -1,0 +1,343 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/ratelimit"
+)
+
+// config is everything read from the environment.
+type config struct {
+	Addr           string
+	DatabaseURL    string
+	SecretKey      string
+	PublicURL      *url.URL
+	FrontendURL    *url.URL
+	EmailURL       *url.URL
+	CORSOrigins    []string
+	TrustedOrigins []string
+	CookieDomain   string
+	CookieSameSite http.SameSite
+	MaxBodyBytes   int64
+	ProxyCount     int
+	LogFormat      string
+	LogLevel       slog.Level
+	Argon2         password.Params
+	Account        account.Config
+}
+
+// setting is one environment variable: its name, default and meaning, and
+// how it is applied. The same table drives parsing and `latch serve --help`.
+type setting struct {
+	name, def, help string
+	apply           func(c *config, v string) error
+}
+
+var settings = []setting{
+	{"LATCH_ADDR", "127.0.0.1:8000", "address to listen on (host:port)", func(c *config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return errors.New("want host:port, e.g. 127.0.0.1:8000")
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"LATCH_DATABASE_URL", "sqlite:latch.db", "sqlite:PATH (embedded default) or postgres://user@host:port/db", func(c *config, v string) error {
+		if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+			return errors.New("want sqlite:PATH or postgres://…")
+		}
+		if v == "sqlite:" {
+			return errors.New("sqlite: needs a file path, e.g. sqlite:latch.db")
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"LATCH_SECRET_KEY", "", "master secret, at least 32 characters; generated and stored beside the database when unset (set it explicitly with PostgreSQL and several nodes)", func(c *config, v string) error {
+		if v != "" && len(v) < 32 {
+			return errors.New("must be at least 32 characters")
+		}
+		c.SecretKey = v
+		return nil
+	}},
+	{"LATCH_PUBLIC_URL", "", "the URL users reach Latch at (default: http:// + LATCH_ADDR); https enables Secure cookies and HSTS", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := parseHTTPURL(v)
+		c.PublicURL = u
+		return err
+	}},
+	{"LATCH_FRONTEND_URL", "", "where links in emails point (default: the embedded web app)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		u, err := parseHTTPURL(v)
+		c.FrontendURL = u
+		return err
+	}},
+	{"LATCH_EMAIL_URL", "console:", "smtp://[user:pass@]host:port, smtps://…, or console:", func(c *config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "console" && u.Scheme != "smtp" && u.Scheme != "smtps") {
+			return errors.New("want console:, smtp://host:port or smtps://host:port")
+		}
+		if u.Scheme != "console" && u.Port() == "" {
+			return errors.New("the SMTP URL needs a port, e.g. smtp://localhost:25")
+		}
+		c.EmailURL = u
+		return nil
+	}},
+	{"LATCH_EMAIL_VERIFICATION", "optional", "none, optional or mandatory", func(c *config, v string) error {
+		switch v {
+		case account.VerificationNone, account.VerificationOptional:
+			c.Account.EmailVerification = v
+			return nil
+		case account.VerificationMandatory:
+			return errors.New("mandatory verification needs the email flows, which this version does not have yet; use none or optional")
+		}
+		return errors.New("want none, optional or mandatory")
+	}},
+	{"LATCH_LOGIN_METHODS", "email,username", "login identifiers, comma-separated: email, username or both", func(c *config, v string) error {
+		var methods []string
+		for _, m := range splitList(v) {
+			if m != "email" && m != "username" {
+				return fmt.Errorf("unknown login method %q; want email and/or username", m)
+			}
+			methods = append(methods, m)
+		}
+		if len(methods) == 0 {
+			return errors.New("at least one of email, username")
+		}
+		c.Account.LoginMethods = methods
+		return nil
+	}},
+	{"LATCH_SIGNUP_ENABLED", "true", "whether anyone may sign up", func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.Account.SignupClosed = !b
+		return err
+	}},
+	{"LATCH_CORS_ALLOWED_ORIGINS", "", "origins (scheme://host[:port]) of SPAs allowed to call the API cross-origin with credentials, comma-separated", func(c *config, v string) error {
+		list, err := parseOrigins(v)
+		c.CORSOrigins = list
+		return err
+	}},
+	{"LATCH_CSRF_TRUSTED_ORIGINS", "", "further origins allowed to send unsafe requests to the browser API (e.g. a frontend behind another proxy), comma-separated", func(c *config, v string) error {
+		list, err := parseOrigins(v)
+		c.TrustedOrigins = list
+		return err
+	}},
+	{"LATCH_COOKIE_DOMAIN", "", "Domain of the session and CSRF cookies (e.g. .example.com to share them with subdomains); empty: host-only", func(c *config, v string) error {
+		c.CookieDomain = v
+		return nil
+	}},
+	{"LATCH_COOKIE_SAMESITE", "lax", "SameSite of the session and CSRF cookies: lax, strict or none (none requires an https LATCH_PUBLIC_URL)", func(c *config, v string) error {
+		switch strings.ToLower(v) {
+		case "lax":
+			c.CookieSameSite = http.SameSiteLaxMode
+		case "strict":
+			c.CookieSameSite = http.SameSiteStrictMode
+		case "none":
+			c.CookieSameSite = http.SameSiteNoneMode
+		default:
+			return errors.New("want lax, strict or none")
+		}
+		return nil
+	}},
+	{"LATCH_APP_TOKEN_STRATEGY", "session", "session (X-Session-Token) or jwt for the app client", func(c *config, v string) error {
+		switch v {
+		case "session":
+			return nil
+		case "jwt":
+			return errors.New("the jwt strategy is not available in this version yet; use session")
+		}
+		return errors.New("want session or jwt")
+	}},
+	{"LATCH_EMAIL_VERIFICATION_BY_CODE", "false", "email verification by code instead of link (not available yet: must be false)", noFeature},
+	{"LATCH_PASSWORD_RESET_BY_CODE", "false", "password reset by code instead of link (not available yet: must be false)", noFeature},
+	{"LATCH_LOGIN_BY_CODE", "false", "passwordless login by emailed code (not available yet: must be false)", noFeature},
+	{"LATCH_SESSION_TTL", "336h", "rolling session lifetime (Go duration); each use extends it", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.SessionTTL)
+	}},
+	{"LATCH_SESSION_MAX_AGE", "2160h", "absolute session lifetime (Go duration), however active the session", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.SessionMaxAge)
+	}},
+	{"LATCH_PASSWORD_MIN_LENGTH", "8", "minimum password length", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return errors.New("want a number from 1 to 1024")
+		}
+		c.Account.PasswordPolicy.MinLength = n
+		return nil
+	}},
+	{"LATCH_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB (OWASP: 19456)", func(c *config, v string) error {
+		return parseUint32(v, 8, 4<<20, &c.Argon2.Memory)
+	}},
+	{"LATCH_ARGON2_ITERATIONS", "2", "argon2id iterations (OWASP: 2)", func(c *config, v string) error {
+		return parseUint32(v, 1, 100, &c.Argon2.Time)
+	}},
+	{"LATCH_ARGON2_PARALLELISM", "1", "argon2id lanes (OWASP: 1)", func(c *config, v string) error {
+		var n uint32
+		err := parseUint32(v, 1, 64, &n)
+		c.Argon2.Threads = uint8(n)
+		return err
+	}},
+	{"LATCH_RATE_LIMITS", "", "per-action budgets overriding allauth's defaults (login=30/m/ip;login_failed=10/m/ip,5/5m/key;signup=20/m/ip;change_password=5/m/user), e.g. login=30/m/ip;login_failed=10/m/ip,5/5m/key; an action with an empty value is unlimited; off disables all", func(c *config, v string) error {
+		if strings.TrimSpace(v) == "off" {
+			c.Account.RateLimits = nil
+			return nil
+		}
+		for _, part := range strings.Split(v, ";") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			action, spec, ok := strings.Cut(part, "=")
+			action = strings.TrimSpace(action)
+			if _, known := account.DefaultRateLimits()[action]; !ok || !known {
+				return fmt.Errorf("%q: want action=rates with action one of login, login_failed, signup, change_password", part)
+			}
+			rates, err := ratelimit.ParseRates(spec)
+			if err != nil {
+				return err
+			}
+			c.Account.RateLimits[action] = rates
+		}
+		return nil
+	}},
+	{"LATCH_TRUSTED_PROXY_COUNT", "0", "number of reverse proxies in front of Latch that append to X-Forwarded-For; 0 ignores the header", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return errors.New("want a number from 0 to 10")
+		}
+		c.ProxyCount = n
+		return nil
+	}},
+	{"LATCH_MAX_BODY_BYTES", "65536", "largest request body accepted; larger ones get 413", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("want a number of bytes, at least 1024")
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{"LATCH_LOG_FORMAT", "text", "text or json", func(c *config, v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("want text or json")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"LATCH_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+}
+
+func noFeature(c *config, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	if b {
+		return errors.New("this feature is not available in this version yet; it must be false")
+	}
+	return nil
+}
+
+// loadConfig reads every setting from getenv, applying defaults. All
+// problems are reported together, each naming its variable.
+func loadConfig(getenv func(string) string) (*config, error) {
+	c := &config{Account: account.DefaultConfig(), Argon2: password.DefaultParams}
+	var errs []error
+	for _, s := range settings {
+		v := getenv(s.name)
+		if v == "" {
+			v = s.def
+		}
+		if err := s.apply(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.name, v, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if c.PublicURL == nil {
+		c.PublicURL = &url.URL{Scheme: "http", Host: c.Addr}
+	}
+	if c.CookieSameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
+		return nil, errors.New("LATCH_COOKIE_SAMESITE=none: browsers only accept SameSite=None cookies over https; set an https LATCH_PUBLIC_URL")
+	}
+	if c.Account.SessionMaxAge < c.Account.SessionTTL {
+		return nil, errors.New("LATCH_SESSION_MAX_AGE must not be shorter than LATCH_SESSION_TTL")
+	}
+	return c, nil
+}
+
+func printSettings(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.name, def, s.help)
+	}
+	tw.Flush()
+}
+
+func parseHTTPURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("want an absolute http:// or https:// URL")
+	}
+	return u, nil
+}
+
+func parseOrigins(v string) ([]string, error) {
+	var list []string
+	for _, o := range splitList(v) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("%q is not an origin; want scheme://host[:port], e.g. http://localhost:5173", o)
+		}
+		list = append(list, u.Scheme+"://"+u.Host)
+	}
+	return list, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseDuration(v string, d *time.Duration) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x <= 0 {
+		return errors.New("want a positive Go duration, e.g. 336h")
+	}
+	*d = x
+	return nil
+}
+
+func parseUint32(v string, lo, hi uint64, out *uint32) error {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("want a number from %d to %d", lo, hi)
+	}
+	*out = uint32(n)
+	return nil
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/ratelimit"
+)
+
+func createSuperuser(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("createsuperuser", "Create an active staff superuser with a verified email address.\nWithout options it asks for each value; the password is never echoed.", e)
+	email := fs.String("email", "", "the superuser's email address")
+	username := fs.String("username", "", "the superuser's username (optional)")
+	stdinPassword := fs.Bool("password-stdin", false, "read the password from the first line of standard input (non-interactive)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	in := account.SuperuserInput{Email: *email, Username: *username}
+	lines := bufio.NewReader(e.stdin)
+	if *stdinPassword {
+		if in.Email == "" {
+			return errors.New("--email is required with --password-stdin")
+		}
+		pw, err := lines.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		in.Password = strings.TrimRight(pw, "\r\n")
+	} else {
+		if err := askSuperuser(e, lines, &in); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(ctx, c, true, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := account.New(c.Account, db, db, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	u, err := svc.CreateSuperuser(ctx, in)
+	var input *latch.InputError
+	if errors.As(err, &input) {
+		var msgs []string
+		for _, f := range input.Errors {
+			msgs = append(msgs, f.Param+": "+f.Message)
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Superuser %s created (id %s).\n", u.Email, u.PublicID)
+	return nil
+}
+
+// askSuperuser prompts for what the flags did not give. The password is read
+// without echo and typed twice; it needs a terminal.
+func askSuperuser(e env, lines *bufio.Reader, in *account.SuperuserInput) error {
+	f, ok := e.stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return errors.New("standard input is not a terminal: use --email, --username and --password-stdin")
+	}
+	ask := func(prompt string, dst *string) error {
+		if *dst != "" {
+			return nil
+		}
+		fmt.Fprint(e.stdout, prompt)
+		s, err := lines.ReadString('\n')
+		*dst = strings.TrimSpace(s)
+		return err
+	}
+	if err := ask("Email address: ", &in.Email); err != nil {
+		return err
+	}
+	if err := ask("Username (optional): ", &in.Username); err != nil {
+		return err
+	}
+	for {
+		fmt.Fprint(e.stdout, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stdout)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.stdout, "Password (again): ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stdout)
+		if err != nil {
+			return err
+		}
+		if string(p1) == string(p2) {
+			in.Password = string(p1)
+			return nil
+		}
+		fmt.Fprintln(e.stdout, "The passwords do not match; try again.")
+	}
+}

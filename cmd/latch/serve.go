@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+func serve(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("serve", "Run the Latch server. It applies pending database migrations first,\nand stops gracefully on SIGINT or SIGTERM.", e)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: latch serve\n\nRun the Latch server. It applies pending database migrations first and\nstops gracefully on SIGINT or SIGTERM: in-flight requests finish, then the\ndatabase is closed.\n\nConfiguration (environment variables):\n\n")
+		printSettings(e.stdout)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	if _, err := secretKey(c, log); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, c, true, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	svc := account.New(c.Account, db, db, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	api := httpapi.New(httpapi.Config{
+		PublicURL:         c.PublicURL,
+		CORSOrigins:       c.CORSOrigins,
+		TrustedOrigins:    c.TrustedOrigins,
+		CookieDomain:      c.CookieDomain,
+		CookieSameSite:    c.CookieSameSite,
+		MaxBodyBytes:      c.MaxBodyBytes,
+		TrustedProxyCount: c.ProxyCount,
+	}, svc, db, log)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("LATCH_ADDR=%s: %w", c.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+	go sweepSessions(ctx, db, log)
+	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
+	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// sweepSessions deletes expired sessions every few minutes, so the table
+// holds live sessions only.
+func sweepSessions(ctx context.Context, db *sqlstore.DB, log interface {
+	Warn(string, ...any)
+}) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := db.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("deleting expired sessions failed", "err", err)
+			}
+		}
+	}
+}
+
+func dbKind(url string) string {
+	if len(url) >= 7 && url[:7] == "sqlite:" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func migrate(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("migrate", "Apply pending database migrations to LATCH_DATABASE_URL and exit.\nRunning it again is harmless.", e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	db, err := openDB(ctx, c, false, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Applied %d migration(s); the %s database is up to date.\n", n, dbKind(c.DatabaseURL))
+	return nil
+}

@@ -1,0 +1,174 @@
+package httpapi
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+)
+
+// Cookie and header names, as Django and allauth use them.
+const (
+	sessionCookie = "sessionid"
+	csrfCookie    = "csrftoken"
+	csrfHeader    = "X-CSRFToken"
+	tokenHeader   = "X-Session-Token"
+)
+
+// call is one request to a headless endpoint, after the session is resolved.
+type call struct {
+	kind latch.ClientKind
+	st   *account.State
+	anon account.State // a fresh anonymous state, for 410 answers
+	// csrf is a CSRF token to set as the csrftoken cookie with the response.
+	csrf string
+}
+
+// handlerFunc is a headless endpoint. It returns an error for anything but
+// success; writeError turns it into JSON.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// api wraps a headless endpoint for one client tree: the browser tree checks
+// CSRF on unsafe methods and keeps the session in a cookie; the app tree
+// reads X-Session-Token and never sets cookies.
+func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
+		c := &call{kind: kind, anon: account.State{Client: client}}
+		var key string
+		if kind == latch.Browser {
+			cw := &cookieWriter{ResponseWriter: w, s: s, c: c}
+			w = cw
+			if !validCSRFToken(cookieValue(r, csrfCookie)) {
+				c.csrf = newCSRFToken()
+			}
+			if !safeMethod(r.Method) {
+				if err := s.checkCSRF(r); err != nil {
+					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, err.code, err.message))
+					return
+				}
+			}
+			key = cookieValue(r, sessionCookie)
+		} else {
+			key = r.Header.Get(tokenHeader)
+		}
+		st, err := s.svc.Resolve(r.Context(), client, key)
+		if err != nil {
+			c.st = &c.anon
+			s.writeError(w, r, c, err)
+			return
+		}
+		c.st = st
+		if kind == latch.Browser && st.Ended {
+			s.clearSessionCookie(w)
+		}
+		if err := h(w, r, c); err != nil {
+			s.writeError(w, r, c, err)
+		}
+	})
+}
+
+// cookieWriter adds the CSRF cookie decided during the request just before
+// the response header is written.
+type cookieWriter struct {
+	http.ResponseWriter
+	s     *Server
+	c     *call
+	wrote bool
+}
+
+func (cw *cookieWriter) WriteHeader(status int) {
+	if !cw.wrote {
+		cw.wrote = true
+		if cw.c.csrf != "" {
+			http.SetCookie(cw.ResponseWriter, &http.Cookie{
+				Name: csrfCookie, Value: cw.c.csrf, Path: "/", Domain: cw.s.cfg.CookieDomain,
+				MaxAge: 365 * 24 * 3600, Secure: cw.s.secure, SameSite: cw.s.cfg.CookieSameSite,
+			})
+		}
+	}
+	cw.ResponseWriter.WriteHeader(status)
+}
+
+func (cw *cookieWriter) Write(b []byte) (int, error) {
+	if !cw.wrote {
+		cw.WriteHeader(http.StatusOK)
+	}
+	return cw.ResponseWriter.Write(b)
+}
+
+func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter }
+
+// applySession carries a session change to the client: a new key becomes the
+// browser's cookie (with a new CSRF token, as Django rotates it at login) or
+// the app's session_token; an ended session clears the browser's cookie.
+// It returns the token to put in meta for the app client.
+func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
+	switch {
+	case st.NewKey != "" && c.kind == latch.Browser:
+		http.SetCookie(w, &http.Cookie{
+			Name: sessionCookie, Value: st.NewKey, Path: "/", Domain: s.cfg.CookieDomain,
+			Expires: st.Session.MaxExpires, HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
+		})
+		c.csrf = newCSRFToken()
+	case st.NewKey != "":
+		return st.NewKey
+	case st.Ended && c.kind == latch.Browser:
+		s.clearSessionCookie(w)
+	}
+	return ""
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	for _, v := range w.Header().Values("Set-Cookie") {
+		if strings.HasPrefix(v, sessionCookie+"=") {
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", Domain: s.cfg.CookieDomain, MaxAge: -1,
+		Expires: time.Unix(0, 0), HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
+	})
+}
+
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// clientIP is the peer address, or — behind TrustedProxyCount proxies — the
+// address the outermost trusted proxy saw, taken from X-Forwarded-For.
+func (s *Server) clientIP(r *http.Request) string {
+	if n := s.cfg.TrustedProxyCount; n > 0 {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(strings.Join(xff, ","), ",")
+			if len(parts) >= n {
+				if ip := strings.TrimSpace(parts[len(parts)-n]); net.ParseIP(ip) != nil {
+					return ip
+				}
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

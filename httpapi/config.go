@@ -1,0 +1,42 @@
+package httpapi
+
+import "net/http"
+
+type configJSON struct {
+	Account      accountConfigJSON `json:"account"`
+	UserSessions struct {
+		TrackActivity bool `json:"track_activity"`
+	} `json:"usersessions"`
+}
+
+type accountConfigJSON struct {
+	LoginMethods                   []string `json:"login_methods"`
+	IsOpenForSignup                bool     `json:"is_open_for_signup"`
+	EmailVerificationByCodeEnabled bool     `json:"email_verification_by_code_enabled"`
+	LoginByCodeEnabled             bool     `json:"login_by_code_enabled"`
+	PasswordResetByCodeEnabled     bool     `json:"password_reset_by_code_enabled"`
+	AuthenticationMethod           string   `json:"authentication_method,omitempty"`
+}
+
+// GET /config: the account features this server offers. Not user dependent.
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) error {
+	cfg := s.svc.Config()
+	var out configJSON
+	out.Account = accountConfigJSON{
+		LoginMethods:    cfg.LoginMethods,
+		IsOpenForSignup: !cfg.SignupClosed,
+	}
+	email, username := s.svc.LoginMethod("email"), s.svc.LoginMethod("username")
+	switch {
+	case email && username:
+		out.Account.AuthenticationMethod = "username_email"
+	case email:
+		out.Account.AuthenticationMethod = "email"
+	case username:
+		out.Account.AuthenticationMethod = "username"
+	}
+	// Last-seen times are always kept (written at most once a minute).
+	out.UserSessions.TrackActivity = true
+	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: out})
+	return nil
+}

@@ -1,0 +1,135 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// middleware wraps the routes, outermost first: request log, panic
+// recovery, security headers, CORS.
+func (s *Server) middleware(h http.Handler) http.Handler {
+	return s.logRequests(s.recoverPanics(s.securityHeaders(s.corsHeaders(h))))
+}
+
+// statusRecorder remembers the status written, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests writes one structured line per request. It logs the path only:
+// never the query string, headers, cookies or bodies, where secrets travel.
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		level := slog.LevelInfo
+		if rec.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 256)),
+			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)), slog.String("ip", s.clientIP(r)))
+	})
+}
+
+// recoverPanics turns a panic into a logged stack and a JSON 500, so a bug
+// never shows a stack trace to the client.
+func (s *Server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeJSON(w, http.StatusInternalServerError, errorBody(http.StatusInternalServerError, "internal_error",
+					"Something went wrong on our side; it has been logged."))
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every response carries. API responses are
+// never cached (they carry sessions and tokens) and never framed.
+func (s *Server) securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		hd.Set("Cache-Control", "no-store, no-cache, must-revalidate, private, max-age=0")
+		if s.secure {
+			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Headers a cross-origin frontend may send: allauth's own plus Authorization.
+const corsAllowHeaders = "Content-Type, X-CSRFToken, X-Session-Token, X-Email-Verification-Key, X-Password-Reset-Key, Authorization"
+
+// corsHeaders lets the configured origins call the API with credentials, and
+// answers their preflights. Other origins get no CORS headers, so browsers
+// keep their responses from scripts; their preflights get a JSON 403 that
+// names the setting to change.
+func (s *Server) corsHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		hd := w.Header()
+		hd.Add("Vary", "Origin")
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if !s.cors[origin] {
+			if preflight {
+				writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, "cors_origin_not_allowed",
+					"Cross-origin requests from "+truncate(origin, 200)+" are not allowed. Add the origin to LATCH_CORS_ALLOWED_ORIGINS to allow it."))
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Set("Access-Control-Allow-Credentials", "true")
+		if preflight {
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+			hd.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+			hd.Set("Access-Control-Max-Age", strconv.Itoa(600))
+			hd.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		hd.Set("Access-Control-Expose-Headers", "Retry-After")
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/latchauth/latch"
+)
+
+// routes is the whole route table. Every headless endpoint is registered
+// once per client tree; the client kind decides how the session is carried
+// (cookie + CSRF for the browser, X-Session-Token for the app).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, kind := range []latch.ClientKind{latch.Browser, latch.App} {
+		p := "/_allauth/" + string(kind) + "/v1"
+		api := func(pattern string, h handlerFunc) {
+			method, path, _ := cutPattern(pattern)
+			mux.Handle(method+" "+p+path, s.api(kind, h))
+		}
+		api("GET /config", s.getConfig)
+
+		api("GET /auth/session", s.getSession)
+		api("DELETE /auth/session", s.logout)
+		api("POST /auth/login", s.login)
+		api("POST /auth/signup", s.signup)
+
+		api("GET /auth/sessions", s.listSessions)
+		api("DELETE /auth/sessions", s.endSessions)
+
+		api("POST /account/password/change", s.changePassword)
+	}
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return s.withJSONFallback(mux)
+}
+
+func cutPattern(p string) (method, path string, ok bool) {
+	for i := 0; i < len(p); i++ {
+		if p[i] == ' ' {
+			return p[:i], p[i+1:], true
+		}
+	}
+	return "", p, false
+}
+
+// withJSONFallback answers unknown paths with a JSON 404 and known paths
+// called with the wrong method with a JSON 405 and an Allow header, instead
+// of ServeMux's plain-text answers.
+func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			writeJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound, "not_found", "No such endpoint: "+r.URL.Path))
+			return
+		}
+		if r.Method == http.MethodOptions {
+			// A preflight for a path the CORS middleware did not answer.
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		allowed := strings.Join(append(allow, http.MethodOptions), ", ")
+		w.Header().Set("Allow", allowed)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed, "method_not_allowed",
+			"Method "+r.Method+" is not allowed here; allowed: "+allowed+"."))
+	})
+}

@@ -1,0 +1,88 @@
+// Package httpapi is Latch's HTTP surface: the route table, the thin
+// handlers of the headless API (browser and app clients), and the middleware
+// around them (CSRF, CORS, security headers, body limits, logging). Handlers
+// decode, call the account core, and encode; the rules live in the core.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/latchauth/latch/account"
+)
+
+// Config is what the HTTP layer needs to know about the deployment.
+type Config struct {
+	// PublicURL is where users reach Latch; its origin is trusted for CSRF
+	// and its scheme decides Secure cookies and HSTS.
+	PublicURL *url.URL
+	// CORSOrigins may call the API cross-origin with credentials.
+	CORSOrigins []string
+	// TrustedOrigins may send unsafe requests to the browser API besides the
+	// public URL and the CORS origins (e.g. a frontend behind another proxy).
+	TrustedOrigins []string
+	// CookieDomain and CookieSameSite shape the session and CSRF cookies.
+	CookieDomain   string
+	CookieSameSite http.SameSite
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// TrustedProxyCount is how many reverse proxies append to
+	// X-Forwarded-For in front of Latch; 0 means the header is ignored.
+	TrustedProxyCount int
+}
+
+// Pinger reports whether the database answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server serves the API. Build it with New.
+type Server struct {
+	cfg     Config
+	svc     *account.Service
+	db      Pinger
+	log     *slog.Logger
+	secure  bool
+	cop     *http.CrossOriginProtection
+	cors    map[string]bool
+	handler http.Handler
+}
+
+// New returns the HTTP handler for the whole server.
+func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.CookieSameSite == 0 {
+		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
+	s := &Server{
+		cfg:    cfg,
+		svc:    svc,
+		db:     db,
+		log:    log,
+		secure: cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
+		cop:    http.NewCrossOriginProtection(),
+		cors:   map[string]bool{},
+	}
+	trusted := append(append([]string{}, cfg.TrustedOrigins...), cfg.CORSOrigins...)
+	if cfg.PublicURL != nil {
+		trusted = append(trusted, cfg.PublicURL.Scheme+"://"+cfg.PublicURL.Host)
+	}
+	for _, o := range trusted {
+		// Origins were validated when the configuration was read.
+		_ = s.cop.AddTrustedOrigin(strings.TrimSuffix(o, "/"))
+	}
+	for _, o := range cfg.CORSOrigins {
+		s.cors[strings.TrimSuffix(o, "/")] = true
+	}
+	s.handler = s.middleware(s.routes())
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
