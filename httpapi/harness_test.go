@@ -1,0 +1,255 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+// latchServer is a real Latch HTTP server on a fresh database, with a clock
+// the test controls.
+type latchServer struct {
+	*httptest.Server
+	db  *sqlstore.DB
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (s *latchServer) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now
+}
+
+// advance moves the server's clock forward.
+func (s *latchServer) advance(d time.Duration) {
+	s.mu.Lock()
+	s.now = s.now.Add(d)
+	s.mu.Unlock()
+}
+
+type serverOption func(*account.Config, *httpapi.Config)
+
+// startLatch starts a server on db with the default configuration changed by opts.
+func startLatch(t *testing.T, db *sqlstore.DB, opts ...serverOption) *latchServer {
+	t.Helper()
+	s := &latchServer{db: db, now: time.Now()}
+	cfg := account.DefaultConfig()
+	cfg.RateLimits = nil
+	var hcfg httpapi.Config
+	for _, o := range opts {
+		o(&cfg, &hcfg)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := account.New(cfg, db, db, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hcfg.PublicURL == nil {
+		hcfg.PublicURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
+	}
+	s.Server = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpapi.New(hcfg, svc, db, log)}}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// eachEngine runs fn once per database engine.
+func eachEngine(t *testing.T, fn func(t *testing.T, db func(t *testing.T) *sqlstore.DB)) {
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, func(t *testing.T) *sqlstore.DB { return e.Open(t) })
+		})
+	}
+}
+
+// client speaks one client kind of the headless API, keeping its session as
+// that kind does: cookies and CSRF for the browser, X-Session-Token for the app.
+type client struct {
+	t      *testing.T
+	srv    *latchServer
+	kind   string
+	http   *http.Client
+	token  string // app: the current session token
+	origin string // browser: the Origin header to send
+}
+
+func newClient(t *testing.T, srv *latchServer, kind string) *client {
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, srv: srv, kind: kind, http: &http.Client{Jar: jar}, origin: srv.URL}
+	if kind == "browser" {
+		c.do("GET", "/config", nil) // receive the csrftoken cookie
+	}
+	return c
+}
+
+// response is a decoded envelope.
+type response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+	Raw    string
+}
+
+func (r *response) data() map[string]any { m, _ := r.Body["data"].(map[string]any); return m }
+func (r *response) meta() map[string]any { m, _ := r.Body["meta"].(map[string]any); return m }
+
+// errorCodes lists "param:code" of every error entry ("code" alone without param).
+func (r *response) errorCodes() []string {
+	var out []string
+	list, _ := r.Body["errors"].([]any)
+	for _, e := range list {
+		m := e.(map[string]any)
+		code, _ := m["code"].(string)
+		if p, ok := m["param"].(string); ok {
+			code = p + ":" + code
+		}
+		out = append(out, code)
+	}
+	return out
+}
+
+func (r *response) flowIDs() []string {
+	var out []string
+	flows, _ := r.data()["flows"].([]any)
+	for _, f := range flows {
+		m := f.(map[string]any)
+		id := m["id"].(string)
+		if m["is_pending"] == true {
+			id += "*"
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func (c *client) csrf() string {
+	u, _ := url.Parse(c.srv.URL)
+	for _, k := range c.http.Jar.Cookies(u) {
+		if k.Name == "csrftoken" {
+			return k.Value
+		}
+	}
+	return ""
+}
+
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.srv.URL)
+	for _, k := range c.http.Jar.Cookies(u) {
+		if k.Name == name {
+			return k.Value
+		}
+	}
+	return ""
+}
+
+// do sends a request to path under the client's API tree; body is encoded
+// as JSON unless it is a string, which is sent as is.
+func (c *client) do(method, path string, body any, headers ...string) *response {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), method, c.srv.URL+"/_allauth/"+c.kind+"/v1"+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.kind == "app" {
+		if c.token != "" {
+			req.Header.Set("X-Session-Token", c.token)
+		}
+	} else if method != "GET" {
+		req.Header.Set("X-CSRFToken", c.csrf())
+		req.Header.Set("Origin", c.origin)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := &response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	if err := json.Unmarshal(raw, &r.Body); err != nil {
+		c.t.Fatalf("%s %s: response is not JSON (%d): %q", method, path, res.StatusCode, raw)
+	}
+	if got, ok := r.Body["status"].(float64); !ok || int(got) != res.StatusCode {
+		c.t.Errorf("%s %s: body status %v, HTTP status %d", method, path, r.Body["status"], res.StatusCode)
+	}
+	if tok, ok := r.meta()["session_token"].(string); ok {
+		if c.kind != "app" {
+			c.t.Errorf("%s %s: browser response carries a session token", method, path)
+		}
+		c.token = tok
+	}
+	return r
+}
+
+// expect fails the test unless r has the status and, when given, the error codes.
+func expect(t *testing.T, r *response, status int, codes ...string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Raw)
+	}
+	if len(codes) > 0 && strings.Join(r.errorCodes(), ",") != strings.Join(codes, ",") {
+		t.Fatalf("errors %v, want %v: %s", r.errorCodes(), codes, r.Raw)
+	}
+}
+
+const goodPassword = "violet-Harbor-92"
+
+// signup creates an account through c and fails the test unless it works.
+func (c *client) signup(email, username string) *response {
+	c.t.Helper()
+	body := map[string]any{"email": email, "password": goodPassword}
+	if username != "" {
+		body["username"] = username
+	}
+	r := c.do("POST", "/auth/signup", body)
+	expect(c.t, r, 200)
+	return r
+}
+
+func openSQLite(t *testing.T) *sqlstore.DB { return testdb.OpenSQLite(t) }
+
+// djangoHash makes a hash the way Django's PBKDF2PasswordHasher does.
+func djangoHash(plain, salt string, iterations int) string {
+	key, _ := pbkdf2.Key(sha256.New, plain, []byte(salt), iterations, 32)
+	return fmt.Sprintf("pbkdf2_sha256$%d$%s$%s", iterations, salt, base64.StdEncoding.EncodeToString(key))
+}
