@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/latchauth/latch/internal/testdb"
+)
+
+// testEnv is a cheap-hashing configuration on a fresh database.
+func testEnv(dbURL string, extra ...string) func(string) string {
+	m := map[string]string{
+		"LATCH_ADDR":              "127.0.0.1:0",
+		"LATCH_DATABASE_URL":      dbURL,
+		"LATCH_SECRET_KEY":        strings.Repeat("k", 40),
+		"LATCH_ARGON2_MEMORY_KIB": "64",
+		"LATCH_ARGON2_ITERATIONS": "1",
+		"LATCH_LOG_LEVEL":         "warn",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i]] = extra[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// startServe runs `latch serve` through the real entry point and returns
+// its base URL and a function that stops it (as SIGTERM does) and waits.
+func startServe(t *testing.T, getenv func(string) string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve printed nothing: %v (exit: %v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`http://(\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("no address in %q", line)
+	}
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve exited with %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop within 10s")
+		}
+	}
+	t.Cleanup(stop)
+	return "http://" + m[1], stop
+}
+
+func post(t *testing.T, url, token string, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("X-Session-Token", token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, out
+}
+
+// TestServeRestartKeepsData: what was acknowledged before a restart is there
+// after it, on each engine.
+func TestServeRestartKeepsData(t *testing.T) {
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			env := testEnv(e.URL(t))
+			base, stop := startServe(t, env)
+			api := base + "/_allauth/app/v1"
+			status, body := post(t, api+"/auth/signup", "", `{"email":"rita@example.com","username":"rita","password":"amber-Falcon-38"}`)
+			if status != 200 {
+				t.Fatalf("signup: %d %v", status, body)
+			}
+			token := body["meta"].(map[string]any)["session_token"].(string)
+			stop()
+
+			base, _ = startServe(t, env)
+			api = base + "/_allauth/app/v1"
+			req, _ := http.NewRequest("GET", api+"/auth/session", nil)
+			req.Header.Set("X-Session-Token", token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("session after restart: %d", res.StatusCode)
+			}
+			if status, body := post(t, api+"/auth/login", "", `{"username":"rita","password":"amber-Falcon-38"}`); status != 200 {
+				t.Errorf("login after restart: %d %v", status, body)
+			}
+		})
+	}
+}
+
+func TestCreateSuperuser(t *testing.T) {
+	dbURL := testdb.SQLiteURL(t)
+	env := testEnv(dbURL)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"createsuperuser", "--email", "Root@Example.com", "--username", "root", "--password-stdin"},
+		env, strings.NewReader("quartz-Meadow-55\n"), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "root@example.com") {
+		t.Errorf("output: %q", out.String())
+	}
+	err = run(context.Background(), []string{"createsuperuser", "--email", "root@example.com", "--password-stdin"},
+		env, strings.NewReader("quartz-Meadow-55\n"), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Errorf("duplicate superuser: %v", err)
+	}
+	err = run(context.Background(), []string{"createsuperuser", "--email", "x@example.com", "--password-stdin"},
+		env, strings.NewReader("password\n"), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "too common") {
+		t.Errorf("common password accepted: %v", err)
+	}
+	err = run(context.Background(), []string{"createsuperuser"}, env, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--password-stdin") {
+		t.Errorf("non-terminal interactive run: %v", err)
+	}
+
+	base, _ := startServe(t, env)
+	status, body := post(t, base+"/_allauth/app/v1/auth/login", "", `{"email":"root@example.com","password":"quartz-Meadow-55"}`)
+	if status != 200 {
+		t.Fatalf("superuser login: %d %v", status, body)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	env := testEnv(testdb.SQLiteURL(t))
+	for i, want := range []string{"Applied 1 migration", "Applied 0 migration"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"migrate"}, env, nil, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run %d: %q, want %q", i, out.String(), want)
+		}
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{"LATCH_ADDR", "nonsense"},
+		{"LATCH_DATABASE_URL", "mysql://x"},
+		{"LATCH_SECRET_KEY", "short"},
+		{"LATCH_PUBLIC_URL", "ftp://x"},
+		{"LATCH_EMAIL_URL", "smtp://host"},
+		{"LATCH_EMAIL_VERIFICATION", "sometimes"},
+		{"LATCH_LOGIN_METHODS", "phone"},
+		{"LATCH_CORS_ALLOWED_ORIGINS", "localhost:5173"},
+		{"LATCH_APP_TOKEN_STRATEGY", "cookie"},
+		{"LATCH_SESSION_TTL", "2 weeks"},
+		{"LATCH_RATE_LIMITS", "login=many"},
+		{"LATCH_COOKIE_SAMESITE", "none"},
+		{"LATCH_LOGIN_BY_CODE", "yes"},
+	}
+	for _, tt := range tests {
+		err := run(context.Background(), []string{"serve"}, testEnv("sqlite:"+filepath.Join(t.TempDir(), "x.db"), tt.name, tt.value),
+			nil, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("%s=%q: error %v does not name the variable", tt.name, tt.value, err)
+		}
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, os.Getenv, nil, &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "latch ") {
+		t.Errorf("version: %q, %v", out.String(), err)
+	}
+	out.Reset()
+	run(context.Background(), []string{"serve", "--help"}, os.Getenv, nil, &out, io.Discard)
+	for _, s := range settings {
+		if !strings.Contains(out.String(), s.name) {
+			t.Errorf("serve --help does not list %s", s.name)
+		}
+	}
+	for _, cmd := range []string{"migrate", "createsuperuser", "version"} {
+		out.Reset()
+		run(context.Background(), []string{cmd, "--help"}, os.Getenv, nil, &out, io.Discard)
+		if !strings.Contains(out.String(), "Usage: latch "+cmd) {
+			t.Errorf("%s --help: %q", cmd, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"bogus"}, os.Getenv, nil, io.Discard, io.Discard); err == nil {
+		t.Error("unknown command accepted")
+	}
+}
