@@ -52,12 +52,6 @@ func (s *Service) rate(ctx context.Context, action string, st *State, key string
 	return nil
 }
 
-// resetLimit forgets the "key" budget of action for key, as allauth clears
-// failed-login counters after a password reset.
-func (s *Service) resetLimit(ctx context.Context, action, key string) error {
-	return s.limiter.Reset(ctx, limitKey(action, "key", nil, key))
-}
-
 func limitKey(action, per string, st *State, key string) string {
 	switch per {
 	case "ip":

@@ -55,6 +55,12 @@ type serverOption func(*account.Config, *httpapi.Config)
 // startLatch starts a server on db with the default configuration changed by opts.
 func startLatch(t *testing.T, db *sqlstore.DB, opts ...serverOption) *latchServer {
 	t.Helper()
+	return startLatchLogging(t, db, io.Discard, opts...)
+}
+
+// startLatchLogging is startLatch with the server's log written to logs.
+func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...serverOption) *latchServer {
+	t.Helper()
 	s := &latchServer{db: db, now: time.Now()}
 	cfg := account.DefaultConfig()
 	cfg.RateLimits = nil
@@ -62,7 +68,7 @@ func startLatch(t *testing.T, db *sqlstore.DB, opts ...serverOption) *latchServe
 	for _, o := range opts {
 		o(&cfg, &hcfg)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := account.New(cfg, db, db, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
