@@ -1,0 +1,48 @@
+// Package password hashes, verifies and validates Latch users' passwords.
+//
+// # Hashing
+//
+// New hashes are argon2id, stored in the PHC string format
+//
+//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
+//
+// where salt and key are standard base64 without padding. [DefaultParams]
+// (m=19 MiB, t=2, p=1, a 16-byte salt and a 32-byte key) is OWASP's first
+// recommended argon2id configuration in its Password Storage Cheat Sheet. It
+// costs about 19 MiB of memory and a few tens of milliseconds of one core per
+// hash. That is enough to make offline guessing of a leaked hash expensive,
+// because each guess needs the same memory. It is also small enough that a
+// server on a few cores can still verify many logins per second without
+// running out of memory.
+// OWASP rates its other configurations (more memory with fewer passes, or
+// fewer MiB with more passes) as equally strong. A deployment that can spare
+// the memory may raise Memory and pass its own [Params] to [NewHasher].
+//
+// # Verifying and migrating
+//
+// [Hasher.Verify] also accepts the hashes that a Django (django-allauth)
+// database holds: Django's argon2, bcrypt, bcrypt_sha256, pbkdf2_sha256 and
+// pbkdf2_sha1 formats, and bare bcrypt ($2a$, $2b$, $2y$). It reports
+// needsRehash for all of these and for argon2id hashes made with other
+// parameters. The caller should then store a fresh [Hasher.Hash] of the
+// password it has just checked, so that users migrate on their next login.
+// Django's unusable-password markers (empty, or starting with "!") never
+// verify.
+//
+// Verify treats a stored hash as untrusted input. It never panics. It refuses
+// costs that would let a crafted hash tie up the server: argon2 memory above
+// 4 GiB or more than 100 passes, PBKDF2 above 10,000,000 iterations, and bcrypt
+// cost above 18. Such hashes, and malformed or unknown ones, get an error that
+// wraps [ErrUnknownHash].
+//
+// # Validating
+//
+// [Policy.Validate] applies Django's four default AUTH_PASSWORD_VALIDATORS
+// (UserAttributeSimilarityValidator, MinimumLengthValidator,
+// CommonPasswordValidator and NumericPasswordValidator). It uses the same
+// algorithms, error codes and English messages, so front ends written for
+// django-allauth keep working. The common-password list is embedded: the
+// 30,000 most common passwords from the zxcvbn project (MIT licence), which
+// derives them from Xato's (Mark Burnett's) corpus of 10 million leaked
+// passwords. See common-passwords.NOTICE.
+package password

@@ -1,0 +1,327 @@
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrUnknownHash is wrapped by every error that [Hasher.Verify] returns. It
+// means that the stored hash is malformed, uses an algorithm or variant that
+// this package does not support, or asks for a cost above the package's safety
+// limits. The password was not checked. Callers should treat this as a failed
+// login and log it, because it points to a corrupt or tampered database row.
+var ErrUnknownHash = errors.New("password: unknown hash format")
+
+// Params are argon2id cost parameters.
+type Params struct {
+	// Memory is the memory cost in KiB. It must be at least 8*Threads and at
+	// most 4 GiB (4,194,304 KiB).
+	Memory uint32
+	// Time is the number of passes over the memory, from 1 to 100.
+	Time uint32
+	// Threads is the degree of parallelism (lanes). It must be at least 1.
+	Threads uint8
+	// SaltLen is the length of the random salt in bytes, from 8 to 1024.
+	SaltLen uint32
+	// KeyLen is the length of the derived key in bytes, from 4 to 1024.
+	KeyLen uint32
+}
+
+// DefaultParams are OWASP's first recommended argon2id parameters:
+// m=19 MiB (19456 KiB), t=2, p=1, with a 16-byte salt and a 32-byte key.
+// Use them in production unless you have measured a reason to raise them.
+var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// TestParams are cheap argon2id parameters (m=64 KiB, t=1, p=1) that make
+// tests fast. They are far too weak to protect real passwords. Never use
+// them in production.
+var TestParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Safety limits on what a stored hash may ask Verify to compute, and on what
+// Params may ask Hash to compute. They stop a crafted or corrupt hash from
+// tying up the server.
+const (
+	maxArgon2Memory = 4 << 20 // KiB: 4 GiB
+	maxArgon2Time   = 100
+	minSaltLen      = 8 // RFC 9106's minimum
+	maxSaltLen      = 1024
+	minKeyLen       = 4 // RFC 9106's minimum tag length
+	maxKeyLen       = 1024
+	maxPBKDF2Iter   = 10_000_000
+	maxBcryptCost   = 18 // 2^14 times the work of cost 4: about 15 s on one core
+)
+
+// limits are the caps that Verify enforces. Tests lower them; production
+// code always uses defaultLimits.
+type limits struct {
+	argon2Memory uint32 // KiB
+	argon2Time   uint32
+	pbkdf2Iter   int
+	bcryptCost   int
+}
+
+var defaultLimits = limits{
+	argon2Memory: maxArgon2Memory,
+	argon2Time:   maxArgon2Time,
+	pbkdf2Iter:   maxPBKDF2Iter,
+	bcryptCost:   maxBcryptCost,
+}
+
+// Hasher hashes new passwords with argon2id and verifies stored hashes in any
+// supported format. Make one with [NewHasher]. A Hasher is safe for concurrent
+// use.
+type Hasher struct {
+	params Params
+	// dummy is a hash of a random password made with params. VerifyDummy
+	// checks against it. It is empty if params are invalid.
+	dummy  string
+	limits limits
+}
+
+// NewHasher returns a Hasher that hashes with p and asks for a rehash of any
+// stored hash not made with exactly p. It computes one hash of a random
+// password for [Hasher.VerifyDummy], so it costs as much as one Hash. If p is
+// invalid, NewHasher still returns a Hasher, but its Hash returns an error.
+func NewHasher(p Params) *Hasher {
+	h := &Hasher{params: p, limits: defaultLimits}
+	if dummy, err := h.Hash(Unusable()); err == nil {
+		h.dummy = dummy
+	}
+	return h
+}
+
+// check reports whether p is within the bounds documented on Params.
+func (p Params) check() error {
+	switch {
+	case p.Threads < 1:
+		return errors.New("password: argon2id Threads must be at least 1")
+	case p.Time < 1 || p.Time > maxArgon2Time:
+		return fmt.Errorf("password: argon2id Time must be from 1 to %d", maxArgon2Time)
+	case p.Memory < 8*uint32(p.Threads) || p.Memory > maxArgon2Memory:
+		return fmt.Errorf("password: argon2id Memory must be from 8*Threads to %d KiB", maxArgon2Memory)
+	case p.SaltLen < minSaltLen || p.SaltLen > maxSaltLen:
+		return fmt.Errorf("password: argon2id SaltLen must be from %d to %d", minSaltLen, maxSaltLen)
+	case p.KeyLen < minKeyLen || p.KeyLen > maxKeyLen:
+		return fmt.Errorf("password: argon2id KeyLen must be from %d to %d", minKeyLen, maxKeyLen)
+	}
+	return nil
+}
+
+// Hash returns an argon2id hash of plain with a fresh random salt, in the PHC
+// format $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>. Salt and key are
+// standard base64 without padding. It returns an error only if the Hasher's
+// Params are invalid.
+func (h *Hasher) Hash(plain string) (string, error) {
+	p := h.params
+	if err := p.check(); err != nil {
+		return "", err
+	}
+	salt := make([]byte, p.SaltLen)
+	rand.Read(salt) // Never fails since Go 1.24. On failure it crashes the program.
+	key := argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt),
+		base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// Verify reports whether plain is the password that encoded was made from,
+// and whether the caller should replace encoded with a fresh [Hasher.Hash] of
+// plain. needsRehash is true only when ok is true. It is true when encoded is
+// not this package's argon2id format, or when it is but its parameters (including
+// salt and key length) differ from the Hasher's.
+//
+// Supported encodings:
+//
+//   - $argon2id$v=19$m=..,t=..,p=..$salt$key (our own format; $argon2i$ too)
+//   - argon2$argon2id$v=19$m=..,t=..,p=..$salt$key (Django's Argon2PasswordHasher)
+//   - $2a$, $2b$ and $2y$ bcrypt
+//   - bcrypt$<bcrypt hash> (Django's BCryptPasswordHasher)
+//   - bcrypt_sha256$<bcrypt hash>: bcrypt of hex(sha256(password)), Django's BCryptSHA256PasswordHasher
+//   - pbkdf2_sha256$<iterations>$<salt>$<base64 key> and pbkdf2_sha1$... (Django's PBKDF2 hashers)
+//
+// An unusable password ("" or starting with "!", see [IsUsable]) never
+// verifies. For it, Verify returns ok=false and err=nil and does no work.
+// A malformed or unknown encoding, or one with a cost above the safety limits
+// in the package documentation, returns an error that wraps
+// [ErrUnknownHash]. Keys are compared in constant time.
+func (h *Hasher) Verify(encoded, plain string) (ok, needsRehash bool, err error) {
+	if !IsUsable(encoded) {
+		return false, false, nil
+	}
+	if strings.HasPrefix(encoded, "$argon2") {
+		return h.verifyArgon2(encoded, plain, false)
+	}
+	if strings.HasPrefix(encoded, "$2") {
+		ok, err := h.verifyBcrypt(encoded, []byte(plain))
+		return ok, ok, err
+	}
+	algo, rest, found := strings.Cut(encoded, "$")
+	if !found {
+		return false, false, unknown("no algorithm prefix")
+	}
+	switch algo {
+	case "argon2":
+		return h.verifyArgon2("$"+rest, plain, true)
+	case "bcrypt":
+		ok, err := h.verifyBcrypt(rest, []byte(plain))
+		return ok, ok, err
+	case "bcrypt_sha256":
+		ok, err := h.verifyBcrypt(rest, sha256Hex(plain))
+		return ok, ok, err
+	case "pbkdf2_sha256":
+		ok, err := h.verifyPBKDF2(pbkdf2SHA256, rest, plain)
+		return ok, ok, err
+	case "pbkdf2_sha1":
+		ok, err := h.verifyPBKDF2(pbkdf2SHA1, rest, plain)
+		return ok, ok, err
+	}
+	// Do not echo the algorithm: if encoded was a plain-text password stored
+	// by mistake, it would end up in the logs.
+	return false, false, unknown("unsupported algorithm")
+}
+
+// VerifyDummy does the same work as [Hasher.Verify] of plain against a real
+// hash made with the Hasher's Params, and discards the result. Call it when
+// the user does not exist, so that the response time does not reveal whether
+// the account exists.
+func (h *Hasher) VerifyDummy(plain string) {
+	_, _, _ = h.Verify(h.dummy, plain)
+}
+
+// unusablePrefix marks a password that can never verify, as in Django.
+const unusablePrefix = "!"
+
+// unusableSuffixLen is Django's UNUSABLE_PASSWORD_SUFFIX_LENGTH.
+const unusableSuffixLen = 40
+
+const alphanumeric = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// Unusable returns a new unusable-password marker: "!" followed by 40 random
+// ASCII letters and digits. Django's make_password(None) makes the same kind
+// of marker. Store it for accounts that must not log in with a password, such
+// as social-only sign-ups. The random suffix keeps two such accounts from
+// sharing a value. [IsUsable] reports false for it, and [Hasher.Verify] never
+// accepts any password for it.
+func Unusable() string {
+	var b strings.Builder
+	b.Grow(len(unusablePrefix) + unusableSuffixLen)
+	b.WriteString(unusablePrefix)
+	var buf [64]byte
+	for b.Len() < len(unusablePrefix)+unusableSuffixLen {
+		rand.Read(buf[:]) // Never fails since Go 1.24.
+		for _, c := range buf {
+			// Rejection sampling keeps the choice uniform: 248 = 4*62.
+			if c >= 248 {
+				continue
+			}
+			b.WriteByte(alphanumeric[c%62])
+			if b.Len() == len(unusablePrefix)+unusableSuffixLen {
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// IsUsable reports whether encoded may be a real password hash, that is,
+// whether it is not empty and does not start with "!" (Django's unusable
+// password prefix). It does not check that encoded is well-formed.
+func IsUsable(encoded string) bool {
+	return encoded != "" && !strings.HasPrefix(encoded, unusablePrefix)
+}
+
+// unknown returns an error wrapping ErrUnknownHash with a reason. The reason
+// must never contain the hash or the password.
+func unknown(reason string) error {
+	return fmt.Errorf("%w: %s", ErrUnknownHash, reason)
+}
+
+// unknownCause is unknown with an underlying error, which it also wraps.
+func unknownCause(reason string, cause error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnknownHash, reason, cause)
+}
+
+// verifyArgon2 checks a PHC argon2 string ($argon2id$v=19$m=,t=,p=$salt$key).
+// django is true when the string came from Django's "argon2$" format, which
+// is always rehashed into our own format.
+func (h *Hasher) verifyArgon2(phc, plain string, django bool) (ok, needsRehash bool, err error) {
+	parts := strings.SplitN(phc, "$", 7)
+	if len(parts) != 6 || parts[0] != "" {
+		return false, false, unknown("argon2: wrong number of fields")
+	}
+	variant := parts[1]
+	if variant != "argon2id" && variant != "argon2i" {
+		return false, false, unknown("argon2: unsupported variant")
+	}
+	if parts[2] != "v=19" {
+		return false, false, unknown("argon2: unsupported version")
+	}
+	m, t, p, err := parseArgon2Params(parts[3])
+	if err != nil {
+		return false, false, err
+	}
+	switch {
+	case p < 1:
+		return false, false, unknown("argon2: parallelism below 1")
+	case t < 1:
+		return false, false, unknown("argon2: time below 1")
+	case t > h.limits.argon2Time:
+		return false, false, unknown("argon2: time above safety limit")
+	case m < 8*uint32(p):
+		return false, false, unknown("argon2: memory below 8*parallelism")
+	case m > h.limits.argon2Memory:
+		return false, false, unknown("argon2: memory above safety limit")
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil || len(salt) < minSaltLen || len(salt) > maxSaltLen {
+		return false, false, unknown("argon2: bad salt")
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil || len(want) < minKeyLen || len(want) > maxKeyLen {
+		return false, false, unknown("argon2: bad key")
+	}
+	var got []byte
+	if variant == "argon2id" {
+		got = argon2.IDKey([]byte(plain), salt, t, m, p, uint32(len(want)))
+	} else {
+		got = argon2.Key([]byte(plain), salt, t, m, p, uint32(len(want)))
+	}
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return false, false, nil
+	}
+	same := Params{Memory: m, Time: t, Threads: p, SaltLen: uint32(len(salt)), KeyLen: uint32(len(want))}
+	return true, django || variant != "argon2id" || same != h.params, nil
+}
+
+// parseArgon2Params parses "m=<KiB>,t=<passes>,p=<lanes>", in that order.
+func parseArgon2Params(s string) (m, t uint32, p uint8, err error) {
+	fields := strings.Split(s, ",")
+	if len(fields) != 3 {
+		return 0, 0, 0, unknown("argon2: bad parameters")
+	}
+	var vals [3]uint64
+	for i, name := range []string{"m=", "t=", "p="} {
+		num, found := strings.CutPrefix(fields[i], name)
+		if !found {
+			return 0, 0, 0, unknown("argon2: bad parameters")
+		}
+		bits := 32
+		if name == "p=" {
+			bits = 8
+		}
+		v, err := strconv.ParseUint(num, 10, bits)
+		if err != nil {
+			return 0, 0, 0, unknown("argon2: bad parameters")
+		}
+		vals[i] = v
+	}
+	return uint32(vals[0]), uint32(vals[1]), uint8(vals[2]), nil
+}
