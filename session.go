@@ -28,6 +28,23 @@ func (s *Session) Authenticated() bool { return s != nil && s.UserID != 0 }
 type SessionState struct {
 	Methods []AuthMethod  `json:"methods,omitempty"`
 	Pending *PendingLogin `json:"pending,omitempty"`
+	// Codes are the code processes in progress (email verification,
+	// password reset, login by code), by kind. Codes are bound to the
+	// session that asked for them.
+	Codes map[string]*CodeProcess `json:"codes,omitempty"`
+}
+
+// CodeProcess is a short code sent by email and waiting to be typed in. Only
+// a hash of the code is kept. UserID 0 means the address has no account: no
+// code can succeed, but the process looks the same from outside.
+type CodeProcess struct {
+	UserID    int64     `json:"user_id"`
+	Email     string    `json:"email"`
+	Hash      string    `json:"hash"`
+	Started   time.Time `json:"started"`
+	Attempts  int       `json:"attempts"`
+	Resends   int       `json:"resends"`
+	Confirmed bool      `json:"confirmed,omitempty"`
 }
 
 // AuthMethod records one authentication step, as allauth's "methods" list.

@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -30,6 +32,43 @@ type UserStore interface {
 	SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error
 	// SetLastLogin records a completed login.
 	SetLastLogin(ctx context.Context, userID int64, at time.Time) error
+	UserByID(ctx context.Context, id int64) (*latch.User, error)
+}
+
+// EmailStore keeps users' addresses.
+type EmailStore interface {
+	// EmailAddresses lists a user's addresses, primary first.
+	EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error)
+	// AddEmail adds an address; latch.ErrEmailTaken when any user has it.
+	AddEmail(ctx context.Context, e *latch.EmailAddress) error
+	SetEmailVerified(ctx context.Context, userID int64, email string) error
+	SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error
+	// DeleteEmail removes an address and the tokens sent to it.
+	DeleteEmail(ctx context.Context, userID int64, email string) error
+}
+
+// TokenStore keeps the single-use tokens of email links, by hash.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t *latch.Token) error
+	// TokenByHash finds a token without using it up.
+	TokenByHash(ctx context.Context, kind string, hash []byte) (*latch.Token, error)
+	// TakeToken deletes and returns a token; only one caller gets it.
+	TakeToken(ctx context.Context, kind string, hash []byte) (*latch.Token, error)
+	DeleteUserTokens(ctx context.Context, userID int64, kind string) error
+}
+
+// Mailer sends templated email without making the caller wait on delivery
+// (see package mail).
+type Mailer interface {
+	Send(ctx context.Context, kind, to string, data map[string]any) error
+}
+
+// Store is all the storage the core uses; the SQL adapters implement it.
+type Store interface {
+	UserStore
+	EmailStore
+	TokenStore
+	SessionStore
 }
 
 // SessionStore keeps server-side sessions, addressed by the hash of their key.
@@ -76,6 +115,24 @@ type Config struct {
 	LoginMethods      []string // "email", "username"
 	EmailVerification string   // VerificationNone, VerificationOptional or VerificationMandatory
 	SignupClosed      bool
+
+	VerificationByCode  bool // email verification by typed code instead of link
+	PasswordResetByCode bool
+	LoginByCode         bool // passwordless login by emailed code
+
+	VerificationLinkTTL time.Duration // allauth: 3 days
+	ResetLinkTTL        time.Duration // allauth (Django): 3 days
+	VerificationCode    CodeRules     // allauth: 15 minutes, 3 attempts
+	ResetCode           CodeRules     // allauth: 3 minutes, 3 attempts
+	LoginCode           CodeRules     // allauth: 3 minutes, 3 attempts
+
+	LoginOnEmailConfirmation bool // a verified link finishes the pending login
+	LoginOnPasswordReset     bool // a reset logs the user in
+	EmailUnknownAccounts     bool // mail "no account here" to unknown addresses
+	MaxEmailAddresses        int  // 0: no limit
+
+	// Links are the frontend URLs put in emails; "{key}" is replaced by the key.
+	Links Links
 	SessionTTL        time.Duration // rolling lifetime of a session
 	SessionMaxAge     time.Duration // absolute lifetime of a session
 	LoginTimeout      time.Duration // how long a multi-stage login may take
@@ -90,8 +147,14 @@ func DefaultRateLimits() map[string][]ratelimit.Rate {
 	for action, spec := range map[string]string{
 		"login":           "30/m/ip",
 		"login_failed":    "10/m/ip,5/5m/key",
-		"signup":          "20/m/ip",
-		"change_password": "5/m/user",
+		"signup":                  "20/m/ip",
+		"change_password":         "5/m/user",
+		"reset_password":          "20/m/ip,5/m/key",
+		"reset_password_from_key": "20/m/ip",
+		"manage_email":            "10/m/user",
+		"request_login_code":      "20/m/ip,3/m/key",
+		"confirm_email":           "1/3m/key",
+		"confirm_email_code":      "1/10s/key",
 	} {
 		m[action], _ = ratelimit.ParseRates(spec)
 	}
@@ -109,14 +172,44 @@ func DefaultConfig() Config {
 		TouchInterval:     time.Minute,
 		PasswordPolicy:    password.DefaultPolicy,
 		RateLimits:        DefaultRateLimits(),
+
+		VerificationLinkTTL:  3 * 24 * time.Hour,
+		ResetLinkTTL:         3 * 24 * time.Hour,
+		VerificationCode:     CodeRules{TTL: 15 * time.Minute, MaxAttempts: 3, MaxResends: 2},
+		ResetCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3},
+		LoginCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3, MaxResends: 2},
+		EmailUnknownAccounts: true,
 	}
+}
+
+// CodeRules bound a kind of emailed code.
+type CodeRules struct {
+	TTL         time.Duration // from the first code of the process
+	MaxAttempts int           // wrong codes before the process is dropped
+	MaxResends  int           // new codes the user may ask for
+}
+
+// Links are templates of the frontend URLs that emails point at.
+type Links struct {
+	VerifyEmail   string // {key}
+	ResetPassword string // {key}
+	Signup        string
+	RequestReset  string
+}
+
+// link fills in a link template.
+func link(template, key string) string {
+	return strings.ReplaceAll(template, "{key}", url.PathEscape(key))
 }
 
 // Service runs the account flows. It is safe for concurrent use.
 type Service struct {
 	cfg      Config
 	users    UserStore
+	emails   EmailStore
+	tokens   TokenStore
 	sessions SessionStore
+	mail     Mailer
 	hasher   Hasher
 	limiter  Limiter
 	log      *slog.Logger
@@ -124,14 +217,15 @@ type Service struct {
 }
 
 // New returns a Service. now may be nil for the real clock.
-func New(cfg Config, users UserStore, sessions SessionStore, hasher Hasher, limiter Limiter, log *slog.Logger, now func() time.Time) *Service {
+func New(cfg Config, store Store, mail Mailer, hasher Hasher, limiter Limiter, log *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, users: users, sessions: sessions, hasher: hasher, limiter: limiter, log: log, now: now}
+	return &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, mail: mail,
+		hasher: hasher, limiter: limiter, log: log, now: now}
 }
 
 // Config returns the rules the service runs with.

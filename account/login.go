@@ -75,7 +75,14 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 	} else {
 		m.Username = ident
 	}
-	return s.completeLogin(ctx, st, user, m)
+	st, err = s.completeLogin(ctx, st, user, m, false)
+	var rl *latch.RateLimitError
+	if errors.As(err, &rl) {
+		// The verification code could not be sent (mandatory verification
+		// by code, mail budget spent): allauth answers this way.
+		return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
+	}
+	return st, err
 }
 
 // checkPassword verifies a credential against the login_failed budget and
@@ -134,10 +141,100 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 	return user, nil
 }
 
-// completeLogin finishes a login whose first factor is proved: it runs the
-// login stages and, when none is left, replaces the caller's session with a
-// new authenticated one (a new key: session fixation is impossible).
-func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User, m latch.AuthMethod) (*State, error) {
+// completeLogin continues a login whose first factor is proved: when a stage
+// remains (an unverified address under mandatory verification) the login is
+// kept pending in the caller's session and the stage begins; otherwise the
+// login finishes. signup says which verification mail to send.
+func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User, m latch.AuthMethod, signup bool) (*State, error) {
+	target, err := s.unverifiedLoginEmail(ctx, user, m.Email)
+	if err != nil {
+		return nil, err
+	}
+	if target == "" {
+		return s.finishLogin(ctx, st, user, []latch.AuthMethod{m})
+	}
+	st, err = s.ensureSession(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	st.Session.State.Pending = &latch.PendingLogin{UserID: user.ID, Started: s.now(), Stages: []string{"verify_email"},
+		Methods: []latch.AuthMethod{m}, Email: target}
+	if err := s.saveSession(ctx, st); err != nil {
+		return nil, err
+	}
+	st, _, err = s.sendVerification(ctx, st, user.ID, target, signup)
+	return st, err
+}
+
+// unverifiedLoginEmail returns the address a login must verify first under
+// mandatory verification — the one used to log in, else the primary one —
+// or "" when there is nothing to verify.
+func (s *Service) unverifiedLoginEmail(ctx context.Context, user *latch.User, loginEmail string) (string, error) {
+	if s.cfg.EmailVerification != VerificationMandatory {
+		return "", nil
+	}
+	addrs, err := s.emails.EmailAddresses(ctx, user.ID)
+	if err != nil {
+		return "", fmt.Errorf("list addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if (loginEmail != "" && a.Email == loginEmail) || (loginEmail == "" && a.Primary) {
+			if a.Verified {
+				return "", nil
+			}
+			return a.Email, nil
+		}
+	}
+	return "", nil
+}
+
+// continueLogin moves a pending login past its first stage, adding m to its
+// methods, and finishes it when no stage is left.
+func (s *Service) continueLogin(ctx context.Context, st *State, m *latch.AuthMethod) (*State, error) {
+	p := st.Session.State.Pending
+	if m != nil {
+		p.Methods = append(p.Methods, *m)
+	}
+	p.Stages = p.Stages[1:]
+	user, err := s.users.UserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("pending login user: %w", err)
+	}
+	if len(p.Stages) == 0 {
+		if next, err := s.unverifiedLoginEmail(ctx, user, p.Email); err != nil {
+			return nil, err
+		} else if next != "" {
+			p.Stages = []string{"verify_email"}
+			p.Email = next
+			if err := s.saveSession(ctx, st); err != nil {
+				return nil, err
+			}
+			st, _, err = s.sendVerification(ctx, st, user.ID, next, false)
+			return st, err
+		}
+	}
+	if len(p.Stages) > 0 {
+		return st, s.saveSession(ctx, st)
+	}
+	if !user.IsActive {
+		st.Session.State.Pending = nil
+		return st, s.saveSession(ctx, st)
+	}
+	return s.finishLogin(ctx, st, user, p.Methods)
+}
+
+// dropPending abandons the caller's login in progress.
+func (s *Service) dropPending(ctx context.Context, st *State) error {
+	if st.Session == nil || st.Session.State.Pending == nil {
+		return nil
+	}
+	st.Session.State.Pending = nil
+	return s.saveSession(ctx, st)
+}
+
+// finishLogin replaces the caller's session with a new authenticated one (a
+// new key: session fixation is impossible).
+func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, methods []latch.AuthMethod) (*State, error) {
 	now := s.now()
 	key, hash := newKey()
 	sess := &latch.Session{
@@ -150,7 +247,7 @@ func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User
 		MaxExpires: now.Add(s.cfg.SessionMaxAge),
 		IP:         st.Client.IP,
 		UserAgent:  st.Client.UserAgent,
-		State:      latch.SessionState{Methods: []latch.AuthMethod{m}},
+		State:      latch.SessionState{Methods: methods},
 	}
 	if sess.MaxExpires.Before(sess.Expires) {
 		sess.Expires = sess.MaxExpires

@@ -43,15 +43,9 @@ func (s *Service) ChangePassword(ctx context.Context, st *State, in ChangePasswo
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	hash, err := s.hasher.Hash(in.NewPassword)
-	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+	if err := s.setPassword(ctx, user, in.NewPassword); err != nil {
+		return nil, err
 	}
-	now := s.now()
-	if err := s.users.SetPassword(ctx, user.ID, hash, now); err != nil {
-		return nil, fmt.Errorf("set password: %w", err)
-	}
-	user.PasswordHash = hash
 	if err := s.sessions.DeleteUserSessions(ctx, user.ID, st.Session.ID); err != nil {
 		return nil, fmt.Errorf("end other sessions: %w", err)
 	}

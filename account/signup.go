@@ -29,7 +29,8 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 	}
 	email := normalizeEmail(in.Email)
 	username := strings.TrimSpace(in.Username)
-	if err := s.validateSignup(ctx, email, username, in.Password); err != nil {
+	taken, err := s.validateSignup(ctx, email, username, in.Password)
+	if err != nil {
 		return nil, err
 	}
 	if st.Authenticated() {
@@ -37,6 +38,9 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 	}
 	if s.cfg.SignupClosed {
 		return nil, latch.ErrForbidden
+	}
+	if taken {
+		return s.fakeSignup(ctx, st, email)
 	}
 	hash, err := s.hasher.Hash(in.Password)
 	if err != nil {
@@ -63,10 +67,21 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	s.log.Info("user signed up", "user", user.PublicID)
-	return s.completeLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email})
+	st, err = s.completeLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.EmailVerification == VerificationOptional {
+		// Optional verification: the user is in, and gets a link or code.
+		st, _, err = s.sendVerification(ctx, st, user.ID, email, true)
+	}
+	return st, err
 }
 
-func (s *Service) validateSignup(ctx context.Context, email, username, plain string) error {
+// validateSignup checks the signup fields. Under mandatory verification a
+// taken address is not an error but reported as taken, so that the answer
+// can look like a genuine signup's.
+func (s *Service) validateSignup(ctx context.Context, email, username, plain string) (taken bool, err error) {
 	var errs latch.InputError
 	usernameRequired := len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"
 	switch {
@@ -82,7 +97,7 @@ func (s *Service) validateSignup(ctx context.Context, email, username, plain str
 		case err == nil:
 			errs.Add("username", "username_taken", msgUsernameTaken)
 		case !errors.Is(err, latch.ErrNotFound):
-			return fmt.Errorf("check username: %w", err)
+			return false, fmt.Errorf("check username: %w", err)
 		}
 	}
 	switch {
@@ -91,13 +106,16 @@ func (s *Service) validateSignup(ctx context.Context, email, username, plain str
 	case !validEmail(email):
 		errs.Add("email", "invalid", msgInvalidEmail)
 	default:
-		// allauth with optional/none verification: uniqueness wins over
-		// enumeration prevention, so a taken address is reported.
+		// As allauth: with optional/none verification uniqueness wins over
+		// enumeration prevention and a taken address is reported; with
+		// mandatory verification the signup seems to go through.
 		switch _, err := s.users.UserByEmail(ctx, email); {
+		case err == nil && s.cfg.EmailVerification == VerificationMandatory:
+			taken = true
 		case err == nil:
 			errs.Add("email", "email_taken", msgEmailTaken)
 		case !errors.Is(err, latch.ErrNotFound):
-			return fmt.Errorf("check email: %w", err)
+			return false, fmt.Errorf("check email: %w", err)
 		}
 	}
 	if plain == "" {
@@ -107,7 +125,32 @@ func (s *Service) validateSignup(ctx context.Context, email, username, plain str
 			errs.Add("password", v.Code, v.Message)
 		}
 	}
-	return errs.Err()
+	return taken, errs.Err()
+}
+
+// fakeSignup answers a signup for an address that has an account exactly as
+// a genuine signup under mandatory verification is answered — a pending
+// verify_email stage — but creates nothing: the address's owner gets an
+// "account already exists" mail, and no key or code can complete the stage.
+func (s *Service) fakeSignup(ctx context.Context, st *State, email string) (*State, error) {
+	// Spend the time a real signup spends hashing the password.
+	if _, err := s.hasher.Hash(email); err != nil {
+		return nil, fmt.Errorf("hash: %w", err)
+	}
+	st, err := s.ensureSession(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	st.Session.State.Pending = &latch.PendingLogin{Started: s.now(), Stages: []string{"verify_email"}, Email: email}
+	if s.cfg.VerificationByCode {
+		if st, _, err = s.startCode(ctx, st, codeVerifyEmail, 0, email); err != nil {
+			return nil, err
+		}
+	} else if err := s.saveSession(ctx, st); err != nil {
+		return nil, err
+	}
+	s.send(ctx, "account_already_exists", email, map[string]any{"Email": email, "ResetLink": s.cfg.Links.RequestReset})
+	return st, nil
 }
 
 // newUUID returns a random (version 4) UUID.

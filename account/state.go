@@ -103,18 +103,37 @@ func minTime(a, b time.Time) time.Time {
 type Flow struct {
 	ID        string
 	IsPending bool
+	// ShowPending says to report IsPending even when false, as allauth
+	// always does for password_reset_by_code.
+	ShowPending bool
 }
 
 // Flows lists what an unauthenticated caller can do next, in allauth's order:
-// login, signup, then the pending stage of a login in progress.
+// login, login by code, signup, the pending stage of a login in progress,
+// then password reset by code.
 func (s *Service) Flows(st *State) []Flow {
-	flows := make([]Flow, 0, 3)
+	flows := make([]Flow, 0, 5)
 	flows = append(flows, Flow{ID: "login"})
+	if s.cfg.LoginByCode {
+		flows = append(flows, Flow{ID: "login_by_code"})
+	}
 	if !s.cfg.SignupClosed {
 		flows = append(flows, Flow{ID: "signup"})
 	}
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
-		flows = append(flows, Flow{ID: p.Stages[0], IsPending: true})
+		stage := p.Stages[0]
+		found := false
+		for i := range flows {
+			if flows[i].ID == stage {
+				flows[i].IsPending, found = true, true
+			}
+		}
+		if !found {
+			flows = append(flows, Flow{ID: stage, IsPending: true})
+		}
+	}
+	if s.cfg.PasswordResetByCode {
+		flows = append(flows, Flow{ID: "password_reset_by_code", IsPending: s.ResetPending(st), ShowPending: true})
 	}
 	return flows
 }

@@ -26,6 +26,8 @@ func TestStore(t *testing.T) {
 		{"sessions", testSessions},
 		{"concurrent writers", testConcurrentWriters},
 		{"migrations are idempotent", testMigrateAgain},
+		{"email addresses", testEmails},
+		{"tokens", testTokens},
 	}
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
@@ -273,5 +275,109 @@ func testMigrateAgain(t *testing.T, db *sqlstore.DB) {
 	}
 	if n != 0 {
 		t.Errorf("second migration run applied %d migrations, want 0", n)
+	}
+}
+
+func testEmails(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("hank")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	second := &latch.EmailAddress{UserID: u.ID, Email: "Hank.Work@example.com", Created: base}
+	if err := db.AddEmail(ctx, second); err != nil || second.ID == 0 {
+		t.Fatalf("AddEmail: %v (id %d)", err, second.ID)
+	}
+	if err := db.AddEmail(ctx, &latch.EmailAddress{UserID: u.ID, Email: "HANK@example.com", Created: base}); !errors.Is(err, latch.ErrEmailTaken) {
+		t.Errorf("adding a taken address: %v", err)
+	}
+	if err := db.SetEmailVerified(ctx, u.ID, "hank.work@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetEmailVerified(ctx, u.ID, "nope@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("verifying an address the user lacks: %v", err)
+	}
+	if err := db.SetPrimaryEmail(ctx, u.ID, "hank.work@example.com", base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetPrimaryEmail(ctx, u.ID, "nope@example.com", base); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("make-primary of an address the user lacks: %v", err)
+	}
+	list, err := db.EmailAddresses(ctx, u.ID)
+	if err != nil || len(list) != 2 || list[0].Email != "hank.work@example.com" || !list[0].Primary || !list[0].Verified || list[1].Primary {
+		t.Fatalf("addresses = %+v, %v", list, err)
+	}
+	got, _ := db.UserByID(ctx, u.ID)
+	if got.Email != "hank.work@example.com" {
+		t.Errorf("primary on the user = %q", got.Email)
+	}
+	tok := &latch.Token{Kind: latch.TokenVerifyEmail, Hash: []byte("hank-token-hash-0123456789abcdef"), UserID: u.ID, Email: "hank@example.com", Created: base, Expires: base.Add(time.Hour)}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteEmail(ctx, u.ID, "hank@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteEmail(ctx, u.ID, "hank@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("deleting twice: %v", err)
+	}
+	if _, err := db.TokenByHash(ctx, latch.TokenVerifyEmail, tok.Hash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("a token sent to a removed address survived: %v", err)
+	}
+	if _, err := db.UserByEmail(ctx, "hank@example.com"); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("removed address still finds the user: %v", err)
+	}
+}
+
+func testTokens(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("ivan")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(kind, hash string) *latch.Token {
+		tok := &latch.Token{Kind: kind, Hash: []byte(hash), UserID: u.ID, Email: "ivan@example.com", Created: base, Expires: base.Add(time.Hour)}
+		if err := db.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	reset := mk(latch.TokenPasswordReset, "reset-hash-0123456789abcdef01234")
+	verify := mk(latch.TokenVerifyEmail, "verify-hash-0123456789abcdef0123")
+	got, err := db.TokenByHash(ctx, latch.TokenPasswordReset, reset.Hash)
+	if err != nil || got.UserID != u.ID || got.Email != "ivan@example.com" || !got.Expires.Equal(base.Add(time.Hour)) {
+		t.Fatalf("TokenByHash = %+v, %v", got, err)
+	}
+	if _, err := db.TokenByHash(ctx, latch.TokenVerifyEmail, reset.Hash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("token found under another kind: %v", err)
+	}
+	// Of concurrent takers, exactly one gets the token.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.TakeToken(ctx, latch.TokenPasswordReset, reset.Hash); err == nil {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			} else if !errors.Is(err, latch.ErrNotFound) {
+				t.Errorf("TakeToken: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if taken != 1 {
+		t.Errorf("token taken %d times", taken)
+	}
+	mk(latch.TokenPasswordReset, "reset-hash-2-0123456789abcdef0123")
+	if err := db.DeleteUserTokens(ctx, u.ID, latch.TokenPasswordReset); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TokenByHash(ctx, latch.TokenPasswordReset, []byte("reset-hash-2-0123456789abcdef0123")); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("DeleteUserTokens left a token: %v", err)
+	}
+	if _, err := db.TokenByHash(ctx, latch.TokenVerifyEmail, verify.Hash); err != nil {
+		t.Errorf("DeleteUserTokens removed another kind: %v", err)
 	}
 }

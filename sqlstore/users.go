@@ -120,24 +120,6 @@ func (db *DB) SetActive(ctx context.Context, userID int64, active bool, at time.
 	return db.exec1(ctx, `UPDATE users SET is_active = $1, updated = $2 WHERE id = $3`, active, db.t(at), userID)
 }
 
-// EmailAddresses lists a user's addresses, primary first.
-func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []latch.EmailAddress
-	for rows.Next() {
-		var e latch.EmailAddress
-		if err := rows.Scan(&e.ID, &e.UserID, &e.Email, &e.Verified, &e.Primary, instant{&e.Created}); err != nil {
-			return nil, err
-		}
-		list = append(list, e)
-	}
-	return list, rows.Err()
-}
-
 // exec1 runs a write that must touch exactly one row; none is latch.ErrNotFound.
 func (db *DB) exec1(ctx context.Context, query string, args ...any) error {
 	res, err := db.write.ExecContext(ctx, query, args...)

@@ -1,0 +1,124 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/latchauth/latch"
+)
+
+// RequestLoginCode starts a passwordless login: a code is mailed to the
+// address and the login waits in the caller's session at the login_by_code
+// stage. An unknown address gets an "unknown account" mail and a stage no
+// code can pass; the answer is the same. An authenticated caller is left as
+// it is. Errors: *latch.InputError (including too_many_login_attempts when
+// the address's budget is spent).
+func (s *Service) RequestLoginCode(ctx context.Context, st *State, email string) (*State, error) {
+	email = normalizeEmail(email)
+	switch {
+	case email == "":
+		return nil, latch.Invalid("email", "required", msgRequired)
+	case !validEmail(email):
+		return nil, latch.Invalid("email", "invalid", msgInvalidEmail)
+	}
+	var rl *latch.RateLimitError
+	if err := s.limit(ctx, "request_login_code", st, email); errors.As(err, &rl) {
+		return nil, latch.Invalid("email", "too_many_login_attempts", msgTooManyAttempts)
+	} else if err != nil {
+		return nil, err
+	}
+	if st.Authenticated() {
+		return st, nil
+	}
+	user, err := s.users.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, latch.ErrNotFound) {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	var uid int64
+	if user != nil && user.IsActive {
+		uid = user.ID
+	}
+	st, err = s.ensureSession(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	st.Session.State.Pending = &latch.PendingLogin{UserID: uid, Started: s.now(), Stages: []string{"login_by_code"}, Email: email}
+	st, code, err := s.startCode(ctx, st, codeLogin, uid, email)
+	if err != nil {
+		return nil, err
+	}
+	if uid == 0 {
+		if s.cfg.EmailUnknownAccounts {
+			s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
+		}
+	} else {
+		s.send(ctx, "login_code", email, map[string]any{"Email": email, "Code": code})
+	}
+	return st, nil
+}
+
+// loginCodeProcess returns the pending login at the login_by_code stage and
+// its code, or latch.ErrConflict.
+func (s *Service) loginCodeProcess(st *State) (*latch.PendingLogin, *latch.CodeProcess, error) {
+	pl := s.pendingStage(st, "login_by_code")
+	if pl == nil || st.Authenticated() {
+		return nil, nil, latch.ErrConflict
+	}
+	p := s.codeProcess(st, codeLogin)
+	if p == nil {
+		return nil, nil, latch.ErrConflict
+	}
+	return pl, p, nil
+}
+
+// ConfirmLoginCode checks the typed code and, when right, logs the user in
+// (the address counts as verified: the code was mailed to it). After too
+// many wrong codes the pending login is dropped. Errors: latch.ErrConflict
+// (no code login in progress), *latch.InputError.
+func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) (*State, error) {
+	_, p, err := s.loginCodeProcess(st)
+	if err != nil {
+		return nil, err
+	}
+	if code == "" {
+		return nil, latch.Invalid("code", "required", msgRequired)
+	}
+	ok, dropped, err := s.checkCode(ctx, st, codeLogin, p, code)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if dropped {
+			if err := s.dropPending(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+		return nil, latch.Invalid("code", "incorrect_code", msgIncorrectCode)
+	}
+	delete(st.Session.State.Codes, codeLogin)
+	if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) {
+		return nil, fmt.Errorf("verify address: %w", err)
+	}
+	return s.continueLogin(ctx, st, &latch.AuthMethod{Method: "code", At: unixFloat(s.now()), Email: p.Email})
+}
+
+// ResendLoginCode mails a new code for the code login in progress. Errors:
+// latch.ErrConflict (none in progress, resends used up).
+func (s *Service) ResendLoginCode(ctx context.Context, st *State) (*State, error) {
+	_, p, err := s.loginCodeProcess(st)
+	if err != nil {
+		return nil, err
+	}
+	if p.Resends >= s.cfg.LoginCode.MaxResends {
+		return nil, latch.ErrConflict
+	}
+	if err := s.resendCode(ctx, st, codeLogin, "login_code", "request_login_code", p); err != nil {
+		var rl *latch.RateLimitError
+		if errors.As(err, &rl) {
+			return nil, latch.ErrConflict
+		}
+		return nil, err
+	}
+	return st, nil
+}

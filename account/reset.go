@@ -1,0 +1,272 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/password"
+)
+
+const msgInvalidPasswordReset = "The password reset token was invalid."
+
+// RequestPasswordReset mails a reset link (or, in code mode, starts a reset
+// by code in the caller's session). The answer is the same whether or not
+// the address has an account: an unknown address gets an "unknown account"
+// mail instead, and in code mode a process no code can complete.
+// Errors: *latch.InputError, *latch.RateLimitError.
+func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email string) (*State, error) {
+	email = normalizeEmail(email)
+	switch {
+	case email == "":
+		return nil, latch.Invalid("email", "required", msgRequired)
+	case !validEmail(email):
+		return nil, latch.Invalid("email", "invalid", msgInvalidEmail)
+	}
+	if err := s.limit(ctx, "reset_password", st, email); err != nil {
+		return nil, err
+	}
+	user, err := s.users.UserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, latch.ErrNotFound) {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	if user != nil && !user.IsActive {
+		user = nil
+	}
+	unknown := func() {
+		if s.cfg.EmailUnknownAccounts {
+			s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
+		}
+	}
+	if s.cfg.PasswordResetByCode {
+		var uid int64
+		if user != nil {
+			uid = user.ID
+		}
+		st, code, err := s.startCode(ctx, st, codeReset, uid, email)
+		if err != nil {
+			return nil, err
+		}
+		if user == nil {
+			unknown()
+		} else {
+			s.send(ctx, "password_reset_code", email, map[string]any{"Email": email, "Code": code})
+		}
+		return st, nil
+	}
+	if user == nil {
+		// Spend the time the known case spends storing a key.
+		s.tokens.TokenByHash(ctx, latch.TokenPasswordReset, HashKey(email))
+		unknown()
+		return st, nil
+	}
+	key, hash := newKey()
+	now := s.now()
+	t := &latch.Token{Kind: latch.TokenPasswordReset, Hash: hash, UserID: user.ID, Email: email, Created: now, Expires: now.Add(s.cfg.ResetLinkTTL)}
+	if err := s.tokens.CreateToken(ctx, t); err != nil {
+		return nil, fmt.Errorf("store reset key: %w", err)
+	}
+	s.send(ctx, "password_reset_key", email, map[string]any{"Email": email, "Username": user.Username,
+		"Link": link(s.cfg.Links.ResetPassword, key), "Key": key})
+	return st, nil
+}
+
+// ResetPending reports whether a reset by code is in progress in the caller's session.
+func (s *Service) ResetPending(st *State) bool {
+	return s.cfg.PasswordResetByCode && s.codeProcess(st, codeReset) != nil
+}
+
+// CheckResetKey returns the user a reset key (link mode) or code (code mode)
+// belongs to. In code mode a right code is remembered as confirmed, and a
+// wrong one counts as an attempt. Errors: latch.ErrConflict (code mode,
+// nothing in progress), *latch.InputError.
+func (s *Service) CheckResetKey(ctx context.Context, st *State, key string) (*latch.User, error) {
+	if key == "" && !s.cfg.PasswordResetByCode {
+		return nil, latch.Invalid("key", "required", msgRequired)
+	}
+	if s.cfg.PasswordResetByCode {
+		p := s.codeProcess(st, codeReset)
+		if p == nil {
+			return nil, latch.ErrConflict
+		}
+		if key == "" {
+			return nil, latch.Invalid("key", "required", msgRequired)
+		}
+		if err := s.checkResetCode(ctx, st, p, key); err != nil {
+			return nil, err
+		}
+		return s.users.UserByID(ctx, p.UserID)
+	}
+	t, err := s.resetToken(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return s.users.UserByID(ctx, t.UserID)
+}
+
+func (s *Service) checkResetCode(ctx context.Context, st *State, p *latch.CodeProcess, code string) error {
+	ok, _, err := s.checkCode(ctx, st, codeReset, p, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return latch.Invalid("key", "incorrect_code", msgIncorrectCode)
+	}
+	if !p.Confirmed {
+		p.Confirmed = true
+		// Typing a code mailed to the address proves it: verify it.
+		if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) {
+			return err
+		}
+		return s.saveSession(ctx, st)
+	}
+	return nil
+}
+
+func (s *Service) resetToken(ctx context.Context, key string) (*latch.Token, error) {
+	t, err := s.tokens.TokenByHash(ctx, latch.TokenPasswordReset, HashKey(key))
+	if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
+		return nil, latch.Invalid("key", "invalid_password_reset", msgInvalidPasswordReset)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up reset key: %w", err)
+	}
+	return t, nil
+}
+
+// ResetPassword sets a new password with a reset key or code. Every session
+// of the user ends, and every other reset key dies with the old password;
+// the caller is logged in only when LoginOnPasswordReset is set. Errors:
+// *latch.RateLimitError, latch.ErrConflict (code mode, nothing in
+// progress), *latch.InputError.
+func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain string) (*State, error) {
+	if err := s.limit(ctx, "reset_password_from_key", st, ""); err != nil {
+		return nil, err
+	}
+	var p *latch.CodeProcess
+	if s.cfg.PasswordResetByCode {
+		if p = s.codeProcess(st, codeReset); p == nil {
+			return nil, latch.ErrConflict
+		}
+	}
+	var errs latch.InputError
+	if key == "" {
+		errs.Add("key", "required", msgRequired)
+	}
+	if plain == "" {
+		errs.Add("password", "required", msgRequired)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	var userID int64
+	var email string
+	if p != nil {
+		if err := s.checkResetCode(ctx, st, p, key); err != nil {
+			return nil, err
+		}
+		userID, email = p.UserID, p.Email
+	} else {
+		t, err := s.resetToken(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		userID, email = t.UserID, t.Email
+	}
+	user, err := s.users.UserByID(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("reset user: %w", err)
+	}
+	for _, v := range s.cfg.PasswordPolicy.Validate(plain, password.Attrs{Username: user.Username, Email: user.Email}) {
+		errs.Add("password", v.Code, v.Message)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		// Use the key up; of two concurrent resets only one gets it.
+		if _, err := s.tokens.TakeToken(ctx, latch.TokenPasswordReset, HashKey(key)); errors.Is(err, latch.ErrNotFound) {
+			return nil, latch.Invalid("key", "invalid_password_reset", msgInvalidPasswordReset)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.setPassword(ctx, user, plain); err != nil {
+		return nil, err
+	}
+	if err := s.sessions.DeleteUserSessions(ctx, user.ID, 0); err != nil {
+		return nil, fmt.Errorf("end sessions: %w", err)
+	}
+	if err := s.clearFailedLogins(ctx, user); err != nil {
+		return nil, err
+	}
+	s.log.Info("password reset", "user", user.PublicID)
+
+	// The caller's own session may just have ended with the others.
+	out := &State{Client: st.Client}
+	if st.Session != nil && st.Session.UserID != user.ID {
+		out.Session = st.Session
+		out.User = st.User
+		if p != nil {
+			delete(st.Session.State.Codes, codeReset)
+			if err := s.saveSession(ctx, st); err != nil {
+				return nil, err
+			}
+		}
+	} else if st.Session != nil {
+		out.Ended = true
+	}
+	if s.cfg.LoginOnPasswordReset && user.IsActive {
+		m := latch.AuthMethod{Method: "password_reset", At: unixFloat(s.now())}
+		if p != nil {
+			m.Email = email
+		}
+		return s.completeLogin(ctx, out, user, m, false)
+	}
+	return out, nil
+}
+
+// setPassword stores a new password hash and kills the reset keys made for
+// the old one.
+func (s *Service) setPassword(ctx context.Context, user *latch.User, plain string) error {
+	hash, err := s.hasher.Hash(plain)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := s.users.SetPassword(ctx, user.ID, hash, s.now()); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	user.PasswordHash = hash
+	if err := s.tokens.DeleteUserTokens(ctx, user.ID, latch.TokenPasswordReset); err != nil {
+		return fmt.Errorf("delete reset keys: %w", err)
+	}
+	return nil
+}
+
+// clearFailedLogins forgets failed logins against the user's identifiers,
+// as allauth does after a reset.
+func (s *Service) clearFailedLogins(ctx context.Context, user *latch.User) error {
+	addrs, err := s.emails.EmailAddresses(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	keys := []string{user.Username}
+	for _, a := range addrs {
+		keys = append(keys, a.Email)
+	}
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		for _, r := range s.cfg.RateLimits["login_failed"] {
+			if r.Per != "key" {
+				continue
+			}
+			if err := s.limiter.Reset(ctx, limitKey("login_failed", "key", nil, normalizeEmail(k))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

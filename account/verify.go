@@ -1,0 +1,249 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/latchauth/latch"
+)
+
+const (
+	msgIncorrectCode       = "Incorrect code."
+	msgInvalidOrExpiredKey = "Invalid or expired key."
+)
+
+// send queues a mail; a failure to queue is logged (with the recipient and
+// kind only) but does not fail the request, whose answer must not depend on
+// the mail system.
+func (s *Service) send(ctx context.Context, kind, to string, data map[string]any) {
+	if err := s.mail.Send(ctx, kind, to, data); err != nil {
+		s.log.Error("mail not queued", "kind", kind, "to", to, "err", err)
+	}
+}
+
+// sendVerification mails a verification link or code for a user's address.
+// The confirm_email budget (one mail per address per 3 minutes for links,
+// per 10 seconds for codes) is spent here: a link that is over budget is
+// silently not sent (sent=false), a code over budget is a
+// *latch.RateLimitError. userID 0 sends nothing that can verify anything.
+func (s *Service) sendVerification(ctx context.Context, st *State, userID int64, email string, signup bool) (*State, bool, error) {
+	kind := "email_confirmation"
+	if signup {
+		kind = "email_confirmation_signup"
+	}
+	if s.cfg.VerificationByCode {
+		if err := s.limit(ctx, "confirm_email_code", nil, email); err != nil {
+			return st, false, err
+		}
+		st, code, err := s.startCode(ctx, st, codeVerifyEmail, userID, email)
+		if err != nil {
+			return nil, false, err
+		}
+		s.send(ctx, kind, email, map[string]any{"Email": email, "Code": code})
+		return st, true, nil
+	}
+	var rl *latch.RateLimitError
+	if err := s.limit(ctx, "confirm_email", nil, email); errors.As(err, &rl) {
+		return st, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	key, hash := newKey()
+	now := s.now()
+	t := &latch.Token{Kind: latch.TokenVerifyEmail, Hash: hash, UserID: userID, Email: email, Created: now, Expires: now.Add(s.cfg.VerificationLinkTTL)}
+	if err := s.tokens.CreateToken(ctx, t); err != nil {
+		return nil, false, fmt.Errorf("store verification key: %w", err)
+	}
+	s.send(ctx, kind, email, map[string]any{"Email": email, "Link": link(s.cfg.Links.VerifyEmail, key), "Key": key})
+	return st, true, nil
+}
+
+// pendingStage returns the caller's pending login when its current stage is stage.
+func (s *Service) pendingStage(st *State, stage string) *latch.PendingLogin {
+	p := s.pending(st)
+	if p == nil || len(p.Stages) == 0 || p.Stages[0] != stage {
+		return nil
+	}
+	return p
+}
+
+// VerifyInfo describes what a verification key would verify.
+type VerifyInfo struct {
+	Email            string
+	User             *latch.User
+	IsAuthenticating bool // a login is waiting for this verification
+}
+
+// CheckVerification tells what key (a link key or a typed code) would
+// verify, without verifying. In code mode a wrong code counts as an attempt.
+// Errors: latch.ErrConflict (code mode: no verification in progress),
+// *latch.InputError (invalid key or code).
+func (s *Service) CheckVerification(ctx context.Context, st *State, key string) (*VerifyInfo, error) {
+	if key == "" {
+		return nil, latch.Invalid("key", "required", msgRequired)
+	}
+	if s.cfg.VerificationByCode {
+		p, err := s.verificationProcess(st)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkVerificationCode(ctx, st, p, key); err != nil {
+			return nil, err
+		}
+		return s.verifyInfo(ctx, st, p.UserID, p.Email)
+	}
+	t, err := s.tokens.TokenByHash(ctx, latch.TokenVerifyEmail, HashKey(key))
+	if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
+		return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up verification key: %w", err)
+	}
+	return s.verifyInfo(ctx, st, t.UserID, t.Email)
+}
+
+func (s *Service) verifyInfo(ctx context.Context, st *State, userID int64, email string) (*VerifyInfo, error) {
+	u, err := s.users.UserByID(ctx, userID)
+	if err != nil {
+		return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
+	}
+	return &VerifyInfo{Email: email, User: u, IsAuthenticating: s.pendingStage(st, "verify_email") != nil}, nil
+}
+
+// verificationProcess returns the caller's code verification in progress:
+// only a caller logged in or in a pending verify_email stage has one.
+func (s *Service) verificationProcess(st *State) (*latch.CodeProcess, error) {
+	if !st.Authenticated() && s.pendingStage(st, "verify_email") == nil {
+		return nil, latch.ErrConflict
+	}
+	p := s.codeProcess(st, codeVerifyEmail)
+	if p == nil {
+		return nil, latch.ErrConflict
+	}
+	return p, nil
+}
+
+// checkVerificationCode checks a typed code; after too many wrong ones the
+// process and the pending login are dropped.
+func (s *Service) checkVerificationCode(ctx context.Context, st *State, p *latch.CodeProcess, code string) error {
+	ok, dropped, err := s.checkCode(ctx, st, codeVerifyEmail, p, code)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if dropped {
+			if err := s.dropPending(ctx, st); err != nil {
+				return err
+			}
+		}
+		return latch.Invalid("key", "incorrect_code", msgIncorrectCode)
+	}
+	return nil
+}
+
+// VerifyEmail verifies an address with a link key or a typed code, then
+// continues the login waiting for it, if any. Without a login waiting, an
+// authenticated caller stays as it is and an anonymous one stays anonymous
+// (a 401 that is not a failure). Errors as CheckVerification, plus
+// email_taken when another account has the address meanwhile.
+func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*State, error) {
+	if key == "" {
+		return nil, latch.Invalid("key", "required", msgRequired)
+	}
+	var userID int64
+	var email string
+	if s.cfg.VerificationByCode {
+		p, err := s.verificationProcess(st)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.checkVerificationCode(ctx, st, p, key); err != nil {
+			return nil, err
+		}
+		userID, email = p.UserID, p.Email
+		delete(st.Session.State.Codes, codeVerifyEmail)
+		if err := s.saveSession(ctx, st); err != nil {
+			return nil, err
+		}
+	} else {
+		t, err := s.tokens.TakeToken(ctx, latch.TokenVerifyEmail, HashKey(key))
+		if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
+			return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("use verification key: %w", err)
+		}
+		userID, email = t.UserID, t.Email
+	}
+	if err := s.markVerified(ctx, userID, email); err != nil {
+		return nil, err
+	}
+	s.log.Info("email verified", "user_id", userID)
+
+	if p := s.pendingStage(st, "verify_email"); p != nil {
+		if p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation) {
+			return s.continueLogin(ctx, st, nil)
+		}
+		if err := s.dropPending(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// markVerified marks a user's address verified, adding it when it is not
+// stored yet (an address added in code mode is kept out of the table until
+// verified).
+func (s *Service) markVerified(ctx context.Context, userID int64, email string) error {
+	err := s.emails.SetEmailVerified(ctx, userID, email)
+	if !errors.Is(err, latch.ErrNotFound) {
+		return err
+	}
+	addr := &latch.EmailAddress{UserID: userID, Email: email, Verified: true, Created: s.now()}
+	switch err := s.emails.AddEmail(ctx, addr); {
+	case errors.Is(err, latch.ErrEmailTaken):
+		return latch.Invalid("key", "email_taken", msgEmailTaken)
+	case err != nil:
+		return fmt.Errorf("add verified address: %w", err)
+	}
+	return nil
+}
+
+// ResendVerification mails a new code for the verification in progress.
+// Errors: latch.ErrConflict (link mode, nothing in progress, resends used
+// up), *latch.RateLimitError.
+func (s *Service) ResendVerification(ctx context.Context, st *State) (*State, error) {
+	if !s.cfg.VerificationByCode {
+		return nil, latch.ErrConflict
+	}
+	p, err := s.verificationProcess(st)
+	if err != nil {
+		return nil, err
+	}
+	if p.Resends >= s.cfg.VerificationCode.MaxResends {
+		return nil, latch.ErrConflict
+	}
+	return st, s.resendCode(ctx, st, codeVerifyEmail, "email_confirmation", "confirm_email_code", p)
+}
+
+// resendCode replaces a process's code with a new one and mails it. The
+// process keeps its start time, so resending does not extend its life.
+func (s *Service) resendCode(ctx context.Context, st *State, kind, mailKind, budget string, p *latch.CodeProcess) error {
+	if err := s.limit(ctx, budget, nil, p.Email); err != nil {
+		return err
+	}
+	code := newCode()
+	if p.UserID != 0 {
+		p.Hash = codeHash(st.Session.ID, kind, code)
+	}
+	p.Resends++
+	if err := s.saveSession(ctx, st); err != nil {
+		return err
+	}
+	if p.UserID == 0 {
+		return nil
+	}
+	s.send(ctx, mailKind, p.Email, map[string]any{"Email": p.Email, "Code": code})
+	return nil
+}

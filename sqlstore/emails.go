@@ -1,0 +1,80 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// EmailAddresses lists a user's addresses, primary first.
+func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []latch.EmailAddress
+	for rows.Next() {
+		var e latch.EmailAddress
+		if err := rows.Scan(&e.ID, &e.UserID, &e.Email, &e.Verified, &e.Primary, instant{&e.Created}); err != nil {
+			return nil, err
+		}
+		list = append(list, e)
+	}
+	return list, rows.Err()
+}
+
+// AddEmail adds an address to a user and sets its ID; latch.ErrEmailTaken
+// when any user has it already.
+func (db *DB) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
+	err := db.write.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		e.UserID, strings.ToLower(e.Email), e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID)
+	return db.uniqueErr(err)
+}
+
+// SetEmailVerified marks a user's address verified; latch.ErrNotFound when
+// the user does not have it.
+func (db *DB) SetEmailVerified(ctx context.Context, userID int64, email string) error {
+	return db.exec1(ctx, `UPDATE email_addresses SET verified = TRUE WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email))
+}
+
+// SetPrimaryEmail makes one of a user's addresses the primary one.
+func (db *DB) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email)).Scan(&id); err != nil {
+			if err == sql.ErrNoRows {
+				return latch.ErrNotFound
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE email_addresses SET is_primary = FALSE WHERE user_id = $1 AND is_primary`, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE email_addresses SET is_primary = TRUE WHERE id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE users SET updated = $1 WHERE id = $2`, db.t(at), userID)
+		return err
+	})
+}
+
+// DeleteEmail removes a user's address and the tokens sent to it;
+// latch.ErrNotFound when the user does not have it.
+func (db *DB) DeleteEmail(ctx context.Context, userID int64, email string) error {
+	email = strings.ToLower(email)
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, email)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return latch.ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = $1 AND email = $2`, userID, email)
+		return err
+	})
+}
