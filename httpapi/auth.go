@@ -31,7 +31,7 @@ func toUserJSON(u *latch.User) userJSON {
 
 type flowJSON struct {
 	ID        string `json:"id"`
-	IsPending bool   `json:"is_pending,omitempty"`
+	IsPending *bool  `json:"is_pending,omitempty"`
 }
 
 type flowsData struct {
@@ -52,7 +52,10 @@ func (s *Server) flows(st *account.State) []flowJSON {
 	list := s.svc.Flows(st)
 	out := make([]flowJSON, len(list))
 	for i, f := range list {
-		out[i] = flowJSON{ID: f.ID, IsPending: f.IsPending}
+		out[i] = flowJSON{ID: f.ID}
+		if f.IsPending || f.ShowPending {
+			out[i].IsPending = &f.IsPending
+		}
 	}
 	return out
 }

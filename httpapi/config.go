@@ -23,8 +23,11 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) erro
 	cfg := s.svc.Config()
 	var out configJSON
 	out.Account = accountConfigJSON{
-		LoginMethods:    cfg.LoginMethods,
-		IsOpenForSignup: !cfg.SignupClosed,
+		LoginMethods:                   cfg.LoginMethods,
+		IsOpenForSignup:                !cfg.SignupClosed,
+		EmailVerificationByCodeEnabled: cfg.VerificationByCode,
+		LoginByCodeEnabled:             cfg.LoginByCode,
+		PasswordResetByCodeEnabled:     cfg.PasswordResetByCode,
 	}
 	email, username := s.svc.LoginMethod("email"), s.svc.LoginMethod("username")
 	switch {

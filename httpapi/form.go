@@ -103,6 +103,18 @@ func (f *form) strPtr(name string) *string {
 	return &s
 }
 
+// boolean returns a boolean field; absent or null is false.
+func (f *form) boolean(name string) bool {
+	if !f.has(name) {
+		return false
+	}
+	var b bool
+	if err := json.Unmarshal(f.fields[name], &b); err != nil {
+		f.errs.Add(name, "invalid", "Expected true or false.")
+	}
+	return b
+}
+
 // ids returns a list of integer ids, with Django's list errors.
 func (f *form) ids(name string) []int64 {
 	if !f.has(name) {

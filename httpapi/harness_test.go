@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +23,9 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sqlstore"
@@ -32,7 +35,8 @@ import (
 // the test controls.
 type latchServer struct {
 	*httptest.Server
-	db  *sqlstore.DB
+	db   *sqlstore.DB
+	smtp *smtptest.Server // receives everything the server mails
 	mu  sync.Mutex
 	now time.Time
 }
@@ -69,7 +73,6 @@ func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...se
 		o(&cfg, &hcfg)
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := account.New(cfg, db, db, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +80,20 @@ func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...se
 	if hcfg.PublicURL == nil {
 		hcfg.PublicURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	}
+	base := hcfg.PublicURL.String()
+	cfg.Links = account.Links{
+		VerifyEmail: base + "/account/verify-email/{key}", ResetPassword: base + "/account/password/reset/key/{key}",
+		Signup: base + "/account/signup", RequestReset: base + "/account/password/reset",
+	}
+	s.smtp = smtptest.Start(t)
+	smtpURL, _ := url.Parse(s.smtp.URL())
+	mailer, err := mail.New(mail.Config{URL: smtpURL, From: "Latch <no-reply@example.com>", SiteName: "Latch Test",
+		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mailer.Close(context.Background()) })
+	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock)
 	s.Server = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpapi.New(hcfg, svc, db, log)}}
 	s.Start()
 	t.Cleanup(s.Close)
@@ -258,4 +275,35 @@ func openSQLite(t *testing.T) *sqlstore.DB { return testdb.OpenSQLite(t) }
 func djangoHash(plain, salt string, iterations int) string {
 	key, _ := pbkdf2.Key(sha256.New, plain, []byte(salt), iterations, 32)
 	return fmt.Sprintf("pbkdf2_sha256$%d$%s$%s", iterations, salt, base64.StdEncoding.EncodeToString(key))
+}
+
+// mailTo waits for the next mail to addr.
+func (s *latchServer) mailTo(t *testing.T, addr string) smtptest.Received {
+	t.Helper()
+	return s.smtp.Wait(t, addr, 5*time.Second)
+}
+
+var (
+	codePattern = regexp.MustCompile(`\b[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}\b`)
+	keyPattern  = regexp.MustCompile(`/(?:verify-email|reset/key)/([A-Za-z0-9_-]{20,})`)
+)
+
+// codeIn returns the code in a mail, failing the test when there is none.
+func codeIn(t *testing.T, m smtptest.Received) string {
+	t.Helper()
+	code := codePattern.FindString(m.Text)
+	if code == "" {
+		t.Fatalf("no code in mail %q: %s", m.Subject, m.Text)
+	}
+	return code
+}
+
+// keyIn returns the key of the link in a mail.
+func keyIn(t *testing.T, m smtptest.Received) string {
+	t.Helper()
+	k := keyPattern.FindStringSubmatch(m.Text)
+	if k == nil {
+		t.Fatalf("no link key in mail %q: %s", m.Subject, m.Text)
+	}
+	return k[1]
 }

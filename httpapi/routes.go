@@ -29,6 +29,25 @@ func (s *Server) routes() http.Handler {
 		api("DELETE /auth/sessions", s.endSessions)
 
 		api("POST /account/password/change", s.changePassword)
+
+		api("GET /auth/email/verify", s.checkEmailVerification)
+		api("POST /auth/email/verify", s.verifyEmail)
+		api("POST /auth/email/verify/resend", s.resendEmailVerification)
+		api("GET /account/email", s.listEmails)
+		api("POST /account/email", s.addEmail)
+		api("PUT /account/email", s.resendEmail)
+		api("PATCH /account/email", s.setPrimaryEmail)
+		api("DELETE /account/email", s.removeEmail)
+
+		api("POST /auth/password/request", s.requestPasswordReset)
+		api("GET /auth/password/reset", s.checkPasswordReset)
+		api("POST /auth/password/reset", s.resetPassword)
+
+		api("POST /auth/code/confirm", s.confirmLoginCode)
+		if s.svc.Config().LoginByCode {
+			api("POST /auth/code/request", s.requestLoginCode)
+			api("POST /auth/code/resend", s.resendLoginCode)
+		}
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

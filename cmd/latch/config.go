@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -34,6 +36,10 @@ type config struct {
 	ProxyCount     int
 	LogFormat      string
 	LogLevel       slog.Level
+	EmailFrom      string
+	SiteName       string
+	EmailTemplates string
+	FrontendPaths  map[string]string
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -86,7 +92,7 @@ var settings = []setting{
 		c.FrontendURL = u
 		return err
 	}},
-	{"LATCH_EMAIL_URL", "console:", "smtp://[user:pass@]host:port, smtps://…, or console:", func(c *config, v string) error {
+	{"LATCH_EMAIL_URL", "console:", "smtp://[user:pass@]host:port (STARTTLS when offered), smtps://… (implicit TLS), or console: (print mail to standard output)", func(c *config, v string) error {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "console" && u.Scheme != "smtp" && u.Scheme != "smtps") {
 			return errors.New("want console:, smtp://host:port or smtps://host:port")
@@ -99,11 +105,9 @@ var settings = []setting{
 	}},
 	{"LATCH_EMAIL_VERIFICATION", "optional", "none, optional or mandatory", func(c *config, v string) error {
 		switch v {
-		case account.VerificationNone, account.VerificationOptional:
+		case account.VerificationNone, account.VerificationOptional, account.VerificationMandatory:
 			c.Account.EmailVerification = v
 			return nil
-		case account.VerificationMandatory:
-			return errors.New("mandatory verification needs the email flows, which this version does not have yet; use none or optional")
 		}
 		return errors.New("want none, optional or mandatory")
 	}},
@@ -162,9 +166,73 @@ var settings = []setting{
 		}
 		return errors.New("want session or jwt")
 	}},
-	{"LATCH_EMAIL_VERIFICATION_BY_CODE", "false", "email verification by code instead of link (not available yet: must be false)", noFeature},
-	{"LATCH_PASSWORD_RESET_BY_CODE", "false", "password reset by code instead of link (not available yet: must be false)", noFeature},
-	{"LATCH_LOGIN_BY_CODE", "false", "passwordless login by emailed code (not available yet: must be false)", noFeature},
+	{"LATCH_EMAIL_VERIFICATION_BY_CODE", "false", "verify addresses with a code typed in (instead of a link)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.VerificationByCode)
+	}},
+	{"LATCH_PASSWORD_RESET_BY_CODE", "false", "reset passwords with a code typed in (instead of a link)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.PasswordResetByCode)
+	}},
+	{"LATCH_LOGIN_BY_CODE", "false", "offer passwordless login by emailed code", func(c *config, v string) error {
+		return parseBool(v, &c.Account.LoginByCode)
+	}},
+	{"LATCH_LOGIN_ON_EMAIL_CONFIRMATION", "false", "a verification link finishes the login that was waiting for it (codes always do)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.LoginOnEmailConfirmation)
+	}},
+	{"LATCH_LOGIN_ON_PASSWORD_RESET", "false", "log the user in after a password reset", func(c *config, v string) error {
+		return parseBool(v, &c.Account.LoginOnPasswordReset)
+	}},
+	{"LATCH_EMAIL_UNKNOWN_ACCOUNTS", "true", "mail a note to addresses without an account that ask for a reset or a login code", func(c *config, v string) error {
+		return parseBool(v, &c.Account.EmailUnknownAccounts)
+	}},
+	{"LATCH_MAX_EMAIL_ADDRESSES", "0", "most addresses per user; 0: no limit", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want a number, 0 for no limit")
+		}
+		c.Account.MaxEmailAddresses = n
+		return nil
+	}},
+	{"LATCH_EMAIL_FROM", "", "sender address of Latch's mail (default: no-reply@ the public URL's host)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if _, err := mail.ParseAddress(v); err != nil {
+			return errors.New(`want an address, e.g. "Example <no-reply@example.com>"`)
+		}
+		c.EmailFrom = v
+		return nil
+	}},
+	{"LATCH_SITE_NAME", "Latch", "the site name shown in mail", func(c *config, v string) error {
+		c.SiteName = v
+		return nil
+	}},
+	{"LATCH_EMAIL_TEMPLATES", "", "directory of mail templates overriding the built-in ones (same file names)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if fi, err := os.Stat(v); err != nil || !fi.IsDir() {
+			return errors.New("not a directory")
+		}
+		c.EmailTemplates = v
+		return nil
+	}},
+	{"LATCH_FRONTEND_PATHS", "", "paths of the frontend pages mail links point at, overriding the web app's: verify_email=/verify/{key};reset_password=/reset/{key};signup=/signup;request_reset=/reset", func(c *config, v string) error {
+		for _, part := range strings.Split(v, ";") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			k, p, ok := strings.Cut(part, "=")
+			k, p = strings.TrimSpace(k), strings.TrimSpace(p)
+			if _, known := c.FrontendPaths[k]; !ok || !known || !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("%q: want kind=/path with kind one of verify_email, reset_password, signup, request_reset", part)
+			}
+			if (k == "verify_email" || k == "reset_password") && !strings.Contains(p, "{key}") {
+				return fmt.Errorf("%q: the path needs a {key} placeholder", part)
+			}
+			c.FrontendPaths[k] = p
+		}
+		return nil
+	}},
 	{"LATCH_SESSION_TTL", "336h", "rolling session lifetime (Go duration); each use extends it", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.SessionTTL)
 	}},
@@ -241,21 +309,25 @@ var settings = []setting{
 	}},
 }
 
-func noFeature(c *config, v string) error {
+func parseBool(v string, out *bool) error {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		return errors.New("want true or false")
 	}
-	if b {
-		return errors.New("this feature is not available in this version yet; it must be false")
-	}
+	*out = b
 	return nil
 }
 
 // loadConfig reads every setting from getenv, applying defaults. All
 // problems are reported together, each naming its variable.
 func loadConfig(getenv func(string) string) (*config, error) {
-	c := &config{Account: account.DefaultConfig(), Argon2: password.DefaultParams}
+	c := &config{Account: account.DefaultConfig(), Argon2: password.DefaultParams, FrontendPaths: map[string]string{
+		// The embedded web app's pages.
+		"verify_email":   "/account/verify-email/{key}",
+		"reset_password": "/account/password/reset/key/{key}",
+		"signup":         "/account/signup",
+		"request_reset":  "/account/password/reset",
+	}}
 	var errs []error
 	for _, s := range settings {
 		v := getenv(s.name)
@@ -271,6 +343,20 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.PublicURL == nil {
 		c.PublicURL = &url.URL{Scheme: "http", Host: c.Addr}
+	}
+	front := c.PublicURL
+	if c.FrontendURL != nil {
+		front = c.FrontendURL
+	}
+	base := strings.TrimSuffix(front.String(), "/")
+	c.Account.Links = account.Links{
+		VerifyEmail:   base + c.FrontendPaths["verify_email"],
+		ResetPassword: base + c.FrontendPaths["reset_password"],
+		Signup:        base + c.FrontendPaths["signup"],
+		RequestReset:  base + c.FrontendPaths["request_reset"],
+	}
+	if c.EmailFrom == "" {
+		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()
 	}
 	if c.CookieSameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
 		return nil, errors.New("LATCH_COOKIE_SAMESITE=none: browsers only accept SameSite=None cookies over https; set an https LATCH_PUBLIC_URL")

@@ -51,7 +51,14 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc := account.New(c.Account, db, db, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	// createsuperuser sends no mail; the mailer is there because the core
+	// needs one.
+	mailer, err := newMailer(c, e, log)
+	if err != nil {
+		return err
+	}
+	defer mailer.Close(ctx)
+	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
 	u, err := svc.CreateSuperuser(ctx, in)
 	var input *latch.InputError
 	if errors.As(err, &input) {

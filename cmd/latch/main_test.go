@@ -163,7 +163,7 @@ func TestCreateSuperuser(t *testing.T) {
 
 func TestMigrateCommand(t *testing.T) {
 	env := testEnv(testdb.SQLiteURL(t))
-	for i, want := range []string{"Applied 1 migration", "Applied 0 migration"} {
+	for i, want := range []string{"Applied 2 migration", "Applied 0 migration"} {
 		var out bytes.Buffer
 		if err := run(context.Background(), []string{"migrate"}, env, nil, &out, io.Discard); err != nil {
 			t.Fatal(err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sqlstore"
@@ -38,7 +40,19 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer db.Close()
 
-	svc := account.New(c.Account, db, db, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	mailer, err := newMailer(c, e, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Deliver what is queued before exiting.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := mailer.Close(ctx); err != nil {
+			log.Error("mail queue not fully delivered at shutdown", "err", err)
+		}
+	}()
+	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
 	api := httpapi.New(httpapi.Config{
 		PublicURL:         c.PublicURL,
 		CORSOrigins:       c.CORSOrigins,
@@ -103,6 +117,14 @@ func sweepSessions(ctx context.Context, db *sqlstore.DB, log interface {
 			}
 		}
 	}
+}
+
+func newMailer(c *config, e env, log *slog.Logger) (*mail.Mailer, error) {
+	m, err := mail.New(mail.Config{URL: c.EmailURL, From: c.EmailFrom, SiteName: c.SiteName, TemplateDir: c.EmailTemplates, Out: e.stdout}, log)
+	if err != nil {
+		return nil, fmt.Errorf("mail (LATCH_EMAIL_URL, LATCH_EMAIL_TEMPLATES): %w", err)
+	}
+	return m, nil
 }
 
 func dbKind(url string) string {
