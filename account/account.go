@@ -132,21 +132,21 @@ type Config struct {
 	MaxEmailAddresses        int  // 0: no limit
 
 	// Links are the frontend URLs put in emails; "{key}" is replaced by the key.
-	Links Links
-	SessionTTL        time.Duration // rolling lifetime of a session
-	SessionMaxAge     time.Duration // absolute lifetime of a session
-	LoginTimeout      time.Duration // how long a multi-stage login may take
-	TouchInterval     time.Duration // how often a session's last-seen time is written
-	PasswordPolicy    password.Policy
-	RateLimits        map[string][]ratelimit.Rate // by action; see DefaultRateLimits
+	Links          Links
+	SessionTTL     time.Duration // rolling lifetime of a session
+	SessionMaxAge  time.Duration // absolute lifetime of a session
+	LoginTimeout   time.Duration // how long a multi-stage login may take
+	TouchInterval  time.Duration // how often a session's last-seen time is written
+	PasswordPolicy password.Policy
+	RateLimits     map[string][]ratelimit.Rate // by action; see DefaultRateLimits
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
 func DefaultRateLimits() map[string][]ratelimit.Rate {
 	m := map[string][]ratelimit.Rate{}
 	for action, spec := range map[string]string{
-		"login":           "30/m/ip",
-		"login_failed":    "10/m/ip,5/5m/key",
+		"login":                   "30/m/ip",
+		"login_failed":            "10/m/ip,5/5m/key",
 		"signup":                  "20/m/ip",
 		"change_password":         "5/m/user",
 		"reset_password":          "20/m/ip,5/m/key",

@@ -37,8 +37,8 @@ type latchServer struct {
 	*httptest.Server
 	db   *sqlstore.DB
 	smtp *smtptest.Server // receives everything the server mails
-	mu  sync.Mutex
-	now time.Time
+	mu   sync.Mutex
+	now  time.Time
 }
 
 func (s *latchServer) clock() time.Time {
