@@ -40,6 +40,7 @@ type config struct {
 	SiteName       string
 	EmailTemplates string
 	FrontendPaths  map[string]string
+	publicDefault  bool // PublicURL was derived from Addr
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -343,7 +344,23 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.PublicURL == nil {
 		c.PublicURL = &url.URL{Scheme: "http", Host: c.Addr}
+		c.publicDefault = true
 	}
+	c.setLinks()
+	if c.EmailFrom == "" {
+		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()
+	}
+	if c.CookieSameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
+		return nil, errors.New("LATCH_COOKIE_SAMESITE=none: browsers only accept SameSite=None cookies over https; set an https LATCH_PUBLIC_URL")
+	}
+	if c.Account.SessionMaxAge < c.Account.SessionTTL {
+		return nil, errors.New("LATCH_SESSION_MAX_AGE must not be shorter than LATCH_SESSION_TTL")
+	}
+	return c, nil
+}
+
+// setLinks derives the email links from the frontend (or public) URL.
+func (c *config) setLinks() {
 	front := c.PublicURL
 	if c.FrontendURL != nil {
 		front = c.FrontendURL
@@ -355,16 +372,15 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		Signup:        base + c.FrontendPaths["signup"],
 		RequestReset:  base + c.FrontendPaths["request_reset"],
 	}
-	if c.EmailFrom == "" {
-		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()
+}
+
+// listening tells the configuration the address actually bound: when the
+// public URL is the default and the port was 0, it takes the real port.
+func (c *config) listening(addr string) {
+	if c.publicDefault {
+		c.PublicURL = &url.URL{Scheme: "http", Host: addr}
+		c.setLinks()
 	}
-	if c.CookieSameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
-		return nil, errors.New("LATCH_COOKIE_SAMESITE=none: browsers only accept SameSite=None cookies over https; set an https LATCH_PUBLIC_URL")
-	}
-	if c.Account.SessionMaxAge < c.Account.SessionTTL {
-		return nil, errors.New("LATCH_SESSION_MAX_AGE must not be shorter than LATCH_SESSION_TTL")
-	}
-	return c, nil
 }
 
 func printSettings(w io.Writer) {

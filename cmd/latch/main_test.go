@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
 )
 
@@ -220,5 +221,31 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"bogus"}, os.Getenv, nil, io.Discard, io.Discard); err == nil {
 		t.Error("unknown command accepted")
+	}
+}
+
+// TestServeMailsOverSMTP runs the real server against an SMTP server the
+// test starts: a code-login request arrives as a real SMTP message, and the
+// code in it logs the user in.
+func TestServeMailsOverSMTP(t *testing.T) {
+	smtp := smtptest.Start(t)
+	base, _ := startServe(t, testEnv(testdb.SQLiteURL(t), "LATCH_EMAIL_URL", smtp.URL(), "LATCH_LOGIN_BY_CODE", "true",
+		"LATCH_EMAIL_FROM", "Example <auth@example.com>", "LATCH_SITE_NAME", "Example"))
+	api := base + "/_allauth/app/v1"
+	if status, body := post(t, api+"/auth/signup", "", `{"email":"sol@example.com","password":"amber-Falcon-38"}`); status != 200 {
+		t.Fatalf("signup: %d %v", status, body)
+	}
+	m := smtp.Wait(t, "sol@example.com", 5*time.Second)
+	if m.From != "auth@example.com" || !strings.Contains(m.Subject, "Example") || !strings.Contains(m.Text, base+"/account/verify-email/") {
+		t.Errorf("verification mail: from %q, subject %q, text %s", m.From, m.Subject, m.Text)
+	}
+	status, body := post(t, api+"/auth/code/request", "", `{"email":"sol@example.com"}`)
+	if status != 401 {
+		t.Fatalf("code request: %d %v", status, body)
+	}
+	token := body["meta"].(map[string]any)["session_token"].(string)
+	code := regexp.MustCompile(`[A-Z]{4}-[A-Z]{4}`).FindString(smtp.Wait(t, "sol@example.com", 5*time.Second).Text)
+	if status, body := post(t, api+"/auth/code/confirm", token, `{"code":"`+code+`"}`); status != 200 {
+		t.Errorf("code confirm: %d %v", status, body)
 	}
 }

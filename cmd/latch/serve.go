@@ -40,6 +40,13 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	defer db.Close()
 
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("LATCH_ADDR=%s: %w", c.Addr, err)
+	}
+	defer ln.Close()
+	c.listening(ln.Addr().String())
+
 	mailer, err := newMailer(c, e, log)
 	if err != nil {
 		return err
@@ -63,10 +70,6 @@ func serve(ctx context.Context, e env, args []string) error {
 		TrustedProxyCount: c.ProxyCount,
 	}, svc, db, log)
 
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("LATCH_ADDR=%s: %w", c.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
