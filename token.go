@@ -20,3 +20,24 @@ type Token struct {
 	Created time.Time
 	Expires time.Time
 }
+
+// RefreshToken is one link of a session's refresh-token chain (JWT
+// strategy). UsedAt is zero until the token is exchanged for its successor.
+type RefreshToken struct {
+	ID        int64
+	Hash      []byte
+	SessionID int64
+	Created   time.Time
+	Expires   time.Time
+	UsedAt    time.Time
+}
+
+// SigningKey is a stored JWT signing key. Sealed is the private key,
+// encrypted with the master secret. A zero RetireAt means the key is active.
+type SigningKey struct {
+	ID       string
+	Alg      string
+	Sealed   []byte
+	Created  time.Time
+	RetireAt time.Time
+}

@@ -69,6 +69,7 @@ type Store interface {
 	EmailStore
 	TokenStore
 	SessionStore
+	RefreshStore
 }
 
 // SessionStore keeps server-side sessions, addressed by the hash of their key.
@@ -139,6 +140,7 @@ type Config struct {
 	TouchInterval  time.Duration // how often a session's last-seen time is written
 	PasswordPolicy password.Policy
 	RateLimits     map[string][]ratelimit.Rate // by action; see DefaultRateLimits
+	Tokens         Tokens
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -179,6 +181,8 @@ func DefaultConfig() Config {
 		ResetCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3},
 		LoginCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3, MaxResends: 2},
 		EmailUnknownAccounts: true,
+		Tokens: Tokens{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
+			RefreshGrace: 5 * time.Second},
 	}
 }
 
@@ -209,6 +213,8 @@ type Service struct {
 	emails   EmailStore
 	tokens   TokenStore
 	sessions SessionStore
+	refresh  RefreshStore
+	signer   Signer // nil: no access tokens
 	mail     Mailer
 	hasher   Hasher
 	limiter  Limiter
@@ -217,15 +223,19 @@ type Service struct {
 }
 
 // New returns a Service. now may be nil for the real clock.
-func New(cfg Config, store Store, mail Mailer, hasher Hasher, limiter Limiter, log *slog.Logger, now func() time.Time) *Service {
+func New(cfg Config, store Store, mail Mailer, hasher Hasher, limiter Limiter, log *slog.Logger, now func() time.Time, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, mail: mail,
+	s := &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, refresh: store, mail: mail,
 		hasher: hasher, limiter: limiter, log: log, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Config returns the rules the service runs with.

@@ -264,7 +264,13 @@ func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, 
 		return nil, fmt.Errorf("record login: %w", err)
 	}
 	user.LastLogin = now
-	return &State{Client: st.Client, Session: sess, User: user, NewKey: key}, nil
+	out := &State{Client: st.Client, Session: sess, User: user, NewKey: key}
+	if st.Client.Kind == latch.App && s.jwtStrategy() {
+		if err := s.issueTokens(ctx, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Logout ends the caller's session server-side, whatever it held (a login,

@@ -23,6 +23,9 @@ type State struct {
 	NewKey string
 	// Ended reports that this request ended the caller's session.
 	Ended bool
+	// AccessToken and RefreshToken are set when this request authenticated
+	// an app client under the JWT strategy.
+	AccessToken, RefreshToken string
 }
 
 // Authenticated reports whether the caller is logged in.

@@ -46,6 +46,8 @@ type sessionData struct {
 type authMeta struct {
 	IsAuthenticated bool   `json:"is_authenticated"`
 	SessionToken    string `json:"session_token,omitempty"`
+	AccessToken     string `json:"access_token,omitempty"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
 }
 
 func (s *Server) flows(st *account.State) []flowJSON {
@@ -72,7 +74,7 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *
 		}
 		writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK,
 			Data: sessionData{User: toUserJSON(st.User), Methods: methods},
-			Meta: authMeta{IsAuthenticated: true, SessionToken: token}})
+			Meta: authMeta{IsAuthenticated: true, SessionToken: token, AccessToken: st.AccessToken, RefreshToken: st.RefreshToken}})
 		return
 	}
 	writeJSON(w, http.StatusUnauthorized, envelope{Status: http.StatusUnauthorized,

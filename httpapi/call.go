@@ -55,7 +55,14 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		} else {
 			key = r.Header.Get(tokenHeader)
 		}
-		st, err := s.svc.Resolve(r.Context(), client, key)
+		var st *account.State
+		var err error
+		if bearer := bearerToken(r); key == "" && bearer != "" && kind == latch.App {
+			// The JWT strategy's access token stands in for the session token.
+			st, err = s.svc.ResolveBearer(r.Context(), client, bearer)
+		} else {
+			st, err = s.svc.Resolve(r.Context(), client, key)
+		}
 		if err != nil {
 			c.st = &c.anon
 			s.writeError(w, r, c, err)
@@ -132,6 +139,15 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter) {
 		Name: sessionCookie, Value: "", Path: "/", Domain: s.cfg.CookieDomain, MaxAge: -1,
 		Expires: time.Unix(0, 0), HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
 	})
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
 }
 
 func cookieValue(r *http.Request, name string) string {

@@ -25,6 +25,8 @@ import (
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/jwt"
+	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
@@ -37,6 +39,7 @@ type latchServer struct {
 	*httptest.Server
 	db   *sqlstore.DB
 	smtp *smtptest.Server // receives everything the server mails
+	keys *keyring.Keyring
 	mu   sync.Mutex
 	now  time.Time
 }
@@ -93,7 +96,15 @@ func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...se
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mailer.Close(context.Background()) })
-	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock)
+	keys, err := keyring.Open(context.Background(), db, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, s.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.keys = keys
+	hcfg.JWKS = keys.JWKS
+	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
+	cfg.Tokens.Secret = []byte("test refresh secret")
+	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock, account.WithTokens(keys))
 	s.Server = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpapi.New(hcfg, svc, db, log)}}
 	s.Start()
 	t.Cleanup(s.Close)

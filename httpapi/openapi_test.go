@@ -64,6 +64,9 @@ type oaServer struct {
 	db     *sqlstore.DB
 	doc    *openapi3.T
 	router routers.Router
+	// latch is the harness server behind a startOpenAPIMailServer: its
+	// mail and clock. Nil for startOpenAPIServer's.
+	latch *latchServer
 }
 
 func startOpenAPIServer(t *testing.T, configure func(*account.Config)) *oaServer {
@@ -81,14 +84,45 @@ func startOpenAPIServer(t *testing.T, configure func(*account.Config)) *oaServer
 	}, svc, db, log)
 	hs.Start()
 	t.Cleanup(hs.Close)
+	s := &oaServer{Server: hs, db: db}
+	s.route(t)
+	return s
+}
 
-	doc := loadOpenAPIDoc(t)
-	doc.Servers = openapi3.Servers{{URL: hs.URL}}
-	router, err := gorillamux.NewRouter(doc)
+// startOpenAPIMailServer is the harness's server (see startLatch: real mail
+// to s.latch.smtp, a clock the test moves, no rate limits unless an option
+// sets them) on a fresh SQLite database, for the flows that need the codes
+// and links the server mails.
+func startOpenAPIMailServer(t *testing.T, opts ...serverOption) *oaServer {
+	t.Helper()
+	ls := startLatch(t, testdb.OpenSQLite(t), opts...)
+	s := &oaServer{Server: ls.Server, db: ls.db, latch: ls}
+	s.route(t)
+	return s
+}
+
+// route loads the document with the test server as its server.
+func (s *oaServer) route(t *testing.T) {
+	t.Helper()
+	s.doc = loadOpenAPIDoc(t)
+	s.doc.Servers = openapi3.Servers{{URL: s.URL}}
+	router, err := gorillamux.NewRouter(s.doc)
 	if err != nil {
 		t.Fatalf("router: %v", err)
 	}
-	return &oaServer{Server: hs, db: db, doc: doc, router: router}
+	s.router = router
+}
+
+// code and key wait for the next mail to addr and return its code or the
+// key of its link.
+func (s *oaServer) code(t *testing.T, addr string) string {
+	t.Helper()
+	return codeIn(t, s.latch.mailTo(t, addr))
+}
+
+func (s *oaServer) key(t *testing.T, addr string) string {
+	t.Helper()
+	return keyIn(t, s.latch.mailTo(t, addr))
 }
 
 // oaNoMail drops the mails the server sends; these tests only look at HTTP.
@@ -136,6 +170,25 @@ func (r *oaResp) codes() []string {
 		out = append(out, code)
 	}
 	return out
+}
+
+// flowStates lists the flows as "id", "id*" (is_pending true) or "id-"
+// (is_pending false), comma-separated.
+func (r *oaResp) flowStates() string {
+	var out []string
+	list, _ := r.data()["flows"].([]any)
+	for _, f := range list {
+		m, _ := f.(map[string]any)
+		id, _ := m["id"].(string)
+		switch m["is_pending"] {
+		case true:
+			id += "*"
+		case false:
+			id += "-"
+		}
+		out = append(out, id)
+	}
+	return strings.Join(out, ",")
 }
 
 func (r *oaResp) flows() []string {

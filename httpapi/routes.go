@@ -48,7 +48,16 @@ func (s *Server) routes() http.Handler {
 			api("POST /auth/code/request", s.requestLoginCode)
 			api("POST /auth/code/resend", s.resendLoginCode)
 		}
+		if kind == latch.App {
+			api("POST /tokens/refresh", s.refreshTokens)
+		} else if s.cfg.JWKS != nil {
+			api("POST /tokens/access", s.browserAccessToken)
+		}
 	}
+	if s.cfg.JWKS != nil {
+		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
+	}
+	mux.HandleFunc("GET /auth/verify", s.forwardAuth)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	return s.withJSONFallback(mux)

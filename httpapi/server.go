@@ -32,6 +32,9 @@ type Config struct {
 	// TrustedProxyCount is how many reverse proxies append to
 	// X-Forwarded-For in front of Latch; 0 means the header is ignored.
 	TrustedProxyCount int
+	// JWKS returns the public signing keys as a JWK Set; nil when access
+	// tokens are off.
+	JWKS func() []byte
 }
 
 // Pinger reports whether the database answers, for /readyz.

@@ -26,16 +26,20 @@ func (db *DB) CreateSession(ctx context.Context, s *latch.Session) error {
 // SessionByKey returns the session stored under keyHash and, when it is
 // authenticated, its user with the primary address: one indexed query.
 func (db *DB) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
+	return db.sessionWhere(ctx, `s.key_hash = $1`, keyHash)
+}
+
+func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.Session, *latch.User, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
 		`+userColumns+` FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
-		WHERE s.key_hash = $1`, keyHash)
-	s := &latch.Session{KeyHash: keyHash}
+		WHERE `+where, arg)
+	s := &latch.Session{}
 	var userID, uid sql.NullInt64
 	var client, state string
 	var publicID, username, hash, email sql.NullString
 	var active, staff, super sql.NullBool
 	var u latch.User
-	err := row.Scan(&s.ID, &userID, &client, instant{&s.Created}, instant{&s.LastSeen}, instant{&s.Expires}, instant{&s.MaxExpires}, &s.IP, &s.UserAgent, &state,
+	err := row.Scan(&s.ID, &s.KeyHash, &userID, &client, instant{&s.Created}, instant{&s.LastSeen}, instant{&s.Expires}, instant{&s.MaxExpires}, &s.IP, &s.UserAgent, &state,
 		&uid, &publicID, &username, &hash, &active, &staff, &super, instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, latch.ErrNotFound
@@ -102,11 +106,14 @@ func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]
 	return list, rows.Err()
 }
 
-// DeleteExpiredSessions removes sessions that expired before now and returns
-// how many.
+// DeleteExpiredSessions removes sessions that expired before now, and
+// refresh tokens too, and returns how many sessions it removed.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= $1`, db.t(now))
 	if err != nil {
+		return 0, err
+	}
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires <= $1`, db.t(now)); err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
@@ -117,4 +124,10 @@ func nullID(id int64) any {
 		return nil
 	}
 	return id
+}
+
+// SessionByID returns a session and its user, as SessionByKey does; for
+// access tokens, which name their session by id.
+func (db *DB) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+	return db.sessionWhere(ctx, `s.id = $1`, id)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 )
@@ -41,6 +42,7 @@ type config struct {
 	EmailTemplates string
 	FrontendPaths  map[string]string
 	publicDefault  bool // PublicURL was derived from Addr
+	JWTAlgorithm   jwt.Algorithm
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -158,14 +160,35 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"LATCH_APP_TOKEN_STRATEGY", "session", "session (X-Session-Token) or jwt for the app client", func(c *config, v string) error {
-		switch v {
-		case "session":
-			return nil
-		case "jwt":
-			return errors.New("the jwt strategy is not available in this version yet; use session")
+	{"LATCH_APP_TOKEN_STRATEGY", "session", "session (X-Session-Token only) or jwt (also access and refresh tokens) for the app client", func(c *config, v string) error {
+		if v != "session" && v != "jwt" {
+			return errors.New("want session or jwt")
 		}
-		return errors.New("want session or jwt")
+		c.Account.Tokens.Strategy = v
+		return nil
+	}},
+	{"LATCH_JWT_ACCESS_TTL", "5m", "access-token lifetime (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.Tokens.AccessTTL)
+	}},
+	{"LATCH_JWT_REFRESH_TTL", "336h", "lifetime of each refresh token (Go duration); each refresh issues a new one", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.Tokens.RefreshTTL)
+	}},
+	{"LATCH_JWT_REFRESH_GRACE", "5s", "window in which a repeated refresh gets the same successor instead of revoking the session (Go duration)", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			return errors.New("want a Go duration from 0s to 1m")
+		}
+		c.Account.Tokens.RefreshGrace = d
+		return nil
+	}},
+	{"LATCH_JWT_ALGORITHM", "EdDSA", "signing algorithm of new keys: EdDSA (Ed25519), RS256 or ES256", func(c *config, v string) error {
+		alg, err := jwt.ParseAlgorithm(v)
+		c.JWTAlgorithm = alg
+		return err
+	}},
+	{"LATCH_JWT_AUDIENCE", "", "aud of access tokens (default: the public URL)", func(c *config, v string) error {
+		c.Account.Tokens.Audience = v
+		return nil
 	}},
 	{"LATCH_EMAIL_VERIFICATION_BY_CODE", "false", "verify addresses with a code typed in (instead of a link)", func(c *config, v string) error {
 		return parseBool(v, &c.Account.VerificationByCode)
@@ -359,8 +382,14 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	return c, nil
 }
 
-// setLinks derives the email links from the frontend (or public) URL.
+// setLinks derives the email links from the frontend (or public) URL, and
+// the access tokens' issuer (and default audience) from the public URL.
 func (c *config) setLinks() {
+	iss := strings.TrimSuffix(c.PublicURL.String(), "/")
+	if c.Account.Tokens.Audience == "" || c.Account.Tokens.Audience == c.Account.Tokens.Issuer {
+		c.Account.Tokens.Audience = iss
+	}
+	c.Account.Tokens.Issuer = iss
 	front := c.PublicURL
 	if c.FrontendURL != nil {
 		front = c.FrontendURL

@@ -54,6 +54,7 @@ Usage:
   latch serve            run the server (migrates the database first)
   latch migrate          apply database migrations and exit
   latch createsuperuser  create an administrator account
+  latch keys rotate      add a new JWT signing key (latch keys list: show them)
   latch version          print the version
 
 Run "latch COMMAND --help" for a command's options. Configuration is read
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, e, rest)
 	case "createsuperuser":
 		return createSuperuser(ctx, e, rest)
+	case "keys":
+		return keys(ctx, e, rest)
 	case "version":
 		fs := newFlagSet("version", "Print Latch's version.", e)
 		if err := fs.Parse(rest); err != nil {

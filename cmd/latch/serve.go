@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
@@ -31,7 +34,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(c, e.stderr)
-	if _, err := secretKey(c, log); err != nil {
+	secret, err := secretKey(c, log)
+	if err != nil {
 		return err
 	}
 	db, err := openDB(ctx, c, true, log)
@@ -59,7 +63,12 @@ func serve(ctx context.Context, e env, args []string) error {
 			log.Error("mail queue not fully delivered at shutdown", "err", err)
 		}
 	}()
-	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	keys, err := openKeyring(ctx, c, db, secret)
+	if err != nil {
+		return err
+	}
+	c.Account.Tokens.Secret = deriveSecret(secret, "refresh tokens")
+	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
 	api := httpapi.New(httpapi.Config{
 		PublicURL:         c.PublicURL,
 		CORSOrigins:       c.CORSOrigins,
@@ -68,6 +77,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		CookieSameSite:    c.CookieSameSite,
 		MaxBodyBytes:      c.MaxBodyBytes,
 		TrustedProxyCount: c.ProxyCount,
+		JWKS:              keys.JWKS,
 	}, svc, db, log)
 
 	srv := &http.Server{
@@ -79,7 +89,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
-	go sweepSessions(ctx, db, log)
+	go sweep(ctx, db, keys, log)
 	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
 	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
 
@@ -103,23 +113,87 @@ func serve(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// sweepSessions deletes expired sessions every few minutes, so the table
-// holds live sessions only.
-func sweepSessions(ctx context.Context, db *sqlstore.DB, log interface {
-	Warn(string, ...any)
-}) {
-	t := time.NewTicker(5 * time.Minute)
+// sweep runs the periodic chores: it deletes expired sessions and refresh
+// tokens, and reloads the signing keys so that a key rotated by another
+// node is used here too.
+func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
+	for i := 1; ; i++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if err := keys.Reload(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reloading signing keys failed", "err", err)
+		}
+		if i%5 == 0 {
 			if _, err := db.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("deleting expired sessions failed", "err", err)
 			}
 		}
 	}
+}
+
+func openKeyring(ctx context.Context, c *config, db *sqlstore.DB, secret string) (*keyring.Keyring, error) {
+	keys, err := keyring.Open(ctx, db, secret, c.JWTAlgorithm, c.Account.Tokens.AccessTTL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return keys, nil
+}
+
+// deriveSecret derives a purpose-bound key from the master secret.
+func deriveSecret(secret, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("latch " + purpose))
+	return m.Sum(nil)
+}
+
+func keys(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("keys", "Manage the JWT signing keys.\n\n"+
+		"  latch keys rotate   add a new signing key; the old ones keep verifying\n"+
+		"                      for LATCH_JWT_ACCESS_TTL, then leave the JWKS\n"+
+		"  latch keys list     list the keys in use", e)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "rotate" && fs.Arg(0) != "list") {
+		fs.Usage()
+		return errors.New("want: latch keys rotate | latch keys list")
+	}
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, e.stderr)
+	secret, err := secretKey(c, log)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, c, true, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	kr, err := openKeyring(ctx, c, db, secret)
+	if err != nil {
+		return err
+	}
+	if fs.Arg(0) == "rotate" {
+		kid, err := kr.Rotate(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "New signing key %s (%s). Previous keys verify until %s.\n", kid, c.JWTAlgorithm,
+			time.Now().Add(c.Account.Tokens.AccessTTL).UTC().Format(time.RFC3339))
+		return nil
+	}
+	for _, k := range kr.Keys() {
+		fmt.Fprintf(e.stdout, "%s\t%s\n", k.ID, k.Alg)
+	}
+	return nil
 }
 
 func newMailer(c *config, e env, log *slog.Logger) (*mail.Mailer, error) {

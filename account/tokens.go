@@ -1,0 +1,204 @@
+package account
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/jwt"
+)
+
+// RefreshStore keeps refresh tokens and finds the session an access token names.
+type RefreshStore interface {
+	// AddRefreshToken stores a token; storing the same hash again is a no-op.
+	AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error
+	// UseRefreshToken marks a token used unless it was, atomically, and
+	// returns it with the time of its first use.
+	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
+	// SessionByID returns a session and its user.
+	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
+}
+
+// Signer signs and verifies access tokens (see package keyring).
+type Signer interface {
+	Sign(c *jwt.Claims) (string, error)
+	Verify(ctx context.Context, token, issuer, audience string) (*jwt.Claims, error)
+}
+
+// ErrInvalidRefresh means a refresh token was refused: unknown, expired,
+// spent, or its session is gone. The API answers a plain 400.
+var ErrInvalidRefresh = errors.New("invalid refresh token")
+
+// Option configures optional parts of a Service.
+type Option func(*Service)
+
+// WithTokens enables access tokens, signed and verified by signer.
+func WithTokens(signer Signer) Option {
+	return func(s *Service) { s.signer = signer }
+}
+
+// Tokens configures the JWT strategy.
+type Tokens struct {
+	Strategy     string        // "session" or "jwt", for the app client
+	Issuer       string        // iss of access tokens
+	Audience     string        // aud of access tokens
+	AccessTTL    time.Duration // access-token lifetime
+	RefreshTTL   time.Duration // lifetime of each refresh token
+	RefreshGrace time.Duration // a spent refresh token repeated within it gets the same successor
+	// Secret derives successors of refresh tokens, so that concurrent
+	// refreshes of one token within the grace window get the same pair.
+	Secret []byte
+}
+
+// jwtStrategy reports whether the app client gets access and refresh tokens.
+func (s *Service) jwtStrategy() bool {
+	return s.signer != nil && s.cfg.Tokens.Strategy == "jwt"
+}
+
+// accessClaims are the claims of an access token for a session.
+func (s *Service) accessClaims(sess *latch.Session, user *latch.User, iat time.Time, jti string) *jwt.Claims {
+	return &jwt.Claims{
+		Issuer: s.cfg.Tokens.Issuer, Audience: s.cfg.Tokens.Audience,
+		Subject: user.PublicID, SessionID: strconv.FormatInt(sess.ID, 10),
+		IssuedAt: iat.Unix(), Expires: iat.Add(s.cfg.Tokens.AccessTTL).Unix(), ID: jti,
+		Email: user.Email, Username: user.Username, Staff: user.IsStaff, Superuser: user.IsSuperuser,
+	}
+}
+
+// issueTokens gives a freshly authenticated app session its first access
+// and refresh tokens.
+func (s *Service) issueTokens(ctx context.Context, st *State) error {
+	now := s.now()
+	refresh, hash := newKey()
+	if err := s.refresh.AddRefreshToken(ctx, &latch.RefreshToken{Hash: hash, SessionID: st.Session.ID, Created: now, Expires: now.Add(s.cfg.Tokens.RefreshTTL)}); err != nil {
+		return fmt.Errorf("store refresh token: %w", err)
+	}
+	access, err := s.signer.Sign(s.accessClaims(st.Session, st.User, now, newUUID()))
+	if err != nil {
+		return fmt.Errorf("sign access token: %w", err)
+	}
+	st.AccessToken, st.RefreshToken = access, refresh
+	return nil
+}
+
+// derive returns a deterministic secret for purpose from a refresh token.
+func (s *Service) derive(purpose, token string) string {
+	m := hmac.New(sha256.New, s.cfg.Tokens.Secret)
+	m.Write([]byte(purpose + "\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Refresh exchanges a refresh token for a new access token and the next
+// refresh token. Each refresh token works once; repeating it within the
+// grace window (two tabs, a retried request) returns the same pair, because
+// the successor is derived from the token; repeating it later is taken as
+// theft: the session and with it every refresh token of its family end.
+// Errors: ErrInvalidRefresh.
+func (s *Service) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
+	if !s.jwtStrategy() || token == "" {
+		return "", "", ErrInvalidRefresh
+	}
+	now := s.now()
+	t, err := s.refresh.UseRefreshToken(ctx, HashKey(token), now)
+	if errors.Is(err, latch.ErrNotFound) {
+		return "", "", ErrInvalidRefresh
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("use refresh token: %w", err)
+	}
+	if !now.Before(t.Expires) {
+		return "", "", ErrInvalidRefresh
+	}
+	if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
+		if err := s.sessions.DeleteSession(ctx, t.SessionID); err != nil {
+			return "", "", fmt.Errorf("revoke session: %w", err)
+		}
+		s.log.Warn("refresh token reused after rotation: session and its token family revoked", "session_id", t.SessionID)
+		return "", "", ErrInvalidRefresh
+	}
+	sess, user, err := s.refresh.SessionByID(ctx, t.SessionID)
+	if errors.Is(err, latch.ErrNotFound) {
+		return "", "", ErrInvalidRefresh
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("refresh session: %w", err)
+	}
+	if user == nil || !user.IsActive || !now.Before(sess.Expires) {
+		if err := s.sessions.DeleteSession(ctx, sess.ID); err != nil {
+			return "", "", fmt.Errorf("end session: %w", err)
+		}
+		return "", "", ErrInvalidRefresh
+	}
+	next := s.derive("refresh", token)
+	if err := s.refresh.AddRefreshToken(ctx, &latch.RefreshToken{Hash: HashKey(next), SessionID: sess.ID, Created: t.UsedAt, Expires: t.UsedAt.Add(s.cfg.Tokens.RefreshTTL)}); err != nil {
+		return "", "", fmt.Errorf("store refresh token: %w", err)
+	}
+	jti := hex.EncodeToString([]byte(s.derive("jti", token))[:16])
+	if access, err = s.signer.Sign(s.accessClaims(sess, user, t.UsedAt, jti)); err != nil {
+		return "", "", fmt.Errorf("sign access token: %w", err)
+	}
+	if now.Sub(sess.LastSeen) >= s.cfg.TouchInterval {
+		if err := s.sessions.TouchSession(ctx, sess.ID, now, minTime(now.Add(s.cfg.SessionTTL), sess.MaxExpires)); err != nil {
+			return "", "", fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return access, next, nil
+}
+
+// ResolveBearer finds the session behind an access token, for callers that
+// present one instead of a session key. An invalid or expired token gives an
+// anonymous state; a valid token whose session has ended gives
+// latch.ErrSessionGone to the app client: access tokens stop working
+// against Latch the moment their session ends.
+func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token string) (*State, error) {
+	st := &State{Client: client}
+	if s.signer == nil {
+		return st, nil
+	}
+	c, err := s.signer.Verify(ctx, token, s.cfg.Tokens.Issuer, s.cfg.Tokens.Audience)
+	if err != nil {
+		return st, nil
+	}
+	id, err := strconv.ParseInt(c.SessionID, 10, 64)
+	if err != nil {
+		return st, nil
+	}
+	sess, user, err := s.refresh.SessionByID(ctx, id)
+	switch {
+	case errors.Is(err, latch.ErrNotFound):
+		return s.gone(st)
+	case err != nil:
+		return nil, fmt.Errorf("resolve access token: %w", err)
+	}
+	if user == nil || user.PublicID != c.Subject || !user.IsActive || !s.now().Before(sess.Expires) {
+		return s.gone(st)
+	}
+	st.Session, st.User = sess, user
+	return st, nil
+}
+
+// AccessToken issues a short-lived access token for the caller's
+// authenticated session (for a browser calling services that verify JWTs);
+// it names the session and dies with it. It returns the token and its expiry.
+func (s *Service) AccessToken(ctx context.Context, st *State) (string, time.Time, error) {
+	if !st.Authenticated() {
+		return "", time.Time{}, latch.ErrUnauthenticated
+	}
+	if s.signer == nil {
+		return "", time.Time{}, latch.ErrNotFound
+	}
+	now := s.now()
+	c := s.accessClaims(st.Session, st.User, now, newUUID())
+	token, err := s.signer.Sign(c)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
+	}
+	return token, time.Unix(c.Expires, 0), nil
+}

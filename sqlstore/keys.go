@@ -1,0 +1,47 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/latchauth/latch"
+)
+
+// SigningKeys lists the signing keys not yet retired at now, newest first.
+func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]latch.SigningKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT kid, alg, private_key, created, retire_at FROM signing_keys
+		WHERE retire_at IS NULL OR retire_at > $1 ORDER BY created DESC, kid`, db.t(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []latch.SigningKey
+	for rows.Next() {
+		var k latch.SigningKey
+		if err := rows.Scan(&k.ID, &k.Alg, &k.Sealed, instant{&k.Created}, instant{&k.RetireAt}); err != nil {
+			return nil, err
+		}
+		list = append(list, k)
+	}
+	return list, rows.Err()
+}
+
+// AddSigningKey stores k as the active key and schedules every other active
+// key to retire at retireOthers, in one transaction.
+func (db *DB) AddSigningKey(ctx context.Context, k *latch.SigningKey, retireOthers time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL`, db.t(retireOthers)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created) VALUES ($1, $2, $3, $4)`,
+			k.ID, k.Alg, k.Sealed, db.t(k.Created))
+		return err
+	})
+}
+
+// DeleteRetiredKeys removes keys retired before now.
+func (db *DB) DeleteRetiredKeys(ctx context.Context, now time.Time) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1`, db.t(now))
+	return err
+}
