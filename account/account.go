@@ -70,6 +70,7 @@ type Store interface {
 	TokenStore
 	SessionStore
 	RefreshStore
+	UserLister
 }
 
 // SessionStore keeps server-side sessions, addressed by the hash of their key.
@@ -214,6 +215,7 @@ type Service struct {
 	tokens   TokenStore
 	sessions SessionStore
 	refresh  RefreshStore
+	lister   UserLister
 	signer   Signer // nil: no access tokens
 	mail     Mailer
 	hasher   Hasher
@@ -230,7 +232,7 @@ func New(cfg Config, store Store, mail Mailer, hasher Hasher, limiter Limiter, l
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, refresh: store, mail: mail,
+	s := &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, refresh: store, lister: store, mail: mail,
 		hasher: hasher, limiter: limiter, log: log, now: now}
 	for _, o := range opts {
 		o(s)

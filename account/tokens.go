@@ -72,8 +72,39 @@ func (s *Service) accessClaims(sess *latch.Session, user *latch.User, iat time.T
 	}
 }
 
-// issueTokens gives a freshly authenticated app session its first access
-// and refresh tokens.
+// IssueTokens gives the caller's authenticated session an access token and
+// the first refresh token of its family, in st.AccessToken and
+// st.RefreshToken. Logins through the app client get them automatically
+// under the JWT strategy; the tutorial-compatible endpoints call this.
+func (s *Service) IssueTokens(ctx context.Context, st *State) error {
+	if !st.Authenticated() {
+		return latch.ErrUnauthenticated
+	}
+	if s.signer == nil {
+		return errors.New("access tokens are not enabled")
+	}
+	return s.issueTokens(ctx, st)
+}
+
+// RevokeRefresh ends the session (and so the whole token family) that a
+// refresh token belongs to, as a blacklist endpoint does. Errors:
+// ErrInvalidRefresh for an unknown token.
+func (s *Service) RevokeRefresh(ctx context.Context, token string) error {
+	if s.signer == nil || token == "" {
+		return ErrInvalidRefresh
+	}
+	t, err := s.refresh.UseRefreshToken(ctx, HashKey(token), s.now())
+	if errors.Is(err, latch.ErrNotFound) {
+		return ErrInvalidRefresh
+	}
+	if err != nil {
+		return fmt.Errorf("revoke refresh token: %w", err)
+	}
+	return s.sessions.DeleteSession(ctx, t.SessionID)
+}
+
+// issueTokens gives a freshly authenticated session its first access and
+// refresh tokens.
 func (s *Service) issueTokens(ctx context.Context, st *State) error {
 	now := s.now()
 	refresh, hash := newKey()
@@ -102,7 +133,7 @@ func (s *Service) derive(purpose, token string) string {
 // theft: the session and with it every refresh token of its family end.
 // Errors: ErrInvalidRefresh.
 func (s *Service) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
-	if !s.jwtStrategy() || token == "" {
+	if s.signer == nil || token == "" {
 		return "", "", ErrInvalidRefresh
 	}
 	now := s.now()

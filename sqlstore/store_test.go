@@ -104,6 +104,25 @@ func testUsers(t *testing.T, db *sqlstore.DB) {
 	if err != nil || len(list) != 1 || list[0].Email != "alice@example.com" || !list[0].Primary || list[0].Verified {
 		t.Errorf("EmailAddresses = %+v, %v", list, err)
 	}
+	if got, err := db.UserByPublicID(ctx, u.PublicID); err != nil || got.ID != u.ID {
+		t.Errorf("UserByPublicID = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "x", "00000000-0000-4000-8000-00000000000z", "not-a-uuid-but-thirty-six-chars-long"} {
+		if _, err := db.UserByPublicID(ctx, bad); !errors.Is(err, latch.ErrNotFound) {
+			t.Errorf("UserByPublicID(%q): %v", bad, err)
+		}
+	}
+	u2, e2 := newUser("zed")
+	u2.Updated = later.Add(time.Hour)
+	if err := db.CreateUser(ctx, u2, e2); err != nil {
+		t.Fatal(err)
+	}
+	if users, err := db.Users(ctx, 10); err != nil || len(users) != 2 || users[0].ID != u2.ID || users[1].Email != "alice@example.com" {
+		t.Errorf("Users = %+v, %v", users, err)
+	}
+	if users, _ := db.Users(ctx, 1); len(users) != 1 {
+		t.Errorf("Users(1) returned %d", len(users))
+	}
 }
 
 func testUniqueness(t *testing.T, db *sqlstore.DB) {

@@ -135,3 +135,48 @@ func (db *DB) exec1(ctx context.Context, query string, args ...any) error {
 	}
 	return nil
 }
+
+// UserByPublicID returns the user with that public id, or latch.ErrNotFound.
+func (db *DB) UserByPublicID(ctx context.Context, publicID string) (*latch.User, error) {
+	if !isUUID(publicID) {
+		return nil, latch.ErrNotFound // PostgreSQL would refuse to compare it with a uuid
+	}
+	return db.oneUser(ctx, `WHERE u.public_id = $1`, strings.ToLower(publicID))
+}
+
+// Users lists users, most recently updated first, at most limit of them.
+func (db *DB) Users(ctx context.Context, limit int) ([]latch.User, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []latch.User
+	for rows.Next() {
+		var u latch.User
+		if err := scanUser(rows, &u); err != nil {
+			return nil, err
+		}
+		list = append(list, u)
+	}
+	return list, rows.Err()
+}
+
+// isUUID reports whether s has the 8-4-4-4-12 hex form of a UUID.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
+}
