@@ -43,6 +43,7 @@ type config struct {
 	FrontendPaths  map[string]string
 	publicDefault  bool // PublicURL was derived from Addr
 	JWTAlgorithm   jwt.Algorithm
+	Compat         []string
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -185,6 +186,19 @@ var settings = []setting{
 		alg, err := jwt.ParseAlgorithm(v)
 		c.JWTAlgorithm = alg
 		return err
+	}},
+	{"LATCH_COMPAT", "", "tutorial-compatible endpoints to serve, comma-separated: django-session, drf-session, drf-jwt, simplejwt, or all", func(c *config, v string) error {
+		for _, name := range splitList(v) {
+			switch name {
+			case "django-session", "drf-session", "drf-jwt", "simplejwt":
+				c.Compat = append(c.Compat, name)
+			case "all":
+				c.Compat = append(c.Compat, "django-session", "drf-session", "drf-jwt", "simplejwt")
+			default:
+				return fmt.Errorf("unknown surface %q; want django-session, drf-session, drf-jwt, simplejwt or all", name)
+			}
+		}
+		return nil
 	}},
 	{"LATCH_JWT_AUDIENCE", "", "aud of access tokens (default: the public URL)", func(c *config, v string) error {
 		c.Account.Tokens.Audience = v

@@ -17,6 +17,7 @@ import (
 
 	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/jwt"
 )
 
 // testEnv is a cheap-hashing configuration on a fresh database.
@@ -192,6 +193,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"LATCH_RATE_LIMITS", "login=many"},
 		{"LATCH_COOKIE_SAMESITE", "none"},
 		{"LATCH_LOGIN_BY_CODE", "yes"},
+		{"LATCH_COMPAT", "rails"},
+		{"LATCH_JWT_ALGORITHM", "HS256"},
+		{"LATCH_JWT_REFRESH_GRACE", "1h"},
+		{"LATCH_FRONTEND_PATHS", "verify_email=/verify"},
 	}
 	for _, tt := range tests {
 		err := run(context.Background(), []string{"serve"}, testEnv("sqlite:"+filepath.Join(t.TempDir(), "x.db"), tt.name, tt.value),
@@ -249,5 +254,54 @@ func TestServeMailsOverSMTP(t *testing.T) {
 	code := regexp.MustCompile(`[A-Z]{4}-[A-Z]{4}`).FindString(smtp.Wait(t, "sol@example.com", 5*time.Second).Text)
 	if status, body := post(t, api+"/auth/code/confirm", token, `{"code":"`+code+`"}`); status != 200 {
 		t.Errorf("code confirm: %d %v", status, body)
+	}
+}
+
+// TestServeJWT: an app client gets tokens from the real server, a separate
+// verifier checks them against the JWKS alone, refresh rotates, and
+// `latch keys rotate` adds a key that the JWKS then publishes.
+func TestServeJWT(t *testing.T) {
+	dbURL := testdb.SQLiteURL(t)
+	env := testEnv(dbURL, "LATCH_APP_TOKEN_STRATEGY", "jwt")
+	base, _ := startServe(t, env)
+	api := base + "/_allauth/app/v1"
+	status, body := post(t, api+"/auth/signup", "", `{"email":"uli@example.com","password":"amber-Falcon-38"}`)
+	if status != 200 {
+		t.Fatalf("signup: %d %v", status, body)
+	}
+	meta := body["meta"].(map[string]any)
+	access, refresh := meta["access_token"].(string), meta["refresh_token"].(string)
+
+	jwks := func() *jwt.KeySet {
+		res, err := http.Get(base + "/.well-known/jwks.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		ks, err := jwt.ParseJWKS(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ks
+	}
+	if c, err := jwks().Verify(access, time.Now(), 0, base, base); err != nil || c.Email != "uli@example.com" {
+		t.Fatalf("verify against the JWKS: %+v, %v", c, err)
+	}
+	status, body = post(t, api+"/tokens/refresh", "", `{"refresh_token":"`+refresh+`"}`)
+	if status != 200 || body["data"].(map[string]any)["refresh_token"] == refresh {
+		t.Fatalf("refresh: %d %v", status, body)
+	}
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "rotate"}, env, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "list"}, env, nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 2 {
+		t.Errorf("keys list after a rotation: %q", out.String())
 	}
 }

@@ -78,6 +78,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxBodyBytes:      c.MaxBodyBytes,
 		TrustedProxyCount: c.ProxyCount,
 		JWKS:              keys.JWKS,
+		Compat:            c.Compat,
 	}, svc, db, log)
 
 	srv := &http.Server{
@@ -137,7 +138,10 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 }
 
 func openKeyring(ctx context.Context, c *config, db *sqlstore.DB, secret string) (*keyring.Keyring, error) {
-	keys, err := keyring.Open(ctx, db, secret, c.JWTAlgorithm, c.Account.Tokens.AccessTTL, nil)
+	// A replaced key keeps verifying for the access-token lifetime plus the
+	// time other nodes may take to notice the rotation (they reload every
+	// minute), so that no token outlives the key that verifies it.
+	keys, err := keyring.Open(ctx, db, secret, c.JWTAlgorithm, c.Account.Tokens.AccessTTL+2*time.Minute, nil)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
