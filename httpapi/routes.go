@@ -58,6 +58,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	}
 	mux.HandleFunc("GET /auth/verify", s.forwardAuth)
+	s.compatRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	return s.withJSONFallback(mux)

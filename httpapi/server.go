@@ -35,6 +35,9 @@ type Config struct {
 	// JWKS returns the public signing keys as a JWK Set; nil when access
 	// tokens are off.
 	JWKS func() []byte
+	// Compat lists the tutorial-compatible surfaces to serve: django-session,
+	// drf-session, drf-jwt, simplejwt.
+	Compat []string
 }
 
 // Pinger reports whether the database answers, for /readyz.
