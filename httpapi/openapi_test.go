@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -786,6 +787,463 @@ func TestOpenAPILimitsAndFailures(t *testing.T) {
 	oaWant(t, u.do("GET", "/config", nil), 500, "internal_error")
 }
 
+// oaKinds are the two client trees of the headless API.
+var oaKinds = []string{"browser", "app"}
+
+// start gives a browser client its csrftoken cookie, as a frontend's first
+// request does; an app client needs nothing.
+func (c *oaClient) start() *oaClient {
+	c.t.Helper()
+	if c.kind == "browser" {
+		oaWant(c.t, c.do("GET", "/config", nil), 200)
+	}
+	return c
+}
+
+// oaEmails returns an address list as "email[ v][ p]" entries (v:
+// verified, p: primary), comma-separated.
+func oaEmails(t *testing.T, r *oaResp) string {
+	t.Helper()
+	var out []string
+	for _, x := range r.list() {
+		m := x.(map[string]any)
+		e := m["email"].(string)
+		if m["verified"] == true {
+			e += " v"
+		}
+		if m["primary"] == true {
+			e += " p"
+		}
+		out = append(out, e)
+	}
+	return strings.Join(out, ", ")
+}
+
+const (
+	oaVerifyKey = "X-Email-Verification-Key"
+	oaResetKey  = "X-Password-Reset-Key"
+)
+
+// TestOpenAPIEmailByLink covers optional verification by link and the
+// address endpoints.
+func TestOpenAPIEmailByLink(t *testing.T) {
+	s := startOpenAPIMailServer(t, func(c *account.Config, _ *httpapi.Config) { c.MaxEmailAddresses = 2 })
+	o := s.client(t, "app")
+	oaWant(t, o.do("POST", "/auth/signup", map[string]any{"email": "owner@example.com", "password": oaPassword}), 200)
+	s.latch.mailTo(t, "owner@example.com")
+
+	for _, kind := range oaKinds {
+		t.Run(kind, func(t *testing.T) {
+			c := s.client(t, kind).start()
+			addr, work := kind+"@example.com", kind+".work@example.com"
+			oaWant(t, c.do("GET", "/account/email", nil, oaOffDoc()), 401)
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": work}, oaOffDoc()), 401)
+			oaWant(t, c.do("POST", "/auth/email/verify/resend", nil), 409)
+
+			// Signup mails a link; its key is checked, then used.
+			oaWant(t, c.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword}), 200)
+			key := s.key(t, addr)
+			oaWant(t, c.do("GET", "/auth/email/verify", nil, oaOffDoc()), 400, "key:required")
+			oaWant(t, c.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, "nope")), 400, "key:invalid_or_expired_key")
+			r := c.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, key))
+			oaWant(t, r, 200)
+			if r.data()["email"] != addr || r.meta()["is_authenticating"] != false || r.data()["user"].(map[string]any)["email"] != addr {
+				t.Errorf("verification info: %s", r.raw)
+			}
+			oaWant(t, c.do("POST", "/auth/email/verify", map[string]any{}, oaOffDoc()), 400, "key:required")
+			oaWant(t, c.do("POST", "/auth/email/verify", map[string]any{"key": 7}, oaOffDoc()), 400, "key:invalid")
+			oaWant(t, c.do("POST", "/auth/email/verify", nil, oaRaw("text/plain", key), oaOffDoc()), 415, "unsupported_media_type")
+			r = c.do("POST", "/auth/email/verify", map[string]any{"key": key})
+			oaWant(t, r, 200) // logged in, and stays so
+			if r.meta()["session_token"] != nil {
+				t.Errorf("verifying while logged in issued a token: %s", r.raw)
+			}
+			oaWant(t, c.do("POST", "/auth/email/verify", map[string]any{"key": key}), 400, "key:invalid_or_expired_key")
+			oaWant(t, c.do("POST", "/auth/email/verify/resend", nil), 409) // link mode
+
+			// Adding addresses.
+			r = c.do("GET", "/account/email", nil)
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != addr+" v p" {
+				t.Errorf("addresses: %s", got)
+			}
+			oaWant(t, c.do("POST", "/account/email", map[string]any{}, oaOffDoc()), 400, "email:required")
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": "nope"}), 400, "email:invalid")
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": strings.ToUpper(addr)}), 400, "email:duplicate_email")
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": "owner@example.com"}), 400, "email:email_taken")
+			oaWant(t, c.do("POST", "/account/email", nil, oaRaw("text/plain", work), oaOffDoc()), 415, "unsupported_media_type")
+			r = c.do("POST", "/account/email", map[string]any{"email": work})
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != addr+" v p, "+work {
+				t.Errorf("addresses after adding: %s", got)
+			}
+			workKey := s.key(t, work)
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": "third@example.com"}), 400, "email:max_email_addresses")
+
+			// Resending the verification.
+			oaWant(t, c.do("PUT", "/account/email", map[string]any{"email": addr}), 403) // verified: no mail
+			oaWant(t, c.do("PUT", "/account/email", map[string]any{"email": "stranger@example.com"}), 400, "email:unknown_email")
+			oaWant(t, c.do("PUT", "/account/email", map[string]any{"email": work}), 200)
+			s.latch.mailTo(t, work)
+
+			// Making it primary, which takes a verified address.
+			oaWant(t, c.do("PATCH", "/account/email", map[string]any{"email": work, "primary": true}), 400, "email:unverified_primary_email")
+			oaWant(t, c.do("PATCH", "/account/email", map[string]any{"email": work}, oaOffDoc()), 400, "primary:required")
+			oaWant(t, c.do("PATCH", "/account/email", map[string]any{"email": work, "primary": "yes"}, oaOffDoc()), 400, "primary:invalid")
+			oaWant(t, c.do("PATCH", "/account/email", map[string]any{"email": "stranger@example.com", "primary": true}), 400, "email:unknown_email")
+			// Anyone with the link can verify: an anonymous caller gets a
+			// 401 that is not a failure.
+			a := s.client(t, kind)
+			r = a.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, workKey))
+			oaWant(t, r, 200)
+			if r.data()["email"] != work || r.data()["user"].(map[string]any)["email"] != addr {
+				t.Errorf("verification info: %s", r.raw)
+			}
+			r = a.do("POST", "/auth/email/verify", map[string]any{"key": workKey})
+			oaWant(t, r, 401)
+			if got := r.flowStates(); got != "login,signup" || r.meta()["session_token"] != nil {
+				t.Errorf("anonymous verification: %s", r.raw)
+			}
+			r = c.do("PATCH", "/account/email", map[string]any{"email": work, "primary": true})
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != work+" v p, "+addr+" v" {
+				t.Errorf("addresses after make-primary: %s", got)
+			}
+			if u := c.do("GET", "/auth/session", nil).data()["user"].(map[string]any); u["email"] != work {
+				t.Errorf("session user: %v", u)
+			}
+
+			// Removing.
+			oaWant(t, c.do("DELETE", "/account/email", map[string]any{"email": work}), 400, "email:cannot_remove_primary_email")
+			oaWant(t, c.do("DELETE", "/account/email", map[string]any{"email": "stranger@example.com"}), 400, "email:unknown_email")
+			oaWant(t, c.do("DELETE", "/account/email", map[string]any{"email": 1}, oaOffDoc()), 400, "email:invalid")
+			if kind == "browser" {
+				oaWant(t, c.do("DELETE", "/account/email", map[string]any{"email": addr}, oaHdr("X-CSRFToken", ""), oaOffDoc()), 403, "csrf_header_missing")
+				oaWant(t, c.do("PUT", "/account/email", map[string]any{"email": addr}, oaHdr("Origin", "https://evil.example")), 403, "csrf_origin")
+			}
+			r = c.do("DELETE", "/account/email", map[string]any{"email": addr})
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != work+" v p" {
+				t.Errorf("addresses after removing: %s", got)
+			}
+			oaWant(t, c.do("DELETE", "/auth/session", nil), 401)
+			c.token = "" // logged out: the app drops its token
+			oaWant(t, c.do("DELETE", "/account/email", map[string]any{"email": work}, oaOffDoc()), 401)
+		})
+	}
+}
+
+// TestOpenAPIMandatoryByCode covers mandatory verification by code: signup
+// and login wait for the address (401, verify_email pending), the code
+// finishes them; and addresses added and verified by code.
+func TestOpenAPIMandatoryByCode(t *testing.T) {
+	s := startOpenAPIMailServer(t, mandatory(true))
+	for _, kind := range oaKinds {
+		t.Run(kind, func(t *testing.T) {
+			c := s.client(t, kind).start()
+			addr := "m." + kind + "@example.com"
+			r := c.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword})
+			oaWant(t, r, 401)
+			if got := r.flowStates(); got != "login,signup,verify_email*" {
+				t.Errorf("flows %s", got)
+			}
+			if c.token == "" && c.cookie("sessionid") == "" {
+				t.Fatal("the pending signup gave the client no session")
+			}
+			pending := c.token
+			first := s.code(t, addr)
+			r = c.do("GET", "/auth/session", nil)
+			oaWant(t, r, 401)
+			if got := r.flowStates(); got != "login,signup,verify_email*" {
+				t.Errorf("flows %s", got)
+			}
+			oaWant(t, c.do("GET", "/account/email", nil), 401)
+			oaWant(t, c.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, "BBBB-BBBB")), 400, "key:incorrect_code")
+			r = c.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, first))
+			oaWant(t, r, 200)
+			if r.data()["email"] != addr || r.meta()["is_authenticating"] != true {
+				t.Errorf("verification info: %s", r.raw)
+			}
+			oaWant(t, c.do("POST", "/auth/email/verify/resend", nil), 200)
+			code := s.code(t, addr)
+			oaWant(t, c.do("POST", "/auth/email/verify", map[string]any{"key": "ZZZZ-ZZZZ"}), 400, "key:incorrect_code")
+			r = c.do("POST", "/auth/email/verify", map[string]any{"key": code})
+			oaWant(t, r, 200)
+			if kind == "app" && (c.token == "" || c.token == pending) {
+				t.Errorf("finishing the login gave no new token: %s", r.raw)
+			}
+			if m := r.data()["methods"].([]any); len(m) != 1 || m[0].(map[string]any)["method"] != "password" {
+				t.Errorf("methods %s", r.raw)
+			}
+			oaWant(t, c.do("POST", "/auth/email/verify/resend", nil), 409) // nothing in progress
+			other := s.client(t, kind).start()
+			oaWant(t, other.do("GET", "/auth/email/verify", nil, oaHdr(oaVerifyKey, code)), 409)
+			oaWant(t, other.do("POST", "/auth/email/verify", map[string]any{"key": code}), 409)
+
+			// A login with an unverified address waits the same way.
+			late := "late." + kind + "@example.com"
+			oaWant(t, s.client(t, kind).start().do("POST", "/auth/signup", map[string]any{"email": late, "password": oaPassword}), 401)
+			s.latch.mailTo(t, late)
+			l := s.client(t, kind).start()
+			r = l.do("POST", "/auth/login", map[string]any{"email": late, "password": oaPassword})
+			oaWant(t, r, 401)
+			if got := r.flowStates(); got != "login,signup,verify_email*" {
+				t.Errorf("flows %s", got)
+			}
+			r = l.do("POST", "/auth/email/verify", map[string]any{"key": s.code(t, late)})
+			oaWant(t, r, 200)
+			if r.data()["user"].(map[string]any)["email"] != late {
+				t.Errorf("login after verification: %s", r.raw)
+			}
+
+			// An address added by code is listed, unverified, while being
+			// verified; it cannot become primary meanwhile.
+			extra := "extra." + kind + "@example.com"
+			r = c.do("POST", "/account/email", map[string]any{"email": extra})
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != addr+" v p, "+extra {
+				t.Errorf("addresses: %s", got)
+			}
+			s.latch.mailTo(t, extra)
+			oaWant(t, c.do("PATCH", "/account/email", map[string]any{"email": extra, "primary": true}), 400, "email:unverified_primary_email")
+			r = c.do("DELETE", "/account/email", map[string]any{"email": extra}) // abandons it
+			oaWant(t, r, 200)
+			if got := oaEmails(t, r); got != addr+" v p" {
+				t.Errorf("addresses after abandoning: %s", got)
+			}
+			// Another account takes the address while it is being verified.
+			taken := "taken." + kind + "@example.com"
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": taken}), 200)
+			code = s.code(t, taken)
+			oaWant(t, s.client(t, kind).start().do("POST", "/auth/signup", map[string]any{"email": taken, "password": oaPassword}), 401)
+			s.latch.mailTo(t, taken)
+			oaWant(t, c.do("POST", "/auth/email/verify", map[string]any{"key": code}), 400, "key:email_taken")
+		})
+	}
+}
+
+// TestOpenAPIPasswordResetByLink covers the reset by mailed link.
+func TestOpenAPIPasswordResetByLink(t *testing.T) {
+	s := startOpenAPIMailServer(t)
+	for _, kind := range oaKinds {
+		t.Run(kind, func(t *testing.T) {
+			addr := "link." + kind + "@example.com"
+			u := s.client(t, "app")
+			oaWant(t, u.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword}), 200)
+			s.latch.mailTo(t, addr)
+
+			c := s.client(t, kind).start()
+			oaWant(t, c.do("POST", "/auth/password/request", map[string]any{}, oaOffDoc()), 400, "email:required")
+			oaWant(t, c.do("POST", "/auth/password/request", map[string]any{"email": "nope"}), 400, "email:invalid")
+			known := c.do("POST", "/auth/password/request", map[string]any{"email": strings.ToUpper(addr)})
+			oaWant(t, known, 200)
+			unknown := c.do("POST", "/auth/password/request", map[string]any{"email": "nobody." + kind + "@example.com"})
+			if unknown.raw != known.raw {
+				t.Errorf("known %s, unknown %s", known.raw, unknown.raw)
+			}
+			key := s.key(t, addr)
+
+			oaWant(t, c.do("GET", "/auth/password/reset", nil, oaOffDoc()), 400, "key:required")
+			oaWant(t, c.do("GET", "/auth/password/reset", nil, oaHdr(oaResetKey, "bogus")), 400, "key:invalid_password_reset")
+			r := c.do("GET", "/auth/password/reset", nil, oaHdr(oaResetKey, key))
+			oaWant(t, r, 200)
+			if r.data()["user"].(map[string]any)["email"] != addr {
+				t.Errorf("reset info: %s", r.raw)
+			}
+			oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": key}, oaOffDoc()), 400, "password:required")
+			oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"password": oaPassword2}, oaOffDoc()), 400, "key:required")
+			oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": key, "password": "password"}), 400, "password:password_too_common")
+			oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": "bogus", "password": oaPassword2}), 400, "key:invalid_password_reset")
+			r = c.do("POST", "/auth/password/reset", map[string]any{"key": key, "password": oaPassword2})
+			oaWant(t, r, 401) // done, and not logged in
+			if got := r.flowStates(); got != "login,signup" {
+				t.Errorf("flows %s", got)
+			}
+			oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": key, "password": oaPassword}), 400, "key:invalid_password_reset")
+			// Every session of the user ended.
+			oaWant(t, u.do("GET", "/account/email", nil), 410)
+			oaWant(t, c.do("POST", "/auth/login", map[string]any{"email": addr, "password": oaPassword2}), 200)
+		})
+	}
+}
+
+// TestOpenAPIPasswordResetByCode covers the reset by mailed code, without
+// and with a login after it.
+func TestOpenAPIPasswordResetByCode(t *testing.T) {
+	for _, loginAfter := range []bool{false, true} {
+		s := startOpenAPIMailServer(t, func(c *account.Config, _ *httpapi.Config) {
+			c.PasswordResetByCode, c.LoginOnPasswordReset = true, loginAfter
+		})
+		for _, kind := range oaKinds {
+			t.Run(fmt.Sprintf("%s/login=%v", kind, loginAfter), func(t *testing.T) {
+				addr := "code." + kind + "@example.com"
+				u := s.client(t, "app")
+				oaWant(t, u.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword}), 200)
+				s.latch.mailTo(t, addr)
+				// A logged-in caller keeps its session (200).
+				r := u.do("POST", "/auth/password/request", map[string]any{"email": addr})
+				oaWant(t, r, 200)
+				if r.data()["user"].(map[string]any)["email"] != addr {
+					t.Errorf("logged-in reset request: %s", r.raw)
+				}
+				s.latch.mailTo(t, addr)
+
+				c := s.client(t, kind).start()
+				r = c.do("GET", "/auth/session", nil)
+				if got := r.flowStates(); got != "login,signup,password_reset_by_code-" {
+					t.Errorf("flows %s", got)
+				}
+				oaWant(t, c.do("GET", "/auth/password/reset", nil, oaHdr(oaResetKey, "BBBB-BBBB")), 409)
+				oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": "BBBB-BBBB", "password": oaPassword2}), 409)
+				r = c.do("POST", "/auth/password/request", map[string]any{"email": addr})
+				oaWant(t, r, 401)
+				if got := r.flowStates(); got != "login,signup,password_reset_by_code*" {
+					t.Errorf("flows %s", got)
+				}
+				if c.token == "" && c.cookie("sessionid") == "" {
+					t.Fatal("the reset by code gave the client no session")
+				}
+				code := s.code(t, addr)
+				oaWant(t, c.do("GET", "/auth/password/reset", nil, oaOffDoc()), 400, "key:required")
+				oaWant(t, c.do("GET", "/auth/password/reset", nil, oaHdr(oaResetKey, "BBBB-BBBB")), 400, "key:incorrect_code")
+				r = c.do("GET", "/auth/password/reset", nil, oaHdr(oaResetKey, code))
+				oaWant(t, r, 200)
+				if r.data()["user"].(map[string]any)["email"] != addr {
+					t.Errorf("reset info: %s", r.raw)
+				}
+				oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": code, "password": "12345"}),
+					400, "password:password_too_short", "password:password_too_common", "password:password_entirely_numeric")
+				r = c.do("POST", "/auth/password/reset", map[string]any{"key": code, "password": oaPassword2})
+				if !loginAfter {
+					oaWant(t, r, 401)
+					if got := r.flowStates(); got != "login,signup,password_reset_by_code-" {
+						t.Errorf("flows %s", got)
+					}
+				} else {
+					oaWant(t, r, 200)
+					if m := r.data()["methods"].([]any)[0].(map[string]any); m["method"] != "password_reset" || m["email"] != addr {
+						t.Errorf("methods %s", r.raw)
+					}
+				}
+				oaWant(t, c.do("POST", "/auth/password/reset", map[string]any{"key": code, "password": oaPassword}), 409)
+				oaWant(t, u.do("GET", "/auth/session", nil), 410)
+			})
+		}
+	}
+}
+
+// TestOpenAPILoginByCode covers the passwordless login, and its paths when
+// it is off.
+func TestOpenAPILoginByCode(t *testing.T) {
+	s := startOpenAPIMailServer(t, func(c *account.Config, _ *httpapi.Config) { c.LoginByCode = true })
+	const addr = "coder@example.com"
+	oaWant(t, s.client(t, "app").do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword}), 200)
+	s.latch.mailTo(t, addr)
+	for _, kind := range oaKinds {
+		t.Run(kind, func(t *testing.T) {
+			c := s.client(t, kind)
+			r := c.do("GET", "/config", nil)
+			if r.data()["account"].(map[string]any)["login_by_code_enabled"] != true {
+				t.Errorf("config %s", r.raw)
+			}
+			if got := c.do("GET", "/auth/session", nil).flowStates(); got != "login,login_by_code,signup" {
+				t.Errorf("flows %s", got)
+			}
+			oaWant(t, c.do("POST", "/auth/code/confirm", map[string]any{"code": "BBBB-BBBB"}), 409)
+			oaWant(t, c.do("POST", "/auth/code/resend", nil), 409)
+			oaWant(t, c.do("POST", "/auth/code/request", map[string]any{}, oaOffDoc()), 400, "email:required")
+			oaWant(t, c.do("POST", "/auth/code/request", map[string]any{"email": "nope"}), 400, "email:invalid")
+			r = c.do("POST", "/auth/code/request", map[string]any{"email": addr})
+			oaWant(t, r, 401)
+			if got := r.flowStates(); got != "login,login_by_code*,signup" {
+				t.Errorf("flows %s", got)
+			}
+			pending := c.token
+			s.latch.mailTo(t, addr)
+			oaWant(t, c.do("POST", "/auth/code/resend", nil), 200)
+			code := s.code(t, addr)
+			oaWant(t, c.do("POST", "/auth/code/confirm", map[string]any{}, oaOffDoc()), 400, "code:required")
+			oaWant(t, c.do("POST", "/auth/code/confirm", map[string]any{"code": "BBBB-BBBB"}), 400, "code:incorrect_code")
+			r = c.do("POST", "/auth/code/confirm", map[string]any{"code": code})
+			oaWant(t, r, 200)
+			if m := r.data()["methods"].([]any)[0].(map[string]any); m["method"] != "code" || m["email"] != addr {
+				t.Errorf("methods %s", r.raw)
+			}
+			if kind == "app" && (c.token == "" || c.token == pending) {
+				t.Errorf("the code login gave no new token: %s", r.raw)
+			}
+			// Logged in: nothing to do.
+			oaWant(t, c.do("POST", "/auth/code/request", map[string]any{"email": addr}), 200)
+			oaWant(t, c.do("POST", "/auth/code/confirm", map[string]any{"code": code}), 409)
+		})
+	}
+
+	off := startOpenAPIServer(t, nil)
+	for _, kind := range oaKinds {
+		c := off.client(t, kind).start()
+		oaWant(t, c.do("POST", "/auth/code/request", map[string]any{"email": addr}), 404, "not_found")
+		oaWant(t, c.do("POST", "/auth/code/resend", nil), 404, "not_found")
+		oaWant(t, c.do("POST", "/auth/code/confirm", map[string]any{"code": "BBBB-BBBB"}), 409)
+	}
+}
+
+// TestOpenAPIFlowLimits covers the rate limits of the mail flows and the
+// address endpoints.
+func TestOpenAPIFlowLimits(t *testing.T) {
+	s := startOpenAPIMailServer(t, mandatory(true), func(c *account.Config, _ *httpapi.Config) {
+		c.LoginByCode = true
+		c.RateLimits = account.DefaultRateLimits()
+	})
+	limited := func(r *oaResp) {
+		t.Helper()
+		oaWant(t, r, 429, "rate_limited")
+		if r.header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+
+	// One verification code per address per 10 seconds.
+	a := s.client(t, "app")
+	oaWant(t, a.do("POST", "/auth/signup", map[string]any{"email": "lim@example.com", "password": oaPassword}), 401)
+	s.latch.mailTo(t, "lim@example.com")
+	limited(a.do("POST", "/auth/email/verify/resend", nil))
+	// A login that would mail another code meanwhile is refused as allauth does.
+	oaWant(t, s.client(t, "browser").start().do("POST", "/auth/login", map[string]any{"email": "lim@example.com", "password": oaPassword}),
+		400, "too_many_login_attempts")
+	s.latch.advance(11 * time.Second)
+	oaWant(t, a.do("POST", "/auth/email/verify/resend", nil), 200)
+	oaWant(t, a.do("POST", "/auth/email/verify", map[string]any{"key": s.code(t, "lim@example.com")}), 200)
+
+	// Ten address changes per user a minute.
+	for range 10 {
+		oaWant(t, a.do("PUT", "/account/email", map[string]any{"email": "stranger@example.com"}), 400, "email:unknown_email")
+	}
+	limited(a.do("POST", "/account/email", map[string]any{"email": "new@example.com"}))
+	limited(a.do("PUT", "/account/email", map[string]any{"email": "lim@example.com"}))
+	limited(a.do("PATCH", "/account/email", map[string]any{"email": "lim@example.com", "primary": true}))
+	limited(a.do("DELETE", "/account/email", map[string]any{"email": "lim@example.com"}))
+
+	// Five reset requests per address a minute, twenty resets per IP.
+	b := s.client(t, "browser").start()
+	for range 5 {
+		oaWant(t, b.do("POST", "/auth/password/request", map[string]any{"email": "nobody@example.com"}), 200)
+	}
+	limited(b.do("POST", "/auth/password/request", map[string]any{"email": "nobody@example.com"}))
+	for range 20 {
+		oaWant(t, b.do("POST", "/auth/password/reset", map[string]any{"key": "bogus", "password": oaPassword2}), 400, "key:invalid_password_reset")
+	}
+	limited(b.do("POST", "/auth/password/reset", map[string]any{"key": "bogus", "password": oaPassword2}))
+
+	// Three login codes per address a minute; not a 429 but a 400, as allauth.
+	var last *oaClient
+	for range 3 {
+		last = s.client(t, "app")
+		oaWant(t, last.do("POST", "/auth/code/request", map[string]any{"email": "lim@example.com"}), 401)
+	}
+	oaWant(t, s.client(t, "app").do("POST", "/auth/code/request", map[string]any{"email": "lim@example.com"}), 400, "email:too_many_login_attempts")
+	oaWant(t, last.do("POST", "/auth/code/resend", nil), 409)
+}
+
 // TestOpenAPIRoutes keeps the document and the route table in step: every
 // route registered in routes.go is in the document (once per client tree
 // for the headless API), the document has no operation the route table
@@ -956,6 +1414,31 @@ func TestOpenAPIRefusesWrongShapes(t *testing.T) {
 		`{"status":413,"errors":[{"message":"x","code":"too_big"}]}`, nil)
 	check("session without last_seen_at", "GET", "/_allauth/app/v1/auth/sessions", 200,
 		`{"status":200,"data":[{"user_agent":"","ip":"127.0.0.1","created_at":1.5,"is_current":true,"id":1}]}`, nil)
+	const flows401 = `{"status":401,"data":{"flows":[%s]},"meta":{"is_authenticated":false}}`
+	check("verify_email not pending", "GET", session, 401, fmt.Sprintf(flows401, `{"id":"login"},{"id":"verify_email"}`), nil)
+	check("password_reset_by_code without is_pending", "GET", session, 401, fmt.Sprintf(flows401, `{"id":"login"},{"id":"password_reset_by_code"}`), nil)
+	check("unknown flow", "GET", session, 401, fmt.Sprintf(flows401, `{"id":"login"},{"id":"mfa_authenticate","is_pending":true}`), nil)
+	check("code request without the pending stage", "POST", "/_allauth/app/v1/auth/code/request", 401,
+		fmt.Sprintf(flows401, `{"id":"login"},{"id":"login_by_code"},{"id":"signup"}`), nil)
+	check("signup 401 without verify_email", "POST", "/_allauth/browser/v1/auth/signup", 401, fmt.Sprintf(flows401, `{"id":"login"}`), nil)
+	check("reset request 401 not pending", "POST", "/_allauth/app/v1/auth/password/request", 401,
+		fmt.Sprintf(flows401, `{"id":"login"},{"id":"password_reset_by_code","is_pending":false}`), nil)
+	check("unknown method", "GET", session, 200, alter(r.body, func(m map[string]any) {
+		m["data"].(map[string]any)["methods"].([]any)[0].(map[string]any)["method"] = "mfa"
+	}), nil)
+	check("address without verified", "GET", "/_allauth/app/v1/account/email", 200,
+		`{"status":200,"data":[{"email":"eve@example.com","primary":true}]}`, nil)
+	check("verification info without is_authenticating", "GET", "/_allauth/app/v1/auth/email/verify", 200,
+		alter(map[string]any{"status": 200, "data": map[string]any{"email": "eve@example.com", "user": user(r.body)}}, func(map[string]any) {}), nil)
+	check("reset info with email", "GET", "/_allauth/browser/v1/auth/password/reset", 200,
+		alter(map[string]any{"status": 200, "data": map[string]any{"user": user(r.body), "email": "eve@example.com"}}, func(map[string]any) {}), nil)
+	check("error code of another endpoint", "PATCH", "/_allauth/app/v1/account/email", 400,
+		`{"status":400,"errors":[{"message":"x","code":"email_taken","param":"email"}]}`, nil)
+	check("error on another field", "POST", "/_allauth/app/v1/auth/code/confirm", 400,
+		`{"status":400,"errors":[{"message":"x","code":"incorrect_code","param":"key"}]}`, nil)
+	check("resend with data", "POST", "/_allauth/browser/v1/auth/email/verify/resend", 200, `{"status":200,"data":{}}`, nil)
+	check("no-mail 403 with errors", "PUT", "/_allauth/app/v1/account/email", 403,
+		`{"status":403,"errors":[{"message":"x","code":"csrf_origin"}]}`, nil)
 	check("config without usersessions", "GET", "/_allauth/app/v1/config", 200,
 		`{"status":200,"data":{"account":{"login_methods":["email"],"is_open_for_signup":true,"email_verification_by_code_enabled":false,"login_by_code_enabled":false,"password_reset_by_code_enabled":false,"authentication_method":"email"}}}`, nil)
 }
