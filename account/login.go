@@ -153,6 +153,12 @@ func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User
 	if target == "" {
 		return s.finishLogin(ctx, st, user, []latch.AuthMethod{m})
 	}
+	if s.cfg.VerificationByCode {
+		// Refuse before touching the session when no code could be sent.
+		if err := s.limitPeek(ctx, "confirm_email_code", nil, target); err != nil {
+			return nil, err
+		}
+	}
 	st, err = s.ensureSession(ctx, st)
 	if err != nil {
 		return nil, err

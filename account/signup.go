@@ -39,6 +39,13 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 	if s.cfg.SignupClosed {
 		return nil, latch.ErrForbidden
 	}
+	if s.cfg.VerificationByCode && s.cfg.EmailVerification != VerificationNone {
+		// A code will be mailed: refuse now, before anything is created,
+		// when the address's mail budget is spent.
+		if err := s.limitPeek(ctx, "confirm_email_code", nil, email); err != nil {
+			return nil, err
+		}
+	}
 	if taken {
 		return s.fakeSignup(ctx, st, email)
 	}

@@ -72,7 +72,7 @@ func (s *Service) pendingStage(st *State, stage string) *latch.PendingLogin {
 type VerifyInfo struct {
 	Email            string
 	User             *latch.User
-	IsAuthenticating bool // a login is waiting for this verification
+	IsAuthenticating bool // verifying will continue a login waiting for it
 }
 
 // CheckVerification tells what key (a link key or a typed code) would
@@ -108,7 +108,9 @@ func (s *Service) verifyInfo(ctx context.Context, st *State, userID int64, email
 	if err != nil {
 		return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
 	}
-	return &VerifyInfo{Email: email, User: u, IsAuthenticating: s.pendingStage(st, "verify_email") != nil}, nil
+	p := s.pendingStage(st, "verify_email")
+	continues := p != nil && p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation)
+	return &VerifyInfo{Email: email, User: u, IsAuthenticating: continues}, nil
 }
 
 // verificationProcess returns the caller's code verification in progress:

@@ -66,8 +66,9 @@ func TestVerificationMandatoryByLink(t *testing.T) {
 	}
 	key := keyIn(t, srv.mailTo(t, "qin@example.com"))
 	expect(t, c.do("GET", "/auth/session", nil), 401)
+	// Without LoginOnEmailConfirmation a link does not finish the login.
 	r = c.do("GET", "/auth/email/verify", nil, "X-Email-Verification-Key", key)
-	if r.meta()["is_authenticating"] != true {
+	if r.meta()["is_authenticating"] != false {
 		t.Errorf("is_authenticating = %v", r.meta())
 	}
 	// Login is blocked too, and (after the mail cooldown) mails a new link.
@@ -95,6 +96,9 @@ func TestVerificationMandatoryLoginOnConfirmation(t *testing.T) {
 	c := newClient(t, srv, "browser")
 	expect(t, c.do("POST", "/auth/signup", map[string]any{"email": "ray@example.com", "password": goodPassword}), 401)
 	key := keyIn(t, srv.mailTo(t, "ray@example.com"))
+	if r := c.do("GET", "/auth/email/verify", nil, "X-Email-Verification-Key", key); r.meta()["is_authenticating"] != true {
+		t.Errorf("is_authenticating = %v", r.meta())
+	}
 	r := c.do("POST", "/auth/email/verify", map[string]any{"key": key})
 	expect(t, r, 200)
 	if r.data()["user"].(map[string]any)["email"] != "ray@example.com" {

@@ -48,13 +48,10 @@ func (s *Server) routes() http.Handler {
 			api("POST /auth/code/request", s.requestLoginCode)
 			api("POST /auth/code/resend", s.resendLoginCode)
 		}
-		if kind == latch.App {
-			api("POST /tokens/refresh", s.refreshTokens)
-		} else if s.cfg.JWKS != nil {
-			api("POST /tokens/access", s.browserAccessToken)
-		}
 	}
+	mux.Handle("POST /_allauth/app/v1/tokens/refresh", s.api(latch.App, s.refreshTokens))
 	if s.cfg.JWKS != nil {
+		mux.Handle("POST /_allauth/browser/v1/tokens/access", s.api(latch.Browser, s.browserAccessToken))
 		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
 	}
 	mux.HandleFunc("GET /auth/verify", s.forwardAuth)

@@ -58,7 +58,7 @@ func (s *Server) browserAccessToken(w http.ResponseWriter, r *http.Request, c *c
 		return err
 	}
 	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: accessTokenJSON{AccessToken: token,
-		ExpiresAt: exp.Unix(), ExpiresIn: int64(time.Until(exp).Round(time.Second) / time.Second)}})
+		ExpiresAt: exp.Unix(), ExpiresIn: int64(s.svc.Config().Tokens.AccessTTL / time.Second)}})
 	return nil
 }
 
