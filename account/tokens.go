@@ -184,7 +184,8 @@ func (s *Service) Refresh(ctx context.Context, token string) (access, refresh st
 }
 
 // ResolveBearer finds the session behind an access token, for callers that
-// present one instead of a session key. An invalid or expired token gives an
+// present one instead of a session key. The app client accepts only tokens
+// of app sessions; client kind Browser accepts any (forward auth). An invalid or expired token gives an
 // anonymous state; a valid token whose session has ended gives
 // latch.ErrSessionGone to the app client: access tokens stop working
 // against Latch the moment their session ends.
@@ -210,6 +211,11 @@ func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token 
 	}
 	if user == nil || user.PublicID != c.Subject || !user.IsActive || !s.now().Before(sess.Expires) {
 		return s.gone(st)
+	}
+	if client.Kind == latch.App && sess.Client != latch.App {
+		// A browser session's token is for other services, not for acting
+		// on the account through the app API without CSRF protection.
+		return st, nil
 	}
 	st.Session, st.User = sess, user
 	return st, nil

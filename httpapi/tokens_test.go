@@ -203,6 +203,11 @@ func TestBrowserAccessToken(t *testing.T) {
 	if r.data()["expires_in"].(float64) != 300 {
 		t.Errorf("expires_in = %v", r.data()["expires_in"])
 	}
+	// It opens no door to the account itself through the app API.
+	expect(t, newClient(t, srv, "app").do("GET", "/auth/session", nil, bearer(token)...), 401)
+	if res := forwardAuth(t, srv, "Authorization", "Bearer "+token); res.StatusCode != 200 {
+		t.Errorf("forward auth with a browser access token: %d", res.StatusCode)
+	}
 	// It is bound to the session: after logout it opens nothing.
 	expect(t, c.do("DELETE", "/auth/session", nil), 401)
 	res := forwardAuth(t, srv, "Authorization", "Bearer "+token)
