@@ -27,8 +27,8 @@
 //   - account_already_exists: Email; optional ResetLink
 //   - password_changed: Email
 //
-// Every template also gets SiteName. Email defaults to the recipient's
-// address. Optional keys that are missing render as "", so templates test
+// Every template also gets SiteName ([Config.SiteName], unless the data sets
+// its own). Email defaults to the recipient's address. Optional keys that are missing render as "", so templates test
 // them with {{if .Link}}; a missing required key makes rendering fail rather
 // than send a broken message.
 package mail
@@ -123,7 +123,8 @@ type Config struct {
 
 // Mailer renders templates and delivers messages in the background, so a
 // request never waits on SMTP. It is safe for concurrent use. Create it with
-// [New] and stop it with [Mailer.Close].
+// [New]; call [Mailer.Close] on shutdown to deliver what is queued and stop
+// its workers.
 type Mailer struct {
 	cfg       Config
 	log       *slog.Logger

@@ -56,7 +56,7 @@ func TestRenderEveryKind(t *testing.T) {
 		{"email_confirmation", map[string]any{"Code": code, "Link": link}, "[Acme] Confirm your email address",
 			[]string{code, link}, nil},
 		{"email_confirmation_signup", map[string]any{"Code": code}, "[Acme] Confirm your email address to finish signing up",
-			[]string{code, "signing up"}, []string{"http"}},
+			[]string{code, "signed up"}, []string{"http"}},
 		{"email_confirmation_signup", map[string]any{"Link": link}, "[Acme] Confirm your email address to finish signing up",
 			[]string{link}, nil},
 		{"password_reset_key", map[string]any{"Link": link, "Username": "alice"}, "[Acme] Reset your password",

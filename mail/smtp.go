@@ -128,10 +128,10 @@ func newSMTPTransport(cfg *Config) (*smtpTransport, error) {
 func (t *smtpTransport) deliver(ctx context.Context, msg Message) error {
 	m := gomail.NewMsg()
 	if err := m.From(t.from); err != nil {
-		return fmt.Errorf("From: %w", err)
+		return fmt.Errorf("sender address: %w", err)
 	}
 	if err := m.To(msg.To); err != nil {
-		return fmt.Errorf("To: %w", err)
+		return fmt.Errorf("recipient address: %w", err)
 	}
 	m.Subject(msg.Subject)
 	m.SetDate()
