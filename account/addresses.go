@@ -66,14 +66,7 @@ func (s *Service) manageEmail(ctx context.Context, st *State, email string) (str
 	if err := s.limit(ctx, "manage_email", st, ""); err != nil {
 		return "", err
 	}
-	email = normalizeEmail(email)
-	switch {
-	case email == "":
-		return "", latch.Invalid("email", "required", msgRequired)
-	case !validEmail(email):
-		return "", latch.Invalid("email", "invalid", msgInvalidEmail)
-	}
-	return email, nil
+	return requireEmail(email)
 }
 
 // AddEmail adds an address to the caller's account and sends it a

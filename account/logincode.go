@@ -15,12 +15,9 @@ import (
 // it is. Errors: *latch.InputError (including too_many_login_attempts when
 // the address's budget is spent).
 func (s *Service) RequestLoginCode(ctx context.Context, st *State, email string) (*State, error) {
-	email = normalizeEmail(email)
-	switch {
-	case email == "":
-		return nil, latch.Invalid("email", "required", msgRequired)
-	case !validEmail(email):
-		return nil, latch.Invalid("email", "invalid", msgInvalidEmail)
+	email, err := requireEmail(email)
+	if err != nil {
+		return nil, err
 	}
 	var rl *latch.RateLimitError
 	if err := s.limit(ctx, "request_login_code", st, email); errors.As(err, &rl) {

@@ -17,12 +17,9 @@ const msgInvalidPasswordReset = "The password reset token was invalid."
 // mail instead, and in code mode a process no code can complete.
 // Errors: *latch.InputError, *latch.RateLimitError.
 func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email string) (*State, error) {
-	email = normalizeEmail(email)
-	switch {
-	case email == "":
-		return nil, latch.Invalid("email", "required", msgRequired)
-	case !validEmail(email):
-		return nil, latch.Invalid("email", "invalid", msgInvalidEmail)
+	email, err := requireEmail(email)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.limit(ctx, "reset_password", st, email); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"github.com/latchauth/latch"
 	"net/mail"
 	"strings"
 	"time"
@@ -16,6 +17,19 @@ const (
 // normalizeEmail trims and lower-cases an address, as allauth stores them.
 func normalizeEmail(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
+}
+
+// requireEmail normalizes a required address field, or reports it missing
+// or invalid.
+func requireEmail(email string) (string, error) {
+	email = normalizeEmail(email)
+	switch {
+	case email == "":
+		return "", latch.Invalid("email", "required", msgRequired)
+	case !validEmail(email):
+		return "", latch.Invalid("email", "invalid", msgInvalidEmail)
+	}
+	return email, nil
 }
 
 // validEmail reports whether s is a plain address (no display name) with a

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"time"
 
@@ -23,19 +22,11 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
-
 // Dialect is PostgreSQL's dialect for sqlstore.
 var Dialect = sqlstore.Dialect{
 	Name:          "postgres",
 	Time:          func(t time.Time) any { return t.UTC() },
-	Migrations:    mustSub(migrations, "migrations"),
+	Migrations:    sqlstore.MigrationsDir(migrations),
 	UniqueIndex:   uniqueIndex,
 	MigrationLock: `SELECT pg_advisory_xact_lock(7463002)`,
 }

@@ -11,7 +11,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
 	"runtime"
@@ -26,19 +25,11 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-func mustSub(fsys fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(fsys, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
-
 // Dialect is SQLite's dialect for sqlstore.
 var Dialect = sqlstore.Dialect{
 	Name:        "sqlite",
 	Time:        sqlstore.SQLiteTime,
-	Migrations:  mustSub(migrations, "migrations"),
+	Migrations:  sqlstore.MigrationsDir(migrations),
 	UniqueIndex: uniqueIndex,
 }
 

@@ -73,3 +73,12 @@ func migrateOne(ctx context.Context, db *sql.DB, d Dialect, version int, name, b
 	}
 	return true, tx.Commit()
 }
+
+// MigrationsDir returns the "migrations" folder of an adapter's embedded files.
+func MigrationsDir(fsys fs.FS) fs.FS {
+	sub, err := fs.Sub(fsys, "migrations")
+	if err != nil {
+		panic(err) // only a malformed embed pattern gets here
+	}
+	return sub
+}

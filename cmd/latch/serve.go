@@ -29,16 +29,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(c, e.stderr)
-	secret, err := secretKey(c, log)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, c, true, log)
+	c, log, secret, db, err := setup(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -137,6 +128,25 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 	}
 }
 
+// setup reads the configuration and opens what every server-side command
+// needs: the logger, the master secret and the migrated database.
+func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore.DB, error) {
+	c, err := loadConfig(e.getenv)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	log := newLogger(c, e.stderr)
+	secret, err := secretKey(c, log)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	db, err := openDB(ctx, c, true, log)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	return c, log, secret, db, nil
+}
+
 func openKeyring(ctx context.Context, c *config, db *sqlstore.DB, secret string) (*keyring.Keyring, error) {
 	// A replaced key keeps verifying for the access-token lifetime plus the
 	// time other nodes may take to notice the rotation (they reload every
@@ -167,16 +177,7 @@ func keys(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errors.New("want: latch keys rotate | latch keys list")
 	}
-	c, err := loadConfig(e.getenv)
-	if err != nil {
-		return err
-	}
-	log := newLogger(c, e.stderr)
-	secret, err := secretKey(c, log)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, c, true, log)
+	c, _, secret, db, err := setup(ctx, e)
 	if err != nil {
 		return err
 	}
