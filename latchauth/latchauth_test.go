@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,15 +20,10 @@ import (
 	"time"
 
 	"github.com/latchauth/latch/account"
-	"github.com/latchauth/latch/httpapi"
-	"github.com/latchauth/latch/internal/smtptest"
-	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/internal/latchtest"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/latchauth"
-	"github.com/latchauth/latch/mail"
-	"github.com/latchauth/latch/password"
-	"github.com/latchauth/latch/ratelimit"
 )
 
 // latchServer is a real Latch HTTP server (JWT strategy) on a fresh SQLite
@@ -44,52 +38,19 @@ type latchServer struct {
 
 func startLatch(t *testing.T) *latchServer {
 	t.Helper()
-	ctx := context.Background()
-	db := testdb.OpenSQLite(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	base := public.String()
-
-	cfg := account.DefaultConfig()
-	cfg.RateLimits = nil
-	cfg.Links = account.Links{VerifyEmail: base + "/verify/{key}", ResetPassword: base + "/reset/{key}",
-		Signup: base + "/signup", RequestReset: base + "/forgot"}
-	cfg.Tokens.Strategy = "jwt"
-	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
-	cfg.Tokens.Secret = []byte("test refresh secret")
-
-	smtp := smtptest.Start(t)
-	smtpURL, _ := url.Parse(smtp.URL())
-	mailer, err := mail.New(mail.Config{URL: smtpURL, From: "Latch <no-reply@example.com>", SiteName: "Latch Test",
-		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mailer.Close(context.Background()) })
-	keys, err := keyring.Open(ctx, db, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
-	api := httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, svc, db, log)
-
-	s := &latchServer{svc: svc, keys: keys}
-	count := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/auth/verify":
-			s.verifyCalls.Add(1)
-		case "/.well-known/jwks.json":
-			s.jwksCalls.Add(1)
-		}
-		api.ServeHTTP(w, r)
-	})
-	s.Server = &httptest.Server{Listener: ln, Config: &http.Server{Handler: count}}
-	s.Start()
-	t.Cleanup(s.Close)
+	s := &latchServer{}
+	srv := latchtest.Start(t, latchtest.Options{Wrap: func(api http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/auth/verify":
+				s.verifyCalls.Add(1)
+			case "/.well-known/jwks.json":
+				s.jwksCalls.Add(1)
+			}
+			api.ServeHTTP(w, r)
+		})
+	}})
+	s.Server, s.svc, s.keys = srv.Server, srv.Svc, srv.Keys
 	return s
 }
 

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -14,59 +12,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/latchauth/latch/account"
-	"github.com/latchauth/latch/httpapi"
-	"github.com/latchauth/latch/internal/smtptest"
-	"github.com/latchauth/latch/internal/testdb"
-	"github.com/latchauth/latch/jwt"
-	"github.com/latchauth/latch/keyring"
+	"github.com/latchauth/latch/internal/latchtest"
 	"github.com/latchauth/latch/latchauth"
-	"github.com/latchauth/latch/mail"
-	"github.com/latchauth/latch/password"
-	"github.com/latchauth/latch/ratelimit"
 )
 
 // startLatch starts a real Latch server (JWT strategy) on a fresh SQLite
 // database and returns it with its account service.
 func startLatch(t *testing.T) (*httptest.Server, *account.Service) {
 	t.Helper()
-	ctx := context.Background()
-	db := testdb.OpenSQLite(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	public := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	base := public.String()
-
-	cfg := account.DefaultConfig()
-	cfg.RateLimits = nil
-	cfg.Links = account.Links{VerifyEmail: base + "/verify/{key}", ResetPassword: base + "/reset/{key}",
-		Signup: base + "/signup", RequestReset: base + "/forgot"}
-	cfg.Tokens.Strategy = "jwt"
-	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
-	cfg.Tokens.Secret = []byte("test refresh secret")
-
-	smtp := smtptest.Start(t)
-	smtpURL, _ := url.Parse(smtp.URL())
-	mailer, err := mail.New(mail.Config{URL: smtpURL, From: "Latch <no-reply@example.com>", SiteName: "Latch Test",
-		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mailer.Close(context.Background()) })
-	keys, err := keyring.Open(ctx, db, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
-	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, svc, db, log)}}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, svc
+	srv := latchtest.Start(t, latchtest.Options{})
+	return srv.Server, srv.Svc
 }
 
 const goodPassword = "violet-Harbor-92"
