@@ -209,7 +209,9 @@ func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token 
 	case err != nil:
 		return nil, fmt.Errorf("resolve access token: %w", err)
 	}
-	if user == nil || user.PublicID != c.Subject || !user.IsActive || !s.now().Before(sess.Expires) {
+	if user == nil || user.PublicID != c.Subject || !user.IsActive || !s.now().Before(sess.Expires) ||
+		c.IssuedAt < sess.Created.Unix() {
+		// The token predates the session: it named another one.
 		return s.gone(st)
 	}
 	if client.Kind == latch.App && sess.Client != latch.App {

@@ -27,6 +27,8 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/jwt"
+	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sqlstore"
@@ -68,24 +70,41 @@ type oaServer struct {
 	// latch is the harness server behind a startOpenAPIMailServer: its
 	// mail and clock. Nil for startOpenAPIServer's.
 	latch *latchServer
+	// svc is the account service behind a startOpenAPIServer. Nil for
+	// startOpenAPIMailServer's.
+	svc *account.Service
 }
 
+// startOpenAPIServer starts a server as `latch serve` does, signing keys
+// (EdDSA) and JWKS included, with the default configuration changed by
+// configure.
 func startOpenAPIServer(t *testing.T, configure func(*account.Config)) *oaServer {
 	t.Helper()
+	return startOpenAPIServerAlg(t, jwt.EdDSA, configure)
+}
+
+// startOpenAPIServerAlg is startOpenAPIServer with signing keys of alg.
+func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*account.Config)) *oaServer {
+	t.Helper()
+	hs := httptest.NewUnstartedServer(nil)
+	t.Cleanup(hs.Close)
+	public := &url.URL{Scheme: "http", Host: hs.Listener.Addr().String()}
 	cfg := account.DefaultConfig()
+	cfg.Tokens.Issuer, cfg.Tokens.Audience = public.String(), public.String()
+	cfg.Tokens.Secret = []byte("openapi test refresh secret")
 	if configure != nil {
 		configure(&cfg)
 	}
 	db := testdb.OpenSQLite(t)
+	keys, err := keyring.Open(context.Background(), db, strings.Repeat("k", 32), alg, cfg.Tokens.AccessTTL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := slog.New(slog.DiscardHandler)
-	svc := account.New(cfg, db, oaNoMail{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil)
-	hs := httptest.NewUnstartedServer(nil)
-	hs.Config.Handler = httpapi.New(httpapi.Config{
-		PublicURL: &url.URL{Scheme: "http", Host: hs.Listener.Addr().String()},
-	}, svc, db, log)
+	svc := account.New(cfg, db, oaNoMail{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
+	hs.Config.Handler = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, svc, db, log)
 	hs.Start()
-	t.Cleanup(hs.Close)
-	s := &oaServer{Server: hs, db: db}
+	s := &oaServer{Server: hs, db: db, svc: svc}
 	s.route(t)
 	return s
 }
@@ -209,8 +228,9 @@ type oaOpts struct {
 	contentType string
 	headers     [][2]string
 	noCookies   bool
-	offDoc      bool // the document must refuse this request
-	unrouted    bool // the document has no operation for it (404/405)
+	offDoc      bool   // the document must refuse this request
+	unrouted    bool   // the document has no operation for it (404/405)
+	mediaType   string // the response's Content-Type, if not application/json
 }
 
 type oaOpt func(*oaOpts)
@@ -236,6 +256,12 @@ func oaHdr(name, value string) oaOpt {
 // noCookies sends the request without the client's cookies.
 func oaNoCookies() oaOpt { return func(o *oaOpts) { o.noCookies = true } }
 
+// bearer sends an access token in the Authorization header.
+func oaBearer(token string) oaOpt { return oaHdr("Authorization", "Bearer "+token) }
+
+// mediaType expects a response Content-Type other than application/json.
+func oaMediaType(ct string) oaOpt { return func(o *oaOpts) { o.mediaType = ct } }
+
 func (c *oaClient) cookie(name string) string {
 	u, _ := url.Parse(c.s.URL)
 	for _, k := range c.jar.Cookies(u) {
@@ -254,10 +280,18 @@ func (c *oaClient) url(path string) string {
 }
 
 // oaCheckCredentials is the document's security schemes as the test client
-// understands them: an API key must be present where the scheme says.
+// understands them: an API key must be present where the scheme says, a
+// bearer token in the Authorization header.
 func oaCheckCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	r := in.RequestValidationInput.Request
 	s := in.SecurityScheme
+	if s.Type == "http" {
+		h := r.Header.Get("Authorization")
+		if !strings.EqualFold(s.Scheme, "bearer") || len(h) < 8 || !strings.EqualFold(h[:7], "bearer ") {
+			return fmt.Errorf("security scheme %s: no %s credentials", in.SecuritySchemeName, s.Scheme)
+		}
+		return nil
+	}
 	switch s.In {
 	case "header":
 		if r.Header.Get(s.Name) == "" {
@@ -387,8 +421,12 @@ func (c *oaClient) do(method, path string, body any, opts ...oaOpt) *oaResp {
 	if err := json.Unmarshal(rawBody, &r.body); err != nil {
 		c.t.Fatalf("%s: response %d is not a JSON object: %q", what, res.StatusCode, rawBody)
 	}
-	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
-		c.t.Errorf("%s: Content-Type %q", what, ct)
+	wantCT := "application/json"
+	if o.mediaType != "" {
+		wantCT = o.mediaType
+	}
+	if ct := res.Header.Get("Content-Type"); ct != wantCT {
+		c.t.Errorf("%s: Content-Type %q, want %q", what, ct, wantCT)
 	}
 	if st, ok := r.body["status"].(float64); ok && c.kind != "" && int(st) != res.StatusCode {
 		c.t.Errorf("%s: body status %v, HTTP status %d", what, st, res.StatusCode)
@@ -751,6 +789,9 @@ func TestOpenAPILimitsAndFailures(t *testing.T) {
 	ops := s.client(t, "")
 	oaWant(t, ops.do("GET", "/healthz", nil), 200)
 	oaWant(t, ops.do("GET", "/readyz", nil), 200)
+	// A browser session, for the token endpoints once the database is gone.
+	fb := s.client(t, "browser").start()
+	oaWant(t, fb.do("POST", "/auth/signup", map[string]any{"email": "fay@example.com", "password": oaPassword}), 200)
 
 	u := s.client(t, "app")
 	oaWant(t, u.do("POST", "/auth/signup", map[string]any{"email": "dan@example.com", "password": oaPassword}), 200)
@@ -785,6 +826,11 @@ func TestOpenAPILimitsAndFailures(t *testing.T) {
 	oaWant(t, ops.do("GET", "/healthz", nil), 200)
 	oaWant(t, u.do("GET", "/auth/session", nil), 500, "internal_error")
 	oaWant(t, u.do("GET", "/config", nil), 500, "internal_error")
+	oaWant(t, fb.do("POST", "/tokens/access", nil), 500, "internal_error")
+	oaWant(t, s.verify(t, oaHdr("Cookie", "sessionid="+fb.cookie("sessionid"))), 500, "internal_error")
+	oaWant(t, s.verify(t, oaHdr("X-Session-Token", "x")), 500, "internal_error")
+	oaWant(t, s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": "x"}), 500, "internal_error")
+	s.jwks(t) // the keys are in memory
 }
 
 // oaKinds are the two client trees of the headless API.
@@ -1367,7 +1413,7 @@ func TestOpenAPIRefusesWrongShapes(t *testing.T) {
 	r := c.do("POST", "/auth/signup", map[string]any{"email": "eve@example.com", "password": oaPassword})
 	oaWant(t, r, 200)
 
-	check := func(name, method, path string, status int, body string, header http.Header) {
+	validate := func(method, path string, status int, body string, header http.Header) error {
 		t.Helper()
 		req, _ := http.NewRequest(method, s.URL+path, nil)
 		route, params, err := s.router.FindRoute(req)
@@ -1377,14 +1423,27 @@ func TestOpenAPIRefusesWrongShapes(t *testing.T) {
 		if header == nil {
 			header = http.Header{}
 		}
-		header.Set("Content-Type", "application/json")
+		if header.Get("Content-Type") == "" {
+			header.Set("Content-Type", "application/json")
+		}
 		in := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
 			Status:                 status, Header: header, Options: oaValidationOptions(),
 		}
 		in.SetBodyBytes([]byte(body))
-		if err := openapi3filter.ValidateResponse(context.Background(), in); err == nil {
+		return openapi3filter.ValidateResponse(context.Background(), in)
+	}
+	check := func(name, method, path string, status int, body string, header http.Header) {
+		t.Helper()
+		if err := validate(method, path, status, body, header); err == nil {
 			t.Errorf("%s: the document accepts %d %s", name, status, body)
+		}
+	}
+	// accept guards the alterations below: their base must be valid.
+	accept := func(name, method, path string, status int, body string, header http.Header) {
+		t.Helper()
+		if err := validate(method, path, status, body, header); err != nil {
+			t.Errorf("%s: the document refuses %d %s: %v", name, status, body, err)
 		}
 	}
 	alter := func(v map[string]any, f func(map[string]any)) string {
@@ -1439,6 +1498,536 @@ func TestOpenAPIRefusesWrongShapes(t *testing.T) {
 	check("resend with data", "POST", "/_allauth/browser/v1/auth/email/verify/resend", 200, `{"status":200,"data":{}}`, nil)
 	check("no-mail 403 with errors", "PUT", "/_allauth/app/v1/account/email", 403,
 		`{"status":403,"errors":[{"message":"x","code":"csrf_origin"}]}`, nil)
+	tokensIn := func(m map[string]any) map[string]any {
+		meta := m["meta"].(map[string]any)
+		meta["access_token"], meta["refresh_token"] = "eyJh.eyJp.c2ln", strings.Repeat("r", 43)
+		return meta
+	}
+	const appLogin, refreshPath, accessPath = "/_allauth/app/v1/auth/login", "/_allauth/app/v1/tokens/refresh", "/_allauth/browser/v1/tokens/access"
+	accept("app login with tokens", "POST", appLogin, 200, alter(r.body, func(m map[string]any) { tokensIn(m) }), nil)
+	check("access token without refresh token", "POST", appLogin, 200, alter(r.body, func(m map[string]any) { delete(tokensIn(m), "refresh_token") }), nil)
+	check("refresh token without access token", "POST", appLogin, 200, alter(r.body, func(m map[string]any) { delete(tokensIn(m), "access_token") }), nil)
+	check("tokens without session token", "POST", appLogin, 200, alter(r.body, func(m map[string]any) { delete(tokensIn(m), "session_token") }), nil)
+	check("access token not a JWT", "POST", appLogin, 200, alter(r.body, func(m map[string]any) { tokensIn(m)["access_token"] = "abc" }), nil)
+	check("tokens in browser meta", "POST", "/_allauth/browser/v1/auth/login", 200, alter(r.body, func(m map[string]any) { delete(tokensIn(m), "session_token") }), nil)
+	check("tokens in a 401", "POST", appLogin, 401, fmt.Sprintf(`{"status":401,"data":{"flows":[{"id":"login"}]},"meta":{"is_authenticated":false,"access_token":"eyJh.eyJp.c2ln","refresh_token":%q}}`, strings.Repeat("r", 43)), nil)
+	pair := fmt.Sprintf(`{"status":200,"data":{"access_token":"eyJh.eyJp.c2ln","refresh_token":%q}%%s}`, strings.Repeat("r", 43))
+	accept("refreshed pair", "POST", refreshPath, 200, fmt.Sprintf(pair, ""), nil)
+	check("refreshed pair with meta", "POST", refreshPath, 200, fmt.Sprintf(pair, `,"meta":{"is_authenticated":true}`), nil)
+	check("refreshed pair without refresh token", "POST", refreshPath, 200, `{"status":200,"data":{"access_token":"eyJh.eyJp.c2ln"}}`, nil)
+	accept("refused refresh", "POST", refreshPath, 400, `{"status":400}`, nil)
+	accept("refresh input error", "POST", refreshPath, 400, `{"status":400,"errors":[{"message":"x","code":"required","param":"refresh_token"}]}`, nil)
+	check("refused refresh with a message", "POST", refreshPath, 400, `{"status":400,"errors":[]}`, nil)
+	check("refresh error on another field", "POST", refreshPath, 400, `{"status":400,"errors":[{"message":"x","code":"required","param":"token"}]}`, nil)
+	check("refresh error of another endpoint", "POST", refreshPath, 400, `{"status":400,"errors":[{"message":"x","code":"invalid_or_expired_key","param":"refresh_token"}]}`, nil)
+	check("refresh 401", "POST", refreshPath, 401, `{"status":401,"data":{"flows":[{"id":"login"}]},"meta":{"is_authenticated":false}}`, nil)
+	const browserToken = `{"status":200,"data":{"access_token":"eyJh.eyJp.c2ln","expires_at":1711555357,"expires_in":%s}}`
+	accept("browser access token", "POST", accessPath, 200, fmt.Sprintf(browserToken, "300"), nil)
+	check("float expires_in", "POST", accessPath, 200, fmt.Sprintf(browserToken, "300.5"), nil)
+	check("browser access token with a refresh token", "POST", accessPath, 200,
+		`{"status":200,"data":{"access_token":"eyJh.eyJp.c2ln","refresh_token":"x","expires_at":1711555357,"expires_in":300}}`, nil)
+	check("browser access token 410", "POST", accessPath, 410, `{"status":410,"data":{"flows":[{"id":"login"}]},"meta":{"is_authenticated":false}}`, nil)
+
+	verified := alter(map[string]any{"status": 200, "data": map[string]any{"user": user(r.body)}}, func(map[string]any) {})
+	latchHeaders := func() http.Header {
+		return http.Header{"X-Latch-User-Id": {user(r.body)["id"].(string)}, "X-Latch-User-Email": {"eve@example.com"},
+			"X-Latch-Username": {""}, "X-Latch-Roles": {"staff,superuser"}}
+	}
+	accept("forward auth", "GET", "/auth/verify", 200, verified, latchHeaders())
+	noID := latchHeaders()
+	noID.Del("X-Latch-User-Id")
+	check("forward auth without X-Latch-User-Id", "GET", "/auth/verify", 200, verified, noID)
+	badRoles := latchHeaders()
+	badRoles.Set("X-Latch-Roles", "admin")
+	check("forward auth with an unknown role", "GET", "/auth/verify", 200, verified, badRoles)
+	check("forward auth with methods", "GET", "/auth/verify", 200, alter(r.body, func(m map[string]any) { delete(m, "meta") }), latchHeaders())
+	check("forward auth 401 with flows", "GET", "/auth/verify", 401, `{"status":401,"data":{"flows":[{"id":"login"}]},"meta":{"is_authenticated":false}}`, nil)
+	check("forward auth 401 with another code", "GET", "/auth/verify", 401, `{"status":401,"errors":[{"message":"x","code":"not_authenticated"}]}`, nil)
+	check("forward auth 410", "GET", "/auth/verify", 410, `{"status":410,"errors":[{"message":"x","code":"unauthenticated"}]}`, nil)
+
+	b43 := strings.Repeat("A", 43)
+	jwksHeader := func(ct string) http.Header {
+		return http.Header{"Content-Type": {ct}, "Cache-Control": {"public, max-age=300"}, "Access-Control-Allow-Origin": {"*"}}
+	}
+	const jwkSet = "application/jwk-set+json"
+	okp := fmt.Sprintf(`{"kty":"OKP","crv":"Ed25519","x":%q,"kid":%q,"alg":"EdDSA","use":"sig"%%s}`, b43, b43)
+	accept("JWKS", "GET", "/.well-known/jwks.json", 200, `{"keys":[`+fmt.Sprintf(okp, "")+`]}`, jwksHeader(jwkSet))
+	check("JWKS with a private member", "GET", "/.well-known/jwks.json", 200, `{"keys":[`+fmt.Sprintf(okp, `,"d":"`+b43+`"`)+`]}`, jwksHeader(jwkSet))
+	check("JWKS as application/json", "GET", "/.well-known/jwks.json", 200, `{"keys":[`+fmt.Sprintf(okp, "")+`]}`, jwksHeader("application/json"))
+	noCache := jwksHeader(jwkSet)
+	noCache.Del("Cache-Control")
+	check("JWKS without Cache-Control", "GET", "/.well-known/jwks.json", 200, `{"keys":[`+fmt.Sprintf(okp, "")+`]}`, noCache)
+	check("empty JWKS", "GET", "/.well-known/jwks.json", 200, `{"keys":[]}`, jwksHeader(jwkSet))
+	check("JWKS in the envelope", "GET", "/.well-known/jwks.json", 200, `{"status":200,"keys":[`+fmt.Sprintf(okp, "")+`]}`, jwksHeader(jwkSet))
+	check("EC key on the Ed25519 curve", "GET", "/.well-known/jwks.json", 200,
+		fmt.Sprintf(`{"keys":[{"kty":"EC","crv":"Ed25519","x":%q,"y":%q,"kid":%q,"alg":"ES256","use":"sig"}]}`, b43, b43, b43), jwksHeader(jwkSet))
+	check("RSA key of 1024 bits", "GET", "/.well-known/jwks.json", 200,
+		fmt.Sprintf(`{"keys":[{"kty":"RSA","n":%q,"e":"AQAB","kid":%q,"alg":"RS256","use":"sig"}]}`, strings.Repeat("A", 171), b43), jwksHeader(jwkSet))
 	check("config without usersessions", "GET", "/_allauth/app/v1/config", 200,
 		`{"status":200,"data":{"account":{"login_methods":["email"],"is_open_for_signup":true,"email_verification_by_code_enabled":false,"login_by_code_enabled":false,"password_reset_by_code_enabled":false,"authentication_method":"email"}}}`, nil)
+}
+
+// ---- Tokens and forward auth ---------------------------------------------
+
+// now is the server's clock.
+func (s *oaServer) now() time.Time {
+	if s.latch != nil {
+		return s.latch.clock()
+	}
+	return time.Now()
+}
+
+// jwks fetches the JWKS as a verifier does, validating the answer.
+func (s *oaServer) jwks(t *testing.T) *jwt.KeySet {
+	t.Helper()
+	r := s.client(t, "").do("GET", "/.well-known/jwks.json", nil, oaMediaType("application/jwk-set+json"))
+	oaWant(t, r, 200)
+	if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, "max-age=") || strings.Contains(cc, "no-store") {
+		t.Errorf("JWKS Cache-Control %q", cc)
+	}
+	ks, err := jwt.ParseJWKS([]byte(r.raw))
+	if err != nil {
+		t.Fatalf("JWKS: %v: %s", err, r.raw)
+	}
+	return ks
+}
+
+// verifyAccess checks an access token the way another service would:
+// against the JWKS, with the public URL as issuer and audience.
+func (s *oaServer) verifyAccess(t *testing.T, token string) *jwt.Claims {
+	t.Helper()
+	c, err := s.jwks(t).Verify(token, s.now(), 0, s.URL, s.URL)
+	if err != nil {
+		t.Fatalf("access token does not verify against the JWKS: %v", err)
+	}
+	return c
+}
+
+// tokens returns the access and refresh tokens of an app response that
+// logged in under the JWT strategy, and checks that the access token names
+// the response's user.
+func (s *oaServer) tokens(t *testing.T, r *oaResp) (access, refresh string) {
+	t.Helper()
+	access, _ = r.meta()["access_token"].(string)
+	refresh, _ = r.meta()["refresh_token"].(string)
+	if access == "" || refresh == "" || r.meta()["session_token"] == nil {
+		t.Fatalf("a login without tokens in meta: %s", r.raw)
+	}
+	if c := s.verifyAccess(t, access); c.Subject != oaUserID(r) || c.SessionID == "" {
+		t.Errorf("claims %+v for %s", c, r.raw)
+	}
+	return access, refresh
+}
+
+// verify asks forward auth about a request carrying what opts add.
+func (s *oaServer) verify(t *testing.T, opts ...oaOpt) *oaResp {
+	t.Helper()
+	r := s.client(t, "").do("GET", "/auth/verify", nil, opts...)
+	if st, _ := r.body["status"].(float64); int(st) != r.status {
+		t.Errorf("forward auth: body status %v, HTTP status %d", r.body["status"], r.status)
+	}
+	return r
+}
+
+func oaUserID(r *oaResp) string {
+	u, _ := r.data()["user"].(map[string]any)
+	id, _ := u["id"].(string)
+	return id
+}
+
+// oaWantUser fails the test unless forward auth let the request through
+// for the user, naming it in the headers and the body.
+func oaWantUser(t *testing.T, r *oaResp, id, email, username, roles string) {
+	t.Helper()
+	oaWant(t, r, 200)
+	h := r.header
+	if h.Get("X-Latch-User-Id") != id || h.Get("X-Latch-User-Email") != email || h.Get("X-Latch-Username") != username ||
+		h.Get("X-Latch-Roles") != roles || oaUserID(r) != id {
+		t.Errorf("forward auth for %s: headers %v, body %s", id, h, r.raw)
+	}
+}
+
+// oaRefused fails the test unless r is the bare answer to a refused
+// refresh token.
+func oaRefused(t *testing.T, r *oaResp) {
+	t.Helper()
+	if r.status != 400 || r.raw != "{\"status\":400}\n" {
+		t.Fatalf("want a refused refresh token, got %d: %s", r.status, r.raw)
+	}
+}
+
+// TestOpenAPITokensJWT covers the app client under the JWT strategy: the
+// tokens a login answers with, the access token in place of the session
+// token, and the refresh endpoint: errors, rotation, the grace window,
+// reuse detection, and the tokens' end with their session.
+func TestOpenAPITokensJWT(t *testing.T) {
+	s := startOpenAPIMailServer(t, jwtStrategy)
+	const addr = "tia@example.com"
+	login := map[string]any{"username": "tia", "password": oaPassword}
+
+	a := s.client(t, "app")
+	r := a.do("POST", "/auth/signup", map[string]any{"email": addr, "username": "tia", "password": oaPassword})
+	oaWant(t, r, 200)
+	access, refresh := s.tokens(t, r)
+	id := oaUserID(r)
+	s.latch.mailTo(t, addr)
+	r = a.do("GET", "/auth/session", nil)
+	oaWant(t, r, 200)
+	if r.meta()["access_token"] != nil || r.meta()["refresh_token"] != nil {
+		t.Errorf("the session check issued tokens: %s", r.raw)
+	}
+
+	// The access token stands in for the session token.
+	b := s.client(t, "app")
+	oaWant(t, b.do("GET", "/auth/session", nil, oaBearer(access)), 200)
+	own, _ := oaCurrentSession(t, b.do("GET", "/auth/sessions", nil, oaBearer(access)))
+	if mine, _ := oaCurrentSession(t, a.do("GET", "/auth/sessions", nil)); mine != own {
+		t.Errorf("the access token's session %v, the session token's %v", own, mine)
+	}
+	r = b.do("GET", "/account/email", nil, oaBearer(access))
+	oaWant(t, r, 200)
+	if got := oaEmails(t, r); got != addr+" p" {
+		t.Errorf("addresses %s", got)
+	}
+	oaWant(t, b.do("GET", "/config", nil, oaBearer(access)), 200)
+	oaWant(t, b.do("POST", "/auth/login", login, oaBearer(access)), 409)
+	if b.token != "" {
+		t.Fatal("the bearer client got a session token")
+	}
+	// Tokens that do not verify are no credentials at all.
+	oaWant(t, b.do("GET", "/auth/session", nil, oaBearer("not.a.token")), 401)
+	oaWant(t, b.do("GET", "/auth/sessions", nil, oaBearer(access[:len(access)-6]+"AAAAAA")), 401)
+	oaWant(t, b.do("GET", "/auth/sessions", nil, oaHdr("Authorization", "Basic dGlhOng="), oaOffDoc()), 401) // not a bearer: no credentials
+	// With both, the session token wins.
+	c := s.client(t, "app")
+	r = c.do("POST", "/auth/login", login)
+	oaWant(t, r, 200)
+	cAccess, cRefresh := s.tokens(t, r)
+	if cAccess == access || cRefresh == refresh {
+		t.Fatal("two logins got the same tokens")
+	}
+	if mine, _ := oaCurrentSession(t, a.do("GET", "/auth/sessions", nil, oaBearer(cAccess))); mine != own {
+		t.Error("the access token won over the session token")
+	}
+
+	// Refresh: input errors and refused tokens.
+	x := s.client(t, "app")
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{}, oaOffDoc()), 400, "refresh_token:required")
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": ""}, oaOffDoc()), 400, "refresh_token:required")
+	oaWant(t, x.do("POST", "/tokens/refresh", nil, oaRaw("application/json", ""), oaOffDoc()), 400, "refresh_token:required")
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": 7}, oaOffDoc()), 400, "refresh_token:invalid")
+	oaWant(t, x.do("POST", "/tokens/refresh", nil, oaRaw("application/json", `{"refresh_token":`), oaOffDoc()), 400, "invalid")
+	oaWant(t, x.do("POST", "/tokens/refresh", nil, oaRaw("application/json", `["x"]`), oaOffDoc()), 400, "invalid")
+	oaWant(t, x.do("POST", "/tokens/refresh", nil, oaRaw("text/plain", refresh), oaOffDoc()), 415, "unsupported_media_type")
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": strings.Repeat("r", 70<<10)}), 413, "too_large")
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": "garbage"}))
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": access}))
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": a.token}))
+
+	// Rotation: each refresh token works once; repeated within the grace
+	// window it gets the same pair.
+	r1 := x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh})
+	oaWant(t, r1, 200)
+	s.latch.advance(2 * time.Second)
+	r2 := s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh})
+	oaWant(t, r2, 200)
+	if r1.raw != r2.raw {
+		t.Errorf("a repeat within the grace window got another pair:\n%s\n%s", r1.raw, r2.raw)
+	}
+	access1, refresh1 := r1.data()["access_token"].(string), r1.data()["refresh_token"].(string)
+	if access1 == access || refresh1 == refresh {
+		t.Fatalf("refresh did not rotate: %s", r1.raw)
+	}
+	if cl := s.verifyAccess(t, access1); cl.Subject != id {
+		t.Errorf("refreshed claims %+v", cl)
+	}
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access1)), 200)
+	r = x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh1})
+	oaWant(t, r, 200)
+	refresh2 := r.data()["refresh_token"].(string)
+
+	// A password change keeps the session and its tokens, and issues none.
+	r = a.do("POST", "/account/password/change", map[string]any{"current_password": oaPassword, "new_password": oaPassword2})
+	oaWant(t, r, 200)
+	if r.meta()["access_token"] != nil || r.meta()["refresh_token"] != nil {
+		t.Errorf("the password change issued tokens: %s", r.raw)
+	}
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access1)), 200)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(cAccess)), 410) // the other session ended
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": cRefresh}))
+	r = x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh2})
+	oaWant(t, r, 200)
+	refresh3 := r.data()["refresh_token"].(string)
+
+	// Another session of the user, started before the theft below so that
+	// its row id is not the ended session's (see
+	// TestOpenAPIAccessTokenOfEndedSessionStaysDead).
+	d := s.client(t, "app")
+	login2 := map[string]any{"email": addr, "password": oaPassword2}
+	r = d.do("POST", "/auth/login", login2)
+	oaWant(t, r, 200)
+	dAccess, dRefresh := s.tokens(t, r)
+
+	// After the window, a spent token is theft: the session ends, with its
+	// session token, access tokens and every refresh token of the family.
+	s.latch.advance(6 * time.Second)
+	gone := a.token
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh}))
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh3}))
+	oaWant(t, a.do("GET", "/auth/session", nil), 410)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access1)), 410)
+	oaWant(t, s.client(t, "app").do("GET", "/config", nil, oaBearer(access)), 410)
+	oaWant(t, s.client(t, "app").do("DELETE", "/account/email", map[string]any{"email": addr}, oaBearer(access1)), 410)
+
+	oaWant(t, d.do("GET", "/auth/session", nil), 200) // the other session lives on
+
+	// A gone credential sent along with a refresh gets 410, and the
+	// refresh token is not spent.
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": dRefresh}, oaHdr("X-Session-Token", gone)), 410)
+	oaWant(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": dRefresh}, oaBearer(access1)), 410)
+	r = x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": dRefresh}, oaBearer(dAccess))
+	oaWant(t, r, 200)
+	dAccess2, dRefresh2 := r.data()["access_token"].(string), r.data()["refresh_token"].(string)
+
+	// Logging out with the access token alone ends the session and its tokens.
+	oaWant(t, s.client(t, "app").do("DELETE", "/auth/session", nil, oaBearer(dAccess2)), 401)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(dAccess)), 410)
+	oaRefused(t, x.do("POST", "/tokens/refresh", map[string]any{"refresh_token": dRefresh2}))
+	oaWant(t, d.do("GET", "/auth/session", nil), 410)
+
+	// Key rotation: both keys are published while the old one's tokens
+	// live; expired access tokens are no credentials, and refreshing gives
+	// a token of the new key.
+	e := s.client(t, "app")
+	r = e.do("POST", "/auth/login", login2)
+	oaWant(t, r, 200)
+	eAccess, eRefresh := s.tokens(t, r)
+	if _, err := s.latch.keys.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.jwks(t).Keys()); n != 2 {
+		t.Errorf("JWKS after rotation: %d keys", n)
+	}
+	s.verifyAccess(t, eAccess)
+	s.latch.advance(5*time.Minute + time.Second)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/sessions", nil, oaBearer(eAccess)), 401)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(eAccess)), 401)
+	r = s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": eRefresh})
+	oaWant(t, r, 200)
+	eAccess2 := r.data()["access_token"].(string)
+	if err := s.latch.keys.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.jwks(t).Keys()); n != 1 {
+		t.Errorf("JWKS after the old key retired: %d keys", n)
+	}
+	s.verifyAccess(t, eAccess2)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/sessions", nil, oaBearer(eAccess2)), 200)
+
+	// The browser client gets no tokens at login (its schema has no room
+	// for them), ignores Authorization, and has no refresh endpoint; the
+	// app refuses the browser's access tokens.
+	br := s.client(t, "browser").start()
+	oaWant(t, br.do("POST", "/auth/login", login2), 200)
+	oaWant(t, s.client(t, "browser").start().do("GET", "/auth/session", nil, oaBearer(eAccess2)), 401)
+	oaWant(t, br.do("POST", "/tokens/refresh", map[string]any{"refresh_token": eRefresh}, oaUnrouted()), 404, "not_found")
+	r = br.do("POST", "/tokens/access", nil)
+	oaWant(t, r, 200)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(r.data()["access_token"].(string))), 401)
+	oaWant(t, e.do("GET", "/tokens/refresh", nil, oaUnrouted()), 405, "method_not_allowed")
+}
+
+// TestOpenAPITokensJWTFlows covers the other requests that log an app
+// client in under the JWT strategy: the verification that finishes a
+// signup, a login by code, a password reset that logs in.
+func TestOpenAPITokensJWTFlows(t *testing.T) {
+	s := startOpenAPIMailServer(t, jwtStrategy, mandatory(true), func(c *account.Config, _ *httpapi.Config) {
+		c.LoginByCode, c.LoginOnPasswordReset = true, true
+	})
+	const addr = "uma@example.com"
+	a := s.client(t, "app")
+	oaWant(t, a.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword}), 401) // no tokens while pending
+	r := a.do("POST", "/auth/email/verify", map[string]any{"key": s.code(t, addr)})
+	oaWant(t, r, 200)
+	aAccess, aRefresh := s.tokens(t, r)
+	oaWant(t, s.client(t, "app").do("GET", "/account/email", nil, oaBearer(aAccess)), 200)
+
+	b := s.client(t, "app")
+	oaWant(t, b.do("POST", "/auth/code/request", map[string]any{"email": addr}), 401)
+	r = b.do("POST", "/auth/code/confirm", map[string]any{"code": s.code(t, addr)})
+	oaWant(t, r, 200)
+	bAccess, bRefresh := s.tokens(t, r)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(bAccess)), 200)
+	oaWant(t, s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": bRefresh}), 200)
+
+	c := s.client(t, "app")
+	oaWant(t, c.do("POST", "/auth/password/request", map[string]any{"email": addr}), 200)
+	r = c.do("POST", "/auth/password/reset", map[string]any{"key": s.key(t, addr), "password": oaPassword2})
+	oaWant(t, r, 200)
+	cAccess, _ := s.tokens(t, r)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(cAccess)), 200)
+	// The reset ended every other session, and their tokens with them.
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(aAccess)), 410)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(bAccess)), 410)
+	oaRefused(t, s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": aRefresh}))
+}
+
+// TestOpenAPITokensSessionStrategy covers the token endpoints under the
+// default session strategy: the app gets no tokens and every refresh is
+// refused; the browser's access token works as under the JWT strategy.
+func TestOpenAPITokensSessionStrategy(t *testing.T) {
+	s := startOpenAPIServer(t, nil)
+	const addr = "vic@example.com"
+	a := s.client(t, "app")
+	r := a.do("POST", "/auth/signup", map[string]any{"email": addr, "password": oaPassword})
+	oaWant(t, r, 200)
+	if r.meta()["access_token"] != nil || r.meta()["refresh_token"] != nil {
+		t.Errorf("the session strategy issued tokens: %s", r.raw)
+	}
+	id := oaUserID(r)
+	oaRefused(t, a.do("POST", "/tokens/refresh", map[string]any{"refresh_token": a.token}))
+	oaWant(t, a.do("POST", "/tokens/refresh", map[string]any{}, oaOffDoc()), 400, "refresh_token:required")
+	oaWant(t, a.do("POST", "/tokens/refresh", map[string]any{"refresh_token": "x"}, oaHdr("X-Session-Token", "gone")), 410)
+
+	// The browser's access token.
+	x := s.client(t, "browser").start()
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaOffDoc()), 401)
+	login := map[string]any{"email": addr, "password": oaPassword}
+	oaWant(t, x.do("POST", "/auth/login", login), 200)
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaHdr("X-CSRFToken", ""), oaOffDoc()), 403, "csrf_header_missing")
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaNoCookies(), oaOffDoc()), 403, "csrf_cookie_missing")
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaHdr("X-CSRFToken", strings.Repeat("a", 32))), 403, "csrf_token_mismatch")
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaHdr("Origin", "https://evil.example")), 403, "csrf_origin")
+	r = x.do("POST", "/tokens/access", nil)
+	oaWant(t, r, 200)
+	token := r.data()["access_token"].(string)
+	claims := s.verifyAccess(t, token)
+	if claims.Subject != id || claims.Email != addr || int64(r.data()["expires_at"].(float64)) != claims.Expires ||
+		r.data()["expires_in"] != float64(300) || claims.Expires-claims.IssuedAt != 300 {
+		t.Errorf("access token %s, claims %+v", r.raw, claims)
+	}
+	// A body is ignored, whatever it is.
+	oaWant(t, x.do("POST", "/tokens/access", map[string]any{"anything": 1}), 200)
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaRaw("text/plain", "x")), 200)
+	// Latch's own API does not take it.
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(token)), 401)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/sessions", nil, oaBearer(token)), 401)
+	oaWant(t, s.client(t, "browser").start().do("GET", "/auth/session", nil, oaBearer(token)), 401)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(token)), 401)
+	// Logged out: nothing to give, and the token is dead.
+	oaWant(t, x.do("DELETE", "/auth/session", nil), 401)
+	oaWant(t, x.do("POST", "/tokens/access", nil, oaOffDoc()), 401)
+	oaWant(t, s.verify(t, oaBearer(token)), 401, "unauthenticated")
+	// An unknown cookie is no session (and is cleared).
+	r = x.do("POST", "/tokens/access", nil, oaHdr("Cookie", "sessionid=unknown; csrftoken="+x.cookie("csrftoken")))
+	oaWant(t, r, 401)
+	if !slices.ContainsFunc(r.header.Values("Set-Cookie"), func(v string) bool { return strings.HasPrefix(v, "sessionid=;") }) {
+		t.Errorf("the unknown cookie was not cleared: %v", r.header.Values("Set-Cookie"))
+	}
+}
+
+// TestOpenAPIAccessTokenOfEndedSessionStaysDead: an access token names its
+// session by row id (claim sid), and SQLite reuses the largest deleted row
+// id, so a new session of the same user can bring the token of an ended
+// one back to life.
+func TestOpenAPIAccessTokenOfEndedSessionStaysDead(t *testing.T) {
+	s := startOpenAPIServer(t, func(c *account.Config) { c.Tokens.Strategy = "jwt" })
+	a := s.client(t, "app")
+	r := a.do("POST", "/auth/signup", map[string]any{"email": "zoe@example.com", "password": oaPassword})
+	oaWant(t, r, 200)
+	access, _ := s.tokens(t, r)
+	oaWant(t, a.do("DELETE", "/auth/session", nil), 401)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access)), 410)
+	oaWant(t, s.client(t, "app").do("POST", "/auth/login", map[string]any{"email": "zoe@example.com", "password": oaPassword}), 200)
+	oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access)), 410)
+	oaWant(t, s.verify(t, oaBearer(access)), 401, "unauthenticated")
+}
+
+// TestOpenAPIForwardAuth covers /auth/verify with every kind of credential,
+// under both app token strategies.
+func TestOpenAPIForwardAuth(t *testing.T) {
+	for _, strategy := range []string{"session", "jwt"} {
+		t.Run(strategy, func(t *testing.T) {
+			s := startOpenAPIServer(t, func(c *account.Config) { c.Tokens.Strategy = strategy })
+			root, err := s.svc.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Password: oaPassword})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Nothing, or nothing valid.
+			oaWant(t, s.verify(t), 401, "unauthenticated")
+			oaWant(t, s.verify(t, oaHdr("Cookie", "sessionid=nope")), 401, "unauthenticated")
+			oaWant(t, s.verify(t, oaHdr("X-Session-Token", "nope")), 401, "unauthenticated")
+			oaWant(t, s.verify(t, oaBearer("not.a.token")), 401, "unauthenticated")
+
+			// A browser session, and its access token.
+			b := s.client(t, "browser").start()
+			r := b.do("POST", "/auth/signup", map[string]any{"email": "wes@example.com", "username": "wes", "password": oaPassword})
+			oaWant(t, r, 200)
+			wes := oaUserID(r)
+			cookie := "sessionid=" + b.cookie("sessionid")
+			oaWantUser(t, s.verify(t, oaHdr("Cookie", cookie)), wes, "wes@example.com", "wes", "")
+			r = b.do("POST", "/tokens/access", nil)
+			oaWant(t, r, 200)
+			browserToken := r.data()["access_token"].(string)
+			oaWantUser(t, s.verify(t, oaBearer(browserToken)), wes, "wes@example.com", "wes", "")
+			// A browser cookie is not an app token, nor the other way round.
+			oaWant(t, s.verify(t, oaHdr("X-Session-Token", b.cookie("sessionid"))), 401, "unauthenticated")
+
+			// An app session of a superuser without a username.
+			a := s.client(t, "app")
+			r = a.do("POST", "/auth/login", map[string]any{"email": "root@example.com", "password": oaPassword})
+			oaWant(t, r, 200)
+			oaWantUser(t, s.verify(t, oaHdr("X-Session-Token", a.token)), root.PublicID, "root@example.com", "", "staff,superuser")
+			oaWant(t, s.verify(t, oaHdr("Cookie", "sessionid="+a.token)), 401, "unauthenticated")
+			var appToken string
+			if strategy == "jwt" {
+				appToken, _ = s.tokens(t, r)
+				oaWantUser(t, s.verify(t, oaBearer(appToken)), root.PublicID, "root@example.com", "", "staff,superuser")
+			} else if r.meta()["access_token"] != nil {
+				t.Errorf("the session strategy issued tokens: %s", r.raw)
+			}
+
+			// The first credential present decides.
+			oaWant(t, s.verify(t, oaBearer("not.a.token"), oaHdr("Cookie", cookie)), 401, "unauthenticated")
+			oaWant(t, s.verify(t, oaHdr("X-Session-Token", "nope"), oaHdr("Cookie", cookie)), 401, "unauthenticated")
+			oaWantUser(t, s.verify(t, oaBearer(browserToken), oaHdr("X-Session-Token", a.token)), wes, "wes@example.com", "wes", "")
+			oaWantUser(t, s.verify(t, oaHdr("X-Session-Token", a.token), oaHdr("Cookie", cookie)), root.PublicID, "root@example.com", "", "staff,superuser")
+
+			// Ended sessions: 401, never 410.
+			gone := a.token
+			oaWant(t, a.do("DELETE", "/auth/session", nil), 401)
+			oaWant(t, s.verify(t, oaHdr("X-Session-Token", gone)), 401, "unauthenticated")
+			if appToken != "" {
+				oaWant(t, s.verify(t, oaBearer(appToken)), 401, "unauthenticated")
+			}
+			oaWant(t, b.do("DELETE", "/auth/session", nil), 401)
+			oaWant(t, s.verify(t, oaHdr("Cookie", cookie)), 401, "unauthenticated")
+			oaWant(t, s.verify(t, oaBearer(browserToken)), 401, "unauthenticated")
+		})
+	}
+}
+
+// TestOpenAPIJWKS covers the key set with keys of each algorithm.
+func TestOpenAPIJWKS(t *testing.T) {
+	for _, alg := range []jwt.Algorithm{jwt.EdDSA, jwt.RS256, jwt.ES256} {
+		t.Run(string(alg), func(t *testing.T) {
+			s := startOpenAPIServerAlg(t, alg, func(c *account.Config) { c.Tokens.Strategy = "jwt" })
+			r := s.client(t, "").do("GET", "/.well-known/jwks.json", nil, oaMediaType("application/jwk-set+json"))
+			oaWant(t, r, 200)
+			if r.header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("JWKS headers %v", r.header)
+			}
+			keys := s.jwks(t).Keys()
+			if len(keys) != 1 || keys[0].Alg != alg {
+				t.Fatalf("JWKS %s", r.raw)
+			}
+			a := s.client(t, "app")
+			r = a.do("POST", "/auth/signup", map[string]any{"email": "xia@example.com", "password": oaPassword})
+			oaWant(t, r, 200)
+			access, _ := s.tokens(t, r)
+			oaWant(t, s.client(t, "app").do("GET", "/auth/session", nil, oaBearer(access)), 200)
+			oaWant(t, s.client(t, "").do("POST", "/.well-known/jwks.json", nil, oaUnrouted()), 405, "method_not_allowed")
+		})
+	}
 }

@@ -70,7 +70,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/jwk-set+json")
 	h.Set("Cache-Control", "public, max-age=300")
+	// Anyone may read public keys; no credentials are involved.
 	h.Set("Access-Control-Allow-Origin", "*")
+	h.Del("Access-Control-Allow-Credentials")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
@@ -78,7 +80,9 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 // GET /auth/verify: forward authentication for nginx auth_request and
 // Traefik ForwardAuth. A request carrying a valid session cookie, session
 // token or access token gets 200 and the user in X-Latch-* headers for the
-// proxy to pass on; anything else gets 401.
+// proxy to pass on; anything else gets 401. The first credential present
+// (access token, session token, cookie) decides, as in the API and the
+// latchauth middleware: an invalid one is not rescued by another.
 func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	client := latch.Client{IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
 	var st *account.State

@@ -2,7 +2,7 @@
 -- microseconds (INTEGER). Later features add their own tables referencing
 -- users(id) and sessions(id).
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     public_id     TEXT    NOT NULL UNIQUE,
     username      TEXT,
     username_key  TEXT,   -- lower-cased username, for case-insensitive uniqueness
@@ -28,7 +28,7 @@ CREATE UNIQUE INDEX email_addresses_email_key ON email_addresses (email);
 CREATE UNIQUE INDEX email_addresses_one_primary ON email_addresses (user_id) WHERE is_primary;
 
 CREATE TABLE sessions (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: access tokens name sessions by id
     key_hash    BLOB    NOT NULL UNIQUE,  -- SHA-256 of the session key; the key is never stored
     user_id     INTEGER REFERENCES users (id) ON DELETE CASCADE,  -- NULL: anonymous, carrying a pending flow
     client      TEXT    NOT NULL,
