@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/latchauth/latch"
+)
+
+// The django-session surface: the JSON views of the "Django session-based
+// auth for single-page apps" tutorial (testdriven.io), whose React frontend
+// fetches the CSRF token from GET /api/csrf/, posts {username, password} to
+// /api/login/ with it in X-CSRFToken, asks /api/session/ and /api/whoami/,
+// and logs out with GET /api/logout (redirected, as Django's APPEND_SLASH
+// does, by compatRoutes). The session is the core's browser session in the
+// sessionid cookie; unsafe methods pass Django's CSRF checks.
+
+func (s *Server) djangoSessionRoutes(mux *compatMux) {
+	h := func(fn compatHandler) http.Handler { return s.compat(latch.Browser, csrfFull, fn) }
+	mux.Handle("GET /api/csrf/{$}", h(s.djangoCSRF))
+	mux.Handle("POST /api/login/{$}", h(s.djangoLogin))
+	mux.Handle("GET /api/logout/{$}", h(s.djangoLogout))
+	mux.Handle("GET /api/session/{$}", h(s.djangoSession))
+	mux.Handle("GET /api/whoami/{$}", h(s.djangoWhoami))
+}
+
+// GET /api/csrf/: the CSRF token in the X-CSRFToken response header (masked,
+// as Django's get_token gives it) and, when the client has none yet, the
+// csrftoken cookie.
+func (s *Server) djangoCSRF(w http.ResponseWriter, r *http.Request, c *call) error {
+	secret := c.csrf
+	if secret == "" {
+		secret = unmaskCSRF(cookieValue(r, csrfCookie))
+	}
+	h := w.Header()
+	h.Set(csrfHeader, maskCSRF(secret))
+	if h.Get("Access-Control-Allow-Origin") != "" {
+		// A frontend on another origin reads the token from this header (the
+		// tutorial's CORS_EXPOSE_HEADERS).
+		exposed := csrfHeader
+		if prev := h.Get("Access-Control-Expose-Headers"); prev != "" {
+			exposed = prev + ", " + exposed
+		}
+		h.Set("Access-Control-Expose-Headers", exposed)
+	}
+	writeJSON(w, http.StatusOK, detailBody{Detail: "CSRF cookie set"})
+	return nil
+}
+
+// maskCSRF returns secret in Django's masked form (a random mask followed by
+// the secret shifted by it), different on every call so that a token in a
+// response cannot be recovered by compression attacks (BREACH). unmaskCSRF
+// reverses it; secret must be a valid 32-character token.
+func maskCSRF(secret string) string {
+	mask := randomString(len(secret))
+	n := len(csrfChars)
+	out := make([]byte, len(secret))
+	for i := range out {
+		x := strings.IndexByte(csrfChars, secret[i])
+		y := strings.IndexByte(csrfChars, mask[i])
+		out[i] = csrfChars[(x+y)%n]
+	}
+	return mask + string(out)
+}
+
+// POST /api/login/ {username, password}: log in (by email when username is
+// not a login method). The session cookie and, as Django rotates it at
+// login, a new CSRF token come with the answer.
+func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	username, password := f.strPtr("username"), f.strPtr("password")
+	if username == nil || password == nil {
+		return detailError(http.StatusBadRequest, "Please provide username and password.")
+	}
+	st, err := s.passwordLogin(r.Context(), c, "username", *username, *password)
+	switch {
+	case errors.Is(err, errBadCredentials):
+		return detailError(http.StatusBadRequest, "Invalid credentials.")
+	case errors.Is(err, errUnverified):
+		return detailError(http.StatusBadRequest, msgUnverified)
+	case err != nil:
+		return err
+	}
+	s.applySession(w, c, st)
+	writeJSON(w, http.StatusOK, detailBody{Detail: "Successfully logged in."})
+	return nil
+}
+
+// GET /api/logout/: end the session server-side and clear its cookie.
+// Logging out by GET is the tutorial's; it passes the Origin check as an
+// unsafe method would, so that another site cannot log the user out with a
+// link or an image.
+func (s *Server) djangoLogout(w http.ResponseWriter, r *http.Request, c *call) error {
+	probe := r.Clone(r.Context())
+	probe.Method = http.MethodPost
+	if s.cop.Check(probe) != nil {
+		return detailError(http.StatusForbidden, "CSRF Failed: "+djangoCSRFReason(r, &csrfError{code: "csrf_origin"}))
+	}
+	if !c.st.Authenticated() {
+		return detailError(http.StatusBadRequest, "You're not logged in.")
+	}
+	st, err := s.svc.Logout(r.Context(), c.st)
+	if err != nil {
+		return err
+	}
+	s.applySession(w, c, st)
+	writeJSON(w, http.StatusOK, detailBody{Detail: "Successfully logged out."})
+	return nil
+}
+
+type djangoSessionJSON struct {
+	IsAuthenticated bool `json:"isAuthenticated"`
+}
+
+// GET /api/session/: whether the caller is logged in.
+func (s *Server) djangoSession(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, djangoSessionJSON{IsAuthenticated: c.st.Authenticated()})
+	return nil
+}
+
+type djangoWhoamiJSON struct {
+	Username string `json:"username"`
+}
+
+// GET /api/whoami/: the caller's username, or {"isAuthenticated": false}.
+func (s *Server) djangoWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.st.Authenticated() {
+		writeJSON(w, http.StatusOK, djangoSessionJSON{IsAuthenticated: false})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, djangoWhoamiJSON{Username: compatUsername(c.st.User)})
+	return nil
+}

@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+)
+
+// The simplejwt surface: djangorestframework-simplejwt's token views
+// (/api/token/, …/refresh/, …/verify/, …/blacklist/) and the register,
+// login, refresh and user endpoints of the "DRF + simplejwt + React"
+// tutorial (koladev's), whose axios client sends "Authorization: Bearer
+// <access>". Access tokens are the core's, for a new token-addressed
+// session; refresh tokens are the core's rotating ones: each works once and
+// the answer carries its successor, and presenting a spent one after the
+// grace window revokes the whole family. Blacklisting a refresh token ends
+// its session, and with it every access token issued for it.
+
+func (s *Server) simpleJWTRoutes(mux *compatMux) {
+	h := func(fn compatHandler) http.Handler { return s.compat(latch.App, csrfNone, fn) }
+	mux.Handle("POST /api/token/{$}", h(s.simpleJWTObtain))
+	mux.Handle("POST /api/token/refresh/{$}", h(s.simpleJWTRefresh))
+	mux.Handle("POST /api/token/verify/{$}", h(s.simpleJWTVerify))
+	mux.Handle("POST /api/token/blacklist/{$}", h(s.simpleJWTBlacklist))
+	mux.Handle("POST /api/auth/register/{$}", h(s.simpleJWTRegister))
+	mux.Handle("POST /api/auth/login/{$}", h(s.simpleJWTLogin))
+	mux.Handle("POST /api/auth/refresh/{$}", h(s.simpleJWTRefresh))
+	mux.Handle("GET /api/user/{$}", h(s.simpleJWTUsers))
+	mux.Handle("GET /api/user/{public_id}/{$}", h(s.simpleJWTUser))
+}
+
+// simpleJWTChallenge is simplejwt's WWW-Authenticate challenge.
+const simpleJWTChallenge = `Bearer realm="api"`
+
+// simpleJWTUserLimit bounds GET /api/user/ for superusers.
+const simpleJWTUserLimit = 1000
+
+// errTokenNotValid is simplejwt's answer to a refused token (InvalidToken).
+var errTokenNotValid = &compatError{status: http.StatusUnauthorized,
+	body: detailBody{Detail: "Token is invalid or expired", Code: "token_not_valid"}, challenge: simpleJWTChallenge}
+
+// simpleJWTUserJSON is the tutorial's UserSerializer, with the public id as
+// both id and public_id.
+type simpleJWTUserJSON struct {
+	ID       string `json:"id"`
+	PublicID string `json:"public_id"`
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	IsActive bool   `json:"is_active"`
+	Created  string `json:"created"`
+	Updated  string `json:"updated"`
+}
+
+func toSimpleJWTUser(u *latch.User) simpleJWTUserJSON {
+	return simpleJWTUserJSON{ID: u.PublicID, PublicID: u.PublicID, Username: u.Username, Email: u.Email,
+		IsActive: u.IsActive, Created: djangoTime(u.DateJoined), Updated: djangoTime(u.Updated)}
+}
+
+// simpleJWTPasswordLogin reads {<identifier>, password} and logs in with
+// them. The identifier is the body's "email" when it has one, else its
+// "username", else (for the required-field error) field.
+func (s *Server) simpleJWTPasswordLogin(w http.ResponseWriter, r *http.Request, c *call, field string) (*account.State, error) {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	if f.has("email") {
+		field = "email"
+	} else if f.has("username") {
+		field = "username"
+	}
+	v, err := requireStrings(f, field, "password")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.passwordLogin(r.Context(), c, field, v[0], v[1])
+	switch {
+	case errors.Is(err, errBadCredentials):
+		return nil, &compatError{status: http.StatusUnauthorized,
+			body: detailBody{Detail: "No active account found with the given credentials"}, challenge: simpleJWTChallenge}
+	case errors.Is(err, errUnverified):
+		return nil, &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgUnverified}, challenge: simpleJWTChallenge}
+	case err != nil:
+		return nil, err
+	}
+	if err := s.compatTokens(r.Context(), st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+type simpleJWTPairJSON struct {
+	Refresh string `json:"refresh"`
+	Access  string `json:"access"`
+}
+
+// POST /api/token/ {username | email, password}: {"refresh", "access"}.
+func (s *Server) simpleJWTObtain(w http.ResponseWriter, r *http.Request, c *call) error {
+	field := "username"
+	if !s.svc.LoginMethod("username") {
+		field = "email"
+	}
+	st, err := s.simpleJWTPasswordLogin(w, r, c, field)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, simpleJWTPairJSON{Refresh: st.RefreshToken, Access: st.AccessToken})
+	return nil
+}
+
+type simpleJWTLoginJSON struct {
+	User    simpleJWTUserJSON `json:"user"`
+	Refresh string            `json:"refresh"`
+	Access  string            `json:"access"`
+}
+
+// POST /api/auth/login/ {email, password}: {"user", "refresh", "access"}.
+func (s *Server) simpleJWTLogin(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := s.simpleJWTPasswordLogin(w, r, c, "email")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, simpleJWTLoginJSON{User: toSimpleJWTUser(st.User), Refresh: st.RefreshToken, Access: st.AccessToken})
+	return nil
+}
+
+type simpleJWTRegisterJSON struct {
+	User    *simpleJWTUserJSON `json:"user,omitempty"`
+	Refresh string             `json:"refresh,omitempty"`
+	Token   string             `json:"token,omitempty"`
+	Detail  string             `json:"detail,omitempty"`
+}
+
+// POST /api/auth/register/ {username, email, password}: create the account
+// and log it in; 201 {"user", "refresh", "token"} (token is the access
+// token). When the address must be verified first the answer is 201
+// {"detail"} without tokens.
+func (s *Server) simpleJWTRegister(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := requireStrings(f, "username", "email", "password")
+	if err != nil {
+		return err
+	}
+	st, err := s.compatSignup(r.Context(), c, account.SignupInput{Username: v[0], Email: v[1], Password: v[2]})
+	switch {
+	case errors.Is(err, errUnverified):
+		writeJSON(w, http.StatusCreated, simpleJWTRegisterJSON{Detail: msgVerificationSent})
+		return nil
+	case err != nil:
+		return err
+	}
+	u := toSimpleJWTUser(st.User)
+	writeJSON(w, http.StatusCreated, simpleJWTRegisterJSON{User: &u, Refresh: st.RefreshToken, Token: st.AccessToken})
+	return nil
+}
+
+type simpleJWTRefreshJSON struct {
+	Access  string `json:"access"`
+	Refresh string `json:"refresh"`
+}
+
+// POST /api/token/refresh/ and /api/auth/refresh/ {refresh}: {"access",
+// "refresh"}, the refresh token being the successor of the one sent.
+func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := requireStrings(f, "refresh")
+	if err != nil {
+		return err
+	}
+	access, refresh, err := s.svc.Refresh(r.Context(), v[0])
+	if errors.Is(err, account.ErrInvalidRefresh) {
+		return errTokenNotValid
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, simpleJWTRefreshJSON{Access: access, Refresh: refresh})
+	return nil
+}
+
+// POST /api/token/verify/ {token}: 200 {} when the access token is valid and
+// its session still open. Refresh tokens cannot be verified without spending
+// them: they get the same 401 as an invalid token.
+func (s *Server) simpleJWTVerify(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := requireStrings(f, "token")
+	if err != nil {
+		return err
+	}
+	st, err := s.svc.ResolveBearer(r.Context(), c.st.Client, v[0])
+	if errors.Is(err, latch.ErrSessionGone) {
+		return errTokenNotValid
+	}
+	if err != nil {
+		return err
+	}
+	if !st.Authenticated() {
+		return errTokenNotValid
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}
+
+// POST /api/token/blacklist/ {refresh}: 200 {}; the token's session ends,
+// and with it the whole token family and its access tokens.
+func (s *Server) simpleJWTBlacklist(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	v, err := requireStrings(f, "refresh")
+	if err != nil {
+		return err
+	}
+	err = s.svc.RevokeRefresh(r.Context(), v[0])
+	if errors.Is(err, account.ErrInvalidRefresh) {
+		return errTokenNotValid
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
+}
+
+type simpleJWTTokenMessage struct {
+	TokenClass string `json:"token_class"`
+	TokenType  string `json:"token_type"`
+	Message    string `json:"message"`
+}
+
+type simpleJWTAuthFailedJSON struct {
+	Detail   string                  `json:"detail"`
+	Code     string                  `json:"code"`
+	Messages []simpleJWTTokenMessage `json:"messages"`
+}
+
+// simpleJWTAuth returns the caller behind "Authorization: Bearer <access>",
+// or the 401 simplejwt's JWTAuthentication answers.
+func (s *Server) simpleJWTAuth(r *http.Request, c *call) (*account.State, error) {
+	st, sent, err := s.resolveAccess(r, c)
+	switch {
+	case err != nil:
+		return nil, err
+	case st.Authenticated():
+		return st, nil
+	case !sent:
+		return nil, &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgNotAuthenticated}, challenge: simpleJWTChallenge}
+	}
+	return nil, &compatError{status: http.StatusUnauthorized, challenge: simpleJWTChallenge, body: simpleJWTAuthFailedJSON{
+		Detail: "Given token not valid for any token type", Code: "token_not_valid",
+		Messages: []simpleJWTTokenMessage{{TokenClass: "AccessToken", TokenType: "access", Message: "Token is invalid or expired"}},
+	}}
+}
+
+// GET /api/user/: every user, most recently updated first, to a superuser
+// (at most simpleJWTUserLimit); only the caller to anyone else.
+func (s *Server) simpleJWTUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := s.simpleJWTAuth(r, c)
+	if err != nil {
+		return err
+	}
+	users, err := s.svc.ListUsers(r.Context(), st, simpleJWTUserLimit)
+	if err != nil {
+		return err
+	}
+	out := make([]simpleJWTUserJSON, len(users))
+	for i := range users {
+		out[i] = toSimpleJWTUser(&users[i])
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// GET /api/user/{public_id}/: a user; to anyone but a superuser, only
+// themselves (others are 404, as if absent).
+func (s *Server) simpleJWTUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := s.simpleJWTAuth(r, c)
+	if err != nil {
+		return err
+	}
+	u, err := s.svc.User(r.Context(), st, r.PathValue("public_id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toSimpleJWTUser(u))
+	return nil
+}
