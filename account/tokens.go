@@ -22,6 +22,8 @@ type RefreshStore interface {
 	// UseRefreshToken marks a token used unless it was, atomically, and
 	// returns it with the time of its first use.
 	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
+	// RefreshTokenByHash returns a token without using it.
+	RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error)
 	// SessionByID returns a session and its user.
 	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
 }
@@ -181,6 +183,44 @@ func (s *Service) Refresh(ctx context.Context, token string) (access, refresh st
 		}
 	}
 	return access, next, nil
+}
+
+// RefreshAccess issues a new access token for a refresh token without
+// spending it: simplejwt's default (no rotation), which the frontends of its
+// tutorials expect — they keep their first refresh token. Such a token has no
+// reuse detection; it still dies with its session (logout, password change,
+// revocation) and at its expiry. A token already exchanged by Refresh is
+// refused. Errors: ErrInvalidRefresh.
+func (s *Service) RefreshAccess(ctx context.Context, token string) (string, error) {
+	if s.signer == nil || token == "" {
+		return "", ErrInvalidRefresh
+	}
+	now := s.now()
+	t, err := s.refresh.RefreshTokenByHash(ctx, HashKey(token))
+	if errors.Is(err, latch.ErrNotFound) {
+		return "", ErrInvalidRefresh
+	}
+	if err != nil {
+		return "", fmt.Errorf("find refresh token: %w", err)
+	}
+	if !now.Before(t.Expires) || !t.UsedAt.IsZero() {
+		return "", ErrInvalidRefresh
+	}
+	sess, user, err := s.refresh.SessionByID(ctx, t.SessionID)
+	if errors.Is(err, latch.ErrNotFound) {
+		return "", ErrInvalidRefresh
+	}
+	if err != nil {
+		return "", fmt.Errorf("refresh session: %w", err)
+	}
+	if user == nil || !user.IsActive || !now.Before(sess.Expires) {
+		return "", ErrInvalidRefresh
+	}
+	access, err := s.signer.Sign(s.accessClaims(sess, user, now, newUUID()))
+	if err != nil {
+		return "", fmt.Errorf("sign access token: %w", err)
+	}
+	return access, nil
 }
 
 // ResolveBearer finds the session behind an access token, for callers that

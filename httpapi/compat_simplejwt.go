@@ -160,12 +160,12 @@ func (s *Server) simpleJWTRegister(w http.ResponseWriter, r *http.Request, c *ca
 }
 
 type simpleJWTRefreshJSON struct {
-	Access  string `json:"access"`
-	Refresh string `json:"refresh"`
+	Access string `json:"access"`
 }
 
-// POST /api/token/refresh/ and /api/auth/refresh/ {refresh}: {"access",
-// "refresh"}, the refresh token being the successor of the one sent.
+// POST /api/token/refresh/ and /api/auth/refresh/ {refresh}: {"access"}.
+// As simplejwt by default, the refresh token is not rotated: the tutorials'
+// frontends keep their first one.
 func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *call) error {
 	f, err := s.readForm(w, r)
 	if err != nil {
@@ -175,14 +175,14 @@ func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	access, refresh, err := s.svc.Refresh(r.Context(), v[0])
+	access, err := s.svc.RefreshAccess(r.Context(), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, simpleJWTRefreshJSON{Access: access, Refresh: refresh})
+	writeJSON(w, http.StatusOK, simpleJWTRefreshJSON{Access: access})
 	return nil
 }
 

@@ -57,25 +57,19 @@ func TestCompatSimpleJWTTutorial(t *testing.T) {
 		want(t, c.do("GET", "/api/user/", nil, bearer("not.a.token")...), 401,
 			`{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}]}`)
 
-		// The refresh interceptor: after a 401, POST /auth/refresh/ {refresh}.
+		// The refresh interceptor: after a 401, POST /auth/refresh/ {refresh}
+		// gives a new access token; the frontend keeps its refresh token,
+		// which stays valid (simplejwt's default: no rotation).
 		srv.advance(6 * time.Minute)
 		want(t, c.do("GET", "/api/user/", nil, bearer(access)...), 401)
 		r = c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh})
 		want(t, r, 200)
-		access2, refresh2 := r.str("access"), r.str("refresh")
-		if refresh2 == refresh {
-			t.Fatal("the refresh token did not rotate")
-		}
+		access2 := r.str("access")
 		want(t, c.do("GET", "/api/user/", nil, bearer(access2)...), 200)
-		// Two tabs refreshing at once get the same pair within the grace window;
-		// a spent token presented later is taken as stolen: the family ends.
-		if again := c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh}); again.Raw != r.Raw {
-			t.Errorf("repeat within the grace window: %s, want %s", again.Raw, r.Raw)
-		}
-		srv.advance(10 * time.Second)
-		want(t, c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh}), 401, tokenNotValid)
-		want(t, c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh2}), 401, tokenNotValid)
-		want(t, c.do("GET", "/api/user/", nil, bearer(access2)...), 401)
+		srv.advance(6 * time.Minute)
+		r = c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh})
+		want(t, r, 200)
+		want(t, c.do("GET", "/api/user/", nil, bearer(r.str("access"))...), 200)
 		want(t, c.off("POST", "/api/auth/refresh/", map[string]any{}), 400, `{"refresh":["This field is required."]}`)
 
 		// Login by email.
