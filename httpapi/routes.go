@@ -89,6 +89,10 @@ func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
 			}
 		}
 		if len(allow) == 0 {
+			if s.cfg.App != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
+				s.serveApp(w, r)
+				return
+			}
 			writeJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound, "not_found", "No such endpoint: "+r.URL.Path))
 			return
 		}
@@ -102,4 +106,32 @@ func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed, "method_not_allowed",
 			"Method "+r.Method+" is not allowed here; allowed: "+allowed+"."))
 	})
+}
+
+// apiPrefixes are the paths the web app never shadows: an unknown path under
+// them is a JSON 404, not the app.
+var apiPrefixes = []string{"/_allauth/", "/auth/", "/.well-known/", "/api/", "/token-auth/", "/core/", "/healthz", "/readyz", "/metrics"}
+
+func apiPath(p string) bool {
+	for _, prefix := range apiPrefixes {
+		if strings.HasPrefix(p, prefix) || p+"/" == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// appCSP lets the app load its own scripts and styles and talk to its own
+// origin, and nothing else.
+const appCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+
+// serveApp serves the web app with the headers a page needs instead of the
+// API's: its own caching (immutable assets, revalidated index.html) and a
+// CSP that allows its scripts.
+func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Del("Cache-Control")
+	h.Set("Content-Security-Policy", appCSP)
+	s.cfg.App.ServeHTTP(w, r)
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// Compat lists the tutorial-compatible surfaces to serve: django-session,
 	// drf-session, drf-jwt, simplejwt.
 	Compat []string
+	// App serves the account web app for GET requests to paths outside the
+	// API (client-side routes included); nil serves none.
+	App http.Handler
 }
 
 // Pinger reports whether the database answers, for /readyz.
