@@ -44,6 +44,7 @@ type config struct {
 	publicDefault  bool // PublicURL was derived from Addr
 	JWTAlgorithm   jwt.Algorithm
 	Compat         []string
+	RedisURL       string
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -317,6 +318,13 @@ var settings = []setting{
 			}
 			c.Account.RateLimits[action] = rates
 		}
+		return nil
+	}},
+	{"LATCH_REDIS_URL", "", "redis://[user:pass@]host:port[/db]: keep rate-limit counts in Redis so that every node shares them (default: in memory, per node)", func(c *config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+			return errors.New("want redis://host:port or rediss://host:port")
+		}
+		c.RedisURL = v
 		return nil
 	}},
 	{"LATCH_TRUSTED_PROXY_COUNT", "0", "number of reverse proxies in front of Latch that append to X-Forwarded-For; 0 ignores the header", func(c *config, v string) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/jwt"
+	"github.com/latchauth/latch/redis"
 )
 
 // testEnv is a cheap-hashing configuration on a fresh database.
@@ -194,6 +195,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"LATCH_COOKIE_SAMESITE", "none"},
 		{"LATCH_LOGIN_BY_CODE", "yes"},
 		{"LATCH_COMPAT", "rails"},
+		{"LATCH_REDIS_URL", "http://127.0.0.1:6379"},
 		{"LATCH_JWT_ALGORITHM", "HS256"},
 		{"LATCH_JWT_REFRESH_GRACE", "1h"},
 		{"LATCH_FRONTEND_PATHS", "verify_email=/verify"},
@@ -303,5 +305,35 @@ func TestServeJWT(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "\n"); n != 2 {
 		t.Errorf("keys list after a rotation: %q", out.String())
+	}
+}
+
+// TestServeWithRedis: two nodes with LATCH_REDIS_URL share the login budget.
+func TestServeWithRedis(t *testing.T) {
+	url := os.Getenv("LATCH_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("set LATCH_TEST_REDIS_URL to run the Redis test")
+	}
+	dbURL := testdb.SQLiteURL(t)
+	prefixRand := fmt.Sprintf("%d", time.Now().UnixNano())
+	env := testEnv(dbURL, "LATCH_REDIS_URL", url, "LATCH_RATE_LIMITS", "login=3/m/ip;login_failed=;signup=", "LATCH_SITE_NAME", prefixRand)
+	// Start from an empty budget: earlier runs spent this IP's in Redis.
+	rl, err := redis.Open(context.Background(), url, "latch:rl:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rl.Close()
+	if err := rl.Reset(context.Background(), "login:ip:127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := startServe(t, env)
+	b, _ := startServe(t, env)
+	statuses := []int{}
+	for i, base := range []string{a, b, a, b} {
+		status, _ := post(t, base+"/_allauth/app/v1/auth/login", "", `{"email":"n`+prefixRand+fmt.Sprint(i)+`@example.com","password":"x"}`)
+		statuses = append(statuses, status)
+	}
+	if fmt.Sprint(statuses) != "[400 400 400 429]" {
+		t.Errorf("login statuses across two nodes = %v, want the fourth refused", statuses)
 	}
 }

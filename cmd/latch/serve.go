@@ -17,6 +17,7 @@ import (
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/redis"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -59,7 +60,16 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	c.Account.Tokens.Secret = deriveSecret(secret, "refresh tokens")
-	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
+	var limiter account.Limiter = ratelimit.NewMemory(nil)
+	if c.RedisURL != "" {
+		rl, err := redis.Open(ctx, c.RedisURL, "latch:rl:", nil)
+		if err != nil {
+			return fmt.Errorf("LATCH_REDIS_URL: %w", err)
+		}
+		defer rl.Close()
+		limiter = rl
+	}
+	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), limiter, log, nil, account.WithTokens(keys))
 	api := httpapi.New(httpapi.Config{
 		PublicURL:         c.PublicURL,
 		CORSOrigins:       c.CORSOrigins,
