@@ -19,6 +19,7 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/redis"
 	"github.com/latchauth/latch/sqlstore"
+	"github.com/latchauth/latch/web"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -80,6 +81,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		TrustedProxyCount: c.ProxyCount,
 		JWKS:              keys.JWKS,
 		Compat:            c.Compat,
+		App:               web.Handler(),
 	}, svc, db, log)
 
 	srv := &http.Server{

@@ -1,0 +1,176 @@
+// Package web embeds Latch's account web app (the single-page app built
+// from this directory by `npm run build` into dist/) and serves it.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// contentTypes fixes the types of the files a Vite build emits, so they do
+// not depend on the host's MIME tables.
+var contentTypes = map[string]string{
+	".html":        "text/html; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".mjs":         "text/javascript; charset=utf-8",
+	".css":         "text/css; charset=utf-8",
+	".json":        "application/json",
+	".map":         "application/json",
+	".webmanifest": "application/manifest+json",
+	".svg":         "image/svg+xml",
+	".png":         "image/png",
+	".jpg":         "image/jpeg",
+	".jpeg":        "image/jpeg",
+	".gif":         "image/gif",
+	".webp":        "image/webp",
+	".avif":        "image/avif",
+	".ico":         "image/x-icon",
+	".woff":        "font/woff",
+	".woff2":       "font/woff2",
+	".txt":         "text/plain; charset=utf-8",
+	".wasm":        "application/wasm",
+}
+
+// contentSecurityPolicy lets the app load its own scripts, styles and
+// images and call its own origin (the embedded app talks to the Latch that
+// serves it), and nothing else.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Client-side routes whose last segment is a mailed key: they fall back to
+// the app even if a key ever looked like a file name.
+var keyRoutes = []string{"/account/verify-email/", "/account/password/reset/key/"}
+
+type file struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+type handler struct {
+	files map[string]file // by URL path, e.g. "/assets/index-abc.js"
+	index file
+}
+
+// Handler serves the embedded app: its files, with hashed ones under
+// /assets/ cached for a year (immutable) and the rest revalidated
+// (no-cache); index.html for any other path without a file extension (the
+// app's client-side routes) with status 200; and a JSON 404 for a missing
+// file (a path with an extension, or under /assets/). Only GET and HEAD are
+// answered (405 otherwise).
+func Handler() http.Handler {
+	h, err := newHandler(dist, "dist")
+	if err != nil {
+		panic("web: " + err.Error())
+	}
+	return h
+}
+
+func newHandler(fsys fs.FS, root string) (*handler, error) {
+	sub, err := fs.Sub(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	h := &handler{files: map[string]file{}}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(sub, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		h.files["/"+p] = file{
+			body:        body,
+			contentType: typeOf(p),
+			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`,
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	index, ok := h.files["/index.html"]
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	h.index = index
+	return h, nil
+}
+
+func typeOf(p string) string {
+	ext := strings.ToLower(path.Ext(p))
+	if t, ok := contentTypes[ext]; ok {
+		return t
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hd.Set("Allow", "GET, HEAD")
+		writeStatus(w, http.StatusMethodNotAllowed)
+		return
+	}
+	p := path.Clean("/" + r.URL.Path)
+	if f, ok := h.files[p]; ok && p != "/index.html" {
+		if strings.HasPrefix(p, "/assets/") {
+			hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			hd.Set("Cache-Control", "no-cache")
+		}
+		serve(w, r, f)
+		return
+	}
+	if strings.HasPrefix(p, "/assets/") || p == "/assets" || (path.Ext(p) != "" && p != "/index.html" && !isKeyRoute(p)) {
+		hd.Set("Cache-Control", "no-store")
+		writeStatus(w, http.StatusNotFound)
+		return
+	}
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Referrer-Policy", "same-origin")
+	serve(w, r, h.index)
+}
+
+func isKeyRoute(p string) bool {
+	for _, prefix := range keyRoutes {
+		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
+			return true
+		}
+	}
+	return false
+}
+
+func serve(w http.ResponseWriter, r *http.Request, f file) {
+	w.Header().Set("Content-Type", f.contentType)
+	w.Header().Set("ETag", f.etag)
+	// A zero time: no Last-Modified (embedded files have none); the ETag
+	// answers conditional requests.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+}
+
+func writeStatus(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write([]byte(`{"status":` + strconv.Itoa(status) + `}`))
+}

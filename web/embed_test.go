@@ -1,0 +1,204 @@
+package web
+
+import (
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// These tests run against the committed build in dist/ (npm run build).
+
+func get(t *testing.T, h http.Handler, method, target string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// assetOf finds a built asset with this extension.
+func assetOf(t *testing.T, ext string) string {
+	t.Helper()
+	entries, err := fs.ReadDir(dist, "dist/assets")
+	if err != nil {
+		t.Fatalf("dist/assets: %v (build the app: cd web && npm ci && npm run build)", err)
+	}
+	for _, e := range entries {
+		if path.Ext(e.Name()) == ext {
+			return "/assets/" + e.Name()
+		}
+	}
+	t.Fatalf("no %s file in dist/assets", ext)
+	return ""
+}
+
+func wantIndex(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("Cache-Control %q, want no-cache", cc)
+	}
+	if !strings.Contains(w.Body.String(), `<div id="root">`) {
+		t.Errorf("body is not index.html: %.200s", w.Body.String())
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+}
+
+func wantNotFound(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if w.Code != http.StatusNotFound {
+		t.Fatalf("status %d, want 404", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || len(body) != 1 || body["status"] != float64(404) {
+		t.Errorf("body %q, want {\"status\":404}", w.Body.String())
+	}
+}
+
+func TestIndex(t *testing.T) {
+	h := Handler()
+	for _, p := range []string{"/", "/index.html"} {
+		t.Run(p, func(t *testing.T) { wantIndex(t, get(t, h, "GET", p)) })
+	}
+}
+
+func TestClientRoutesFallBackToIndex(t *testing.T) {
+	h := Handler()
+	for _, p := range []string{
+		"/account",
+		"/account/login",
+		"/account/signup",
+		"/account/password/reset",
+		"/account/verify-email/aBc_-123",
+		"/account/password/reset/key/aBc_-123",
+		"/account/verify-email/odd.key",
+		"/some/unknown/page",
+		"/account/login?next=/account/email",
+	} {
+		t.Run(p, func(t *testing.T) { wantIndex(t, get(t, h, "GET", p)) })
+	}
+}
+
+func TestHashedAssetsAreImmutable(t *testing.T) {
+	h := Handler()
+	for ext, ct := range map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"} {
+		p := assetOf(t, ext)
+		w := get(t, h, "GET", p)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", p, w.Code)
+		}
+		if got := w.Header().Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: Cache-Control %q", p, got)
+		}
+		if got := w.Header().Get("Content-Type"); got != ct {
+			t.Errorf("%s: Content-Type %q, want %q", p, got, ct)
+		}
+		want, _ := fs.ReadFile(dist, "dist"+p)
+		if w.Body.String() != string(want) || w.Body.Len() == 0 {
+			t.Errorf("%s: body differs from the embedded file", p)
+		}
+	}
+}
+
+func TestIndexIsReferencedAssets(t *testing.T) {
+	// Every asset index.html names is served.
+	h := Handler()
+	body := get(t, h, "GET", "/").Body.String()
+	n := 0
+	for _, part := range strings.Split(body, `"`) {
+		if strings.HasPrefix(part, "/assets/") {
+			n++
+			if w := get(t, h, "GET", part); w.Code != http.StatusOK {
+				t.Errorf("%s: status %d", part, w.Code)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("index.html names no asset")
+	}
+}
+
+func TestOtherFilesAreRevalidated(t *testing.T) {
+	w := get(t, Handler(), "GET", "/favicon.svg")
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d", w.Code)
+	}
+	if got := w.Header().Get("Content-Type"); got != "image/svg+xml" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if got := w.Header().Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("Cache-Control %q", got)
+	}
+}
+
+func TestMissingFilesAre404(t *testing.T) {
+	h := Handler()
+	for _, p := range []string{
+		"/assets/index-missing.js",
+		"/assets/nothing",
+		"/assets/",
+		"/favicon.ico",
+		"/robots.txt",
+		"/account/logo.png",
+		"/account/verify-email/a/b.js",
+	} {
+		t.Run(p, func(t *testing.T) { wantNotFound(t, get(t, h, "GET", p)) })
+	}
+}
+
+func TestConditionalAndHead(t *testing.T) {
+	h := Handler()
+	first := get(t, h, "GET", "/")
+	etag := first.Header().Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag")
+	}
+	if w := get(t, h, "GET", "/account", "If-None-Match", etag); w.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: status %d, want 304", w.Code)
+	}
+	w := get(t, h, "HEAD", "/account/login")
+	if w.Code != http.StatusOK || w.Body.Len() != 0 {
+		t.Errorf("HEAD: status %d, %d body bytes", w.Code, w.Body.Len())
+	}
+}
+
+func TestOnlyGetAndHead(t *testing.T) {
+	w := get(t, Handler(), "POST", "/account/login")
+	if w.Code != http.StatusMethodNotAllowed || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("status %d, Allow %q", w.Code, w.Header().Get("Allow"))
+	}
+}
+
+func TestPathsAreCleaned(t *testing.T) {
+	h := Handler()
+	p := assetOf(t, ".js")
+	if w := get(t, h, "GET", "/account/../"+strings.TrimPrefix(p, "/")); w.Code != http.StatusOK ||
+		w.Header().Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("status %d", w.Code)
+	}
+	wantNotFound(t, get(t, h, "GET", "/../../etc/passwd.txt"))
+}
+
+func TestNeedsIndex(t *testing.T) {
+	if _, err := newHandler(fstest.MapFS{"dist/assets/a.js": {Data: []byte("x")}}, "dist"); err == nil {
+		t.Fatal("a build without index.html was accepted")
+	}
+}

@@ -1,0 +1,290 @@
+// A small typed client for Latch's (django-allauth's) headless browser API.
+// It depends on nothing but fetch; React and the rest of the app are not
+// needed to use it.
+
+import { ApiError, parseRetryAfter } from "./errors";
+import type {
+  AccessToken,
+  AuthState,
+  AuthenticationMethod,
+  ChangePasswordInput,
+  Configuration,
+  EmailAddress,
+  EmailVerificationInfo,
+  Envelope,
+  Flow,
+  LoginInput,
+  PasswordResetInfo,
+  ResetPasswordInput,
+  SignupInput,
+  User,
+  UserSession,
+} from "./types";
+
+/** Where the browser client's endpoints live, below the base URL. */
+export const BROWSER_API_PREFIX = "/_allauth/browser/v1";
+export const CSRF_COOKIE = "csrftoken";
+export const CSRF_HEADER = "X-CSRFToken";
+
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface LatchClientOptions {
+  /**
+   * Latch's URL, e.g. "https://auth.example.com" (a path prefix is kept).
+   * Empty or absent: the page's own origin (relative URLs).
+   */
+  baseUrl?: string | undefined;
+  /** The fetch to use; defaults to the global one. */
+  fetch?: typeof globalThis.fetch | undefined;
+  /** Reads a cookie by name; defaults to parsing document.cookie. */
+  getCookie?: ((name: string) => string | null | undefined) | undefined;
+  /** Called with the caller's state whenever a response carries it. */
+  onAuth?: ((state: AuthState) => void) | undefined;
+}
+
+export interface RawResponse {
+  status: number;
+  body: Envelope;
+  headers: Headers;
+}
+
+/** Joins a base URL and an absolute path with exactly one slash between. */
+export function joinUrl(base: string | undefined, path: string): string {
+  const b = (base ?? "").trim().replace(/\/+$/, "");
+  const p = path.startsWith("/") ? path : `/${path}`;
+  return b + p;
+}
+
+/** Finds a cookie's value in a `document.cookie`-style string. */
+export function readCookie(cookies: string, name: string): string | null {
+  for (const part of cookies.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return null;
+}
+
+function documentCookie(name: string): string | null {
+  return typeof document === "undefined" ? null : readCookie(document.cookie, name);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Reads what a response says about the caller: 200 with a user (logged
+ * in), or 401/410 with flows (not logged in, or asked to reauthenticate).
+ * Returns null for responses that say nothing about it.
+ */
+export function toAuthState(body: Envelope | null | undefined): AuthState | null {
+  if (!body || !isObject(body.data)) return null;
+  const data = body.data;
+  const authenticated = body.meta?.is_authenticated === true;
+  if (body.status === 200 && authenticated && isObject(data.user)) {
+    return {
+      status: "authenticated",
+      user: data.user as unknown as User,
+      methods: Array.isArray(data.methods) ? (data.methods as AuthenticationMethod[]) : [],
+    };
+  }
+  if ((body.status === 401 || body.status === 410) && Array.isArray(data.flows)) {
+    const flows = data.flows as Flow[];
+    if (authenticated && isObject(data.user)) {
+      return {
+        status: "reauthentication_required",
+        user: data.user as unknown as User,
+        methods: Array.isArray(data.methods) ? (data.methods as AuthenticationMethod[]) : [],
+        flows,
+      };
+    }
+    return { status: "unauthenticated", flows };
+  }
+  return null;
+}
+
+/** Builds the ApiError for a response that is not what the endpoint promises. */
+export function errorFromResponse(res: RawResponse): ApiError {
+  return new ApiError({
+    status: res.status,
+    errors: Array.isArray(res.body.errors) ? res.body.errors : [],
+    retryAfter: parseRetryAfter(res.headers.get("Retry-After")),
+    auth: res.status === 401 || res.status === 410 ? toAuthState(res.body) : null,
+  });
+}
+
+export type LatchClient = ReturnType<typeof createLatchClient>;
+
+/**
+ * Creates a client. Every request sends cookies (`credentials: "include"`),
+ * and every POST/PUT/PATCH/DELETE sends the `csrftoken` cookie's current
+ * value in `X-CSRFToken` (read anew each time: it changes at login).
+ *
+ * Endpoints that can end in a login answer an AuthState (a 401 with flows
+ * is an outcome, not an error); others resolve with their data. Anything
+ * else rejects with an ApiError.
+ */
+export function createLatchClient(options: LatchClientOptions = {}) {
+  const baseUrl = options.baseUrl ?? "";
+  const fetchImpl: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const getCookie = options.getCookie ?? documentCookie;
+  const onAuth = options.onAuth;
+
+  /** Sends one request and reads its JSON envelope (any status). */
+  async function request(
+    method: HttpMethod,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<RawResponse> {
+    const headers = new Headers({ Accept: "application/json" });
+    if (init.body !== undefined) headers.set("Content-Type", "application/json");
+    if (UNSAFE_METHODS.has(method)) {
+      const token = getCookie(CSRF_COOKIE);
+      if (token) headers.set(CSRF_HEADER, token);
+    }
+    for (const [k, v] of Object.entries(init.headers ?? {})) headers.set(k, v);
+
+    let res: Response;
+    try {
+      res = await fetchImpl(joinUrl(baseUrl, BROWSER_API_PREFIX + path), {
+        method,
+        headers,
+        body: init.body === undefined ? null : JSON.stringify(init.body),
+        credentials: "include",
+        cache: "no-store",
+      });
+    } catch (cause) {
+      throw new ApiError({ status: 0, cause });
+    }
+    let body: Envelope = { status: res.status };
+    const text = await res.text().catch(() => "");
+    if (text) {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (isObject(parsed)) body = { ...(parsed as unknown as Envelope), status: res.status };
+      } catch {
+        // Not JSON (a proxy's error page): keep the bare status.
+      }
+    }
+    const out: RawResponse = { status: res.status, body, headers: res.headers };
+    if (onAuth && (res.status === 401 || (res.status === 200 && body.meta?.is_authenticated === true))) {
+      const state = toAuthState(body);
+      if (state) onAuth(state);
+    }
+    return out;
+  }
+
+  /** An AuthState from a 200 or 401, else an ApiError. */
+  async function auth(p: Promise<RawResponse>): Promise<AuthState> {
+    const res = await p;
+    const state = res.status === 200 || res.status === 401 ? toAuthState(res.body) : null;
+    if (state) return state;
+    throw errorFromResponse(res);
+  }
+
+  /** `data` of a 200, else an ApiError. */
+  async function data<T>(p: Promise<RawResponse>): Promise<T> {
+    const res = await p;
+    if (res.status === 200) return res.body.data as T;
+    throw errorFromResponse(res);
+  }
+
+  /** Nothing but success (`{"status": 200}`), else an ApiError. */
+  async function ok(p: Promise<RawResponse>): Promise<void> {
+    const res = await p;
+    if (res.status !== 200) throw errorFromResponse(res);
+  }
+
+  return {
+    baseUrl,
+    request,
+
+    // ---- configuration and session -----------------------------------
+    /** The account features the server offers (not user dependent). */
+    getConfig: () => data<Configuration>(request("GET", "/config")),
+    /** Who is logged in, or which flows can be taken / are pending. */
+    getSession: () => auth(request("GET", "/auth/session")),
+    /** Logs out (always ends in "unauthenticated"). */
+    logout: () => auth(request("DELETE", "/auth/session")),
+
+    // ---- login, signup, verification ---------------------------------
+    login: (input: LoginInput) => auth(request("POST", "/auth/login", { body: input })),
+    signup: (input: SignupInput) => auth(request("POST", "/auth/signup", { body: input })),
+    /** What a verification key (or code) would verify, without verifying. */
+    getEmailVerification: async (key: string): Promise<EmailVerificationInfo> => {
+      const res = await request("GET", "/auth/email/verify", { headers: { "X-Email-Verification-Key": key } });
+      if (res.status !== 200) throw errorFromResponse(res);
+      const d = res.body.data as { email: string; user: User };
+      return { email: d.email, user: d.user, isAuthenticating: res.body.meta?.is_authenticating === true };
+    },
+    /**
+     * Verifies with a link's key or a mailed code. A 401 here is success
+     * too: the address is verified, the caller is just not logged in.
+     */
+    verifyEmail: (key: string) => auth(request("POST", "/auth/email/verify", { body: { key } })),
+    /** Code mode: mails a new code for the verification in progress. */
+    resendEmailVerificationCode: () => ok(request("POST", "/auth/email/verify/resend")),
+
+    // ---- password reset ------------------------------------------------
+    /**
+     * Starts a reset. Link mode: resolves undefined (a link was mailed if
+     * the address has an account). Code mode: the AuthState, with
+     * `password_reset_by_code` pending.
+     */
+    requestPasswordReset: async (email: string): Promise<AuthState | undefined> => {
+      const res = await request("POST", "/auth/password/request", { body: { email } });
+      if (res.status === 200 && res.body.data === undefined) return undefined;
+      const state = res.status === 200 || res.status === 401 ? toAuthState(res.body) : null;
+      if (state) return state;
+      throw errorFromResponse(res);
+    },
+    /** Whose password a link's key (or, in code mode, the code) resets. */
+    getPasswordReset: async (key: string): Promise<PasswordResetInfo> =>
+      data<PasswordResetInfo>(request("GET", "/auth/password/reset", { headers: { "X-Password-Reset-Key": key } })),
+    /**
+     * Sets the new password. Success is usually a 401 (reset, not logged
+     * in); 200 when the server logs in after a reset.
+     */
+    resetPassword: (input: ResetPasswordInput) => auth(request("POST", "/auth/password/reset", { body: input })),
+
+    // ---- login by code -------------------------------------------------
+    requestLoginCode: (email: string) => auth(request("POST", "/auth/code/request", { body: { email } })),
+    confirmLoginCode: (code: string) => auth(request("POST", "/auth/code/confirm", { body: { code } })),
+    resendLoginCode: () => ok(request("POST", "/auth/code/resend")),
+
+    // ---- the logged-in account -----------------------------------------
+    changePassword: (input: ChangePasswordInput) =>
+      auth(request("POST", "/account/password/change", { body: input })),
+    listEmailAddresses: () => data<EmailAddress[]>(request("GET", "/account/email")),
+    addEmailAddress: (email: string) => data<EmailAddress[]>(request("POST", "/account/email", { body: { email } })),
+    /** Mails a new verification; rejects with a 403 ApiError when none was sent. */
+    requestEmailVerification: (email: string) => ok(request("PUT", "/account/email", { body: { email } })),
+    markPrimaryEmailAddress: (email: string) =>
+      data<EmailAddress[]>(request("PATCH", "/account/email", { body: { email, primary: true } })),
+    removeEmailAddress: (email: string) =>
+      data<EmailAddress[]>(request("DELETE", "/account/email", { body: { email } })),
+    listSessions: () => data<UserSession[]>(request("GET", "/auth/sessions")),
+    /**
+     * Ends sessions: the remaining ones, or — when the caller's own was
+     * among them — the (unauthenticated) AuthState.
+     */
+    endSessions: async (ids: readonly number[]): Promise<UserSession[] | AuthState> => {
+      const res = await request("DELETE", "/auth/sessions", { body: { sessions: ids } });
+      if (res.status === 200) return res.body.data as UserSession[];
+      const state = res.status === 401 ? toAuthState(res.body) : null;
+      if (state) return state;
+      throw errorFromResponse(res);
+    },
+    /** A short-lived JWT for calling other services. */
+    getAccessToken: () => data<AccessToken>(request("POST", "/tokens/access")),
+  };
+}

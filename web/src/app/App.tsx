@@ -1,0 +1,162 @@
+import { useEffect, useRef, type ReactNode } from "react";
+import { Link, Redirect, Route, Switch, useLocation } from "wouter";
+import { useLogout } from "../pages/account";
+import { NotFoundPage } from "../pages/misc";
+import { ErrorPanel, Loading, SITE_NAME } from "../components/ui";
+import { clearFlash, useFlash } from "./flash";
+import { useAuth, useConfig, useSession } from "./latch";
+import { routes, type Access } from "./routes";
+
+/** Renders a page only for the visitors its access admits. */
+function Guard({ access, children }: { access: Access; children: ReactNode }) {
+  const auth = useAuth();
+  const [location] = useLocation();
+  const signedIn = auth.status !== "unauthenticated";
+  if (access === "authenticated" && !signedIn) {
+    return <Redirect to={`/account/login?next=${encodeURIComponent(location)}`} replace />;
+  }
+  if (access === "anonymous" && signedIn) return <Redirect to="/account" replace />;
+  return <>{children}</>;
+}
+
+function NavLink({ href, children }: { href: string; children: ReactNode }) {
+  const [location] = useLocation();
+  const current = location === href;
+  return (
+    <Link href={href} aria-current={current ? "page" : undefined} className={current ? "nav-link active" : "nav-link"}>
+      {children}
+    </Link>
+  );
+}
+
+function Header() {
+  const auth = useAuth();
+  const config = useConfig();
+  const logout = useLogout();
+  const signedIn = auth.status !== "unauthenticated";
+  const signupOpen = config.data?.account.is_open_for_signup ?? false;
+  const links = routes.filter(
+    (r) => r.nav && r.nav.when === (signedIn ? "authenticated" : "anonymous") && (r.nav.needs !== "signup" || signupOpen),
+  );
+  return (
+    <header className="site-header">
+      <div className="site-header-inner">
+        <Link href="/" className="brand">
+          <span className="brand-mark" aria-hidden="true" />
+          {SITE_NAME}
+        </Link>
+        <nav aria-label="Account">
+          <ul className="nav">
+            {links.map((r) => (
+              <li key={r.path}>
+                <NavLink href={r.path}>{r.nav?.label}</NavLink>
+              </li>
+            ))}
+            {signedIn ? (
+              <li>
+                <button type="button" className="nav-link nav-button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+                  {logout.isPending ? "Signing out…" : "Sign out"}
+                </button>
+              </li>
+            ) : null}
+          </ul>
+        </nav>
+      </div>
+    </header>
+  );
+}
+
+/** After each navigation: focus the new page's heading, drop stale messages. */
+function useNavigationFocus() {
+  const [location] = useLocation();
+  const first = useRef(true);
+  const flash = useFlash(location);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = document.querySelector<HTMLElement>("main h1");
+    (heading ?? document.getElementById("main"))?.focus();
+    window.scrollTo(0, 0);
+  }, [location]);
+  useEffect(() => {
+    if (flash === null) clearFlash();
+  }, [location, flash]);
+}
+
+function Pages() {
+  useNavigationFocus();
+  return (
+    <Switch>
+      {routes.map((r) => (
+        <Route key={r.path} path={r.path}>
+          <Guard access={r.access}>
+            <r.component />
+          </Guard>
+        </Route>
+      ))}
+      <Route>
+        <NotFoundPage />
+      </Route>
+    </Switch>
+  );
+}
+
+export function App() {
+  const config = useConfig();
+  const session = useSession();
+  let body: ReactNode;
+  if (config.data && session.data) {
+    body = <Pages />;
+  } else if (config.isError || session.isError) {
+    body = (
+      <div className="page">
+        <h1 tabIndex={-1}>Can’t load your account</h1>
+        <ErrorPanel
+          error={config.error ?? session.error}
+          retry={() => {
+            void config.refetch();
+            void session.refetch();
+          }}
+        />
+      </div>
+    );
+  } else {
+    body = (
+      <div className="page">
+        <Loading />
+      </div>
+    );
+  }
+  const ready = Boolean(config.data && session.data);
+  return (
+    <>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      {ready ? (
+        <Header />
+      ) : (
+        <header className="site-header">
+          <div className="site-header-inner">
+            <span className="brand">
+              <span className="brand-mark" aria-hidden="true" />
+              {SITE_NAME}
+            </span>
+          </div>
+        </header>
+      )}
+      <main id="main" tabIndex={-1}>
+        {body}
+      </main>
+    </>
+  );
+}

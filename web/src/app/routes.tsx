@@ -1,0 +1,63 @@
+// The pages of the app. A new page (social login, MFA, admin) is one entry
+// here; `nav` puts it in the header for the visitors it concerns.
+
+import type { ComponentType } from "react";
+import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
+import { EmailsPage } from "../pages/emails";
+import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
+import { ContinuePage, RootRedirect } from "../pages/misc";
+import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
+import { SessionsPage } from "../pages/sessions";
+import { SignupPage, VerifyEmailKeyPage, VerifyEmailPage } from "../pages/signup";
+
+/**
+ * Who may see a page: `authenticated` pages send visitors to sign in (and
+ * back after); `anonymous` ones send signed-in users to their account;
+ * `any` pages decide for themselves.
+ */
+export type Access = "any" | "anonymous" | "authenticated";
+
+export interface AppRoute {
+  path: string;
+  component: ComponentType;
+  access: Access;
+  /** A header link, shown to the visitors `access` admits. */
+  nav?: { label: string; when: "authenticated" | "anonymous"; needs?: "signup" };
+}
+
+export const routes: AppRoute[] = [
+  { path: "/", component: RootRedirect, access: "any" },
+
+  // Signing in and up.
+  { path: "/account/login", component: LoginPage, access: "anonymous", nav: { label: "Sign in", when: "anonymous" } },
+  { path: "/account/login/code", component: CodeLoginRequestPage, access: "anonymous" },
+  { path: "/account/login/code/confirm", component: CodeLoginConfirmPage, access: "anonymous" },
+  {
+    path: "/account/signup",
+    component: SignupPage,
+    access: "anonymous",
+    nav: { label: "Create account", when: "anonymous", needs: "signup" },
+  },
+  { path: "/account/verify-email", component: VerifyEmailPage, access: "any" },
+  { path: "/account/verify-email/:key", component: VerifyEmailKeyPage, access: "any" },
+  { path: "/account/continue", component: ContinuePage, access: "any" },
+
+  // Forgotten passwords.
+  { path: "/account/password/reset", component: RequestResetPage, access: "any" },
+  { path: "/account/password/reset/code", component: ResetByCodePage, access: "any" },
+  { path: "/account/password/reset/key/:key", component: ResetByKeyPage, access: "any" },
+
+  // The signed-in account.
+  { path: "/account", component: HomePage, access: "authenticated", nav: { label: "Overview", when: "authenticated" } },
+  { path: "/account/email", component: EmailsPage, access: "authenticated", nav: { label: "Email", when: "authenticated" } },
+  {
+    path: "/account/password/change",
+    component: ChangePasswordPage,
+    access: "authenticated",
+    nav: { label: "Password", when: "authenticated" },
+  },
+  { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
+  { path: "/account/logout", component: LogoutPage, access: "authenticated" },
+
+  // Later: /account/2fa/…, /account/providers, /account/provider/signup, /admin/….
+];

@@ -1,0 +1,194 @@
+import { useMutation } from "@tanstack/react-query";
+import {
+  useEffect,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+} from "react";
+import { ApiError, splitErrors } from "../api";
+
+/** Seconds left of a 429's Retry-After, counting down to 0. */
+export function useRetryCountdown(error: unknown): number {
+  const [left, setLeft] = useState(0);
+  useEffect(() => {
+    const secs = error instanceof ApiError && error.status === 429 ? (error.retryAfter ?? 0) : 0;
+    setLeft(secs);
+    if (secs <= 0) return;
+    const started = Date.now();
+    const t = window.setInterval(() => {
+      const remaining = secs - Math.floor((Date.now() - started) / 1000);
+      setLeft(Math.max(0, remaining));
+      if (remaining <= 0) window.clearInterval(t);
+    }, 1000);
+    return () => window.clearInterval(t);
+  }, [error]);
+  return left;
+}
+
+export interface ApiFormOptions<V, R> {
+  /** The request; may throw an ApiError itself for checks made in the browser. */
+  mutationFn: (values: V) => Promise<R>;
+  onSuccess?: (result: R, values: V) => void;
+  /** The names of the inputs the form shows; other errors show at form level. */
+  fields: readonly string[];
+  /** API param → input name, e.g. `{ key: "code" }`. */
+  aliases?: Readonly<Record<string, string>>;
+  /** Replaces the messages of some errors (e.g. a 409 in this form's context). */
+  describe?: (error: ApiError) => string | null;
+}
+
+/** A mutation plus its errors split per field and for the form. */
+export function useApiForm<V, R>(opts: ApiFormOptions<V, R>) {
+  const m = useMutation<R, unknown, V>({
+    mutationFn: opts.mutationFn,
+    ...(opts.onSuccess ? { onSuccess: opts.onSuccess } : {}),
+  });
+  const { fields, aliases, describe } = opts;
+  const split = useMemo(() => {
+    const e = m.error;
+    if (e instanceof ApiError && describe) {
+      const custom = describe(e);
+      if (custom !== null) return { fields: {}, form: [custom] };
+    }
+    return splitErrors(e, fields, aliases);
+    // fields, aliases and describe are fixed for a form: only the error matters.
+  }, [m.error]);
+  const retryIn = useRetryCountdown(m.error);
+  return {
+    submit: (values: V) => m.mutate(values),
+    reset: m.reset,
+    pending: m.isPending,
+    succeeded: m.isSuccess,
+    data: m.data,
+    error: m.error,
+    fieldErrors: split.fields,
+    formErrors: split.form,
+    retryIn,
+  };
+}
+
+/** The form's values as strings, by input name. */
+export function formValues(form: HTMLFormElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  new FormData(form).forEach((v, k) => {
+    if (typeof v === "string") out[k] = v;
+  });
+  return out;
+}
+
+/**
+ * A form that, after a failed submit, moves focus to the first field in
+ * error, or else to the form-level messages.
+ */
+export function ApiForm(props: {
+  onValues: (values: Record<string, string>) => void;
+  error: unknown;
+  formErrors: readonly string[];
+  children: ReactNode;
+  label?: string;
+  className?: string;
+}) {
+  const ref = useRef<HTMLFormElement>(null);
+  const { error } = props;
+  useEffect(() => {
+    if (!error || !ref.current) return;
+    const target =
+      ref.current.querySelector<HTMLElement>('[aria-invalid="true"]') ??
+      ref.current.querySelector<HTMLElement>(".form-errors");
+    target?.focus();
+  }, [error]);
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    props.onValues(formValues(e.currentTarget));
+  }
+  return (
+    <form ref={ref} onSubmit={onSubmit} className={props.className ?? "form"} aria-label={props.label}>
+      <FormErrors messages={props.formErrors} />
+      {props.children}
+    </form>
+  );
+}
+
+/** Form-level messages, announced when they appear. */
+export function FormErrors({ messages }: { messages: readonly string[] }) {
+  if (messages.length === 0) return null;
+  return (
+    <div className="form-errors" role="alert" tabIndex={-1}>
+      {messages.length === 1 ? (
+        <p>{messages[0]}</p>
+      ) : (
+        <ul>
+          {messages.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export type FieldProps = {
+  label: string;
+  name: string;
+  errors?: readonly string[] | undefined;
+  hint?: ReactNode;
+  optional?: boolean;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, "name" | "id">;
+
+/** A labelled input with its hint and its errors wired to it. */
+export function Field({ label, name, errors, hint, optional, className, ...input }: FieldProps) {
+  const id = useId();
+  const hintId = `${id}-hint`;
+  const errId = `${id}-errors`;
+  const invalid = errors !== undefined && errors.length > 0;
+  const describedBy = [hint ? hintId : null, invalid ? errId : null].filter(Boolean).join(" ") || undefined;
+  return (
+    <div className={`field${invalid ? " field-invalid" : ""}${className ? ` ${className}` : ""}`}>
+      <label htmlFor={id}>
+        {label}
+        {optional ? <span className="optional"> (optional)</span> : null}
+      </label>
+      {hint ? (
+        <p id={hintId} className="hint">
+          {hint}
+        </p>
+      ) : null}
+      <input id={id} name={name} aria-invalid={invalid ? true : undefined} aria-describedby={describedBy} {...input} />
+      {invalid ? (
+        <ul id={errId} className="field-errors">
+          {errors.map((m, i) => (
+            <li key={i}>{m}</li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** The submit button: busy while pending, waiting out a rate limit. */
+export function SubmitButton({
+  children,
+  pending,
+  retryIn = 0,
+  className,
+}: {
+  children: ReactNode;
+  pending: boolean;
+  retryIn?: number;
+  className?: string;
+}) {
+  return (
+    <button type="submit" className={className ?? "button primary"} disabled={pending || retryIn > 0} aria-busy={pending || undefined}>
+      {pending ? "Please wait…" : retryIn > 0 ? `Try again in ${retryIn}s` : children}
+    </button>
+  );
+}
+
+/** Confirmation of a password typed twice, checked in the browser. */
+export function mismatch(param: string, message = "The two passwords differ."): ApiError {
+  return new ApiError({ status: 400, errors: [{ param, code: "password_mismatch", message }] });
+}

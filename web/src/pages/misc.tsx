@@ -1,0 +1,39 @@
+import { Link, Redirect } from "wouter";
+import { nextStep, pendingFlow } from "../api";
+import { STEP_PATHS, useAuth } from "../app/latch";
+import { Page } from "../components/ui";
+import { StartOver } from "./shared";
+
+/** `/`: the account when signed in, the step in progress, or sign-in. */
+export function RootRedirect() {
+  const auth = useAuth();
+  return <Redirect to={STEP_PATHS[nextStep(auth).step]} replace />;
+}
+
+/** A step the server asks for that this app cannot do yet (MFA, social signup, …). */
+export function ContinuePage() {
+  const auth = useAuth();
+  const flow = auth.status === "authenticated" ? undefined : pendingFlow(auth.flows);
+  if (auth.status === "authenticated") return <Redirect to="/account" replace />;
+  if (auth.status === "unauthenticated" && !flow) return <Redirect to="/account/login" replace />;
+  const what = auth.status === "reauthentication_required" ? "reauthenticate" : (flow?.id ?? "unknown");
+  return (
+    <Page title="Another step is needed">
+      <p>
+        This server asks for a step that this page cannot do yet (<code>{what}</code>).
+      </p>
+      <StartOver label="Cancel and start over" />
+    </Page>
+  );
+}
+
+export function NotFoundPage() {
+  return (
+    <Page title="Page not found">
+      <p>There is nothing at this address.</p>
+      <p>
+        <Link href="/">Go to your account</Link>
+      </p>
+    </Page>
+  );
+}
