@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,13 +21,10 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/latchtest"
 	"github.com/latchauth/latch/internal/smtptest"
 	"github.com/latchauth/latch/internal/testdb"
-	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/keyring"
-	"github.com/latchauth/latch/mail"
-	"github.com/latchauth/latch/password"
-	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -66,48 +61,27 @@ func startLatch(t *testing.T, db *sqlstore.DB, opts ...serverOption) *latchServe
 }
 
 // startLatchLogging is startLatch with the server's log written to logs.
+// The server is the shared test wiring (internal/latchtest) with the session
+// strategy, no rate limits, and a clock the test moves.
 func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...serverOption) *latchServer {
 	t.Helper()
 	s := &latchServer{db: db, now: time.Now()}
-	cfg := account.DefaultConfig()
-	cfg.RateLimits = nil
-	var hcfg httpapi.Config
-	for _, o := range opts {
-		o(&cfg, &hcfg)
-	}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hcfg.PublicURL == nil {
-		hcfg.PublicURL = &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	}
-	base := hcfg.PublicURL.String()
-	cfg.Links = account.Links{
-		VerifyEmail: base + "/account/verify-email/{key}", ResetPassword: base + "/account/password/reset/key/{key}",
-		Signup: base + "/account/signup", RequestReset: base + "/account/password/reset",
-	}
-	s.smtp = smtptest.Start(t)
-	smtpURL, _ := url.Parse(s.smtp.URL())
-	mailer, err := mail.New(mail.Config{URL: smtpURL, From: "Latch <no-reply@example.com>", SiteName: "Latch Test",
-		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mailer.Close(context.Background()) })
-	keys, err := keyring.Open(context.Background(), db, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, s.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.keys = keys
-	hcfg.JWKS = keys.JWKS
-	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
-	cfg.Tokens.Secret = []byte("test refresh secret")
-	svc := account.New(cfg, db, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(s.clock), log, s.clock, account.WithTokens(keys))
-	s.Server = &httptest.Server{Listener: ln, Config: &http.Server{Handler: httpapi.New(hcfg, svc, db, log)}}
-	s.Start()
-	t.Cleanup(s.Close)
+	// An option touches one of the two configurations; each is applied to
+	// the real one of its kind and a throwaway of the other.
+	srv := latchtest.Start(t, latchtest.Options{DB: db, Now: s.clock, Log: logs,
+		HTTP: func(h *httpapi.Config) {
+			for _, o := range opts {
+				o(&account.Config{}, h)
+			}
+		},
+		Account: func(c *account.Config) {
+			c.Tokens.Strategy = "session"
+			for _, o := range opts {
+				o(c, &httpapi.Config{})
+			}
+		},
+	})
+	s.Server, s.smtp, s.keys = srv.Server, srv.SMTP, srv.Keys
 	return s
 }
 
