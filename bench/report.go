@@ -1,0 +1,375 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// result is one cell: a scenario at a concurrency, against one database.
+type result struct {
+	DB          string  `json:"db"`
+	Users       int     `json:"users"`
+	Scenario    string  `json:"scenario"`
+	Concurrency int     `json:"concurrency"`
+	Requests    uint64  `json:"requests"`
+	Errors      uint64  `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	RPS         float64 `json:"rps"`
+	MeanMs      float64 `json:"mean_ms"`
+	P50Ms       float64 `json:"p50_ms"`
+	P90Ms       float64 `json:"p90_ms"`
+	P99Ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	// RSSPeakMB is the peak resident set of RSSOf (the process that served
+	// the cell) during the cell, in MiB.
+	RSSPeakMB float64 `json:"rss_peak_mb"`
+	// RSSStartMB is its RSS as the cell began: Go returns freed memory to
+	// the system only gradually, so a cell after argon2id-heavy ones
+	// starts high.
+	RSSStartMB float64 `json:"rss_start_mb"`
+	RSSOf      string  `json:"rss_of"`
+	// VsBaseline is RPS over the baseline's RPS at the same concurrency in
+	// the same run; VsHash (login only) is RPS over hash's.
+	VsBaseline float64 `json:"vs_baseline,omitempty"`
+	VsHash     float64 `json:"vs_hash,omitempty"`
+	// BusyBefore is the machine's CPU use (cores) in the second before the
+	// cell, after waiting for it to be idle (-quiet-wait).
+	BusyBefore float64 `json:"busy_before_cores"`
+	// Attempts is how many times the cell was measured (see -retries).
+	Attempts int `json:"attempts"`
+	// CPU is the CPU used during the measured window, in cores.
+	CPU        cpuUsage `json:"cpu_cores"`
+	FirstError string   `json:"first_error,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+
+func newResult(sc scenario, m *measurement, rss float64) *result {
+	return &result{
+		Scenario: sc.Name, Concurrency: m.Concurrency, Requests: m.Requests, Errors: m.Errors,
+		Seconds: m.Duration.Seconds(), RPS: math.Round(m.rate()*10) / 10,
+		MeanMs: ms(m.Hist.mean()), P50Ms: ms(m.Hist.quantile(0.50)), P90Ms: ms(m.Hist.quantile(0.90)),
+		P99Ms: ms(m.Hist.quantile(0.99)), MaxMs: ms(time.Duration(m.Hist.max)),
+		RSSPeakMB: math.Round(rss*10) / 10, RSSOf: sc.Proc, FirstError: m.FirstError,
+	}
+}
+
+// report is everything a run writes.
+type report struct {
+	Machine   machine         `json:"machine"`
+	Settings  settings        `json:"settings"`
+	Databases []databaseInfo  `json:"databases"`
+	Started   time.Time       `json:"started"`
+	Finished  time.Time       `json:"finished"`
+	Seeding   []seedTiming    `json:"seeding,omitempty"`
+	IdleRSS   []idleRSS       `json:"latch_idle_rss,omitempty"`
+	Results   []*result       `json:"results"`
+	Targets   []targetOutcome `json:"targets,omitempty"`
+	Scenarios []scenarioDoc   `json:"scenarios"`
+}
+
+type machine struct {
+	CPU       string `json:"cpu"`
+	Cores     int    `json:"cores"`
+	MemoryMB  int64  `json:"memory_mb"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go_version"`
+	Note      string `json:"note"`
+}
+
+type settings struct {
+	Mode        string  `json:"mode"`
+	Concurrency []int   `json:"concurrency"`
+	WarmupS     float64 `json:"warmup_s"`
+	DurationS   float64 `json:"duration_s"`
+	Users       int     `json:"users"`
+	ScaleUsers  int     `json:"scale_users,omitempty"`
+	LatchLog    string  `json:"latch_log_level"`
+	LatchEnv    string  `json:"latch_env"`
+}
+
+type databaseInfo struct {
+	Engine  string `json:"engine"`
+	Version string `json:"version"`
+}
+
+type seedTiming struct {
+	DB       string  `json:"db"`
+	Users    int     `json:"users"`
+	Sessions int     `json:"sessions"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// idleRSS is Latch's resident set just after it became ready (and, for the
+// standard run, after the seeded sessions were primed), before any cell.
+type idleRSS struct {
+	DB    string  `json:"db"`
+	Users int     `json:"users"`
+	MB    float64 `json:"mb"`
+}
+
+type scenarioDoc struct {
+	Name string `json:"name"`
+	Proc string `json:"process"`
+	Desc string `json:"description"`
+}
+
+func newReport(o *options) *report {
+	mode := "standard"
+	switch {
+	case o.smoke:
+		mode = "smoke"
+	case o.scale:
+		mode = "scale"
+	}
+	r := &report{
+		Machine: machineInfo(),
+		Settings: settings{Mode: mode, Concurrency: o.conc, WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
+			Users: o.users, LatchLog: o.logLevel,
+			LatchEnv: "LATCH_RATE_LIMITS=off LATCH_APP_TOKEN_STRATEGY=jwt LATCH_JWT_ACCESS_TTL=3h LATCH_EMAIL_URL=console: (discarded); all else default"},
+		Started: time.Now().UTC(),
+	}
+	if o.scale {
+		r.Settings.ScaleUsers = o.scaleUsers
+	}
+	for _, s := range o.scenarios {
+		r.Scenarios = append(r.Scenarios, scenarioDoc{s.Name, s.Proc, s.Desc})
+	}
+	return r
+}
+
+// add records a cell, filling in its ratios, and prints a progress line.
+func (r *report) add(w io.Writer, res *result) {
+	for _, o := range r.Results {
+		if o.DB != res.DB || o.Users != res.Users || o.Concurrency != res.Concurrency || o.RPS == 0 {
+			continue
+		}
+		if o.Scenario == "baseline" && res.Scenario != "baseline" && res.Scenario != "hash" {
+			res.VsBaseline = round3(res.RPS / o.RPS)
+		}
+		if o.Scenario == "hash" && res.Scenario == "login" {
+			res.VsHash = round3(res.RPS / o.RPS)
+		}
+		if o.Scenario == "login" && res.Scenario == "hash" && res.RPS > 0 {
+			o.VsHash = round3(o.RPS / res.RPS)
+		}
+	}
+	r.Results = append(r.Results, res)
+	fmt.Fprintf(w, "  %-8s %-15s c=%-3d %9.1f req/s  p50 %7.3f ms  p90 %7.3f ms  p99 %8.3f ms  errors %d  rss %.1f MB (%s)  cpu %s\n",
+		res.DB, res.Scenario, res.Concurrency, res.RPS, res.P50Ms, res.P90Ms, res.P99Ms, res.Errors, res.RSSPeakMB, res.RSSOf, res.CPU)
+	if res.Errors > 0 || (res.FirstError != "" && res.Requests == 0) {
+		fmt.Fprintf(w, "           first error: %s\n", res.FirstError)
+	}
+}
+
+// String formats the usage as server/database/load generator/other cores.
+func (u cpuUsage) String() string {
+	return fmt.Sprintf("%.2f/%.2f/%.2f/%.2f", u.Server, u.Database, u.Harness, u.Other)
+}
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// addDatabase records the engine's version.
+func (r *report) addDatabase(ctx context.Context, d *database) {
+	info := databaseInfo{Engine: d.engine}
+	var db *sql.DB
+	var err error
+	q := `SELECT version()`
+	if d.engine == "sqlite" {
+		db, err = sql.Open("sqlite", ":memory:")
+		q = `SELECT 'SQLite ' || sqlite_version() || ' (modernc.org/sqlite, pure Go)'`
+	} else {
+		db, err = sql.Open("pgx", d.latch)
+	}
+	if err == nil {
+		defer db.Close()
+		err = db.QueryRowContext(ctx, q).Scan(&info.Version)
+	}
+	if err != nil {
+		info.Version = "unknown: " + err.Error()
+	}
+	for _, x := range r.Databases {
+		if x == info {
+			return
+		}
+	}
+	r.Databases = append(r.Databases, info)
+}
+
+// machineInfo describes the machine from /proc.
+func machineInfo() machine {
+	m := machine{Cores: runtime.NumCPU(), GoVersion: runtime.Version(),
+		Note: "the load generator, the servers under test (and PostgreSQL, when used) share these cores"}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if kb, err := procMeminfoKB("MemTotal"); err == nil {
+		m.MemoryMB = kb / 1024
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+func procMeminfoKB(field string) (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && k == field {
+			var n int64
+			_, err := fmt.Sscan(strings.TrimSpace(v), &n)
+			return n, err
+		}
+	}
+	return 0, fmt.Errorf("%s not in /proc/meminfo", field)
+}
+
+// targetOutcome is one of the issue's targets, checked against a run.
+type targetOutcome struct {
+	DB     string  `json:"db"`
+	Target string  `json:"target"`
+	Value  float64 `json:"value"`
+	Limit  float64 `json:"limit"`
+	Unit   string  `json:"unit"`
+	Met    bool    `json:"met"`
+}
+
+// evaluateTargets checks the performance targets of docs/performance.md
+// against whatever cells the run measured.
+func evaluateTargets(r *report) []targetOutcome {
+	find := func(db string, users int, scenario string, conc int) *result {
+		for _, x := range r.Results {
+			if x.DB == db && x.Scenario == scenario && x.Concurrency == conc && (users == 0 || x.Users == users) {
+				return x
+			}
+		}
+		return nil
+	}
+	var out []targetOutcome
+	for _, db := range []string{"sqlite", "postgres"} {
+		atLeast := func(name string, value, limit float64, unit string) {
+			out = append(out, targetOutcome{db, name, value, limit, unit, value >= limit})
+		}
+		below := func(name string, value, limit float64, unit string) {
+			out = append(out, targetOutcome{db, name, value, limit, unit, value < limit})
+		}
+		if r.Settings.Mode == "scale" {
+			small, large := r.Settings.Users, r.Settings.ScaleUsers
+			for _, c := range r.Settings.Concurrency {
+				a, b := find(db, small, "session-cookie", c), find(db, large, "session-cookie", c)
+				if a != nil && b != nil && b.RPS > 0 {
+					below(fmt.Sprintf("session-cookie at %d users: time per request vs %d users, c=%d", large, small, c), round3(a.RPS/b.RPS), 1.5, "×")
+				}
+			}
+			continue
+		}
+		for _, s := range []string{"session-cookie", "session-token"} {
+			if x := find(db, 0, s, 16); x != nil && x.VsBaseline > 0 {
+				atLeast(s+" req/s vs baseline, c=16", x.VsBaseline, 0.60, "ratio")
+			}
+		}
+		if x := find(db, 0, "jwt-verify", 16); x != nil && x.VsBaseline > 0 {
+			atLeast("jwt-verify req/s vs baseline, c=16", x.VsBaseline, 0.85, "ratio")
+		}
+		for _, c := range r.Settings.Concurrency {
+			if x := find(db, 0, "login", c); x != nil && x.VsHash > 0 {
+				atLeast(fmt.Sprintf("login req/s vs hash, c=%d", c), x.VsHash, 0.90, "ratio")
+			}
+		}
+		for _, s := range []string{"session-cookie", "session-token"} {
+			if x := find(db, 0, s, 64); x != nil {
+				below(s+" p99, c=64", x.P99Ms, 5, "ms")
+			}
+		}
+		for _, s := range []string{"session-cookie", "session-token", "forward-auth", "refresh", "signup", "login"} {
+			if x := find(db, 0, s, 64); x != nil {
+				below("Latch peak RSS during "+s+", c=64", x.RSSPeakMB, 64, "MiB")
+			}
+		}
+	}
+	return out
+}
+
+// printReport prints the table of every cell and the targets.
+func printReport(w io.Writer, r *report) {
+	fmt.Fprintf(w, "\n%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell\n",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "db\tusers\tscenario\tconc\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tRSS MiB\tof\tvs baseline\tvs hash\tCPU srv/db/gen/other\t")
+	for _, x := range r.Results {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n",
+			x.DB, x.Users, x.Scenario, x.Concurrency, x.RPS, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.RSSPeakMB, x.RSSOf,
+			pct(x.VsBaseline), pct(x.VsHash), x.CPU)
+	}
+	tw.Flush()
+	if len(r.Seeding) > 0 {
+		fmt.Fprintln(w)
+		for _, s := range r.Seeding {
+			fmt.Fprintf(w, "seeding %s: %d users and %d sessions in %.1f s (%.0f users/s)\n", s.DB, s.Users, s.Sessions, s.Seconds, float64(s.Users)/s.Seconds)
+		}
+	}
+	for _, x := range r.IdleRSS {
+		fmt.Fprintf(w, "Latch idle RSS (%s, %d users): %.1f MiB\n", x.DB, x.Users, x.MB)
+	}
+	if len(r.Targets) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "db\ttarget\tmeasured\tlimit\tmet")
+		for _, t := range r.Targets {
+			op := "≥"
+			if t.Unit == "ms" || t.Unit == "MiB" || t.Unit == "×" {
+				op = "<"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%v\n", t.DB, t.Target, fmtTarget(t.Value, t.Unit), op, fmtTarget(t.Limit, t.Unit), t.Met)
+		}
+		tw.Flush()
+	}
+}
+
+func pct(x float64) string {
+	if x == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f %%", x*100)
+}
+
+func fmtTarget(v float64, unit string) string {
+	switch unit {
+	case "ratio":
+		return pct(v)
+	case "×":
+		return fmt.Sprintf("%.2f×", v)
+	}
+	return fmt.Sprintf("%.2f %s", v, unit)
+}
+
+// writeJSON writes the report to path.
+func writeJSON(path string, r *report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
