@@ -74,6 +74,7 @@ type options struct {
 	scaleUsers  int
 	smoke       bool
 	out         string
+	markdown    string
 	serverLog   string
 	logLevel    string
 	keep        bool
@@ -114,6 +115,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users (and sessions) in the second half of the scale mode")
 	fs.BoolVar(&o.smoke, "smoke", false, "a quick check that the harness works: baseline and session-token, SQLite, 4 workers, 2 s")
 	fs.StringVar(&o.out, "out", "", "where to write the results as JSON (default bench/results.json, or results-scale.json with -scale; - for none)")
+	fs.StringVar(&o.markdown, "md", "", "also write the results as Markdown tables to this file")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the servers' standard error (Latch's request log) to this file instead of discarding it")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
@@ -159,7 +161,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-concurrency: give at least one")
 	}
 	if *scenarios == "all" {
-		o.scenarios = scenarios2(o.scale)
+		o.scenarios = defaultScenarios(o.scale)
 	} else {
 		for _, name := range splitList(*scenarios) {
 			s, ok := scenarioByName(name)
@@ -194,8 +196,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return &o, nil
 }
 
-// scenarios2 returns every scenario, or the scale mode's two.
-func scenarios2(scale bool) []scenario {
+// defaultScenarios returns every scenario, or the scale mode's two.
+func defaultScenarios(scale bool) []scenario {
 	if !scale {
 		return scenarios
 	}
@@ -305,6 +307,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintln(stdout, "results written to", o.out)
+	}
+	if o.markdown != "" {
+		if err := os.WriteFile(o.markdown, []byte(markdownReport(h.rep)), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Markdown tables written to", o.markdown)
 	}
 	return nil
 }
@@ -431,6 +439,7 @@ func (h *harness) needs(proc string) bool {
 	return slices.ContainsFunc(h.o.scenarios, func(s scenario) bool { return s.Proc == proc })
 }
 
+// selected reports whether the scenario called name is to be run.
 func (h *harness) selected(name string) bool {
 	return slices.ContainsFunc(h.o.scenarios, func(s scenario) bool { return s.Name == name })
 }
@@ -697,6 +706,13 @@ func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, pr
 	res := newResult(sc, m, rss)
 	res.CPU = usage(before, after)
 	res.RSSStartMB = math.Round(float64(w.startKB)/1024*10) / 10
+	cores := res.CPU.Server
+	if sc.Proc == procHarness {
+		cores = res.CPU.Harness
+	}
+	if res.RPS > 0 {
+		res.CPUPerReqUs = math.Round(cores / res.RPS * 1e6)
+	}
 	res.BusyBefore = math.Round(idle*100) / 100
 	return res, nil
 }

@@ -47,6 +47,9 @@ type result struct {
 	BusyBefore float64 `json:"busy_before_cores"`
 	// Attempts is how many times the cell was measured (see -retries).
 	Attempts int `json:"attempts"`
+	// CPUPerReqUs is the CPU time the process under test spent per
+	// successful operation, in microseconds.
+	CPUPerReqUs float64 `json:"server_cpu_us_per_op"`
 	// CPU is the CPU used during the measured window, in cores.
 	CPU        cpuUsage `json:"cpu_cores"`
 	FirstError string   `json:"first_error,omitempty"`
@@ -372,4 +375,71 @@ func writeJSON(path string, r *report) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// markdownReport renders the results as Markdown: one table per database
+// and user count, then the targets.
+func markdownReport(r *report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell.\n\n",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS)
+	type group struct {
+		db    string
+		users int
+	}
+	var groups []group
+	for _, x := range r.Results {
+		g := group{x.DB, x.Users}
+		if len(groups) == 0 || groups[len(groups)-1] != g {
+			groups = append(groups, g)
+		}
+	}
+	for _, g := range groups {
+		fmt.Fprintf(&b, "**%s, %d users**\n\n", g.db, g.users)
+		b.WriteString("| scenario | conc | req/s | p50 ms | p90 ms | p99 ms | errors | peak RSS MiB (at start) | CPU µs/op | CPU cores srv/db/gen/other | vs baseline | vs hash |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, x := range r.Results {
+			if x.DB != g.db || x.Users != g.users {
+				continue
+			}
+			rss := fmt.Sprintf("%.0f (%.0f)", x.RSSPeakMB, x.RSSStartMB)
+			if x.RSSOf != procLatch {
+				rss += " " + x.RSSOf
+			}
+			vb := ""
+			if x.Scenario != "signup" && x.Scenario != "login" {
+				vb = pct0(x.VsBaseline)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %s | %.2f | %.2f | %.2f | %d | %s | %.0f | %s | %s | %s |\n",
+				x.Scenario, x.Concurrency, thousands(x.RPS), x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, rss, x.CPUPerReqUs, x.CPU, vb, pct0(x.VsHash))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Targets) > 0 {
+		b.WriteString("| db | target | measured | limit | met |\n|---|---|--:|--:|---|\n")
+		for _, t := range r.Targets {
+			met := "no"
+			if t.Met {
+				met = "yes"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", t.DB, t.Target, fmtTarget(t.Value, t.Unit), fmtTarget(t.Limit, t.Unit), met)
+		}
+	}
+	return b.String()
+}
+
+func pct0(x float64) string {
+	if x == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f %%", x*100)
+}
+
+// thousands formats a rate with thousands separators and no decimals.
+func thousands(x float64) string {
+	s := fmt.Sprintf("%.0f", x)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
