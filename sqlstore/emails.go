@@ -11,7 +11,7 @@ import (
 
 // EmailAddresses lists a user's addresses, primary first.
 func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
+	rows, err := db.readRows(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
 	if err != nil {
 		return nil, err
 	}

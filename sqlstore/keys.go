@@ -10,7 +10,7 @@ import (
 
 // SigningKeys lists the signing keys not yet retired at now, newest first.
 func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]latch.SigningKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT kid, alg, private_key, created, retire_at FROM signing_keys
+	rows, err := db.readRows(ctx, `SELECT kid, alg, private_key, created, retire_at FROM signing_keys
 		WHERE retire_at IS NULL OR retire_at > $1 ORDER BY created DESC, kid`, db.t(now))
 	if err != nil {
 		return nil, err

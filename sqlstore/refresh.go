@@ -35,7 +35,7 @@ func (db *DB) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (
 // RefreshTokenByHash returns a refresh token without using it.
 func (db *DB) RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error) {
 	t := &latch.RefreshToken{Hash: hash}
-	err := db.read.QueryRowContext(ctx, `SELECT id, session_id, created, expires, used_at FROM refresh_tokens WHERE token_hash = $1`, hash).
+	err := db.readRow(ctx, `SELECT id, session_id, created, expires, used_at FROM refresh_tokens WHERE token_hash = $1`, hash).
 		Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latch.ErrNotFound

@@ -30,7 +30,7 @@ func (db *DB) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session,
 }
 
 func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.Session, *latch.User, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
+	row := db.readRow(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
 		`+userColumns+` FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
 		WHERE `+where, arg)
 	s := &latch.Session{}
@@ -90,7 +90,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) erro
 
 // UserSessions lists a user's sessions that have not expired at now, newest first.
 func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, db.t(now))
+	rows, err := db.readRows(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, db.t(now))
 	if err != nil {
 		return nil, err
 	}

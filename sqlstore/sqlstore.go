@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 )
 
@@ -38,6 +39,10 @@ type Dialect struct {
 type DB struct {
 	read, write *sql.DB
 	d           Dialect
+	// stmts holds the reads' prepared statements, by query text: parsing
+	// and planning a query again on every session check costs more than
+	// running it (SQLite).
+	stmts sync.Map
 }
 
 // New returns a store over the given pools.
@@ -50,7 +55,12 @@ func (db *DB) Dialect() Dialect { return db.d }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	db.stmts.Range(func(_, v any) bool {
+		err = errors.Join(err, v.(*sql.Stmt).Close())
+		return true
+	})
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -60,6 +70,42 @@ func (db *DB) Close() error {
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error {
 	return db.read.PingContext(ctx)
+}
+
+// prepared returns the read pool's prepared statement for query, preparing
+// it on first use.
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// readRow runs a single-row read on the read pool as a prepared statement.
+func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		// The same query unprepared reports the error through Row.Scan.
+		return db.read.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// readRows runs a read on the read pool as a prepared statement.
+func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (db *DB) t(t time.Time) any { return db.d.Time(t) }

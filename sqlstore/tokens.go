@@ -27,7 +27,7 @@ func scanToken(row scanner) (*latch.Token, error) {
 
 // TokenByHash returns the token of that kind and hash without using it up.
 func (db *DB) TokenByHash(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
-	return scanToken(db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1 AND kind = $2`, hash, kind))
+	return scanToken(db.readRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1 AND kind = $2`, hash, kind))
 }
 
 // TakeToken deletes the token of that kind and hash and returns it: of two

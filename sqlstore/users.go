@@ -35,7 +35,7 @@ func scanUser(row scanner, u *latch.User) error {
 
 func (db *DB) oneUser(ctx context.Context, where string, arg any) (*latch.User, error) {
 	u := new(latch.User)
-	err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+userFrom+where, arg), u)
+	err := scanUser(db.readRow(ctx, `SELECT `+userColumns+userFrom+where, arg), u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latch.ErrNotFound
 	}
@@ -146,7 +146,7 @@ func (db *DB) UserByPublicID(ctx context.Context, publicID string) (*latch.User,
 
 // Users lists users, most recently updated first, at most limit of them.
 func (db *DB) Users(ctx context.Context, limit int) ([]latch.User, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
+	rows, err := db.readRows(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
