@@ -19,6 +19,7 @@ import (
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/sessioncache"
 )
 
 // config is everything read from the environment.
@@ -45,6 +46,7 @@ type config struct {
 	JWTAlgorithm   jwt.Algorithm
 	Compat         []string
 	RedisURL       string
+	SessionCache   sessioncache.Config
 	Argon2         password.Params
 	Account        account.Config
 }
@@ -277,6 +279,17 @@ var settings = []setting{
 	}},
 	{"LATCH_SESSION_MAX_AGE", "2160h", "absolute session lifetime (Go duration), however active the session", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.SessionMaxAge)
+	}},
+	{"LATCH_SESSION_CACHE_SIZE", "10000", "sessions each node keeps in memory so that checking them costs no query (about 1 KB each); 0: off. Changes made through Latch reach every node's cache at once (PostgreSQL LISTEN/NOTIFY)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want a number of sessions, 0 for no cache")
+		}
+		c.SessionCache.Size = n
+		return nil
+	}},
+	{"LATCH_SESSION_CACHE_TTL", "30s", "longest a session is served from memory before it is read again: the delay for changes made behind Latch's back (SQL by hand) to take effect", func(c *config, v string) error {
+		return parseDuration(v, &c.SessionCache.TTL)
 	}},
 	{"LATCH_PASSWORD_MIN_LENGTH", "8", "minimum password length", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)

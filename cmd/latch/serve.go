@@ -16,8 +16,10 @@ import (
 	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
+	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/redis"
+	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
 )
@@ -70,7 +72,18 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer rl.Close()
 		limiter = rl
 	}
-	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), limiter, log, nil, account.WithTokens(keys))
+	var store account.Store = db
+	if c.SessionCache.Size > 0 {
+		cached, peers, err := cacheSessions(ctx, c, db, log)
+		if err != nil {
+			return err
+		}
+		if peers != nil {
+			defer peers.Close()
+		}
+		store = cached
+	}
+	svc := account.New(c.Account, store, mailer, password.NewHasher(c.Argon2), limiter, log, nil, account.WithTokens(keys))
 	api := httpapi.New(httpapi.Config{
 		PublicURL:         c.PublicURL,
 		CORSOrigins:       c.CORSOrigins,
@@ -115,6 +128,22 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// cacheSessions wraps db in the session cache. With PostgreSQL the nodes
+// sharing it tell each other what changed; the cache serves nothing until
+// this node listens.
+func cacheSessions(ctx context.Context, c *config, db *sqlstore.DB, log *slog.Logger) (*sessioncache.Store, *postgres.Peers, error) {
+	if dbKind(c.DatabaseURL) == "sqlite" {
+		return sessioncache.New(db, c.SessionCache, nil, log, nil), nil, nil
+	}
+	peers, err := postgres.NewPeers(c.DatabaseURL, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session cache: %w", err)
+	}
+	cached := sessioncache.New(db, c.SessionCache, peers, log, nil)
+	go peers.Listen(ctx, cached)
+	return cached, peers, nil
 }
 
 // sweep runs the periodic chores: it deletes expired sessions and refresh

@@ -24,6 +24,7 @@ import (
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	Account func(*account.Config)           // adjusts the core's configuration
 	HTTP    func(*httpapi.Config)           // adjusts the HTTP configuration
 	Wrap    func(http.Handler) http.Handler // wraps the server's handler
+	// NoSessionCache checks sessions in the database on every request, for
+	// tests that change the database behind Latch's back.
+	NoSessionCache bool
 }
 
 // Server is a running Latch.
@@ -98,7 +102,12 @@ func Start(t testing.TB, o Options) *Server {
 	if hcfg.JWKS == nil {
 		hcfg.JWKS = s.Keys.JWKS
 	}
-	s.Svc = account.New(cfg, o.DB, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(o.Now), log, o.Now,
+	var store account.Store = o.DB
+	if !o.NoSessionCache {
+		// As latch serve runs by default.
+		store = sessioncache.New(o.DB, sessioncache.Config{Size: 1000, TTL: 30 * time.Second}, nil, log, o.Now)
+	}
+	s.Svc = account.New(cfg, store, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(o.Now), log, o.Now,
 		account.WithTokens(s.Keys))
 	var h http.Handler = httpapi.New(hcfg, s.Svc, o.DB, log)
 	if o.Wrap != nil {

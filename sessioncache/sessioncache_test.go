@@ -1,0 +1,499 @@
+package sessioncache_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/postgres"
+	"github.com/latchauth/latch/sessioncache"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// counting counts the session reads that reach the database.
+type counting struct {
+	account.Store
+	reads atomic.Int64
+	// during, when set, runs in the middle of a read: after the row was
+	// read, before it is returned.
+	during func()
+}
+
+func (c *counting) SessionByKey(ctx context.Context, key []byte) (*latch.Session, *latch.User, error) {
+	c.reads.Add(1)
+	s, u, err := c.Store.SessionByKey(ctx, key)
+	if c.during != nil {
+		c.during()
+	}
+	return s, u, err
+}
+
+func (c *counting) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+	c.reads.Add(1)
+	return c.Store.SessionByID(ctx, id)
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fixture is a user with an authenticated session in a fresh database.
+type fixture struct {
+	db    *sqlstore.DB
+	user  *latch.User
+	sess  *latch.Session
+	key   []byte
+	clock *clock
+}
+
+func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
+	t.Helper()
+	f := &fixture{db: db, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
+	f.user = &latch.User{PublicID: uuid.NewString(), Username: "ann", PasswordHash: "!", IsActive: true,
+		DateJoined: f.clock.now(), Updated: f.clock.now()}
+	err := db.CreateUser(t.Context(), f.user, []latch.EmailAddress{{Email: "ann@example.com", Primary: true, Verified: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sess = f.newSession(t, "key-1")
+	f.key = account.HashKey("key-1")
+	return f
+}
+
+func (f *fixture) newSession(t *testing.T, key string) *latch.Session {
+	t.Helper()
+	now := f.clock.now()
+	s := &latch.Session{KeyHash: account.HashKey(key), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+		Expires: now.Add(time.Hour), MaxExpires: now.Add(24 * time.Hour), IP: "192.0.2.1", UserAgent: "test",
+		State: latch.SessionState{Methods: []latch.AuthMethod{{Method: "password", At: float64(now.Unix())}}}}
+	if err := f.db.CreateSession(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) cache(store account.Store, peers sessioncache.Peers) *sessioncache.Store {
+	return sessioncache.New(store, sessioncache.Config{Size: 100, TTL: 30 * time.Second}, peers, quiet, f.clock.now)
+}
+
+func eachEngine(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) { fn(t, newFixture(t, e.Open(t))) })
+	}
+}
+
+// lookup checks the session by key and reports how many database reads it took.
+func lookup(t *testing.T, c *sessioncache.Store, n *counting, key []byte) (*latch.Session, *latch.User, error, int64) {
+	t.Helper()
+	before := n.reads.Load()
+	s, u, err := c.SessionByKey(t.Context(), key)
+	return s, u, err, n.reads.Load() - before
+}
+
+func TestRepeatedChecksCostNoQuery(t *testing.T) {
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		n := &counting{Store: f.db}
+		c := f.cache(n, nil)
+		s, u, err, reads := lookup(t, c, n, f.key)
+		if err != nil || reads != 1 || u == nil || u.Email != "ann@example.com" || s.ID != f.sess.ID {
+			t.Fatalf("first check: %v, %d reads, %+v", err, reads, u)
+		}
+		for range 3 {
+			s2, u2, err, reads := lookup(t, c, n, f.key)
+			if err != nil || reads != 0 || !reflect.DeepEqual(s, s2) || !reflect.DeepEqual(u, u2) {
+				t.Fatalf("cached check: %v, %d reads, %+v vs %+v", err, reads, s2, s)
+			}
+		}
+		// By id (access tokens) too, from the same entry.
+		before := n.reads.Load()
+		if _, _, err := c.SessionByID(t.Context(), f.sess.ID); err != nil || n.reads.Load() != before {
+			t.Fatalf("by id: %v, %d reads", err, n.reads.Load()-before)
+		}
+		// Callers get copies: changing one does not change the cache.
+		s.State.Methods[0].Method = "changed"
+		u.Email = "changed"
+		s3, u3, _, _ := lookup(t, c, n, f.key)
+		if s3.State.Methods[0].Method != "password" || u3.Email != "ann@example.com" {
+			t.Fatal("a caller's change reached the cache")
+		}
+		if c.Len() != 1 {
+			t.Fatalf("Len %d", c.Len())
+		}
+	})
+}
+
+func TestWritesThroughLatchDropTheSession(t *testing.T) {
+	tests := []struct {
+		name  string
+		write func(ctx context.Context, c *sessioncache.Store, f *fixture) error
+		// check tells whether the fresh read shows the write.
+		check func(s *latch.Session, u *latch.User, err error) bool
+	}{
+		{"logout", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.DeleteSession(ctx, f.sess.ID)
+		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
+		{"end all sessions", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.DeleteUserSessions(ctx, f.user.ID, 0)
+		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
+		{"update session", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			s := *f.sess
+			s.State.Methods = append(s.State.Methods, latch.AuthMethod{Method: "code"})
+			return c.UpdateSession(ctx, &s)
+		}, func(s *latch.Session, _ *latch.User, err error) bool { return err == nil && len(s.State.Methods) == 2 }},
+		{"password change", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.SetPassword(ctx, f.user.ID, "new-hash", f.clock.now())
+		}, func(_ *latch.Session, u *latch.User, err error) bool {
+			return err == nil && u.PasswordHash == "new-hash"
+		}},
+		{"last login", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.SetLastLogin(ctx, f.user.ID, f.clock.now().Add(time.Minute))
+		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil }},
+		{"new primary address", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			if err := c.AddEmail(ctx, &latch.EmailAddress{UserID: f.user.ID, Email: "ann@new.example", Verified: true}); err != nil {
+				return err
+			}
+			return c.SetPrimaryEmail(ctx, f.user.ID, "ann@new.example", f.clock.now())
+		}, func(_ *latch.Session, u *latch.User, err error) bool {
+			return err == nil && u.Email == "ann@new.example"
+		}},
+		{"primary address removed", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.DeleteEmail(ctx, f.user.ID, "ann@example.com")
+		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil && u.Email == "" }},
+		{"address verified", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.SetEmailVerified(ctx, f.user.ID, "ann@example.com")
+		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachEngine(t, func(t *testing.T, f *fixture) {
+				n := &counting{Store: f.db}
+				c := f.cache(n, nil)
+				lookup(t, c, n, f.key)
+				if err := tt.write(t.Context(), c, f); err != nil {
+					t.Fatal(err)
+				}
+				s, u, err, reads := lookup(t, c, n, f.key)
+				if reads != 1 {
+					t.Errorf("%d reads after the write, want 1", reads)
+				}
+				if !tt.check(s, u, err) {
+					t.Errorf("stale after the write: %+v %+v %v", s, u, err)
+				}
+			})
+		})
+	}
+}
+
+// TestEveryStoreMethodIsClassified fails when account.Store gains a method
+// that this package neither overrides nor knows to leave alone: a new write
+// must be looked at before the cache can be trusted with it.
+func TestEveryStoreMethodIsClassified(t *testing.T) {
+	unaffected := map[string]bool{ // reads, and writes no cached session depends on
+		"CreateUser": true, "UserByEmail": true, "UserByUsername": true, "UserByID": true,
+		"EmailAddresses": true, "CreateToken": true, "TokenByHash": true, "TakeToken": true, "DeleteUserTokens": true,
+		"CreateSession": true, "UserSessions": true, "AddRefreshToken": true, "UseRefreshToken": true,
+		"RefreshTokenByHash": true, "Users": true, "UserByPublicID": true,
+	}
+	own := declaredMethods(t, "sessioncache.go", "Store")
+	iface := reflect.TypeFor[account.Store]()
+	var missing []string
+	for i := range iface.NumMethod() {
+		name := iface.Method(i).Name
+		if own[name] == unaffected[name] {
+			missing = append(missing, name)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("account.Store methods neither overridden nor listed as unaffected (or both): %v", missing)
+	}
+}
+
+func TestFillRacingAWriteIsNotKept(t *testing.T) {
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		n := &counting{Store: f.db}
+		c := f.cache(n, nil)
+		// The password changes after the read, before the fill.
+		n.during = func() {
+			n.during = nil
+			if err := c.SetPassword(t.Context(), f.user.ID, "new-hash", f.clock.now()); err != nil {
+				t.Error(err)
+			}
+		}
+		if _, u, err, _ := lookup(t, c, n, f.key); err != nil || u.PasswordHash != "!" {
+			t.Fatalf("%v %+v", err, u)
+		}
+		_, u, err, reads := lookup(t, c, n, f.key)
+		if err != nil || reads != 1 || u.PasswordHash != "new-hash" {
+			t.Fatalf("the raced fill was kept: %v, %d reads, hash %q", err, reads, u.PasswordHash)
+		}
+	})
+}
+
+func TestAgeAndExpiry(t *testing.T) {
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		n := &counting{Store: f.db}
+		c := f.cache(n, nil)
+		lookup(t, c, n, f.key)
+		f.clock.advance(29 * time.Second)
+		if _, _, _, reads := lookup(t, c, n, f.key); reads != 0 {
+			t.Fatal("read before the TTL")
+		}
+		f.clock.advance(2 * time.Second)
+		if _, _, _, reads := lookup(t, c, n, f.key); reads != 1 {
+			t.Fatal("not read again after the TTL")
+		}
+		// Another node extends the session; here the copy looks expired
+		// before its TTL (a long one here) and is read again, not trusted.
+		long := sessioncache.New(n, sessioncache.Config{Size: 10, TTL: 24 * time.Hour}, nil, quiet, f.clock.now)
+		lookup(t, long, n, f.key)
+		if err := f.db.TouchSession(t.Context(), f.sess.ID, f.clock.now(), f.clock.now().Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.advance(time.Hour)
+		s, _, err, reads := lookup(t, long, n, f.key)
+		if err != nil || reads != 1 || !f.clock.now().Before(s.Expires) {
+			t.Fatalf("a copy that looked expired: %v, %d reads", err, reads)
+		}
+		c = long
+		// A touch here updates the copy without a read.
+		if err := c.TouchSession(t.Context(), f.sess.ID, f.clock.now(), f.clock.now().Add(3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		s, _, _, reads = lookup(t, c, n, f.key)
+		if reads != 0 || !s.Expires.Equal(f.clock.now().Add(3*time.Hour)) {
+			t.Fatalf("after touch: %d reads, expires %v", reads, s.Expires)
+		}
+	})
+}
+
+func TestSizeIsBounded(t *testing.T) {
+	f := newFixture(t, testdb.OpenSQLite(t))
+	c := sessioncache.New(f.db, sessioncache.Config{Size: 3, TTL: time.Minute}, nil, quiet, f.clock.now)
+	for i := range 10 {
+		key := fmt.Sprintf("key-b%d", i)
+		f.newSession(t, key)
+		if _, _, err := c.SessionByKey(t.Context(), account.HashKey(key)); err != nil {
+			t.Fatal(err)
+		}
+		if c.Len() > 3 {
+			t.Fatalf("%d entries", c.Len())
+		}
+	}
+	if c.Len() != 3 {
+		t.Fatalf("%d entries, want 3", c.Len())
+	}
+}
+
+func TestFlowsInProgressAreNotCached(t *testing.T) {
+	f := newFixture(t, testdb.OpenSQLite(t))
+	s := *f.sess
+	s.State.Pending = &latch.PendingLogin{}
+	if err := f.db.UpdateSession(t.Context(), &s); err != nil {
+		t.Fatal(err)
+	}
+	n := &counting{Store: f.db}
+	c := f.cache(n, nil)
+	lookup(t, c, n, f.key)
+	if _, _, _, reads := lookup(t, c, n, f.key); reads != 1 || c.Len() != 0 {
+		t.Fatalf("a session with a pending login was cached")
+	}
+}
+
+// bus delivers every node's messages to the other nodes at once.
+type bus struct{ nodes []*sessioncache.Store }
+
+type node struct {
+	b    *bus
+	self int
+}
+
+func (n node) Publish(_ context.Context, msg string) error {
+	for i, s := range n.b.nodes {
+		if i != n.self {
+			s.Receive(msg)
+		}
+	}
+	return nil
+}
+
+func TestOtherNodesDropWhatOneChanges(t *testing.T) {
+	f := newFixture(t, testdb.OpenSQLite(t))
+	b := &bus{}
+	var counts []*counting
+	for i := range 2 {
+		n := &counting{Store: f.db}
+		counts = append(counts, n)
+		b.nodes = append(b.nodes, f.cache(n, node{b, i}))
+	}
+	a, other := b.nodes[0], b.nodes[1]
+	// With peers, nothing is served from memory until the node listens.
+	lookup(t, other, counts[1], f.key)
+	if _, _, _, reads := lookup(t, other, counts[1], f.key); reads != 1 {
+		t.Fatal("served from memory before Resume")
+	}
+	a.Resume()
+	other.Resume()
+	lookup(t, other, counts[1], f.key)
+	if _, _, _, reads := lookup(t, other, counts[1], f.key); reads != 0 {
+		t.Fatal("not cached after Resume")
+	}
+	if err := a.DeleteSession(t.Context(), f.sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err, _ := lookup(t, other, counts[1], f.key); !errors.Is(err, latch.ErrNotFound) {
+		t.Fatalf("the other node still has the session: %v", err)
+	}
+	// Suspend empties the cache and stops serving from memory.
+	f.newSession(t, "key-2")
+	k2 := account.HashKey("key-2")
+	lookup(t, other, counts[1], k2)
+	other.Suspend()
+	if _, _, _, reads := lookup(t, other, counts[1], k2); reads != 1 || other.Len() != 0 {
+		t.Fatal("served from memory while suspended")
+	}
+	// An unreadable message empties the cache.
+	other.Resume()
+	lookup(t, other, counts[1], k2)
+	other.Receive("x")
+	if other.Len() != 0 {
+		t.Fatal("kept entries after an unreadable message")
+	}
+}
+
+// TestPostgresNodes runs two nodes on one PostgreSQL database, connected by
+// LISTEN/NOTIFY: a logout on one ends the session on the other, and a node
+// whose listening connection is cut stops serving from memory.
+func TestPostgresNodes(t *testing.T) {
+	url := testdb.PostgresURL(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var nodes []*sessioncache.Store
+	var counts []*counting
+	var f *fixture
+	for i := range 2 {
+		db, err := postgres.Open(ctx, url, i == 0, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if i == 0 {
+			f = newFixture(t, db)
+		}
+		peers, err := postgres.NewPeers(url, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { peers.Close() })
+		n := &counting{Store: db}
+		c := f.cache(n, peers)
+		go peers.Listen(ctx, c)
+		nodes, counts = append(nodes, c), append(counts, n)
+	}
+	a, b := nodes[0], nodes[1]
+	// cached waits until b serves the session from memory (its listener is up).
+	cached := func(key []byte) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			lookup(t, b, counts[1], key)
+			if _, _, _, reads := lookup(t, b, counts[1], key); reads == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("node b never served from memory")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	cached(f.key)
+	if err := a.DeleteSession(ctx, f.sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, err := b.SessionByKey(ctx, f.key)
+		if errors.Is(err, latch.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node b still has the session a ended: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	// Cut every listening connection: b must stop serving from memory, and
+	// start again once it has reconnected.
+	f.newSession(t, "key-2")
+	k2 := account.HashKey("key-2")
+	cached(k2)
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN latch_sessions' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		if _, _, _, reads := lookup(t, b, counts[1], k2); reads == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node b kept serving from memory with its listener cut")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cached(k2)
+}
+
+// declaredMethods lists the methods declared in file on *typ.
+func declaredMethods(t *testing.T, file, typ string) map[string]bool {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv == nil || len(fn.Recv.List) != 1 {
+			continue
+		}
+		if star, ok := fn.Recv.List[0].Type.(*ast.StarExpr); ok {
+			if id, ok := star.X.(*ast.Ident); ok && id.Name == typ {
+				out[fn.Name.Name] = true
+			}
+		}
+	}
+	return out
+}
