@@ -337,3 +337,50 @@ func TestServeWithRedis(t *testing.T) {
 		t.Errorf("login statuses across two nodes = %v, want the fourth refused", statuses)
 	}
 }
+
+// TestServeNodesShareRevocation: two `latch serve` nodes on one PostgreSQL
+// database, each with its session cache. A session both have checked (and
+// so cached) ends on both the moment it is logged out on one.
+func TestServeNodesShareRevocation(t *testing.T) {
+	env := testEnv(testdb.PostgresURL(t))
+	a, _ := startServe(t, env)
+	b, _ := startServe(t, env)
+	status, body := post(t, a+"/_allauth/app/v1/auth/signup", "", `{"email":"vera@example.com","password":"amber-Falcon-38"}`)
+	if status != 200 {
+		t.Fatalf("signup: %d %v", status, body)
+	}
+	token := body["meta"].(map[string]any)["session_token"].(string)
+	check := func(base string) int {
+		req, _ := http.NewRequest("GET", base+"/_allauth/app/v1/auth/session", nil)
+		req.Header.Set("X-Session-Token", token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for range 3 {
+		if check(a) != 200 || check(b) != 200 {
+			t.Fatal("the new session does not check out on both nodes")
+		}
+	}
+	req, _ := http.NewRequest("DELETE", a+"/_allauth/app/v1/auth/session", nil)
+	req.Header.Set("X-Session-Token", token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 401 {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	// NOTIFY arrives asynchronously: allow it a moment, far below the TTL.
+	deadline := time.Now().Add(2 * time.Second)
+	for check(b) != 410 {
+		if time.Now().After(deadline) {
+			t.Fatal("node b still accepts the session logged out on node a")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
