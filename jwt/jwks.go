@@ -15,10 +15,17 @@ import (
 // KeySet verifies tokens against a set of public keys, found by kid. It is
 // immutable once made, so it is safe for concurrent use; to rotate keys,
 // make a new KeySet and swap it in (for instance with an atomic.Pointer).
+//
+// A KeySet remembers the last few thousand tokens whose signature it
+// verified, and skips the signature check when they come again (their
+// claims are still checked on every call). The memory is the KeySet's: a
+// new KeySet starts empty, and the old one's goes with it on rotation.
 type KeySet struct {
 	keys  []PublicKey
 	byKID map[string]*PublicKey
 	jwks  []byte
+	// verified holds tokens whose signature verified with these keys.
+	verified sigCache
 }
 
 // NewKeySet makes a key set of keys. A key that is not usable (the zero

@@ -13,7 +13,9 @@
 // hash. That is enough to make offline guessing of a leaked hash expensive,
 // because each guess needs the same memory. It is also small enough that a
 // server on a few cores can still verify many logins per second without
-// running out of memory.
+// running out of memory. A [Hasher] runs at most [Params].MaxConcurrent
+// (by default GOMAXPROCS) argon2 computations at once, and the others wait,
+// so concurrent logins use at most that many times Memory.
 // OWASP rates its other configurations (more memory with fewer passes, or
 // fewer MiB with more passes) as equally strong. A deployment that can spare
 // the memory may raise Memory and pass its own [Params] to [NewHasher].

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,8 @@ import (
 // login and log it, because it points to a corrupt or tampered database row.
 var ErrUnknownHash = errors.New("password: unknown hash format")
 
-// Params are argon2id cost parameters.
+// Params are argon2id cost parameters, and a bound on how many argon2
+// computations a [Hasher] runs at once.
 type Params struct {
 	// Memory is the memory cost in KiB. It must be at least 8*Threads and at
 	// most 4 GiB (4,194,304 KiB).
@@ -32,6 +34,13 @@ type Params struct {
 	SaltLen uint32
 	// KeyLen is the length of the derived key in bytes, from 4 to 1024.
 	KeyLen uint32
+	// MaxConcurrent is how many argon2 computations (Hash, and Verify of
+	// argon2 hashes, VerifyDummy included) the Hasher runs at once; further
+	// calls block until one ends. Each holds Memory KiB and is CPU-bound, so
+	// more at once than cores only multiplies memory and GC work. 0 means
+	// runtime.GOMAXPROCS(0) at NewHasher time. It is not part of the hash,
+	// so it never makes Verify ask for a rehash.
+	MaxConcurrent int
 }
 
 // DefaultParams are OWASP's first recommended argon2id parameters:
@@ -76,21 +85,31 @@ var defaultLimits = limits{
 
 // Hasher hashes new passwords with argon2id and verifies stored hashes in any
 // supported format. Make one with [NewHasher]. A Hasher is safe for concurrent
-// use.
+// use, and runs at most [Params].MaxConcurrent argon2 computations at once.
 type Hasher struct {
 	params Params
 	// dummy is a hash of a random password made with params. VerifyDummy
 	// checks against it. It is empty if params are invalid.
 	dummy  string
 	limits limits
+	// slots is a semaphore of MaxConcurrent argon2 computations, which keeps
+	// their memory to MaxConcurrent × m. Nil (a zero Hasher) means no limit.
+	slots chan struct{}
+	// slotHook, if set (by tests), is called while a slot is held.
+	slotHook func()
 }
 
 // NewHasher returns a Hasher that hashes with p and asks for a rehash of any
-// stored hash not made with exactly p. It computes one hash of a random
-// password for [Hasher.VerifyDummy], so it costs as much as one Hash. If p is
-// invalid, NewHasher still returns a Hasher, but its Hash returns an error.
+// stored hash not made with exactly p's cost, salt and key length. It
+// computes one hash of a random password for [Hasher.VerifyDummy], so it
+// costs as much as one Hash. If p is invalid, NewHasher still returns a
+// Hasher, but its Hash returns an error.
 func NewHasher(p Params) *Hasher {
-	h := &Hasher{params: p, limits: defaultLimits}
+	n := p.MaxConcurrent
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	h := &Hasher{params: p, limits: defaultLimits, slots: make(chan struct{}, n)}
 	if dummy, err := h.Hash(Unusable()); err == nil {
 		h.dummy = dummy
 	}
@@ -110,8 +129,23 @@ func (p Params) check() error {
 		return fmt.Errorf("password: argon2id SaltLen must be from %d to %d", minSaltLen, maxSaltLen)
 	case p.KeyLen < minKeyLen || p.KeyLen > maxKeyLen:
 		return fmt.Errorf("password: argon2id KeyLen must be from %d to %d", minKeyLen, maxKeyLen)
+	case p.MaxConcurrent < 0:
+		return errors.New("password: MaxConcurrent must not be negative")
 	}
 	return nil
+}
+
+// withSlot runs f, an argon2 computation, in one of the Hasher's slots,
+// first blocking until one is free; a waiting call holds no argon2 memory.
+func (h *Hasher) withSlot(f func() []byte) []byte {
+	if h.slots != nil {
+		h.slots <- struct{}{}
+		defer func() { <-h.slots }()
+	}
+	if h.slotHook != nil {
+		h.slotHook()
+	}
+	return f()
 }
 
 // Hash returns an argon2id hash of plain with a fresh random salt, in the PHC
@@ -125,7 +159,9 @@ func (h *Hasher) Hash(plain string) (string, error) {
 	}
 	salt := make([]byte, p.SaltLen)
 	rand.Read(salt) // Never fails since Go 1.24. On failure it crashes the program.
-	key := argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := h.withSlot(func() []byte {
+		return argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	})
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt),
@@ -288,16 +324,17 @@ func (h *Hasher) verifyArgon2(phc, plain string, django bool) (ok, needsRehash b
 	if err != nil || len(want) < minKeyLen || len(want) > maxKeyLen {
 		return false, false, unknown("argon2: bad key")
 	}
-	var got []byte
-	if variant == "argon2id" {
-		got = argon2.IDKey([]byte(plain), salt, t, m, p, uint32(len(want)))
-	} else {
-		got = argon2.Key([]byte(plain), salt, t, m, p, uint32(len(want)))
-	}
+	got := h.withSlot(func() []byte {
+		if variant == "argon2id" {
+			return argon2.IDKey([]byte(plain), salt, t, m, p, uint32(len(want)))
+		}
+		return argon2.Key([]byte(plain), salt, t, m, p, uint32(len(want)))
+	})
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}
-	same := Params{Memory: m, Time: t, Threads: p, SaltLen: uint32(len(salt)), KeyLen: uint32(len(want))}
+	same := Params{Memory: m, Time: t, Threads: p, SaltLen: uint32(len(salt)), KeyLen: uint32(len(want)),
+		MaxConcurrent: h.params.MaxConcurrent}
 	return true, django || variant != "argon2id" || same != h.params, nil
 }
 

@@ -2,9 +2,14 @@ package password
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -505,5 +510,93 @@ func BenchmarkVerifyDefault(b *testing.B) {
 		if ok, _, err := h.Verify(encoded, horse); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// TestMaxConcurrent runs 8 argon2 calls of every kind (Hash, Verify of our
+// format and of Django's, VerifyDummy) on a Hasher limited to 2, and checks
+// that no more than 2 computations ran at once and that results are right.
+func TestMaxConcurrent(t *testing.T) {
+	p := TestParams
+	p.MaxConcurrent = 2
+	h := NewHasher(p)
+	own, err := h.Hash(horse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var running, peak, calls atomic.Int32
+	h.slotHook = func() {
+		n := running.Add(1)
+		for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
+		}
+		calls.Add(1)
+		time.Sleep(20 * time.Millisecond) // long enough for others to pile up
+		running.Add(-1)
+	}
+
+	kinds := []func() error{
+		func() error {
+			enc, err := h.Hash(horse)
+			if err != nil {
+				return err
+			}
+			if ok, _, err := h.Verify(enc, horse); !ok || err != nil { // a second slot use
+				return fmt.Errorf("Verify(Hash(horse), horse) = %v, %v", ok, err)
+			}
+			return nil
+		},
+		func() error {
+			if ok, rehash, err := h.Verify(own, horse); !ok || rehash || err != nil {
+				return fmt.Errorf("Verify(own) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+			}
+			return nil
+		},
+		func() error {
+			if ok, _, err := h.Verify(own, "wrong"); ok || err != nil {
+				return fmt.Errorf("Verify(own, wrong) = %v, %v; want false, nil", ok, err)
+			}
+			return nil
+		},
+		func() error {
+			if ok, rehash, err := h.Verify(djangoArgon2, horse); !ok || !rehash || err != nil {
+				return fmt.Errorf("Verify(djangoArgon2) = %v, %v, %v; want true, true, nil", ok, rehash, err)
+			}
+			return nil
+		},
+		func() error { h.VerifyDummy(horse); return nil },
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { errs[i] = kinds[i%len(kinds)]() })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := peak.Load(); got != 2 {
+		t.Errorf("up to %d argon2 computations ran at once, want exactly 2 at peak", got)
+	}
+	if got := calls.Load(); got < n {
+		t.Errorf("%d argon2 computations went through the limit, want at least %d", got, n)
+	}
+}
+
+func TestMaxConcurrentDefault(t *testing.T) {
+	if got, want := cap(NewHasher(TestParams).slots), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("default limit %d, want GOMAXPROCS %d", got, want)
+	}
+	p := TestParams
+	p.MaxConcurrent = -1
+	if _, err := NewHasher(p).Hash(horse); err == nil {
+		t.Error("Hash with MaxConcurrent -1 succeeded")
+	}
+	// The limit is not part of the hash: no rehash for it.
+	p.MaxConcurrent = 3
+	if ok, rehash, err := NewHasher(p).Verify(phcTestParams, horse); !ok || rehash || err != nil {
+		t.Errorf("Verify = %v, %v, %v; want true, false, nil", ok, rehash, err)
 	}
 }
