@@ -311,6 +311,14 @@ var settings = []setting{
 		c.Argon2.Threads = uint8(n)
 		return err
 	}},
+	{"LATCH_ARGON2_MAX_CONCURRENT", "0", "password hashes computed at once, each holding LATCH_ARGON2_MEMORY_KIB; more requests wait their turn. 0: one per CPU core", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1024 {
+			return errors.New("want a number from 0 to 1024")
+		}
+		c.Argon2.MaxConcurrent = n
+		return nil
+	}},
 	{"LATCH_RATE_LIMITS", "", "per-action budgets overriding allauth's defaults (login=30/m/ip;login_failed=10/m/ip,5/5m/key;signup=20/m/ip;change_password=5/m/user), e.g. login=30/m/ip;login_failed=10/m/ip,5/5m/key; an action with an empty value is unlimited; off disables all", func(c *config, v string) error {
 		if strings.TrimSpace(v) == "off" {
 			c.Account.RateLimits = nil
