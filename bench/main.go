@@ -77,6 +77,7 @@ type options struct {
 	markdown    string
 	serverLog   string
 	logLevel    string
+	latchEnv    []string
 	keep        bool
 	timeout     time.Duration
 	perfDir     string
@@ -117,6 +118,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "", "where to write the results as JSON (default bench/results.json, or results-scale.json with -scale; - for none)")
 	fs.StringVar(&o.markdown, "md", "", "also write the results as Markdown tables to this file")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the servers' standard error (Latch's request log) to this file instead of discarding it")
+	fs.Func("latch-env", "KEY=VALUE added to the measured Latch's environment (repeatable), e.g. LATCH_SESSION_CACHE_SIZE=0", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || !strings.HasPrefix(k, "LATCH_") {
+			return errors.New("want LATCH_NAME=value")
+		}
+		o.latchEnv = append(o.latchEnv, v)
+		return nil
+	})
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "upper bound on the whole run")
@@ -366,7 +374,7 @@ func (h *harness) newDatabase(ctx context.Context, engine, name string) (*databa
 
 // latchEnv is the measured Latch's configuration.
 func (h *harness) latchEnv(d *database, addr string) []string {
-	return []string{
+	return append([]string{
 		"LATCH_ADDR=" + addr,
 		"LATCH_DATABASE_URL=" + d.latch,
 		"LATCH_SECRET_KEY=latch-bench-secret-" + hex.EncodeToString(h.salt), // not a real secret: a throwaway run
@@ -375,7 +383,7 @@ func (h *harness) latchEnv(d *database, addr string) []string {
 		"LATCH_JWT_ACCESS_TTL=3h", // outlives the run: jwt-verify reuses tokens from the start
 		"LATCH_EMAIL_URL=console:",
 		"LATCH_LOG_LEVEL=" + h.o.logLevel,
-	}
+	}, h.o.latchEnv...)
 }
 
 // migrate runs `latch migrate`, so that configuration or database problems

@@ -139,7 +139,7 @@ func newReport(o *options) *report {
 		Machine: machineInfo(),
 		Settings: settings{Mode: mode, Concurrency: o.conc, WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
 			Users: o.users, LatchLog: o.logLevel,
-			LatchEnv: "LATCH_RATE_LIMITS=off LATCH_APP_TOKEN_STRATEGY=jwt LATCH_JWT_ACCESS_TTL=3h LATCH_EMAIL_URL=console: (discarded); all else default"},
+			LatchEnv: strings.Join(append([]string{"LATCH_RATE_LIMITS=off LATCH_APP_TOKEN_STRATEGY=jwt LATCH_JWT_ACCESS_TTL=3h LATCH_EMAIL_URL=console: (discarded)"}, o.latchEnv...), " ") + "; all else default"},
 		Started: time.Now().UTC(),
 	}
 	if o.scale {
