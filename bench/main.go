@@ -118,9 +118,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.out, "out", "", "where to write the results as JSON (default bench/results.json, or results-scale.json with -scale; - for none)")
 	fs.StringVar(&o.markdown, "md", "", "also write the results as Markdown tables to this file")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the servers' standard error (Latch's request log) to this file instead of discarding it")
-	fs.Func("latch-env", "KEY=VALUE added to the measured Latch's environment (repeatable), e.g. LATCH_SESSION_CACHE_SIZE=0", func(v string) error {
-		if k, _, ok := strings.Cut(v, "="); !ok || !strings.HasPrefix(k, "LATCH_") {
-			return errors.New("want LATCH_NAME=value")
+	fs.Func("latch-env", "NAME=VALUE added to the measured Latch's environment (repeatable), e.g. LATCH_SESSION_CACHE_SIZE=0 or GOGC=200", func(v string) error {
+		if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+			return errors.New("want NAME=value")
 		}
 		o.latchEnv = append(o.latchEnv, v)
 		return nil
