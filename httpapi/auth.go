@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
@@ -29,37 +30,78 @@ func toUserJSON(u *latch.User) userJSON {
 		HasUsablePassword: password.IsUsable(u.PasswordHash)}
 }
 
-type flowJSON struct {
-	ID        string `json:"id"`
-	IsPending *bool  `json:"is_pending,omitempty"`
+// appendUserJSON appends u as encoding/json marshals it.
+func appendUserJSON(b []byte, u userJSON) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, u.ID)
+	b = append(b, `,"display":`...)
+	b = appendJSONString(b, u.Display)
+	b = appendJSONField(b, "email", u.Email)
+	b = appendJSONField(b, "username", u.Username)
+	b = append(b, `,"has_usable_password":`...)
+	b = strconv.AppendBool(b, u.HasUsablePassword)
+	return append(b, '}')
 }
 
-type flowsData struct {
-	Flows []flowJSON `json:"flows"`
-}
-
-type sessionData struct {
-	User    userJSON           `json:"user"`
-	Methods []latch.AuthMethod `json:"methods"`
-}
-
-type authMeta struct {
-	IsAuthenticated bool   `json:"is_authenticated"`
-	SessionToken    string `json:"session_token,omitempty"`
-	AccessToken     string `json:"access_token,omitempty"`
-	RefreshToken    string `json:"refresh_token,omitempty"`
-}
-
-func (s *Server) flows(st *account.State) []flowJSON {
-	list := s.svc.Flows(st)
-	out := make([]flowJSON, len(list))
-	for i, f := range list {
-		out[i] = flowJSON{ID: f.ID}
-		if f.IsPending || f.ShowPending {
-			out[i].IsPending = &f.IsPending
+// appendSessionJSON appends the 200 answer of writeAuth: the envelope with
+// the user, how they authenticated (a list, never null) and the tokens
+// handed out in meta. The session check answers with it on every request,
+// so it is written by hand rather than through encoding/json's reflection,
+// byte for byte the same. It reports false for a non-finite time, which
+// encoding/json refuses.
+func appendSessionJSON(b []byte, u userJSON, methods []latch.AuthMethod, sessionToken, accessToken, refreshToken string) ([]byte, bool) {
+	b = append(b, `{"status":200,"data":{"user":`...)
+	b = appendUserJSON(b, u)
+	b = append(b, `,"methods":[`...)
+	for i := range methods {
+		m := &methods[i]
+		if i > 0 {
+			b = append(b, ',')
 		}
+		b = append(b, `{"method":`...)
+		b = appendJSONString(b, m.Method)
+		b = append(b, `,"at":`...)
+		var ok bool
+		if b, ok = appendJSONFloat(b, m.At); !ok {
+			return b, false
+		}
+		b = appendJSONField(b, "email", m.Email)
+		b = appendJSONField(b, "username", m.Username)
+		if m.Reauthenticated {
+			b = append(b, `,"reauthenticated":true`...)
+		}
+		b = append(b, '}')
 	}
-	return out
+	b = append(b, `]},"meta":{"is_authenticated":true`...)
+	b = appendJSONField(b, "session_token", sessionToken)
+	b = appendJSONField(b, "access_token", accessToken)
+	b = appendJSONField(b, "refresh_token", refreshToken)
+	return append(b, "}}\n"...), true
+}
+
+// appendFlowsJSON appends the answer to an unauthenticated caller (401, or
+// 410 for an app whose session is gone): the flows open to it, each with
+// is_pending when the flow says to show it, and meta with a new session
+// token if one was minted.
+func appendFlowsJSON(b []byte, status int, flows []account.Flow, sessionToken string) []byte {
+	b = append(b, `{"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"data":{"flows":[`...)
+	for i, f := range flows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, f.ID)
+		if f.IsPending || f.ShowPending {
+			b = append(b, `,"is_pending":`...)
+			b = strconv.AppendBool(b, f.IsPending)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `]},"meta":{"is_authenticated":false`...)
+	b = appendJSONField(b, "session_token", sessionToken)
+	return append(b, "}}\n"...)
 }
 
 // writeAuth answers with the authentication state: 200 with the user and
@@ -67,19 +109,20 @@ func (s *Server) flows(st *account.State) []flowJSON {
 // also hands a new session key to the client.
 func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *account.State) {
 	token := s.applySession(w, c, st)
-	if st.Authenticated() {
-		methods := st.Methods()
-		if methods == nil {
-			methods = []latch.AuthMethod{}
-		}
-		writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK,
-			Data: sessionData{User: toUserJSON(st.User), Methods: methods},
-			Meta: authMeta{IsAuthenticated: true, SessionToken: token, AccessToken: st.AccessToken, RefreshToken: st.RefreshToken}})
+	buf := bodyBuffer()
+	defer recycle(buf)
+	if !st.Authenticated() {
+		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusUnauthorized, s.svc.Flows(st), token))
+		writeBody(w, http.StatusUnauthorized, buf.Bytes())
 		return
 	}
-	writeJSON(w, http.StatusUnauthorized, envelope{Status: http.StatusUnauthorized,
-		Data: flowsData{Flows: s.flows(st)},
-		Meta: authMeta{IsAuthenticated: false, SessionToken: token}})
+	b, ok := appendSessionJSON(buf.AvailableBuffer(), toUserJSON(st.User), st.Methods(), token, st.AccessToken, st.RefreshToken)
+	if !ok {
+		writeBody(w, http.StatusInternalServerError, unencodable)
+		return
+	}
+	buf.Write(b)
+	writeBody(w, http.StatusOK, buf.Bytes())
 }
 
 // GET /auth/session: who is logged in, or which flows are open.

@@ -3,6 +3,10 @@ package httpapi
 import (
 	"net"
 	"net/http"
+	"net/netip"
+	"net/textproto"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,6 +20,9 @@ const (
 	csrfCookie    = "csrftoken"
 	csrfHeader    = "X-CSRFToken"
 	tokenHeader   = "X-Session-Token"
+	// csrfHeaderKey is csrfHeader in canonical form, which Header.Get looks
+	// up without first converting (and allocating) a canonical copy.
+	csrfHeaderKey = "X-Csrftoken"
 )
 
 // call is one request to a headless endpoint, after the session is resolved.
@@ -25,6 +32,9 @@ type call struct {
 	anon account.State // a fresh anonymous state, for 410 answers
 	// csrf is a CSRF token to set as the csrftoken cookie with the response.
 	csrf string
+	// cw wraps a browser request's ResponseWriter; it lives here to save an
+	// allocation per request.
+	cw cookieWriter
 }
 
 // handlerFunc is a headless endpoint. It returns an error for anything but
@@ -40,8 +50,8 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
 		if kind == latch.Browser {
-			cw := &cookieWriter{ResponseWriter: w, s: s, c: c}
-			w = cw
+			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
+			w = &c.cw
 			if !validCSRFToken(cookieValue(r, csrfCookie)) {
 				c.csrf = newCSRFToken()
 			}
@@ -150,12 +160,73 @@ func bearerToken(r *http.Request) string {
 	return ""
 }
 
+// cookieValue returns the value of the first well-formed cookie called name
+// (a valid cookie name), as r.Cookie(name) does, but without allocating.
 func cookieValue(r *http.Request, name string) string {
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
+	lines := r.Header["Cookie"]
+	if cookieCapSet || countCookies(lines) > defaultCookieCap {
+		// net/http reads no cookie past its cap: leave it to decide.
+		c, err := r.Cookie(name)
+		if err != nil {
+			return ""
+		}
+		return c.Value
 	}
-	return c.Value
+	for _, line := range lines {
+		for line = textproto.TrimString(line); line != ""; {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			key, value, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(key) != name {
+				continue
+			}
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			if validCookieValue(value) {
+				return value
+			}
+		}
+	}
+	return ""
+}
+
+// defaultCookieCap is net/http's default cap on the cookies of a request.
+const defaultCookieCap = 3000
+
+// cookieCapSet reports that GODEBUG's httpcookiemaxnum may change that cap
+// (set in the environment at startup or built into the binary).
+var cookieCapSet = func() bool {
+	if strings.Contains(os.Getenv("GODEBUG"), "httpcookiemaxnum") {
+		return true
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "DefaultGODEBUG" && strings.Contains(s.Value, "httpcookiemaxnum") {
+				return true
+			}
+		}
+	}
+	return false
+}()
+
+// countCookies counts cookies as net/http does against its cap.
+func countCookies(lines []string) int {
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	return n
+}
+
+// validCookieValue reports whether net/http accepts v as a cookie value.
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 func safeMethod(m string) bool {
@@ -166,13 +237,8 @@ func safeMethod(m string) bool {
 // address the outermost trusted proxy saw, taken from X-Forwarded-For.
 func (s *Server) clientIP(r *http.Request) string {
 	if n := s.cfg.TrustedProxyCount; n > 0 {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(strings.Join(xff, ","), ",")
-			if len(parts) >= n {
-				if ip := strings.TrimSpace(parts[len(parts)-n]); net.ParseIP(ip) != nil {
-					return ip
-				}
-			}
+		if ip, ok := forwardedFor(r.Header.Values("X-Forwarded-For"), n); ok {
+			return ip
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -180,6 +246,28 @@ func (s *Server) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// forwardedFor returns the n-th last address of the X-Forwarded-For values
+// read as one comma-separated list, if there are n and it is an IP address
+// (as net.ParseIP takes it: no zone), without splitting the list.
+func forwardedFor(values []string, n int) (string, bool) {
+	for i := len(values) - 1; i >= 0; i-- {
+		v := values[i]
+		for {
+			comma := strings.LastIndexByte(v, ',')
+			if n--; n == 0 {
+				ip := strings.TrimSpace(v[comma+1:])
+				addr, err := netip.ParseAddr(ip)
+				return ip, err == nil && addr.Zone() == ""
+			}
+			if comma < 0 {
+				break
+			}
+			v = v[:comma]
+		}
+	}
+	return "", false
 }
 
 func truncate(s string, n int) string {

@@ -133,7 +133,8 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		c.st = &c.anon
 		if kind == latch.Browser {
-			w = &cookieWriter{ResponseWriter: w, s: s, c: c}
+			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
+			w = &c.cw
 			if !validCSRFToken(cookieValue(r, csrfCookie)) {
 				c.csrf = newCSRFToken()
 			}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -42,7 +43,17 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // logRequests writes one structured line per request. It logs the path only:
 // never the query string, headers, cookies or bodies, where secrets travel.
 func (s *Server) logRequests(h http.Handler) http.Handler {
+	// The line's source, for handlers that report one, is this function,
+	// found once: Logger.LogAttrs would walk the stack on every request.
+	var pc [1]uintptr
+	runtime.Callers(1, pc[:])
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, logs := r.Context(), s.log.Handler()
+		if !logs.Enabled(ctx, slog.LevelInfo) && !logs.Enabled(ctx, slog.LevelError) {
+			// Nothing would be logged: skip the timing and the recorder.
+			h.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
@@ -50,10 +61,15 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		if rec.status >= 500 {
 			level = slog.LevelError
 		}
-		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 256)),
+		if !logs.Enabled(ctx, level) {
+			return
+		}
+		end := time.Now()
+		line := slog.NewRecord(end, level, "request", pc[0])
+		line.AddAttrs(slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 256)),
 			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)), slog.String("ip", s.clientIP(r)))
+			slog.Duration("duration", end.Sub(start)), slog.String("ip", s.clientIP(r)))
+		_ = logs.Handle(ctx, line)
 	})
 }
 
@@ -75,19 +91,36 @@ func (s *Server) recoverPanics(h http.Handler) http.Handler {
 	})
 }
 
+// Constant header values, shared by all responses so that setting one costs
+// no allocation. Being shared, they must never be modified in place; nothing
+// does: net/http and the handlers replace values (Set) or append to them
+// (Add), and appending to one of these, full to capacity, copies it.
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerDeny       = []string{"DENY"}
+	headerSameOrigin = []string{"same-origin"}
+	headerCSP        = []string{"default-src 'none'; frame-ancestors 'none'"}
+	headerNoStore    = []string{"no-store, no-cache, must-revalidate, private, max-age=0"}
+	headerHSTS       = []string{"max-age=31536000; includeSubDomains"}
+	headerJSON       = []string{"application/json"}
+	headerOrigin     = []string{"Origin"}
+	headerTrue       = []string{"true"}
+	headerRetryAfter = []string{"Retry-After"}
+)
+
 // securityHeaders sets the headers every response carries. API responses are
 // never cached (they carry sessions and tokens) and never framed.
 func (s *Server) securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		hd.Set("Cache-Control", "no-store, no-cache, must-revalidate, private, max-age=0")
+		hd["X-Content-Type-Options"] = headerNosniff
+		hd["X-Frame-Options"] = headerDeny
+		hd["Referrer-Policy"] = headerSameOrigin
+		hd["Cross-Origin-Opener-Policy"] = headerSameOrigin
+		hd["Content-Security-Policy"] = headerCSP
+		hd["Cache-Control"] = headerNoStore
 		if s.secure {
-			hd.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+			hd["Strict-Transport-Security"] = headerHSTS
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -108,9 +141,14 @@ func (s *Server) corsHeaders(h http.Handler) http.Handler {
 			return
 		}
 		hd := w.Header()
-		hd.Add("Vary", "Origin")
+		if vary := hd["Vary"]; len(vary) > 0 {
+			hd["Vary"] = append(vary, "Origin")
+		} else {
+			hd["Vary"] = headerOrigin
+		}
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-		if !s.cors[origin] {
+		allowOrigin, allowed := s.cors[origin]
+		if !allowed {
 			if preflight {
 				writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, "cors_origin_not_allowed",
 					"Cross-origin requests from "+truncate(origin, 200)+" are not allowed. Add the origin to LATCH_CORS_ALLOWED_ORIGINS to allow it."))
@@ -119,8 +157,8 @@ func (s *Server) corsHeaders(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		hd.Set("Access-Control-Allow-Origin", origin)
-		hd.Set("Access-Control-Allow-Credentials", "true")
+		hd["Access-Control-Allow-Origin"] = allowOrigin
+		hd["Access-Control-Allow-Credentials"] = headerTrue
 		if preflight {
 			hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
 			hd.Set("Access-Control-Allow-Headers", corsAllowHeaders)
@@ -129,7 +167,7 @@ func (s *Server) corsHeaders(h http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		hd.Set("Access-Control-Expose-Headers", "Retry-After")
+		hd["Access-Control-Expose-Headers"] = headerRetryAfter
 		h.ServeHTTP(w, r)
 	})
 }

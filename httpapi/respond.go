@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/latchauth/latch"
 )
@@ -31,48 +35,171 @@ func errorBody(status int, code, message string) envelope {
 	return envelope{Status: status, Errors: []errorEntry{{Message: message, Code: code}}}
 }
 
+// writeJSON answers with body as encoding/json marshals it, plus a newline.
 func writeJSON(w http.ResponseWriter, status int, body any) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"status":500}`)
+	buf := bodyBuffer()
+	defer recycle(buf)
+	// Encode writes what Marshal returns, newline added, and nothing on error.
+	if err := json.NewEncoder(buf).Encode(body); err != nil {
+		writeBody(w, http.StatusInternalServerError, unencodable)
+		return
 	}
+	writeBody(w, status, buf.Bytes())
+}
+
+// unencodable is the answer when encoding a body fails (on a NaN, say, which
+// JSON cannot express), as it has always been.
+var unencodable = []byte(`{"status":500}` + "\n")
+
+// writeBody sends an encoded JSON body, its trailing newline included.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h["Content-Type"] = headerJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
+}
+
+// bodyBuffers recycles the buffers response bodies are encoded into: a
+// ResponseWriter copies what it is given, so a buffer is free once written.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// bodyBuffer takes an empty buffer from the pool; recycle gives it back.
+func bodyBuffer() *bytes.Buffer {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf
+}
+
+// recycle returns a buffer to the pool, unless an unusually large body grew it.
+func recycle(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		bodyBuffers.Put(buf)
+	}
+}
+
+// hexDigits are the digits of \u escapes, lower case as encoding/json writes them.
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, byte for byte as
+// encoding/json writes it: <, > and & escaped for HTML, invalid UTF-8 as
+// U+FFFD, and U+2028 and U+2029 escaped for JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64 (ES6 number
+// formatting). It reports false for NaN and infinities, which it refuses.
+func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if n := len(b); format == 'e' && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+		// e-07 becomes e-7.
+		b[n-2] = b[n-1]
+		b = b[:n-1]
+	}
+	return b, true
+}
+
+// appendJSONField appends ,"name":"value" — or nothing for an empty value,
+// as omitempty does.
+func appendJSONField(b []byte, name, value string) []byte {
+	if value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJSONString(b, value)
 }
 
 // writeError turns an error from a handler or the core into the spec's JSON.
 // Unknown errors become a generic 500; their cause is logged, never sent.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err error) {
-	var input *latch.InputError
-	var limited *latch.RateLimitError
-	var tooLarge *http.MaxBytesError
-	var status *statusError
-	switch {
-	case errors.As(err, &status):
+	// errors.AsType, unlike errors.As, needs no target variable on the heap.
+	if status, ok := errors.AsType[*statusError](err); ok {
 		writeJSON(w, status.status, errorBody(status.status, status.code, status.message))
-	case errors.As(err, &input):
-		body := envelope{Status: http.StatusBadRequest}
+		return
+	}
+	if input, ok := errors.AsType[*latch.InputError](err); ok {
+		body := envelope{Status: http.StatusBadRequest, Errors: make([]errorEntry, 0, len(input.Errors))}
 		for _, e := range input.Errors {
 			body.Errors = append(body.Errors, errorEntry{Message: e.Message, Code: e.Code, Param: e.Param})
 		}
 		writeJSON(w, http.StatusBadRequest, body)
-	case errors.As(err, &limited):
+		return
+	}
+	if limited, ok := errors.AsType[*latch.RateLimitError](err); ok {
 		secs := int(limited.RetryAfter.Round(time.Second) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, "rate_limited",
 			"Too many requests; try again in "+strconv.Itoa(max(secs, 1))+" seconds."))
-	case errors.As(err, &tooLarge):
+		return
+	}
+	if tooLarge, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(http.StatusRequestEntityTooLarge, "too_large",
 			"The request body is larger than "+strconv.FormatInt(tooLarge.Limit, 10)+" bytes."))
+		return
+	}
+	switch {
 	case errors.Is(err, latch.ErrUnauthenticated):
 		s.writeAuth(w, r, c, c.st)
 	case errors.Is(err, latch.ErrSessionGone):
-		writeJSON(w, http.StatusGone, envelope{Status: http.StatusGone,
-			Data: flowsData{Flows: s.flows(&c.anon)}, Meta: authMeta{IsAuthenticated: false}})
+		buf := bodyBuffer()
+		defer recycle(buf)
+		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusGone, s.svc.Flows(&c.anon), ""))
+		writeBody(w, http.StatusGone, buf.Bytes())
 	case errors.Is(err, latch.ErrConflict):
 		writeJSON(w, http.StatusConflict, envelope{Status: http.StatusConflict})
 	case errors.Is(err, latch.ErrForbidden):

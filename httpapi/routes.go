@@ -76,8 +76,16 @@ func cutPattern(p string) (method, path string, ok bool) {
 func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
+		if h, pattern := mux.Handler(r); pattern != "" {
+			if r.RequestURI == "*" || strings.Contains(pattern, "{") {
+				// The mux itself refuses "*" and binds path wildcards.
+				mux.ServeHTTP(w, r)
+				return
+			}
+			// Serve the match found rather than have the mux match again;
+			// without wildcards, the pattern is all it would record.
+			r.Pattern = pattern
+			h.ServeHTTP(w, r)
 			return
 		}
 		var allow []string

@@ -56,7 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	secure  bool
 	cop     *http.CrossOriginProtection
-	cors    map[string]bool
+	cors    map[string][]string // CORS origin → its Access-Control-Allow-Origin value
 	handler http.Handler
 }
 
@@ -75,7 +75,7 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		log:    log,
 		secure: cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
 		cop:    http.NewCrossOriginProtection(),
-		cors:   map[string]bool{},
+		cors:   map[string][]string{},
 	}
 	trusted := append(append([]string{}, cfg.TrustedOrigins...), cfg.CORSOrigins...)
 	if cfg.PublicURL != nil {
@@ -86,7 +86,8 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		_ = s.cop.AddTrustedOrigin(strings.TrimSuffix(o, "/"))
 	}
 	for _, o := range cfg.CORSOrigins {
-		s.cors[strings.TrimSuffix(o, "/")] = true
+		o = strings.TrimSuffix(o, "/")
+		s.cors[o] = []string{o}
 	}
 	s.handler = s.middleware(s.routes())
 	return s

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -107,17 +106,27 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := st.User
-	var roles []string
+	roles := 0
 	if u.IsStaff {
-		roles = append(roles, "staff")
+		roles |= 1
 	}
 	if u.IsSuperuser {
-		roles = append(roles, "superuser")
+		roles |= 2
 	}
+	// One backing array for the three values, each capped to its element.
+	values := []string{u.PublicID, u.Email, u.Username}
 	h := w.Header()
-	h.Set("X-Latch-User-Id", u.PublicID)
-	h.Set("X-Latch-User-Email", u.Email)
-	h.Set("X-Latch-Username", u.Username)
-	h.Set("X-Latch-Roles", strings.Join(roles, ","))
-	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: map[string]any{"user": toUserJSON(u)}})
+	h["X-Latch-User-Id"] = values[0:1:1]
+	h["X-Latch-User-Email"] = values[1:2:2]
+	h["X-Latch-Username"] = values[2:3:3]
+	h["X-Latch-Roles"] = rolesHeader[roles]
+	buf := bodyBuffer()
+	defer recycle(buf)
+	b := append(buf.AvailableBuffer(), `{"status":200,"data":{"user":`...)
+	buf.Write(append(appendUserJSON(b, toUserJSON(u)), "}}\n"...))
+	writeBody(w, http.StatusOK, buf.Bytes())
 }
+
+// rolesHeader is the X-Latch-Roles value by role bits (1 staff, 2 superuser),
+// shared like the header values in middleware.go.
+var rolesHeader = [4][]string{{""}, {"staff"}, {"superuser"}, {"staff,superuser"}}
