@@ -38,6 +38,7 @@ import (
 	"github.com/latchauth/latch/latchauth"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlite"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -71,6 +72,13 @@ func (nopMailer) Send(context.Context, string, string, map[string]any) error { r
 // (BenchmarkPassword is).
 func newStack(b testing.TB, db *sqlstore.DB, logLevel slog.Level) *stack {
 	b.Helper()
+	return newStackCached(b, db, logLevel, true)
+}
+
+// newStackCached is newStack with the session cache (as latch serve runs
+// by default) or without it (every check a query: LATCH_SESSION_CACHE_SIZE=0).
+func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached bool) *stack {
+	b.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: logLevel}))
 	keys, err := keyring.Open(ctx, db, strings.Repeat("s", 32), jwt.EdDSA, 7*time.Minute, nil)
@@ -83,7 +91,11 @@ func newStack(b testing.TB, db *sqlstore.DB, logLevel slog.Level) *stack {
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = microIssuer, microIssuer
 	cfg.Tokens.Secret = []byte("micro-benchmark refresh secret")
 	s := &stack{store: &countingStore{DB: db}, keys: keys, email: "ann@bench.example"}
-	s.svc = account.New(cfg, s.store, nopMailer{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
+	var store account.Store = s.store
+	if cached {
+		store = sessioncache.New(s.store, sessioncache.Config{Size: 10000, TTL: 30 * time.Second}, nil, log, nil)
+	}
+	s.svc = account.New(cfg, store, nopMailer{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
 	public, _ := url.Parse(microIssuer)
 	s.api = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, s.svc, db, log)
 
@@ -164,19 +176,27 @@ func serve(b *testing.B, h http.Handler, w *recorder, req *http.Request, want in
 // (SHA-256 of the key, one indexed SELECT joining sessions, users and the
 // primary address, and the JSON decoding of the session's state).
 func BenchmarkResolve(b *testing.B) {
-	engines(b, func(b *testing.B, db *sqlstore.DB) {
-		s := newStack(b, db, slog.LevelInfo)
-		ctx := context.Background()
-		client := latch.Client{Kind: latch.App, IP: "127.0.0.1"}
-		s.start(b)
-		for b.Loop() {
-			st, err := s.svc.Resolve(ctx, client, s.appKey)
-			if err != nil || !st.Authenticated() {
-				b.Fatal("not authenticated", err)
-			}
+	for _, cached := range []bool{true, false} {
+		name := "cached"
+		if !cached {
+			name = "database"
 		}
-		s.reportStore(b)
-	})
+		b.Run(name, func(b *testing.B) {
+			engines(b, func(b *testing.B, db *sqlstore.DB) {
+				s := newStackCached(b, db, slog.LevelInfo, cached)
+				ctx := context.Background()
+				client := latch.Client{Kind: latch.App, IP: "127.0.0.1"}
+				s.start(b)
+				for b.Loop() {
+					st, err := s.svc.Resolve(ctx, client, s.appKey)
+					if err != nil || !st.Authenticated() {
+						b.Fatal("not authenticated", err)
+					}
+				}
+				s.reportStore(b)
+			})
+		})
+	}
 }
 
 // BenchmarkSessionGET is the whole session check through the HTTP layer,
@@ -340,7 +360,9 @@ func BenchmarkLoginWithoutHash(b *testing.B) {
 }
 
 // BenchmarkJWT signs and verifies access tokens with the jwt package, for
-// each algorithm Latch offers (EdDSA is the default).
+// each algorithm Latch offers (EdDSA is the default). verify-first is a
+// token the key set has not seen (the signature is checked); verify-again
+// one it has (a key set remembers the tokens it verified).
 func BenchmarkJWT(b *testing.B) {
 	now := time.Now()
 	claims := &jwt.Claims{Issuer: microIssuer, Audience: microIssuer, Subject: "0b4f3c1e-8a53-4a43-9f6e-1c3e9d7a2b10",
@@ -364,12 +386,36 @@ func BenchmarkJWT(b *testing.B) {
 				}
 			}
 		})
-		b.Run("verify/"+string(alg), func(b *testing.B) {
+		b.Run("verify-again/"+string(alg), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := ks.Verify(token, now, 0, microIssuer, microIssuer); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+		fresh := make([]string, 200)
+		for i := range fresh {
+			c := *claims
+			c.ID = strconv.Itoa(i)
+			if fresh[i], err = jwt.Sign(k, &c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run("verify-first/"+string(alg), func(b *testing.B) {
+			b.ReportAllocs()
+			i := len(fresh)
+			for b.Loop() {
+				if i == len(fresh) {
+					// A new key set has seen none of the tokens.
+					b.StopTimer()
+					ks, i = jwt.NewKeySet(k.Public()), 0
+					b.StartTimer()
+				}
+				if _, err := ks.Verify(fresh[i], now, 0, microIssuer, microIssuer); err != nil {
+					b.Fatal(err)
+				}
+				i++
 			}
 		})
 	}
