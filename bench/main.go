@@ -78,6 +78,7 @@ type options struct {
 	serverLog   string
 	logLevel    string
 	latchEnv    []string
+	paired      bool
 	keep        bool
 	timeout     time.Duration
 	perfDir     string
@@ -125,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.latchEnv = append(o.latchEnv, v)
 		return nil
 	})
+	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth, and take their ratio from that pair: on a shared machine the speed drifts within a run")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "upper bound on the whole run")
@@ -203,6 +205,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o.activeLimit = 1000
 	return &o, nil
 }
+
+// pairedScenarios are those whose ratio to the baseline is a target; with
+// -paired each of their cells gets a baseline cell of its own just before.
+var pairedScenarios = map[string]bool{"session-cookie": true, "session-token": true, "jwt-verify": true, "forward-auth": true}
 
 // defaultScenarios returns every scenario, or the scale mode's two.
 func defaultScenarios(scale bool) []scenario {
@@ -536,13 +542,24 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 		procs[procResource], t.resource = p, a
 	}
 	h.rep.addDatabase(ctx, d)
+	base, _ := scenarioByName("baseline")
 	for _, sc := range o.scenarios {
 		for _, c := range o.conc {
+			var pair *result
+			if o.paired && pairedScenarios[sc.Name] && h.needs(procBaseline) {
+				if pair, err = h.measureQuietly(ctx, t, base, c, procs); err != nil {
+					return err
+				}
+				fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with %s)\n", engine, "baseline", c, pair.RPS, sc.Name)
+			}
 			res, err := h.measureQuietly(ctx, t, sc, c, procs)
 			if err != nil {
 				return err
 			}
 			res.DB, res.Users = engine, o.users
+			if pair != nil && pair.RPS > 0 {
+				res.BaselineRPS, res.VsBaseline = pair.RPS, round3(res.RPS/pair.RPS)
+			}
 			h.rep.add(h.out, res)
 		}
 		if err := h.perf(ctx, t, sc, procs, engine+"-"+sc.Name); err != nil {

@@ -47,6 +47,9 @@ type result struct {
 	BusyBefore float64 `json:"busy_before_cores"`
 	// Attempts is how many times the cell was measured (see -retries).
 	Attempts int `json:"attempts"`
+	// BaselineRPS is the baseline's rate measured just before this cell, at
+	// the same concurrency, when VsBaseline is taken from it (see -paired).
+	BaselineRPS float64 `json:"paired_baseline_rps,omitempty"`
 	// CPUPerReqUs is the CPU time the process under test spent per
 	// successful operation, in microseconds.
 	CPUPerReqUs float64 `json:"server_cpu_us_per_op"`
@@ -157,7 +160,7 @@ func (r *report) add(w io.Writer, res *result) {
 		if o.DB != res.DB || o.Users != res.Users || o.Concurrency != res.Concurrency || o.RPS == 0 {
 			continue
 		}
-		if o.Scenario == "baseline" && res.Scenario != "baseline" && res.Scenario != "hash" {
+		if o.Scenario == "baseline" && res.Scenario != "baseline" && res.Scenario != "hash" && res.BaselineRPS == 0 {
 			res.VsBaseline = round3(res.RPS / o.RPS)
 		}
 		if o.Scenario == "hash" && res.Scenario == "login" {
