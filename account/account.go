@@ -76,6 +76,11 @@ type Store interface {
 // SessionStore keeps server-side sessions, addressed by the hash of their key.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *latch.Session) error
+	// StartSession stores a newly authenticated session in one transaction
+	// with the end of the session it replaces (0: none), the user's last
+	// login (s.Created) and, unless nil, the first refresh token of its
+	// family, whose SessionID it sets.
+	StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error
 	// SessionByKey returns the session with that key hash and, for an
 	// authenticated session, its user with the primary address — in one query,
 	// since this runs on every request.

@@ -258,23 +258,27 @@ func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, 
 	if sess.MaxExpires.Before(sess.Expires) {
 		sess.Expires = sess.MaxExpires
 	}
-	if err := s.sessions.CreateSession(ctx, sess); err != nil {
-		return nil, fmt.Errorf("create session: %w", err)
-	}
+	var replaces int64
 	if st.Session != nil {
-		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
-			return nil, fmt.Errorf("end previous session: %w", err)
-		}
+		replaces = st.Session.ID
 	}
-	if err := s.users.SetLastLogin(ctx, user.ID, now); err != nil {
-		return nil, fmt.Errorf("record login: %w", err)
+	out := &State{Client: st.Client, Session: sess, User: user, NewKey: key}
+	var refresh *latch.RefreshToken
+	if st.Client.Kind == latch.App && s.jwtStrategy() {
+		var hash []byte
+		out.RefreshToken, hash = newKey()
+		refresh = &latch.RefreshToken{Hash: hash, Created: now, Expires: now.Add(s.cfg.Tokens.RefreshTTL)}
+	}
+	if err := s.sessions.StartSession(ctx, sess, replaces, refresh); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
 	}
 	user.LastLogin = now
-	out := &State{Client: st.Client, Session: sess, User: user, NewKey: key}
-	if st.Client.Kind == latch.App && s.jwtStrategy() {
-		if err := s.issueTokens(ctx, out); err != nil {
-			return nil, err
+	if refresh != nil {
+		access, err := s.signer.Sign(s.accessClaims(sess, user, now, newUUID()))
+		if err != nil {
+			return nil, fmt.Errorf("sign access token: %w", err)
 		}
+		out.AccessToken = access
 	}
 	return out, nil
 }

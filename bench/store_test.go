@@ -88,6 +88,10 @@ func (c *countingStore) CreateSession(ctx context.Context, s *latch.Session) err
 	c.w()
 	return c.DB.CreateSession(ctx, s)
 }
+func (c *countingStore) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	c.w()
+	return c.DB.StartSession(ctx, s, replaces, refresh)
+}
 func (c *countingStore) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
 	c.r()
 	return c.DB.SessionByKey(ctx, keyHash)

@@ -110,6 +110,16 @@ func (s *Store) TouchSession(ctx context.Context, id int64, lastSeen, expires ti
 	return nil
 }
 
+// StartSession stores a new login; it replaces a session (which may be
+// another user's) and changes the user's last login.
+func (s *Store) StartSession(ctx context.Context, sess *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	defer s.dropUser(ctx, sess.UserID)
+	if replaces != 0 {
+		defer s.dropSession(ctx, replaces)
+	}
+	return s.Store.StartSession(ctx, sess, replaces, refresh)
+}
+
 func (s *Store) UpdateSession(ctx context.Context, sess *latch.Session) error {
 	defer s.dropSession(ctx, sess.ID)
 	return s.Store.UpdateSession(ctx, sess)

@@ -160,6 +160,12 @@ func TestWritesThroughLatchDropTheSession(t *testing.T) {
 		{"logout", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
 			return c.DeleteSession(ctx, f.sess.ID)
 		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
+		{"a new login replacing the session", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			now := f.clock.now()
+			s := &latch.Session{KeyHash: account.HashKey("key-new"), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+				Expires: now.Add(time.Hour), MaxExpires: now.Add(time.Hour)}
+			return c.StartSession(ctx, s, f.sess.ID, nil)
+		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
 		{"end all sessions", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
 			return c.DeleteUserSessions(ctx, f.user.ID, 0)
 		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},

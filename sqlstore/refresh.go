@@ -13,7 +13,11 @@ import (
 // an error (successors are derived deterministically, and concurrent
 // refreshes within the grace window all add the same one).
 func (db *DB) AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, created, expires) VALUES ($1, $2, $3, $4)
+	return db.insertRefresh(ctx, db.write, t)
+}
+
+func (db *DB) insertRefresh(ctx context.Context, q querier, t *latch.RefreshToken) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO refresh_tokens (token_hash, session_id, created, expires) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token_hash) DO NOTHING`, t.Hash, t.SessionID, db.t(t.Created), db.t(t.Expires))
 	return err
 }

@@ -13,11 +13,50 @@ import (
 
 // CreateSession inserts s and sets its ID.
 func (db *DB) CreateSession(ctx context.Context, s *latch.Session) error {
+	return db.insertSession(ctx, db.write, s)
+}
+
+// StartSession stores a newly authenticated session s and what comes with it
+// in one transaction — one commit, so one disk flush per login: the end of
+// the session it replaces (0: none), the user's last login (s.Created), and
+// the first refresh token of its family (nil: none), whose SessionID it sets.
+func (db *DB) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertSession(ctx, tx, s); err != nil {
+			return err
+		}
+		if replaces != 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, db.t(s.Created), s.UserID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, fmt.Errorf("%w: no user %d", latch.ErrNotFound, s.UserID))
+		}
+		if refresh == nil {
+			return nil
+		}
+		refresh.SessionID = s.ID
+		return db.insertRefresh(ctx, tx, refresh)
+	})
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) insertSession(ctx context.Context, q querier, s *latch.Session) error {
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return fmt.Errorf("encode session state: %w", err)
 	}
-	return db.write.QueryRowContext(ctx, `INSERT INTO sessions (key_hash, user_id, client, created, last_seen, expires, max_expires, ip, user_agent, state)
+	return q.QueryRowContext(ctx, `INSERT INTO sessions (key_hash, user_id, client, created, last_seen, expires, max_expires, ip, user_agent, state)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		s.KeyHash, nullID(s.UserID), string(s.Client), db.t(s.Created), db.t(s.LastSeen), db.t(s.Expires), db.t(s.MaxExpires),
 		s.IP, s.UserAgent, string(state)).Scan(&s.ID)

@@ -24,6 +24,7 @@ func TestStore(t *testing.T) {
 		{"users", testUsers},
 		{"uniqueness", testUniqueness},
 		{"sessions", testSessions},
+		{"a login in one transaction", testStartSession},
 		{"concurrent writers", testConcurrentWriters},
 		{"migrations are idempotent", testMigrateAgain},
 		{"email addresses", testEmails},
@@ -398,5 +399,48 @@ func testTokens(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, err := db.TokenByHash(ctx, latch.TokenVerifyEmail, verify.Hash); err != nil {
 		t.Errorf("DeleteUserTokens removed another kind: %v", err)
+	}
+}
+
+func testStartSession(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("stella")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	newSession := func(key string, userID int64) *latch.Session {
+		return &latch.Session{KeyHash: []byte(key), UserID: userID, Client: latch.App, Created: base, LastSeen: base,
+			Expires: base.Add(time.Hour), MaxExpires: base.Add(time.Hour)}
+	}
+	anonymous := newSession("anonymous", 0)
+	if err := db.CreateSession(ctx, anonymous); err != nil {
+		t.Fatal(err)
+	}
+	s := newSession("logged-in", u.ID)
+	s.Created = base.Add(time.Minute)
+	refresh := &latch.RefreshToken{Hash: []byte("first refresh"), Created: base, Expires: base.Add(time.Hour)}
+	if err := db.StartSession(ctx, s, anonymous.ID, refresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SessionByKey(ctx, []byte("anonymous")); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("the replaced session is still there: %v", err)
+	}
+	got, user, err := db.SessionByKey(ctx, []byte("logged-in"))
+	if err != nil || got.ID != s.ID || user.ID != u.ID || !user.LastLogin.Equal(s.Created) {
+		t.Fatalf("new session: %+v %+v %v", got, user, err)
+	}
+	if rt, err := db.RefreshTokenByHash(ctx, refresh.Hash); err != nil || rt.SessionID != s.ID || refresh.SessionID != s.ID {
+		t.Errorf("refresh token: %+v %v", rt, err)
+	}
+	// An unknown user fails the whole transaction: nothing is kept.
+	ghost := newSession("ghost", u.ID+1000)
+	err = db.StartSession(ctx, ghost, s.ID, &latch.RefreshToken{Hash: []byte("ghost refresh"), Created: base, Expires: base.Add(time.Hour)})
+	if err == nil {
+		t.Fatal("a login of an unknown user was stored")
+	}
+	if _, _, err := db.SessionByKey(ctx, []byte("logged-in")); err != nil {
+		t.Errorf("the failed login ended the session it would have replaced: %v", err)
+	}
+	if _, err := db.RefreshTokenByHash(ctx, []byte("ghost refresh")); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("the failed login's refresh token was kept: %v", err)
 	}
 }
