@@ -126,7 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.latchEnv = append(o.latchEnv, v)
 		return nil
 	})
-	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth, and take their ratio from that pair: on a shared machine the speed drifts within a run")
+	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth (and the hash rate just after each login cell), and take their ratios from those pairs: on a shared machine the speed drifts within a run")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "upper bound on the whole run")
@@ -543,6 +543,7 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 	}
 	h.rep.addDatabase(ctx, d)
 	base, _ := scenarioByName("baseline")
+	hash, _ := scenarioByName("hash")
 	for _, sc := range o.scenarios {
 		for _, c := range o.conc {
 			var pair *result
@@ -559,6 +560,16 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 			res.DB, res.Users = engine, o.users
 			if pair != nil && pair.RPS > 0 {
 				res.BaselineRPS, res.VsBaseline = pair.RPS, round3(res.RPS/pair.RPS)
+			}
+			if o.paired && sc.Name == "login" && h.selected("hash") {
+				hp, err := h.measureQuietly(ctx, t, hash, c, procs)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with login)\n", engine, "hash", c, hp.RPS)
+				if hp.RPS > 0 {
+					res.HashRPS, res.VsHash = hp.RPS, round3(res.RPS/hp.RPS)
+				}
 			}
 			h.rep.add(h.out, res)
 		}

@@ -50,6 +50,9 @@ type result struct {
 	// BaselineRPS is the baseline's rate measured just before this cell, at
 	// the same concurrency, when VsBaseline is taken from it (see -paired).
 	BaselineRPS float64 `json:"paired_baseline_rps,omitempty"`
+	// HashRPS is the hash rate measured just after this login cell, at the
+	// same concurrency, when VsHash is taken from it (see -paired).
+	HashRPS float64 `json:"paired_hash_rps,omitempty"`
 	// CPUPerReqUs is the CPU time the process under test spent per
 	// successful operation, in microseconds.
 	CPUPerReqUs float64 `json:"server_cpu_us_per_op"`
@@ -163,10 +166,10 @@ func (r *report) add(w io.Writer, res *result) {
 		if o.Scenario == "baseline" && res.Scenario != "baseline" && res.Scenario != "hash" && res.BaselineRPS == 0 {
 			res.VsBaseline = round3(res.RPS / o.RPS)
 		}
-		if o.Scenario == "hash" && res.Scenario == "login" {
+		if o.Scenario == "hash" && res.Scenario == "login" && res.HashRPS == 0 {
 			res.VsHash = round3(res.RPS / o.RPS)
 		}
-		if o.Scenario == "login" && res.Scenario == "hash" && res.RPS > 0 {
+		if o.Scenario == "login" && res.Scenario == "hash" && res.RPS > 0 && o.HashRPS == 0 {
 			o.VsHash = round3(o.RPS / res.RPS)
 		}
 	}
