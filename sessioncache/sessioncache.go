@@ -239,9 +239,8 @@ func (e *entry) copies() (*latch.Session, *latch.User, error) {
 const shards = 32
 
 type shard struct {
-	mu    sync.RWMutex
-	byKey map[string]*entry
-	byID  map[int64]*entry
+	mu   sync.RWMutex
+	byID map[int64]*entry
 }
 
 // cache holds the entries in shards by session id, so that lookups do not

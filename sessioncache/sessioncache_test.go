@@ -111,23 +111,23 @@ func eachEngine(t *testing.T, fn func(t *testing.T, f *fixture)) {
 }
 
 // lookup checks the session by key and reports how many database reads it took.
-func lookup(t *testing.T, c *sessioncache.Store, n *counting, key []byte) (*latch.Session, *latch.User, error, int64) {
+func lookup(t *testing.T, c *sessioncache.Store, n *counting, key []byte) (*latch.Session, *latch.User, int64, error) {
 	t.Helper()
 	before := n.reads.Load()
 	s, u, err := c.SessionByKey(t.Context(), key)
-	return s, u, err, n.reads.Load() - before
+	return s, u, n.reads.Load() - before, err
 }
 
 func TestRepeatedChecksCostNoQuery(t *testing.T) {
 	eachEngine(t, func(t *testing.T, f *fixture) {
 		n := &counting{Store: f.db}
 		c := f.cache(n, nil)
-		s, u, err, reads := lookup(t, c, n, f.key)
+		s, u, reads, err := lookup(t, c, n, f.key)
 		if err != nil || reads != 1 || u == nil || u.Email != "ann@example.com" || s.ID != f.sess.ID {
 			t.Fatalf("first check: %v, %d reads, %+v", err, reads, u)
 		}
 		for range 3 {
-			s2, u2, err, reads := lookup(t, c, n, f.key)
+			s2, u2, reads, err := lookup(t, c, n, f.key)
 			if err != nil || reads != 0 || !reflect.DeepEqual(s, s2) || !reflect.DeepEqual(u, u2) {
 				t.Fatalf("cached check: %v, %d reads, %+v vs %+v", err, reads, s2, s)
 			}
@@ -206,7 +206,7 @@ func TestWritesThroughLatchDropTheSession(t *testing.T) {
 				if err := tt.write(t.Context(), c, f); err != nil {
 					t.Fatal(err)
 				}
-				s, u, err, reads := lookup(t, c, n, f.key)
+				s, u, reads, err := lookup(t, c, n, f.key)
 				if reads != 1 {
 					t.Errorf("%d reads after the write, want 1", reads)
 				}
@@ -254,10 +254,10 @@ func TestFillRacingAWriteIsNotKept(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		if _, u, err, _ := lookup(t, c, n, f.key); err != nil || u.PasswordHash != "!" {
+		if _, u, _, err := lookup(t, c, n, f.key); err != nil || u.PasswordHash != "!" {
 			t.Fatalf("%v %+v", err, u)
 		}
-		_, u, err, reads := lookup(t, c, n, f.key)
+		_, u, reads, err := lookup(t, c, n, f.key)
 		if err != nil || reads != 1 || u.PasswordHash != "new-hash" {
 			t.Fatalf("the raced fill was kept: %v, %d reads, hash %q", err, reads, u.PasswordHash)
 		}
@@ -270,11 +270,11 @@ func TestAgeAndExpiry(t *testing.T) {
 		c := f.cache(n, nil)
 		lookup(t, c, n, f.key)
 		f.clock.advance(29 * time.Second)
-		if _, _, _, reads := lookup(t, c, n, f.key); reads != 0 {
+		if _, _, reads, _ := lookup(t, c, n, f.key); reads != 0 {
 			t.Fatal("read before the TTL")
 		}
 		f.clock.advance(2 * time.Second)
-		if _, _, _, reads := lookup(t, c, n, f.key); reads != 1 {
+		if _, _, reads, _ := lookup(t, c, n, f.key); reads != 1 {
 			t.Fatal("not read again after the TTL")
 		}
 		// Another node extends the session; here the copy looks expired
@@ -285,7 +285,7 @@ func TestAgeAndExpiry(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.clock.advance(time.Hour)
-		s, _, err, reads := lookup(t, long, n, f.key)
+		s, _, reads, err := lookup(t, long, n, f.key)
 		if err != nil || reads != 1 || !f.clock.now().Before(s.Expires) {
 			t.Fatalf("a copy that looked expired: %v, %d reads", err, reads)
 		}
@@ -294,7 +294,7 @@ func TestAgeAndExpiry(t *testing.T) {
 		if err := c.TouchSession(t.Context(), f.sess.ID, f.clock.now(), f.clock.now().Add(3*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		s, _, _, reads = lookup(t, c, n, f.key)
+		s, _, reads, _ = lookup(t, c, n, f.key)
 		if reads != 0 || !s.Expires.Equal(f.clock.now().Add(3*time.Hour)) {
 			t.Fatalf("after touch: %d reads, expires %v", reads, s.Expires)
 		}
@@ -329,7 +329,7 @@ func TestFlowsInProgressAreNotCached(t *testing.T) {
 	n := &counting{Store: f.db}
 	c := f.cache(n, nil)
 	lookup(t, c, n, f.key)
-	if _, _, _, reads := lookup(t, c, n, f.key); reads != 1 || c.Len() != 0 {
+	if _, _, reads, _ := lookup(t, c, n, f.key); reads != 1 || c.Len() != 0 {
 		t.Fatalf("a session with a pending login was cached")
 	}
 }
@@ -363,19 +363,19 @@ func TestOtherNodesDropWhatOneChanges(t *testing.T) {
 	a, other := b.nodes[0], b.nodes[1]
 	// With peers, nothing is served from memory until the node listens.
 	lookup(t, other, counts[1], f.key)
-	if _, _, _, reads := lookup(t, other, counts[1], f.key); reads != 1 {
+	if _, _, reads, _ := lookup(t, other, counts[1], f.key); reads != 1 {
 		t.Fatal("served from memory before Resume")
 	}
 	a.Resume()
 	other.Resume()
 	lookup(t, other, counts[1], f.key)
-	if _, _, _, reads := lookup(t, other, counts[1], f.key); reads != 0 {
+	if _, _, reads, _ := lookup(t, other, counts[1], f.key); reads != 0 {
 		t.Fatal("not cached after Resume")
 	}
 	if err := a.DeleteSession(t.Context(), f.sess.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err, _ := lookup(t, other, counts[1], f.key); !errors.Is(err, latch.ErrNotFound) {
+	if _, _, _, err := lookup(t, other, counts[1], f.key); !errors.Is(err, latch.ErrNotFound) {
 		t.Fatalf("the other node still has the session: %v", err)
 	}
 	// Suspend empties the cache and stops serving from memory.
@@ -383,7 +383,7 @@ func TestOtherNodesDropWhatOneChanges(t *testing.T) {
 	k2 := account.HashKey("key-2")
 	lookup(t, other, counts[1], k2)
 	other.Suspend()
-	if _, _, _, reads := lookup(t, other, counts[1], k2); reads != 1 || other.Len() != 0 {
+	if _, _, reads, _ := lookup(t, other, counts[1], k2); reads != 1 || other.Len() != 0 {
 		t.Fatal("served from memory while suspended")
 	}
 	// An unreadable message empties the cache.
@@ -431,7 +431,7 @@ func TestPostgresNodes(t *testing.T) {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			lookup(t, b, counts[1], key)
-			if _, _, _, reads := lookup(t, b, counts[1], key); reads == 0 {
+			if _, _, reads, _ := lookup(t, b, counts[1], key); reads == 0 {
 				return
 			}
 			if time.Now().After(deadline) {
@@ -471,7 +471,7 @@ func TestPostgresNodes(t *testing.T) {
 	}
 	deadline = time.Now().Add(5 * time.Second)
 	for {
-		if _, _, _, reads := lookup(t, b, counts[1], k2); reads == 1 {
+		if _, _, reads, _ := lookup(t, b, counts[1], k2); reads == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
