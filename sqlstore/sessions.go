@@ -87,6 +87,7 @@ func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.S
 		return nil, nil, err
 	}
 	s.UserID, s.Client = userID.Int64, latch.ClientKind(client)
+	db.applyTouch(s)
 	if err := json.Unmarshal([]byte(state), &s.State); err != nil {
 		return nil, nil, fmt.Errorf("decode session state: %w", err)
 	}
@@ -108,15 +109,9 @@ func (db *DB) UpdateSession(ctx context.Context, s *latch.Session) error {
 		s.KeyHash, nullID(s.UserID), string(state), db.t(s.LastSeen), db.t(s.Expires), s.ID)
 }
 
-// TouchSession moves a session's last-seen time and rolling expiry. A session
-// deleted meanwhile is not an error: there is nothing left to touch.
-func (db *DB) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
-	_, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = $1, expires = $2 WHERE id = $3`, db.t(lastSeen), db.t(expires), id)
-	return err
-}
-
 // DeleteSession removes a session; removing one that is gone is not an error.
 func (db *DB) DeleteSession(ctx context.Context, id int64) error {
+	db.dropTouch(id)
 	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
 }
@@ -129,6 +124,9 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) erro
 
 // UserSessions lists a user's sessions that have not expired at now, newest first.
 func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
+	if err := db.FlushTouches(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.readRows(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, db.t(now))
 	if err != nil {
 		return nil, err
@@ -148,6 +146,10 @@ func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]
 // DeleteExpiredSessions removes sessions that expired before now, and
 // refresh tokens too, and returns how many sessions it removed.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	// A pending touch may have extended a session past now.
+	if err := db.FlushTouches(ctx); err != nil {
+		return 0, err
+	}
 	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= $1`, db.t(now))
 	if err != nil {
 		return 0, err

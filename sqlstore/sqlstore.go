@@ -43,6 +43,9 @@ type DB struct {
 	// and planning a query again on every session check costs more than
 	// running it (SQLite).
 	stmts sync.Map
+	// touches are the session touches not yet written (touch.go).
+	touches touches
+	closed  bool // guarded by touches.mu
 }
 
 // New returns a store over the given pools.
@@ -53,9 +56,14 @@ func New(read, write *sql.DB, d Dialect) *DB {
 // Dialect returns the engine's dialect.
 func (db *DB) Dialect() Dialect { return db.d }
 
-// Close closes both pools.
+// Close writes the pending session touches and closes both pools.
 func (db *DB) Close() error {
-	var err error
+	db.touches.mu.Lock()
+	db.closed = true
+	db.touches.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := db.FlushTouches(ctx)
 	db.stmts.Range(func(_, v any) bool {
 		err = errors.Join(err, v.(*sql.Stmt).Close())
 		return true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/internal/testdb"
+	"github.com/latchauth/latch/sqlite"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -25,6 +26,7 @@ func TestStore(t *testing.T) {
 		{"uniqueness", testUniqueness},
 		{"sessions", testSessions},
 		{"a login in one transaction", testStartSession},
+		{"touches are written together", testTouches},
 		{"concurrent writers", testConcurrentWriters},
 		{"migrations are idempotent", testMigrateAgain},
 		{"email addresses", testEmails},
@@ -442,5 +444,90 @@ func testStartSession(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, err := db.RefreshTokenByHash(ctx, []byte("ghost refresh")); !errors.Is(err, latch.ErrNotFound) {
 		t.Errorf("the failed login's refresh token was kept: %v", err)
+	}
+}
+
+func testTouches(t *testing.T, db *sqlstore.DB) {
+	u, emails := newUser("tess")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	s := &latch.Session{KeyHash: []byte("touched"), UserID: u.ID, Client: latch.Browser, Created: base, LastSeen: base,
+		Expires: base.Add(time.Hour), MaxExpires: base.Add(48 * time.Hour)}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	seen, expires := base.Add(50*time.Minute), base.Add(2*time.Hour)
+	if err := db.TouchSession(ctx, s.ID, seen, expires); err != nil {
+		t.Fatal(err)
+	}
+	// An older touch arriving late moves nothing back.
+	if err := db.TouchSession(ctx, s.ID, base.Add(10*time.Minute), base.Add(70*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		got, _, err := db.SessionByKey(ctx, []byte("touched"))
+		if err != nil || !got.LastSeen.Equal(seen) || !got.Expires.Equal(expires) {
+			t.Fatalf("%s: %+v %v", when, got, err)
+		}
+	}
+	check("before the touches are written")
+	// The sweep writes pending touches first: the session, extended past
+	// its stored expiry, survives it.
+	n, err := db.DeleteExpiredSessions(ctx, base.Add(90*time.Minute))
+	if err != nil || n != 0 {
+		t.Fatalf("sweep deleted %d: %v", n, err)
+	}
+	check("after the sweep")
+	if err := db.FlushTouches(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A touch of a session deleted meanwhile is no error when written.
+	if err := db.TouchSession(ctx, s.ID, base.Add(55*time.Minute), expires); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteSession(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchSession(ctx, s.ID, base.Add(56*time.Minute), expires); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FlushTouches(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTouchesSurviveClose: touches still pending at Close are written.
+func TestTouchesSurviveClose(t *testing.T) {
+	path := t.TempDir() + "/latch.db"
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := sqlite.Open(ctx, path, true, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, emails := newUser("tom")
+	if err := db.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	s := &latch.Session{KeyHash: []byte("k"), UserID: u.ID, Client: latch.App, Created: base, LastSeen: base,
+		Expires: base.Add(time.Hour), MaxExpires: base.Add(48 * time.Hour)}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchSession(ctx, s.ID, base.Add(time.Minute), base.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sqlite.Open(ctx, path, false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, _, err := db.SessionByKey(ctx, []byte("k"))
+	if err != nil || !got.Expires.Equal(base.Add(3*time.Hour)) {
+		t.Fatalf("after reopening: %+v %v", got, err)
 	}
 }
