@@ -531,3 +531,48 @@ func TestTouchesSurviveClose(t *testing.T) {
 		t.Fatalf("after reopening: %+v %v", got, err)
 	}
 }
+
+// TestTouchesAreWrittenWithinTouchDelay: another node (a second handle on
+// the same database) sees a touch once the batch is written on its own.
+func TestTouchesAreWrittenWithinTouchDelay(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/latch.db"
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := sqlite.Open(ctx, path, true, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := sqlite.Open(ctx, path, false, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	u, emails := newUser("tina")
+	if err := a.CreateUser(ctx, u, emails); err != nil {
+		t.Fatal(err)
+	}
+	s := &latch.Session{KeyHash: []byte("k"), UserID: u.ID, Client: latch.App, Created: base, LastSeen: base,
+		Expires: base.Add(time.Hour), MaxExpires: base.Add(48 * time.Hour)}
+	if err := a.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	want := base.Add(3 * time.Hour)
+	if err := a.TouchSession(ctx, s.ID, base.Add(time.Minute), want); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2*sqlstore.TouchDelay + 5*time.Second)
+	for {
+		got, _, err := b.SessionByKey(ctx, []byte("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Expires.Equal(want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the touch was not written within %s: expires %v", 2*sqlstore.TouchDelay, got.Expires)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -52,23 +52,18 @@ func (db *DB) TouchSession(ctx context.Context, id int64, lastSeen, expires time
 	return nil
 }
 
-// flushLater writes the pending touches; on failure they stay pending and
-// are tried again after TouchDelay.
-func (db *DB) flushLater(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	err := db.FlushTouches(ctx)
+// flushLater writes the pending touches, and schedules another round for
+// those that came in meanwhile or could not be written (they stay pending).
+func (db *DB) flushLater(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, 30*time.Second)
+	_ = db.FlushTouches(ctx) // a failed batch stays pending for the next round
+	cancel()
 	t := &db.touches
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err != nil && len(t.pending) > 0 && !db.closed {
-		time.AfterFunc(TouchDelay, func() { db.flushLater(ctx) })
-		return
-	}
-	t.scheduled = false
-	if len(t.pending) > 0 && !db.closed {
-		t.scheduled = true
-		time.AfterFunc(TouchDelay, func() { db.flushLater(ctx) })
+	t.scheduled = len(t.pending) > 0 && !db.closed
+	if t.scheduled {
+		time.AfterFunc(TouchDelay, func() { db.flushLater(parent) })
 	}
 }
 
