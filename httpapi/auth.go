@@ -6,6 +6,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/jsonstr"
 	"github.com/latchauth/latch/password"
 )
 
@@ -33,9 +34,9 @@ func toUserJSON(u *latch.User) userJSON {
 // appendUserJSON appends u as encoding/json marshals it.
 func appendUserJSON(b []byte, u userJSON) []byte {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, u.ID)
+	b = jsonstr.Append(b, u.ID, true)
 	b = append(b, `,"display":`...)
-	b = appendJSONString(b, u.Display)
+	b = jsonstr.Append(b, u.Display, true)
 	b = appendJSONField(b, "email", u.Email)
 	b = appendJSONField(b, "username", u.Username)
 	b = append(b, `,"has_usable_password":`...)
@@ -59,7 +60,7 @@ func appendSessionJSON(b []byte, u userJSON, methods []latch.AuthMethod, session
 			b = append(b, ',')
 		}
 		b = append(b, `{"method":`...)
-		b = appendJSONString(b, m.Method)
+		b = jsonstr.Append(b, m.Method, true)
 		b = append(b, `,"at":`...)
 		var ok bool
 		if b, ok = appendJSONFloat(b, m.At); !ok {
@@ -92,7 +93,7 @@ func appendFlowsJSON(b []byte, status int, flows []account.Flow, sessionToken st
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendJSONString(b, f.ID)
+		b = jsonstr.Append(b, f.ID, true)
 		if f.IsPending || f.ShowPending {
 			b = append(b, `,"is_pending":`...)
 			b = strconv.AppendBool(b, f.IsPending)

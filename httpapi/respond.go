@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/jsonstr"
 )
 
 // envelope is the headless API's response shape: status always, data and
@@ -78,61 +78,6 @@ func recycle(buf *bytes.Buffer) {
 	}
 }
 
-// hexDigits are the digits of \u escapes, lower case as encoding/json writes them.
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, byte for byte as
-// encoding/json writes it: <, > and & escaped for HTML, invalid UTF-8 as
-// U+FFFD, and U+2028 and U+2029 escaped for JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendJSONFloat appends f as encoding/json writes a float64 (ES6 number
 // formatting). It reports false for NaN and infinities, which it refuses.
 func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
@@ -161,7 +106,7 @@ func appendJSONField(b []byte, name, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, value)
+	return jsonstr.Append(b, value, true)
 }
 
 // writeError turns an error from a handler or the core into the spec's JSON.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"reflect"
 	"strings"
@@ -27,42 +26,6 @@ func marshal(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func TestAppendJSONString(t *testing.T) {
-	cases := append([]string{}, trickyStrings...)
-	for c := range 256 {
-		cases = append(cases, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []rune("aZ09 \"\\<>&\n\t\x00\x7féü日😀\u2028\u2029")
-	for range 2000 {
-		r := make([]rune, rng.IntN(12))
-		for i := range r {
-			r[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		s := string(r)
-		if rng.IntN(4) == 0 && len(s) > 0 {
-			s = s[:rng.IntN(len(s))] // may cut a rune: invalid UTF-8
-		}
-		cases = append(cases, s)
-	}
-	for _, s := range cases {
-		if got, want := string(appendJSONString(nil, s)), marshal(t, s); got != want {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	}
-}
-
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range trickyStrings {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(appendJSONString([]byte("prefix"), s)), "prefix"+marshal(t, s); got != want {
-			t.Errorf("%q: got %s, want %s", s, got, want)
-		}
-	})
 }
 
 func TestAppendJSONFloat(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/latchauth/latch/internal/jsonstr"
 )
 
 // FuzzVerify checks that Verify never panics, and that whatever it accepts
@@ -91,14 +93,14 @@ func FuzzParseClaims(f *testing.F) {
 	})
 }
 
-// FuzzJSONString checks appendJSONString against encoding/json, and reads
+// FuzzJSONString checks jsonstr.Append (as used here) against encoding/json, and reads
 // its output back with the scanner.
 func FuzzJSONString(f *testing.F) {
 	for _, s := range []string{"", "a", `"\`, "\x00\x1f\x7f", "<&>", "\u2028\u2029", "\xff", "é🎉"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := appendJSONString(nil, s)
+		got := jsonstr.Append(nil, s, false)
 		var want strings.Builder
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/latchauth/latch/internal/jsonstr"
 )
 
 // MaxTokenSize is the length, in bytes, of the longest token [KeySet.Verify]
@@ -93,7 +95,7 @@ func Sign(k *Key, c *Claims) (string, error) {
 	hdr := append(scratch[:0], `{"alg":"`...)
 	hdr = append(hdr, k.Alg...)
 	hdr = append(hdr, `","kid":`...)
-	hdr = appendJSONString(hdr, k.ID)
+	hdr = jsonstr.Append(hdr, k.ID, false)
 	hdr = append(hdr, `,"typ":"JWT"}`...)
 	pay := appendClaims(hdr[len(hdr):], c)
 	hdr = hdr[:len(hdr):len(hdr)]
@@ -147,26 +149,26 @@ func signES256(priv *ecdsa.PrivateKey, hash []byte) ([]byte, error) {
 // appendClaims appends the claims as JSON.
 func appendClaims(b []byte, c *Claims) []byte {
 	b = append(b, `{"iss":`...)
-	b = appendJSONString(b, c.Issuer)
+	b = jsonstr.Append(b, c.Issuer, false)
 	b = append(b, `,"sub":`...)
-	b = appendJSONString(b, c.Subject)
+	b = jsonstr.Append(b, c.Subject, false)
 	b = append(b, `,"aud":`...)
-	b = appendJSONString(b, c.Audience)
+	b = jsonstr.Append(b, c.Audience, false)
 	b = append(b, `,"sid":`...)
-	b = appendJSONString(b, c.SessionID)
+	b = jsonstr.Append(b, c.SessionID, false)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, c.IssuedAt, 10)
 	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, c.Expires, 10)
 	b = append(b, `,"jti":`...)
-	b = appendJSONString(b, c.ID)
+	b = jsonstr.Append(b, c.ID, false)
 	if c.Email != "" {
 		b = append(b, `,"email":`...)
-		b = appendJSONString(b, c.Email)
+		b = jsonstr.Append(b, c.Email, false)
 	}
 	if c.Username != "" {
 		b = append(b, `,"preferred_username":`...)
-		b = appendJSONString(b, c.Username)
+		b = jsonstr.Append(b, c.Username, false)
 	}
 	if c.Staff {
 		b = append(b, `,"is_staff":true`...)
