@@ -458,23 +458,32 @@ func (h *harness) selected(name string) bool {
 	return slices.ContainsFunc(h.o.scenarios, func(s scenario) bool { return s.Name == name })
 }
 
+// prepare makes a fresh database for a run, picks Latch's address and
+// environment, and migrates the database; the caller cleans d up.
+func (h *harness) prepare(ctx context.Context, engine, name string) (d *database, addr string, env []string, err error) {
+	d, err = h.newDatabase(ctx, engine, name)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if addr, err = freeAddr(); err == nil {
+		env = h.latchEnv(d, addr)
+		err = h.migrate(ctx, env)
+	}
+	if err != nil {
+		return nil, "", nil, errors.Join(err, d.cleanup())
+	}
+	return d, addr, env, nil
+}
+
 // runStandard measures every selected scenario against one database.
 func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 	o := h.o
 	fmt.Fprintf(h.out, "== %s: %d users, scenarios at concurrency %v, %s warm-up + %s each\n", engine, o.users, o.conc, o.warmup, o.duration)
-	d, err := h.newDatabase(ctx, engine, "standard")
+	d, addr, env, err := h.prepare(ctx, engine, "standard")
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.cleanup()) }()
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	env := h.latchEnv(d, addr)
-	if err := h.migrate(ctx, env); err != nil {
-		return err
-	}
 	t := &target{host: addr, salt: h.salt, users: o.users, runID: h.runID, active: activeSet(o.users, o.activeLimit)}
 	if err := h.seed(ctx, d, seedSpec{From: 0, To: o.users, Kinds: []string{"browser", "app"}}); err != nil {
 		return err
@@ -586,19 +595,11 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 func (h *harness) runScale(ctx context.Context, engine string) (err error) {
 	o := h.o
 	fmt.Fprintf(h.out, "== %s scale: %d then %d users, concurrency %v, %s warm-up + %s each\n", engine, o.users, o.scaleUsers, o.conc, o.warmup, o.duration)
-	d, err := h.newDatabase(ctx, engine, "scale")
+	d, addr, env, err := h.prepare(ctx, engine, "scale")
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.cleanup()) }()
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	env := h.latchEnv(d, addr)
-	if err := h.migrate(ctx, env); err != nil {
-		return err
-	}
 	h.rep.addDatabase(ctx, d)
 	kinds := []string{"browser"}
 	for _, phase := range []struct{ from, to int }{{0, o.users}, {o.users, o.scaleUsers}} {
