@@ -20,6 +20,10 @@
 // fewer MiB with more passes) as equally strong. A deployment that can spare
 // the memory may raise Memory and pass its own [Params] to [NewHasher].
 //
+// Passwords are hashed in their Unicode NFKC form ([Normalize]), as NIST SP
+// 800-63B asks, so that the same password typed on another keyboard or
+// system (composed or decomposed accents, fullwidth letters) is accepted.
+//
 // # Verifying and migrating
 //
 // [Hasher.Verify] also accepts the hashes that a Django (django-allauth)
@@ -28,6 +32,9 @@
 // needsRehash for all of these and for argon2id hashes made with other
 // parameters. The caller should then store a fresh [Hasher.Hash] of the
 // password it has just checked, so that users migrate on their next login.
+// Verify checks the normalised password first and then, if it differs, the
+// password as typed: imported hashes are of the raw bytes, and a raw match
+// also asks for a rehash.
 // Django's unusable-password markers (empty, or starting with "!") never
 // verify.
 //
@@ -46,5 +53,7 @@
 // django-allauth keep working. The common-password list is embedded: the
 // 30,000 most common passwords from the zxcvbn project (MIT licence), which
 // derives them from Xato's (Mark Burnett's) corpus of 10 million leaked
-// passwords. See common-passwords.NOTICE.
+// passwords. See common-passwords.NOTICE. One rule of Latch's own cannot
+// be turned off: a password may not contain U+0000
+// ("password_invalid_character").
 package password

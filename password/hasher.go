@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrUnknownHash is wrapped by every error that [Hasher.Verify] returns. It
@@ -148,11 +149,20 @@ func (h *Hasher) withSlot(f func() []byte) []byte {
 	return f()
 }
 
-// Hash returns an argon2id hash of plain with a fresh random salt, in the PHC
-// format $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>. Salt and key are
-// standard base64 without padding. It returns an error only if the Hasher's
-// Params are invalid.
+// Normalize returns the form of plain that new hashes are made from: its
+// Unicode NFKC normalisation (NIST SP 800-63B §5.1.1.2), so that a password
+// typed in another normalisation form, or with compatibility characters
+// (fullwidth letters, ligatures), is the same password.
+func Normalize(plain string) string {
+	return norm.NFKC.String(plain)
+}
+
+// Hash returns an argon2id hash of plain, normalised by [Normalize], with a
+// fresh random salt, in the PHC format $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>.
+// Salt and key are standard base64 without padding. It returns an error only
+// if the Hasher's Params are invalid.
 func (h *Hasher) Hash(plain string) (string, error) {
+	plain = Normalize(plain)
 	p := h.params
 	if err := p.check(); err != nil {
 		return "", err
@@ -172,7 +182,14 @@ func (h *Hasher) Hash(plain string) (string, error) {
 // and whether the caller should replace encoded with a fresh [Hasher.Hash] of
 // plain. needsRehash is true only when ok is true. It is true when encoded is
 // not this package's argon2id format, or when it is but its parameters (including
-// salt and key length) differ from the Hasher's.
+// salt and key length) differ from the Hasher's, or when only the raw form
+// of plain matched (see below).
+//
+// Verify first checks the [Normalize]d form of plain, the one [Hasher.Hash]
+// hashes. When that fails and plain is not already normalised, it checks
+// plain as it is: hashes imported from Django, or made before passwords were
+// normalised, are of the raw bytes the user typed. A raw match asks for a
+// rehash, so the stored hash moves to the normalised form.
 //
 // Supported encodings:
 //
@@ -192,6 +209,17 @@ func (h *Hasher) Verify(encoded, plain string) (ok, needsRehash bool, err error)
 	if !IsUsable(encoded) {
 		return false, false, nil
 	}
+	normalized := Normalize(plain)
+	ok, needsRehash, err = h.verify(encoded, normalized)
+	if ok || err != nil || normalized == plain {
+		return ok, needsRehash, err
+	}
+	ok, _, err = h.verify(encoded, plain)
+	return ok, ok, err
+}
+
+// verify is Verify of one form of the password.
+func (h *Hasher) verify(encoded, plain string) (ok, needsRehash bool, err error) {
 	if strings.HasPrefix(encoded, "$argon2") {
 		return h.verifyArgon2(encoded, plain, false)
 	}

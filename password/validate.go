@@ -56,13 +56,22 @@ type Policy struct {
 // characters, common, or entirely numeric.
 var DefaultPolicy = Policy{MinLength: 8, MaxSimilarity: 0.7, CheckCommon: true}
 
-// Validate returns every rule that plain breaks, in the order of Django's
-// default validators: similarity, minimum length, common, numeric. Each rule
-// gives at most one Violation. A nil result means plain is acceptable. Like
+// Validate returns every rule that plain breaks: first Latch's own rule
+// that a password holds no NUL character (U+0000, code
+// "password_invalid_character"), then, in the order of Django's default
+// validators, similarity, minimum length, common, numeric. Each rule gives
+// at most one Violation. A nil result means plain is acceptable. Like
 // Django, Validate does not trim plain, except where the common-password
-// rule looks it up.
+// rule looks it up. The NUL rule cannot be turned off: some hash
+// implementations end a password at its first NUL, and no one types one.
 func (p Policy) Validate(plain string, a Attrs) []Violation {
 	var vs []Violation
+	if strings.ContainsRune(plain, 0) {
+		vs = append(vs, Violation{
+			Code:    "password_invalid_character",
+			Message: "This password contains a null character (U+0000), which is not allowed.",
+		})
+	}
 	if p.MaxSimilarity > 0 {
 		if name, similar := tooSimilar(plain, a, p.MaxSimilarity); similar {
 			vs = append(vs, Violation{
