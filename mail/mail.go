@@ -25,7 +25,13 @@
 //   - login_code: Email, Code
 //   - unknown_account: Email; optional SignupLink
 //   - account_already_exists: Email; optional ResetLink
-//   - password_changed: Email
+//   - password_changed, password_reset: Email
+//   - email_added, email_removed: Email, Address (the address added or
+//     removed)
+//   - primary_email_changed: Email, OldEmail, NewEmail
+//
+// The last five are security notifications; each also takes the optional
+// Time, IP and UserAgent of the change and a ResetLink.
 //
 // Every template also gets SiteName ([Config.SiteName], unless the data sets
 // its own). Email defaults to the recipient's address. Optional keys that are missing render as "", so templates test

@@ -35,6 +35,21 @@ func mustURL(t *testing.T, s string) *url.URL {
 	return u
 }
 
+// notice is the data Latch gives a security notification.
+var notice = map[string]any{"Time": "Wed, 02 Dec 2026 09:04:02 UTC", "IP": "203.0.113.9",
+	"UserAgent": "Firefox/140.0", "ResetLink": "https://id.example.com/password/reset"}
+
+// noticeShown is what of notice each notification shows.
+var noticeShown = []string{"Wed, 02 Dec 2026 09:04:02 UTC", "203.0.113.9", "Firefox/140.0",
+	"https://id.example.com/password/reset", "someone else may have access"}
+
+func withNotice(m map[string]any) map[string]any {
+	for k, v := range notice {
+		m[k] = v
+	}
+	return m
+}
+
 func TestRenderEveryKind(t *testing.T) {
 	const (
 		code       = "493817"
@@ -76,7 +91,22 @@ func TestRenderEveryKind(t *testing.T) {
 		{"account_already_exists", map[string]any{}, "[Acme] You already have an account",
 			[]string{"sign-in page"}, []string{"http"}},
 		{"password_changed", nil, "[Acme] Your password was changed",
-			nil, nil},
+			nil, []string{"when:", "ip address", "http"}},
+		{"password_changed", notice, "[Acme] Your password was changed",
+			noticeShown, nil},
+		{"password_reset", notice, "[Acme] Your password was reset",
+			noticeShown, nil},
+		{"password_reset", nil, "[Acme] Your password was reset",
+			[]string{"reset your password right away"}, []string{"when:", "http"}},
+		{"email_added", map[string]any{"Address": "new@example.org"}, "[Acme] An email address was added to your account",
+			[]string{"new@example.org", "someone else may have access"}, []string{"browser or app"}},
+		{"email_added", withNotice(map[string]any{"Address": "new@example.org"}), "[Acme] An email address was added to your account",
+			append([]string{"new@example.org"}, noticeShown...), nil},
+		{"email_removed", withNotice(map[string]any{"Address": "old@example.org"}), "[Acme] An email address was removed from your account",
+			append([]string{"old@example.org", "can no longer sign in"}, noticeShown...), nil},
+		{"primary_email_changed", withNotice(map[string]any{"OldEmail": "alice@example.com", "NewEmail": "new@example.org"}),
+			"[Acme] Your primary email address was changed",
+			append([]string{"new@example.org"}, noticeShown...), nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})

@@ -42,8 +42,16 @@ var kinds = map[string]kindSpec{
 	"login_code":                {required: []string{"Email", "Code"}},
 	"unknown_account":           {required: []string{"Email"}, optional: []string{"SignupLink"}},
 	"account_already_exists":    {required: []string{"Email"}, optional: []string{"ResetLink"}},
-	"password_changed":          {required: []string{"Email"}},
+	"password_changed":          {required: []string{"Email"}, optional: noticeDetails},
+	"password_reset":            {required: []string{"Email"}, optional: noticeDetails},
+	"email_added":               {required: []string{"Email", "Address"}, optional: noticeDetails},
+	"email_removed":             {required: []string{"Email", "Address"}, optional: noticeDetails},
+	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
 }
+
+// noticeDetails are the optional keys of the security notifications: when
+// and from where the change was made, and where to reset the password.
+var noticeDetails = []string{"Time", "IP", "UserAgent", "ResetLink"}
 
 // kindTemplates holds the three parsed templates of one kind.
 type kindTemplates struct {
