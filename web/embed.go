@@ -49,9 +49,40 @@ var contentTypes = map[string]string{
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// Client-side routes whose last segment is a mailed key: they fall back to
-// the app even if a key ever looked like a file name.
-var keyRoutes = []string{"/account/verify-email/", "/account/password/reset/key/"}
+// pageRoutes are the app's own pages, as src/app/routes.tsx declares them
+// (TestPageRoutesMatchTheApp keeps the two lists equal): only these paths get
+// index.html; any other path answers a 404 page, so that a probe for
+// /.git/config or /debug/pprof/ is not told "200". A ":name" segment matches
+// any one non-empty segment, even one that looks like a file name (a mailed
+// key). Pages with such a segment carry the key in their URL: they are
+// served with Referrer-Policy: no-referrer, so that the key does not leave in
+// a Referer header.
+var pageRoutes = []string{
+	"/",
+	"/account/login",
+	"/account/login/code",
+	"/account/login/code/confirm",
+	"/account/signup",
+	"/account/verify-email",
+	"/account/verify-email/:key",
+	"/account/continue",
+	"/account/password/reset",
+	"/account/password/reset/code",
+	"/account/password/reset/key/:key",
+	"/account",
+	"/account/email",
+	"/account/password/change",
+	"/account/sessions",
+	"/account/logout",
+}
+
+// notFoundPage is the answer to a GET of a page the app does not have.
+const notFoundPage = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Page not found</title></head>
+<body><h1>Page not found</h1><p>There is no page at this address. <a href="/">Go to your account</a>.</p></body>
+</html>
+`
 
 type file struct {
 	body        []byte
@@ -66,9 +97,9 @@ type handler struct {
 
 // Handler serves the embedded app: its files, with hashed ones under
 // /assets/ cached for a year (immutable) and the rest revalidated
-// (no-cache); index.html for any other path without a file extension (the
-// app's client-side routes) with status 200; and a JSON 404 for a missing
-// file (a path with an extension, or under /assets/). Only GET and HEAD are
+// (no-cache); index.html for the app's page routes (pageRoutes) with status
+// 200; a JSON 404 for a missing file (a path with an extension, or under
+// /assets/); and an HTML 404 page for any other path. Only GET and HEAD are
 // answered (405 otherwise).
 func Handler() http.Handler {
 	h, err := newHandler(dist, "dist")
@@ -140,25 +171,71 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serve(w, r, f)
 		return
 	}
-	if strings.HasPrefix(p, "/assets/") || p == "/assets" || (path.Ext(p) != "" && p != "/index.html" && !isKeyRoute(p)) {
+	page, keyed := p == "/index.html", false
+	if !page && !strings.HasPrefix(p, "/assets/") {
+		page, keyed = pageRoute(p)
+	}
+	if !page {
 		hd.Set("Cache-Control", "no-store")
-		writeStatus(w, http.StatusNotFound)
+		if strings.HasPrefix(p, "/assets/") || p == "/assets" || path.Ext(p) != "" {
+			writeStatus(w, http.StatusNotFound)
+			return
+		}
+		hd.Set("Content-Type", "text/html; charset=utf-8")
+		hd.Set("Content-Security-Policy", "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		w.WriteHeader(http.StatusNotFound)
+		if r.Method != http.MethodHead {
+			w.Write([]byte(notFoundPage))
+		}
 		return
 	}
 	hd.Set("Cache-Control", "no-cache")
 	hd.Set("Content-Security-Policy", contentSecurityPolicy)
 	hd.Set("X-Frame-Options", "DENY")
-	hd.Set("Referrer-Policy", "same-origin")
+	if keyed {
+		hd.Set("Referrer-Policy", "no-referrer")
+	} else {
+		hd.Set("Referrer-Policy", "same-origin")
+	}
 	serve(w, r, h.index)
 }
 
-func isKeyRoute(p string) bool {
-	for _, prefix := range keyRoutes {
-		if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" && !strings.Contains(rest, "/") {
-			return true
+// pageRoute reports whether the clean path p is one of pageRoutes, and
+// whether the route has a parameter (a key in the URL).
+func pageRoute(p string) (page, keyed bool) {
+	for _, route := range pageRoutes {
+		if ok, param := matchRoute(route, p); ok {
+			return true, param
 		}
 	}
-	return false
+	return false, false
+}
+
+// matchRoute matches p against route segment by segment, a ":name" segment
+// matching any one non-empty segment; it reports whether one did.
+func matchRoute(route, p string) (ok, param bool) {
+	for {
+		rs, rrest, rmore := strings.Cut(strings.TrimPrefix(route, "/"), "/")
+		ps, prest, pmore := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		switch {
+		case strings.HasPrefix(rs, ":"):
+			if ps == "" {
+				return false, false
+			}
+			param = true
+		case rs != ps:
+			return false, false
+		}
+		if rmore != pmore {
+			return false, false
+		}
+		if !rmore {
+			return true, param
+		}
+		route, p = rrest, prest
+	}
 }
 
 func serve(w http.ResponseWriter, r *http.Request, f file) {

@@ -5,7 +5,10 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -90,10 +93,93 @@ func TestClientRoutesFallBackToIndex(t *testing.T) {
 		"/account/verify-email/aBc_-123",
 		"/account/password/reset/key/aBc_-123",
 		"/account/verify-email/odd.key",
-		"/some/unknown/page",
 		"/account/login?next=/account/email",
+		"/account/login/",
 	} {
 		t.Run(p, func(t *testing.T) { wantIndex(t, get(t, h, "GET", p)) })
+	}
+}
+
+// Only the app's own pages get index.html: anything else is a 404 page, so
+// that scanners probing for files are not answered 200 (issue 10, item 12).
+func TestUnknownPagesAre404(t *testing.T) {
+	h := Handler()
+	for _, p := range []string{
+		"/.git/config",
+		"/debug/pprof/",
+		"/debug/pprof",
+		"/foo",
+		"/some/unknown/page",
+		"/accounts",
+		"/account/unknown",
+		"/account/verify-email/a/b",
+		"/account/password/reset/key/",
+		"/wp-admin/",
+	} {
+		t.Run(p, func(t *testing.T) {
+			for _, method := range []string{"GET", "HEAD"} {
+				w := get(t, h, method, p)
+				if w.Code != http.StatusNotFound {
+					t.Fatalf("%s: status %d, want 404", method, w.Code)
+				}
+				if ct := w.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+					t.Errorf("%s: Content-Type %q", method, ct)
+				}
+				if strings.Contains(w.Body.String(), `<div id="root">`) {
+					t.Errorf("%s: the app's index.html was served", method)
+				}
+				if method == "GET" && !strings.Contains(w.Body.String(), "Page not found") {
+					t.Errorf("body %.200q", w.Body.String())
+				}
+				if method == "HEAD" && w.Body.Len() != 0 {
+					t.Errorf("HEAD: %d body bytes", w.Body.Len())
+				}
+				if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+					t.Errorf("Content-Security-Policy %q", csp)
+				}
+			}
+		})
+	}
+}
+
+// The pages whose URL holds a mailed key never send it on in a Referer;
+// the others keep same-origin.
+func TestKeyPagesSendNoReferrer(t *testing.T) {
+	h := Handler()
+	for p, want := range map[string]string{
+		"/account/verify-email/aBc_-123":        "no-referrer",
+		"/account/password/reset/key/aBc_-123":  "no-referrer",
+		"/account/password/reset/key/odd.key-1": "no-referrer",
+		"/account/login":                        "same-origin",
+		"/account/verify-email":                 "same-origin",
+		"/":                                     "same-origin",
+	} {
+		w := get(t, h, "GET", p)
+		wantIndex(t, w)
+		if got := w.Header().Get("Referrer-Policy"); got != want {
+			t.Errorf("%s: Referrer-Policy %q, want %q", p, got, want)
+		}
+	}
+}
+
+// pageRoutes is the list of src/app/routes.tsx: a page added there must be
+// added here, or the server would answer it 404.
+func TestPageRoutesMatchTheApp(t *testing.T) {
+	src, err := os.ReadFile("src/app/routes.tsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app []string
+	for _, m := range regexp.MustCompile(`\bpath: "([^"]*)"`).FindAllStringSubmatch(string(src), -1) {
+		app = append(app, m[1])
+	}
+	if len(app) == 0 {
+		t.Fatal("no path found in routes.tsx")
+	}
+	slices.Sort(app)
+	ours := slices.Sorted(slices.Values(pageRoutes))
+	if !slices.Equal(app, ours) {
+		t.Errorf("routes.tsx has %q,\nweb.pageRoutes has %q", app, ours)
 	}
 }
 
