@@ -14,6 +14,9 @@ var (
 	// ErrConflict means the request is not valid in the current state
 	// (already logged in, no flow pending, …): HTTP 409.
 	ErrConflict = errors.New("conflict")
+	// ErrStale means a session was saved by another request since it was
+	// read; the caller reads it again and retries, or answers 409.
+	ErrStale = fmt.Errorf("%w: session changed meanwhile", ErrConflict)
 	// ErrForbidden means the action is not allowed (signup closed, …): HTTP 403.
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated means the caller must log in first: HTTP 401.

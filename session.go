@@ -17,6 +17,10 @@ type Session struct {
 	IP         string
 	UserAgent  string
 	State      SessionState
+	// Version counts the saves of State: a save succeeds only if nobody
+	// saved since this copy was read (ErrStale otherwise), so that of
+	// concurrent uses of one emailed code exactly one wins.
+	Version int64
 }
 
 // Authenticated reports whether the session carries a completed login.

@@ -24,7 +24,9 @@ type UserStore interface {
 	// CreateUser inserts u and its addresses, setting their IDs; it returns
 	// latch.ErrEmailTaken or latch.ErrUsernameTaken on a uniqueness conflict.
 	CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error
-	// UserByEmail finds the owner of an address (any of the user's addresses).
+	// UserByEmail finds the user an address has authority for: one of
+	// their verified addresses, or their primary (signup) address. An
+	// unverified added address belongs to no one yet.
 	UserByEmail(ctx context.Context, email string) (*latch.User, error)
 	// UserByUsername finds a user by username, case-insensitively.
 	UserByUsername(ctx context.Context, username string) (*latch.User, error)
@@ -39,8 +41,13 @@ type UserStore interface {
 type EmailStore interface {
 	// EmailAddresses lists a user's addresses, primary first.
 	EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error)
-	// AddEmail adds an address; latch.ErrEmailTaken when any user has it.
+	// AddEmail adds an address; latch.ErrEmailTaken when the user has it,
+	// or when it is verified or primary and another user has authority
+	// over it. Adding it verified drops the others' unverified claims.
 	AddEmail(ctx context.Context, e *latch.EmailAddress) error
+	// SetEmailVerified marks a user's address verified and drops the
+	// unverified claims of other users; latch.ErrEmailTaken when another
+	// user has authority over it.
 	SetEmailVerified(ctx context.Context, userID int64, email string) error
 	SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error
 	// DeleteEmail removes an address and the tokens sent to it.

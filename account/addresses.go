@@ -71,8 +71,11 @@ func (s *Service) manageEmail(ctx context.Context, st *State, email string) (str
 
 // AddEmail adds an address to the caller's account and sends it a
 // verification link (stored unverified) or code (stored once verified).
-// Addresses are unique across accounts: one that belongs to another account
-// is refused with email_taken.
+// An added address carries no authority until it is verified: it blocks no
+// one else, receives no reset links or login codes and does not log in. So
+// adding an address that belongs to another account answers exactly as a
+// free one would — nothing is revealed — and only its verification fails,
+// with email_taken.
 func (s *Service) AddEmail(ctx context.Context, st *State, email string) (*State, error) {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
@@ -88,16 +91,11 @@ func (s *Service) AddEmail(ctx context.Context, st *State, email string) (*State
 	if max := s.cfg.MaxEmailAddresses; max > 0 && len(list) >= max {
 		return nil, latch.Invalid("email", "max_email_addresses", fmt.Sprintf(msgMaxEmailAddressesFmt, max))
 	}
-	switch _, err := s.users.UserByEmail(ctx, email); {
-	case err == nil:
-		return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
-	case !errors.Is(err, latch.ErrNotFound):
-		return nil, fmt.Errorf("check address: %w", err)
-	}
 	if !s.cfg.VerificationByCode {
 		addr := &latch.EmailAddress{UserID: st.User.ID, Email: email, Created: s.now()}
 		if err := s.emails.AddEmail(ctx, addr); errors.Is(err, latch.ErrEmailTaken) {
-			return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
+			// Only a concurrent add of the same address to this account.
+			return nil, latch.Invalid("email", "duplicate_email", msgDuplicateEmail)
 		} else if err != nil {
 			return nil, fmt.Errorf("add address: %w", err)
 		}
@@ -145,9 +143,10 @@ func (s *Service) ResendVerificationEmail(ctx context.Context, st *State, email 
 	return sent, err
 }
 
-// SetPrimaryEmail makes one of the caller's addresses the primary one. An
-// unverified address can become primary only while the user has no verified
-// one.
+// SetPrimaryEmail makes one of the caller's addresses the primary one. Only
+// a verified address can become primary: the primary address has authority
+// (it receives reset links and logs in), which an unverified added address
+// must not gain.
 func (s *Service) SetPrimaryEmail(ctx context.Context, st *State, email string, primary bool) error {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
@@ -167,14 +166,12 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, st *State, email string, 
 		}
 		return latch.Invalid("email", "unknown_email", msgUnknownEmail)
 	}
-	if !a.Verified {
-		for _, o := range list {
-			if o.Verified {
-				return latch.Invalid("email", "unverified_primary_email", msgUnverifiedPrimary)
-			}
-		}
+	if !a.Verified && !a.Primary {
+		return latch.Invalid("email", "unverified_primary_email", msgUnverifiedPrimary)
 	}
-	if err := s.emails.SetPrimaryEmail(ctx, st.User.ID, email, s.now()); err != nil {
+	if err := s.emails.SetPrimaryEmail(ctx, st.User.ID, email, s.now()); errors.Is(err, latch.ErrEmailTaken) {
+		return latch.Invalid("email", "email_taken", msgEmailTaken)
+	} else if err != nil {
 		return fmt.Errorf("set primary address: %w", err)
 	}
 	st.User.Email = email

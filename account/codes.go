@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,7 +94,9 @@ func (s *Service) saveSession(ctx context.Context, st *State) error {
 
 // startCode begins (or, with resend, renews) a code process in the caller's
 // session and returns the code to mail. userID 0 makes a process that no
-// code can complete, for addresses without an account.
+// code can complete, for addresses without an account. Asking again for the
+// same account and address keeps the wrong attempts already made, so a new
+// request does not buy new guesses.
 func (s *Service) startCode(ctx context.Context, st *State, kind string, userID int64, email string) (*State, string, error) {
 	st, err := s.ensureSession(ctx, st)
 	if err != nil {
@@ -103,6 +106,9 @@ func (s *Service) startCode(ctx context.Context, st *State, kind string, userID 
 	p := &latch.CodeProcess{UserID: userID, Email: email, Started: s.now()}
 	if userID != 0 {
 		p.Hash = codeHash(st.Session.ID, kind, code)
+	}
+	if old := s.codeProcess(st, kind); old != nil && old.UserID == userID && old.Email == email {
+		p.Attempts = old.Attempts
 	}
 	if st.Session.State.Codes == nil {
 		st.Session.State.Codes = map[string]*latch.CodeProcess{}
@@ -138,19 +144,74 @@ func (s *Service) codeProcess(st *State, kind string) *latch.CodeProcess {
 	return p
 }
 
-// checkCode compares a typed code with the process's, in constant time. A
-// wrong code counts as an attempt; at the limit the process is dropped (and
-// dropped reports it). The session is saved either way.
-func (s *Service) checkCode(ctx context.Context, st *State, kind string, p *latch.CodeProcess, code string) (ok, dropped bool, err error) {
-	want := p.Hash
-	got := codeHash(st.Session.ID, kind, code)
-	if want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1 {
-		return true, false, nil
+// codeUse says what a right code does to its process.
+type codeUse int
+
+const (
+	codePeek    codeUse = iota // a right code changes nothing (it is only shown to be right)
+	codeConfirm                // a right code marks the process confirmed
+	codeConsume                // a right code ends the process: it can be used once
+)
+
+// maxStaleRetries bounds how often a code check reads its session again
+// after losing a race; each retry means another request's save won.
+const maxStaleRetries = 64
+
+// useCode compares a typed code with the caller's live process of kind, in
+// constant time, and records the outcome in one conditional save of the
+// session: a wrong code counts an attempt (at the limit the process is
+// dropped, and dropped reports it), a right one is confirmed or consumed as
+// use says. When another request saved the session first, the session is
+// read again and the check repeated on what it holds now — so of N
+// concurrent uses exactly one consumes the code, and N wrong codes count N
+// attempts. It returns the process as it was checked; latch.ErrConflict when
+// there is none (never started, expired, dropped, or already consumed).
+func (s *Service) useCode(ctx context.Context, st *State, kind, code string, use codeUse) (p *latch.CodeProcess, ok, dropped bool, err error) {
+	for try := 0; ; try++ {
+		p = s.codeProcess(st, kind)
+		if p == nil {
+			return nil, false, false, latch.ErrConflict
+		}
+		got := codeHash(st.Session.ID, kind, code)
+		ok = p.Hash != "" && subtle.ConstantTimeCompare([]byte(p.Hash), []byte(got)) == 1
+		dropped = false
+		switch {
+		case ok && use == codePeek, ok && use == codeConfirm && p.Confirmed:
+			return p, true, false, nil
+		case ok && use == codeConfirm:
+			p.Confirmed = true
+		case ok:
+			delete(st.Session.State.Codes, kind)
+		default:
+			p.Attempts++
+			if p.Attempts >= s.codeRules(kind).MaxAttempts {
+				delete(st.Session.State.Codes, kind)
+				dropped = true
+			}
+		}
+		err = s.sessions.UpdateSession(ctx, st.Session)
+		if err == nil {
+			return p, ok, dropped, nil
+		}
+		if !errors.Is(err, latch.ErrStale) || try >= maxStaleRetries {
+			return nil, false, false, fmt.Errorf("save code attempt: %w", err)
+		}
+		if err := s.reloadSession(ctx, st); err != nil {
+			return nil, false, false, err
+		}
 	}
-	p.Attempts++
-	if p.Attempts >= s.codeRules(kind).MaxAttempts {
-		delete(st.Session.State.Codes, kind)
-		dropped = true
+}
+
+// reloadSession reads the caller's session again after a save lost a race;
+// latch.ErrConflict when it has ended meanwhile.
+func (s *Service) reloadSession(ctx context.Context, st *State) error {
+	sess, _, err := s.sessions.SessionByKey(ctx, st.Session.KeyHash)
+	if errors.Is(err, latch.ErrNotFound) {
+		return latch.ErrConflict
 	}
-	return false, dropped, s.saveSession(ctx, st)
+	if err != nil {
+		return fmt.Errorf("reload session: %w", err)
+	}
+	*st.Session = *sess
+	return nil
 }

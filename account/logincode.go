@@ -74,14 +74,15 @@ func (s *Service) loginCodeProcess(st *State) (*latch.PendingLogin, *latch.CodeP
 // many wrong codes the pending login is dropped. Errors: latch.ErrConflict
 // (no code login in progress), *latch.InputError.
 func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) (*State, error) {
-	_, p, err := s.loginCodeProcess(st)
-	if err != nil {
+	if _, _, err := s.loginCodeProcess(st); err != nil {
 		return nil, err
 	}
 	if code == "" {
 		return nil, latch.Invalid("code", "required", msgRequired)
 	}
-	ok, dropped, err := s.checkCode(ctx, st, codeLogin, p, code)
+	// One conditional save checks and spends the code: of concurrent
+	// confirmations only one gets past here.
+	p, ok, dropped, err := s.useCode(ctx, st, codeLogin, code, codeConsume)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,9 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) 
 		}
 		return nil, latch.Invalid("code", "incorrect_code", msgIncorrectCode)
 	}
-	delete(st.Session.State.Codes, codeLogin)
+	if s.pendingStage(st, "login_by_code") == nil {
+		return nil, latch.ErrConflict
+	}
 	if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) {
 		return nil, fmt.Errorf("verify address: %w", err)
 	}

@@ -90,7 +90,8 @@ func (s *Service) CheckResetKey(ctx context.Context, st *State, key string) (*la
 		if key == "" {
 			return nil, latch.Invalid("key", "required", msgRequired)
 		}
-		if err := s.checkResetCode(ctx, st, p, key); err != nil {
+		p, err := s.checkResetCode(ctx, st, key, codeConfirm)
+		if err != nil {
 			return nil, err
 		}
 		return s.users.UserByID(ctx, p.UserID)
@@ -102,23 +103,22 @@ func (s *Service) CheckResetKey(ctx context.Context, st *State, key string) (*la
 	return s.users.UserByID(ctx, t.UserID)
 }
 
-func (s *Service) checkResetCode(ctx context.Context, st *State, p *latch.CodeProcess, code string) error {
-	ok, _, err := s.checkCode(ctx, st, codeReset, p, code)
+// checkResetCode checks a typed reset code, counting a wrong one as an
+// attempt; a right one is confirmed (the address it was mailed to is then
+// verified) or, with codeConsume, spent.
+func (s *Service) checkResetCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
+	p, ok, _, err := s.useCode(ctx, st, codeReset, code, use)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
-		return latch.Invalid("key", "incorrect_code", msgIncorrectCode)
+		return nil, latch.Invalid("key", "incorrect_code", msgIncorrectCode)
 	}
-	if !p.Confirmed {
-		p.Confirmed = true
-		// Typing a code mailed to the address proves it: verify it.
-		if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) {
-			return err
-		}
-		return s.saveSession(ctx, st)
+	// Typing a code mailed to the address proves it: verify it.
+	if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrEmailTaken) {
+		return nil, err
 	}
-	return nil
+	return p, nil
 }
 
 func (s *Service) resetToken(ctx context.Context, key string) (*latch.Token, error) {
@@ -160,7 +160,8 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 	var userID int64
 	var email string
 	if p != nil {
-		if err := s.checkResetCode(ctx, st, p, key); err != nil {
+		var err error
+		if p, err = s.checkResetCode(ctx, st, key, codeConfirm); err != nil {
 			return nil, err
 		}
 		userID, email = p.UserID, p.Email
@@ -188,6 +189,14 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 		} else if err != nil {
 			return nil, err
 		}
+		// The link was mailed to the address: following it proves it.
+		if err := s.emails.SetEmailVerified(ctx, userID, email); err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrEmailTaken) {
+			return nil, fmt.Errorf("verify address: %w", err)
+		}
+	} else if _, err := s.checkResetCode(ctx, st, key, codeConsume); err != nil {
+		// Spent in one conditional save: of concurrent resets with one
+		// code, only one sets a password.
+		return nil, err
 	}
 	if err := s.setPassword(ctx, user, plain); err != nil {
 		return nil, err
@@ -205,12 +214,6 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 	if st.Session != nil && st.Session.UserID != user.ID {
 		out.Session = st.Session
 		out.User = st.User
-		if p != nil {
-			delete(st.Session.State.Codes, codeReset)
-			if err := s.saveSession(ctx, st); err != nil {
-				return nil, err
-			}
-		}
 	} else if st.Session != nil {
 		out.Ended = true
 	}

@@ -84,11 +84,11 @@ func (s *Service) CheckVerification(ctx context.Context, st *State, key string) 
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
 	if s.cfg.VerificationByCode {
-		p, err := s.verificationProcess(st)
-		if err != nil {
+		if _, err := s.verificationProcess(st); err != nil {
 			return nil, err
 		}
-		if err := s.checkVerificationCode(ctx, st, p, key); err != nil {
+		p, err := s.checkVerificationCode(ctx, st, key, codePeek)
+		if err != nil {
 			return nil, err
 		}
 		return s.verifyInfo(ctx, st, p.UserID, p.Email)
@@ -126,22 +126,23 @@ func (s *Service) verificationProcess(st *State) (*latch.CodeProcess, error) {
 	return p, nil
 }
 
-// checkVerificationCode checks a typed code; after too many wrong ones the
-// process and the pending login are dropped.
-func (s *Service) checkVerificationCode(ctx context.Context, st *State, p *latch.CodeProcess, code string) error {
-	ok, dropped, err := s.checkCode(ctx, st, codeVerifyEmail, p, code)
+// checkVerificationCode checks a typed code (and, with codeConsume, spends
+// it); after too many wrong ones the process and the pending login are
+// dropped.
+func (s *Service) checkVerificationCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
+	p, ok, dropped, err := s.useCode(ctx, st, codeVerifyEmail, code, use)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !ok {
 		if dropped {
 			if err := s.dropPending(ctx, st); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return latch.Invalid("key", "incorrect_code", msgIncorrectCode)
+		return nil, latch.Invalid("key", "incorrect_code", msgIncorrectCode)
 	}
-	return nil
+	return p, nil
 }
 
 // VerifyEmail verifies an address with a link key or a typed code, then
@@ -156,18 +157,15 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 	var userID int64
 	var email string
 	if s.cfg.VerificationByCode {
-		p, err := s.verificationProcess(st)
+		if _, err := s.verificationProcess(st); err != nil {
+			return nil, err
+		}
+		// Checked and spent in one conditional save: used once only.
+		p, err := s.checkVerificationCode(ctx, st, key, codeConsume)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.checkVerificationCode(ctx, st, p, key); err != nil {
-			return nil, err
-		}
 		userID, email = p.UserID, p.Email
-		delete(st.Session.State.Codes, codeVerifyEmail)
-		if err := s.saveSession(ctx, st); err != nil {
-			return nil, err
-		}
 	} else {
 		t, err := s.tokens.TakeToken(ctx, latch.TokenVerifyEmail, HashKey(key))
 		if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
@@ -199,6 +197,10 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 // verified).
 func (s *Service) markVerified(ctx context.Context, userID int64, email string) error {
 	err := s.emails.SetEmailVerified(ctx, userID, email)
+	if errors.Is(err, latch.ErrEmailTaken) {
+		// Another account verified it first, or signed up with it.
+		return latch.Invalid("key", "email_taken", msgEmailTaken)
+	}
 	if !errors.Is(err, latch.ErrNotFound) {
 		return err
 	}

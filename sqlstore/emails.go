@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -27,23 +28,55 @@ func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAd
 	return list, rows.Err()
 }
 
-// AddEmail adds an address to a user and sets its ID; latch.ErrEmailTaken
-// when any user has it already.
+// AddEmail adds an address to a user and sets its ID. latch.ErrEmailTaken
+// when the user has it already, or when it is verified or primary and
+// another user has authority over it. A verified address drops the
+// unverified claims other users hold on it.
 func (db *DB) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
-	err := db.write.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		e.UserID, strings.ToLower(e.Email), e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID)
-	return db.uniqueErr(err)
+	email := strings.ToLower(e.Email)
+	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			e.UserID, email, e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID)
+		if err != nil || !e.Verified {
+			return err
+		}
+		return dropClaims(ctx, tx, e.UserID, email)
+	}))
 }
 
-// SetEmailVerified marks a user's address verified; latch.ErrNotFound when
-// the user does not have it.
+// SetEmailVerified marks a user's address verified and drops the unverified
+// claims other users hold on it; latch.ErrNotFound when the user does not
+// have it, latch.ErrEmailTaken when another user has authority over it.
 func (db *DB) SetEmailVerified(ctx context.Context, userID int64, email string) error {
-	return db.exec1(ctx, `UPDATE email_addresses SET verified = TRUE WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email))
+	email = strings.ToLower(email)
+	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE email_addresses SET verified = TRUE WHERE user_id = $1 AND email = $2`, userID, email)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("%w: no address %s on user %d", latch.ErrNotFound, email, userID)
+		}
+		return dropClaims(ctx, tx, userID, email)
+	}))
+}
+
+// dropClaims removes the unverified, non-primary copies of an address that
+// users other than owner added, and the keys mailed to them: the owner has
+// proved it.
+func dropClaims(ctx context.Context, tx *sql.Tx, owner int64, email string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_addresses WHERE email = $1 AND user_id <> $2 AND NOT verified AND NOT is_primary`, email, owner); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE email = $1 AND user_id <> $2`, email, owner)
+	return err
 }
 
 // SetPrimaryEmail makes one of a user's addresses the primary one.
 func (db *DB) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email)).Scan(&id); err != nil {
 			if err == sql.ErrNoRows {
@@ -59,7 +92,7 @@ func (db *DB) SetPrimaryEmail(ctx context.Context, userID int64, email string, a
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE users SET updated = $1 WHERE id = $2`, db.t(at), userID)
 		return err
-	})
+	}))
 }
 
 // DeleteEmail removes a user's address and the tokens sent to it;

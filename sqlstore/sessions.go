@@ -69,7 +69,7 @@ func (db *DB) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session,
 }
 
 func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.Session, *latch.User, error) {
-	row := db.readRow(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state,
+	row := db.readRow(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state, s.version,
 		`+userColumns+` FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
 		WHERE `+where, arg)
 	s := &latch.Session{}
@@ -78,7 +78,7 @@ func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.S
 	var publicID, username, hash, email sql.NullString
 	var active, staff, super sql.NullBool
 	var u latch.User
-	err := row.Scan(&s.ID, &s.KeyHash, &userID, &client, instant{&s.Created}, instant{&s.LastSeen}, instant{&s.Expires}, instant{&s.MaxExpires}, &s.IP, &s.UserAgent, &state,
+	err := row.Scan(&s.ID, &s.KeyHash, &userID, &client, instant{&s.Created}, instant{&s.LastSeen}, instant{&s.Expires}, instant{&s.MaxExpires}, &s.IP, &s.UserAgent, &state, &s.Version,
 		&uid, &publicID, &username, &hash, &active, &staff, &super, instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, latch.ErrNotFound
@@ -99,14 +99,28 @@ func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.S
 	return s, &u, nil
 }
 
-// UpdateSession saves s's key hash, user, state, last-seen time and expiry.
+// UpdateSession saves s's key hash, user, state, last-seen time and expiry,
+// provided the stored version is still s.Version, and moves s.Version on.
+// latch.ErrStale when another save came first (or the session is gone): the
+// write is a compare-and-swap, so concurrent uses of one state cannot all win.
 func (db *DB) UpdateSession(ctx context.Context, s *latch.Session) error {
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return fmt.Errorf("encode session state: %w", err)
 	}
-	return db.exec1(ctx, `UPDATE sessions SET key_hash = $1, user_id = $2, state = $3, last_seen = $4, expires = $5 WHERE id = $6`,
-		s.KeyHash, nullID(s.UserID), string(state), db.t(s.LastSeen), db.t(s.Expires), s.ID)
+	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET key_hash = $1, user_id = $2, state = $3, last_seen = $4, expires = $5, version = version + 1
+		WHERE id = $6 AND version = $7`,
+		s.KeyHash, nullID(s.UserID), string(state), db.t(s.LastSeen), db.t(s.Expires), s.ID, s.Version)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return latch.ErrStale
+	}
+	s.Version++
+	return nil
 }
 
 // DeleteSession removes a session; removing one that is gone is not an error.

@@ -15,6 +15,9 @@ import (
 const (
 	indexUsername = "users_username_key"
 	indexEmail    = "email_addresses_email_key"
+	// indexUserEmail keeps one copy of an address per user; unverified
+	// copies on other users are allowed (see the 0004 migrations).
+	indexUserEmail = "email_addresses_user_email"
 )
 
 // userColumns are read by scanUser; the primary address comes from a join
@@ -50,9 +53,11 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*latch.User, error) {
 	return db.oneUser(ctx, `WHERE u.id = $1`, id)
 }
 
-// UserByEmail returns the owner of the (lower-cased) address, or latch.ErrNotFound.
+// UserByEmail returns the user an address has authority for — verified, or
+// the account's primary (signup) address — or latch.ErrNotFound. Unverified
+// addresses added to an account are never found: they belong to no one yet.
 func (db *DB) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
-	return db.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1)`, strings.ToLower(email))
+	return db.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1 AND (verified OR is_primary))`, strings.ToLower(email))
 }
 
 // UserByUsername returns the user with that username, compared
@@ -98,7 +103,7 @@ func (db *DB) uniqueErr(err error) error {
 		switch idx {
 		case indexUsername:
 			return latch.ErrUsernameTaken
-		case indexEmail:
+		case indexEmail, indexUserEmail:
 			return latch.ErrEmailTaken
 		}
 	}
