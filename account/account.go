@@ -144,6 +144,7 @@ type Config struct {
 	LoginOnPasswordReset     bool // a reset logs the user in
 	EmailUnknownAccounts     bool // mail "no account here" to unknown addresses
 	MaxEmailAddresses        int  // 0: no limit
+	EmailNotifications       bool // mail security notifications (see notify.go)
 
 	// Links are the frontend URLs put in emails; "{key}" is replaced by the key.
 	Links          Links
@@ -194,6 +195,7 @@ func DefaultConfig() Config {
 		ResetCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3},
 		LoginCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3, MaxResends: 2},
 		EmailUnknownAccounts: true,
+		EmailNotifications:   true,
 		Tokens: Tokens{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
 	}
