@@ -99,6 +99,8 @@ func (s *Service) AddEmail(ctx context.Context, st *State, email string) (*State
 		} else if err != nil {
 			return nil, fmt.Errorf("add address: %w", err)
 		}
+		s.event(ctx, st, EventEmailAdded, nil, "email", email)
+		s.notify(ctx, st, nil, notice{kind: noticeEmailAdded, address: email})
 	}
 	st, _, err = s.sendVerification(ctx, st, st.User.ID, email, false)
 	return st, err
@@ -174,6 +176,8 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, st *State, email string, 
 	} else if err != nil {
 		return fmt.Errorf("set primary address: %w", err)
 	}
+	s.event(ctx, st, EventPrimaryChanged, nil, "email", email, "previous", st.User.Email)
+	s.notify(ctx, st, nil, notice{kind: noticePrimaryChanged, address: email, previous: st.User.Email})
 	st.User.Email = email
 	return nil
 }
@@ -204,5 +208,7 @@ func (s *Service) RemoveEmail(ctx context.Context, st *State, email string) erro
 	if err := s.emails.DeleteEmail(ctx, st.User.ID, email); err != nil {
 		return fmt.Errorf("remove address: %w", err)
 	}
+	s.event(ctx, st, EventEmailRemoved, nil, "email", email)
+	s.notify(ctx, st, nil, notice{kind: noticeEmailRemoved, address: email, verified: a.Verified})
 	return nil
 }

@@ -65,8 +65,9 @@ func WithClient(ctx context.Context, c latch.Client) context.Context {
 
 // event logs an authentication event. user defaults to the state's user;
 // the client (address, user agent) comes from st, else from the context
-// (WithClient). st and user may be nil.
-func (s *Service) event(ctx context.Context, st *State, name string, user *latch.User, attrs ...slog.Attr) {
+// (WithClient). st and user may be nil. args are the event's own
+// attributes, as slog takes them (key-value pairs or slog.Attr).
+func (s *Service) event(ctx context.Context, st *State, name string, user *latch.User, args ...any) {
 	if !s.log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
@@ -79,14 +80,14 @@ func (s *Service) event(ctx context.Context, st *State, name string, user *latch
 	} else if c, ok := ctx.Value(clientKey{}).(latch.Client); ok {
 		client = c
 	}
-	a := make([]slog.Attr, 0, 4+len(attrs))
+	a := make([]any, 0, 4+len(args))
 	a = append(a, slog.String("event", name))
 	if user != nil && user.PublicID != "" {
 		a = append(a, slog.String("user", user.PublicID))
 	}
 	a = append(a, slog.String("ip", client.IP), slog.String("user_agent", client.UserAgent))
-	a = append(a, attrs...)
-	s.log.LogAttrs(ctx, slog.LevelInfo, eventMessage, a...)
+	a = append(a, args...)
+	s.log.Log(ctx, slog.LevelInfo, eventMessage, a...)
 }
 
 // loginFailed logs the failure of a password login for identifier ident
@@ -128,7 +129,7 @@ func (s *Service) loginFailed(ctx context.Context, st *State, method, ident stri
 	}
 	// The user of the state is whoever is logged in, not the account tried.
 	anon := &State{Client: st.Client}
-	s.event(ctx, anon, EventLoginFailed, user, slog.String("reason", reason), slog.String("method", method))
+	s.event(ctx, anon, EventLoginFailed, user, "reason", reason, "method", method)
 }
 
 // sessionUser returns the user of a session, or nil, for events about a
@@ -138,6 +139,19 @@ func (s *Service) sessionUser(ctx context.Context, id int64) *latch.User {
 		return nil
 	}
 	_, u, err := s.refresh.SessionByID(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// userFor returns the user with id for an event: the caller when it is that
+// user, else read from the store (nil when it cannot be).
+func (s *Service) userFor(ctx context.Context, st *State, id int64) *latch.User {
+	if st != nil && st.User != nil && st.User.ID == id {
+		return st.User
+	}
+	u, err := s.users.UserByID(ctx, id)
 	if err != nil {
 		return nil
 	}

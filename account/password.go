@@ -57,6 +57,7 @@ func (s *Service) ChangePassword(ctx context.Context, st *State, in ChangePasswo
 	if err := s.sessions.UpdateSession(ctx, &sess); err != nil {
 		return nil, fmt.Errorf("rotate session: %w", err)
 	}
-	s.log.Info("password changed", "user", user.PublicID)
+	s.event(ctx, st, EventPasswordChanged, user)
+	s.notify(ctx, st, user, notice{kind: noticePasswordChanged})
 	return &State{Client: st.Client, Session: &sess, User: user, NewKey: key}, nil
 }

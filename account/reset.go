@@ -207,7 +207,8 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 	if err := s.clearFailedLogins(ctx, user); err != nil {
 		return nil, err
 	}
-	s.log.Info("password reset", "user", user.PublicID)
+	s.event(ctx, st, EventPasswordReset, user)
+	s.notify(ctx, st, user, notice{kind: noticePasswordReset})
 
 	// The caller's own session may just have ended with the others.
 	out := &State{Client: st.Client}

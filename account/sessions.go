@@ -50,6 +50,7 @@ func (s *Service) EndSessions(ctx context.Context, st *State, ids []int64) (*Sta
 		if err := s.sessions.DeleteSession(ctx, id); err != nil {
 			return nil, fmt.Errorf("end session: %w", err)
 		}
+		s.event(ctx, st, EventSessionRevoked, nil, "session", id)
 	}
 	if current {
 		return &State{Client: st.Client, Ended: true}, nil

@@ -73,7 +73,7 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 	case err != nil:
 		return nil, fmt.Errorf("create user: %w", err)
 	}
-	s.log.Info("user signed up", "user", user.PublicID)
+	s.event(ctx, st, EventSignedUp, user)
 	st, err = s.completeLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
 	if err != nil {
 		return nil, err

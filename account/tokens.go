@@ -150,6 +150,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (access, refresh st
 		return "", "", ErrInvalidRefresh
 	}
 	if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
+		s.event(ctx, nil, EventTokenReuse, s.sessionUser(ctx, t.SessionID), "session", t.SessionID)
 		if err := s.sessions.DeleteSession(ctx, t.SessionID); err != nil {
 			return "", "", fmt.Errorf("revoke session: %w", err)
 		}

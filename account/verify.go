@@ -176,10 +176,10 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 		}
 		userID, email = t.UserID, t.Email
 	}
-	if err := s.markVerified(ctx, userID, email); err != nil {
+	if err := s.markVerified(ctx, st, userID, email); err != nil {
 		return nil, err
 	}
-	s.log.Info("email verified", "user_id", userID)
+	s.event(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
 
 	if p := s.pendingStage(st, "verify_email"); p != nil {
 		if p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation) {
@@ -195,7 +195,7 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 // markVerified marks a user's address verified, adding it when it is not
 // stored yet (an address added in code mode is kept out of the table until
 // verified).
-func (s *Service) markVerified(ctx context.Context, userID int64, email string) error {
+func (s *Service) markVerified(ctx context.Context, st *State, userID int64, email string) error {
 	err := s.emails.SetEmailVerified(ctx, userID, email)
 	if errors.Is(err, latch.ErrEmailTaken) {
 		// Another account verified it first, or signed up with it.
@@ -211,6 +211,8 @@ func (s *Service) markVerified(ctx context.Context, userID int64, email string) 
 	case err != nil:
 		return fmt.Errorf("add verified address: %w", err)
 	}
+	s.event(ctx, st, EventEmailAdded, s.userFor(ctx, st, userID), "email", email)
+	s.notify(ctx, st, s.userFor(ctx, st, userID), notice{kind: noticeEmailAdded, address: email})
 	return nil
 }
 

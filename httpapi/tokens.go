@@ -29,7 +29,7 @@ func (s *Server) refreshTokens(w http.ResponseWriter, r *http.Request, c *call) 
 	if token == "" {
 		return latch.Invalid("refresh_token", "required", "This field is required.")
 	}
-	access, refresh, err := s.svc.Refresh(r.Context(), token)
+	access, refresh, err := s.svc.Refresh(account.WithClient(r.Context(), c.st.Client), token)
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		writeJSON(w, http.StatusBadRequest, envelope{Status: http.StatusBadRequest})
 		return nil

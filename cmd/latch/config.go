@@ -225,6 +225,9 @@ var settings = []setting{
 	{"LATCH_EMAIL_UNKNOWN_ACCOUNTS", "true", "mail a note to addresses without an account that ask for a reset or a login code", func(c *config, v string) error {
 		return parseBool(v, &c.Account.EmailUnknownAccounts)
 	}},
+	{"LATCH_EMAIL_NOTIFICATIONS", "true", "mail users when their password is changed or reset and when an address is added, removed or made primary", func(c *config, v string) error {
+		return parseBool(v, &c.Account.EmailNotifications)
+	}},
 	{"LATCH_MAX_EMAIL_ADDRESSES", "0", "most addresses per user; 0: no limit", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
