@@ -6,6 +6,7 @@ const (
 	msgRequired             = "This field is required."
 	msgInvalidEmail         = "Enter a valid email address."
 	msgInvalidUsername      = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
+	msgMixedScriptUsername  = "Enter a valid username. Its letters must all come from one script (for example, not Latin mixed with Cyrillic)."
 	msgInvalidLogin         = "Invalid login."
 	msgEmailMismatch        = "The email address and/or password you specified are not correct."
 	msgUsernameMismatch     = "The username and/or password you specified are not correct."

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/password"
@@ -21,15 +20,17 @@ type SuperuserInput struct {
 // address. The password must pass the same rules as at signup.
 func (s *Service) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.User, error) {
 	email := normalizeEmail(in.Email)
-	username := strings.TrimSpace(in.Username)
+	username := normalizeUsername(in.Username)
 	var errs latch.InputError
 	if email == "" {
 		errs.Add("email", "required", msgRequired)
 	} else if !validEmail(email) {
 		errs.Add("email", "invalid", msgInvalidEmail)
 	}
-	if username != "" && (!validUsername(username) || usernameTooLong(username)) {
-		errs.Add("username", "invalid", msgInvalidUsername)
+	if username != "" {
+		if p := usernameProblem(username); p != nil {
+			errs.Errors = append(errs.Errors, *p)
+		}
 	}
 	if in.Password == "" {
 		errs.Add("password", "required", msgRequired)

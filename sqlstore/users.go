@@ -60,10 +60,11 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*latch.User, error
 	return db.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1 AND (verified OR is_primary))`, strings.ToLower(email))
 }
 
-// UserByUsername returns the user with that username, compared
-// case-insensitively, or latch.ErrNotFound.
+// UserByUsername returns the user whose username has the same
+// latch.UsernameKey as username (compared case-insensitively, fullwidth
+// forms folded), or latch.ErrNotFound.
 func (db *DB) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
-	return db.oneUser(ctx, `WHERE u.username_key = $1`, strings.ToLower(username))
+	return db.oneUser(ctx, `WHERE u.username_key = $1`, latch.UsernameKey(username))
 }
 
 // CreateUser inserts u with its addresses in one transaction and sets their
@@ -73,7 +74,7 @@ func (db *DB) CreateUser(ctx context.Context, u *latch.User, emails []latch.Emai
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			u.PublicID, nullString(u.Username), nullString(strings.ToLower(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
+			u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
 			db.t(u.DateJoined), db.nt(u.LastLogin), db.t(u.Updated)).Scan(&u.ID)
 		if err != nil {
 			return err
