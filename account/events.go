@@ -157,3 +157,11 @@ func (s *Service) userFor(ctx context.Context, st *State, id int64) *latch.User 
 	}
 	return u
 }
+
+// firstMethod names how a login began (its first factor), for EventLoggedIn.
+func firstMethod(methods []latch.AuthMethod) string {
+	if len(methods) == 0 {
+		return ""
+	}
+	return methods[0].Method
+}

@@ -47,6 +47,7 @@ func (s *Service) rate(ctx context.Context, action string, st *State, key string
 		}
 	}
 	if limited {
+		s.event(ctx, st, EventRateLimitHit, nil, "action", action)
 		return &latch.RateLimitError{Action: action, RetryAfter: worst}
 	}
 	return nil

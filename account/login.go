@@ -60,6 +60,7 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 	}
 
 	user, err := s.checkPassword(ctx, st, method, ident, in.Password)
+	s.loginFailed(ctx, st, method, ident, err)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +68,7 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 		return nil, latch.ErrConflict
 	}
 	if !user.IsActive {
+		s.event(ctx, st, EventLoginFailed, user, "reason", ReasonInactive, "method", method)
 		return st, nil
 	}
 	m := latch.AuthMethod{Method: "password", At: unixFloat(s.now())}
@@ -272,6 +274,7 @@ func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, 
 	if err := s.sessions.StartSession(ctx, sess, replaces, refresh); err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
+	s.event(ctx, out, EventLoggedIn, user, "method", firstMethod(methods))
 	user.LastLogin = now
 	if refresh != nil {
 		access, err := s.signer.Sign(s.accessClaims(sess, user, now, newUUID()))
@@ -290,6 +293,7 @@ func (s *Service) Logout(ctx context.Context, st *State) (*State, error) {
 		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
 			return nil, fmt.Errorf("logout: %w", err)
 		}
+		s.event(ctx, st, EventLoggedOut, nil)
 	}
 	return &State{Client: st.Client, Ended: st.Session != nil || st.Ended}, nil
 }
