@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/password"
@@ -28,7 +27,7 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 		return nil, err
 	}
 	email := normalizeEmail(in.Email)
-	username := strings.TrimSpace(in.Username)
+	username := normalizeUsername(in.Username)
 	taken, err := s.validateSignup(ctx, email, username, in.Password)
 	if err != nil {
 		return nil, err
@@ -91,14 +90,12 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 func (s *Service) validateSignup(ctx context.Context, email, username, plain string) (taken bool, err error) {
 	var errs latch.InputError
 	usernameRequired := len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"
-	switch {
+	switch problem := usernameProblem(username); {
 	case username == "" && usernameRequired:
 		errs.Add("username", "required", msgRequired)
 	case username == "":
-	case usernameTooLong(username):
-		errs.Add("username", "max_length", fmt.Sprintf("Ensure this value has at most %d characters (it has %d).", maxUsernameLength, len([]rune(username))))
-	case !validUsername(username):
-		errs.Add("username", "invalid", msgInvalidUsername)
+	case problem != nil:
+		errs.Errors = append(errs.Errors, *problem)
 	default:
 		switch _, err := s.users.UserByUsername(ctx, username); {
 		case err == nil:
