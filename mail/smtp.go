@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	gomail "github.com/wneessen/go-mail"
+	"golang.org/x/net/idna"
 )
 
 // smtpTransport delivers over SMTP with github.com/wneessen/go-mail, one
@@ -130,7 +131,7 @@ func (t *smtpTransport) deliver(ctx context.Context, msg Message) error {
 	if err := m.From(t.from); err != nil {
 		return fmt.Errorf("sender address: %w", err)
 	}
-	if err := m.To(msg.To); err != nil {
+	if err := m.To(asciiDomain(msg.To)); err != nil {
 		return fmt.Errorf("recipient address: %w", err)
 	}
 	m.Subject(msg.Subject)
@@ -156,6 +157,22 @@ func (t *smtpTransport) deliver(ctx context.Context, msg Message) error {
 		return nil
 	}
 	return err
+}
+
+// asciiDomain returns addr with its domain in IDNA ASCII form (A-labels,
+// "bob@xn--bcher-kva.de"), which every SMTP server accepts; the account
+// core stores domains in their Unicode form ("bob@bücher.de"). An address
+// without a valid IDNA domain is returned as it is.
+func asciiDomain(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	domain, err := idna.Lookup.ToASCII(addr[at+1:])
+	if err != nil {
+		return addr
+	}
+	return addr[:at+1] + domain
 }
 
 // randomID returns 16 random bytes in hex, for Message-IDs.
