@@ -43,6 +43,9 @@ type Client struct {
 	Kind      ClientKind
 	IP        string
 	UserAgent string
+	// Device is the device token the client presented (a cookie or a
+	// header), empty when none; see account's device tokens.
+	Device string
 }
 
 // ClientKind is the headless API tree a request came through.

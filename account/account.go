@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -114,6 +115,8 @@ type Hasher interface {
 type Limiter interface {
 	Hit(ctx context.Context, key string, r ratelimit.Rate) (bool, time.Duration, error)
 	Peek(ctx context.Context, key string, r ratelimit.Rate) (bool, time.Duration, error)
+	// Refund gives back the newest action recorded for key.
+	Refund(ctx context.Context, key string, r ratelimit.Rate) error
 	Reset(ctx context.Context, key string) error
 }
 
@@ -155,6 +158,9 @@ type Config struct {
 	PasswordPolicy password.Policy
 	RateLimits     map[string][]ratelimit.Rate // by action; see DefaultRateLimits
 	Tokens         Tokens
+	// DeviceSecret signs device tokens (see device.go); empty: none are
+	// issued and every client counts as unknown.
+	DeviceSecret []byte
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -163,6 +169,7 @@ func DefaultRateLimits() map[string][]ratelimit.Rate {
 	for action, spec := range map[string]string{
 		"login":                   "30/m/ip",
 		"login_failed":            "10/m/ip,5/5m/key",
+		"login_failed_account":    "20/5m/key",
 		"signup":                  "20/m/ip",
 		"change_password":         "5/m/user",
 		"reset_password":          "20/m/ip,5/m/key",
@@ -230,12 +237,14 @@ type Service struct {
 	sessions SessionStore
 	refresh  RefreshStore
 	lister   UserLister
-	signer   Signer // nil: no access tokens
+	signer   Signer    // nil: no access tokens
+	sid      sidCipher // encrypts session ids into sid claims (sid.go)
 	mail     Mailer
 	hasher   Hasher
 	limiter  Limiter
 	log      *slog.Logger
 	now      func() time.Time
+	bg       sync.WaitGroup // work done after the answer (see background)
 }
 
 // New returns a Service. now may be nil for the real clock.
@@ -281,3 +290,19 @@ func HashKey(key string) []byte {
 	h := sha256.Sum256([]byte(key))
 	return h[:]
 }
+
+// background runs fn after the request has been answered, with the
+// request's values but not its cancellation, bounded to a minute.
+func (s *Service) background(ctx context.Context, fn func(context.Context)) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		fn(ctx)
+	}()
+}
+
+// Wait returns once the work started after answers (a reset link being
+// stored and mailed) is done; call it before closing the store.
+func (s *Service) Wait() { s.bg.Wait() }

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/ratelimit"
 )
 
 // limit consumes one unit of every budget of action and returns a
@@ -53,6 +55,48 @@ func (s *Service) rate(ctx context.Context, action string, st *State, key string
 	return nil
 }
 
+// charge is one unit taken from one budget, kept so that it can be given back.
+type charge struct {
+	key  string
+	rate ratelimit.Rate
+}
+
+// take consumes one unit of every budget of action, all or nothing, before
+// the check it pays for: when one budget is exhausted, the units already
+// taken are given back and a *latch.RateLimitError is returned. Each unit
+// is taken atomically by the limiter, so N concurrent callers take N units
+// and at most the budget gets through.
+func (s *Service) take(ctx context.Context, action string, st *State, key string) ([]charge, error) {
+	var taken []charge
+	for _, r := range s.cfg.RateLimits[action] {
+		k := limitKey(action, r.Per, st, key)
+		if k == "" {
+			continue
+		}
+		ok, retry, err := s.limiter.Hit(ctx, k, r)
+		if err != nil {
+			s.refund(ctx, taken)
+			return nil, fmt.Errorf("rate limit %s: %w", action, err)
+		}
+		if !ok {
+			s.refund(ctx, taken)
+			s.event(ctx, st, EventRateLimitHit, nil, "action", action)
+			return nil, &latch.RateLimitError{Action: action, RetryAfter: retry}
+		}
+		taken = append(taken, charge{k, r})
+	}
+	return taken, nil
+}
+
+// refund gives back units taken by take, when what they paid for succeeded.
+func (s *Service) refund(ctx context.Context, taken []charge) {
+	for _, c := range taken {
+		if err := s.limiter.Refund(ctx, c.key, c.rate); err != nil {
+			s.log.Warn("rate limit refund failed", "err", err)
+		}
+	}
+}
+
 func limitKey(action, per string, st *State, key string) string {
 	switch per {
 	case "ip":
@@ -72,4 +116,53 @@ func limitKey(action, per string, st *State, key string) string {
 		h := sha256.Sum256([]byte(key))
 		return action + ":key:" + hex.EncodeToString(h[:16])
 	}
+}
+
+// accountSubject names the account a login attempt is against, for its
+// budgets: the user's internal id when the identifier is known (so email
+// and username share one budget), else the identifier typed.
+func accountSubject(user *latch.User, method, ident string) string {
+	if user != nil {
+		return "user:" + strconv.FormatInt(user.ID, 10)
+	}
+	return method + ":" + strings.ToLower(ident)
+}
+
+// takeLoginAttempt pays for one password check against subject: the
+// per-source budgets of login_failed (the source being device, when the
+// caller holds one of this account's device tokens, else its address), and
+// unless a known device is calling, the per-account ceiling.
+func (s *Service) takeLoginAttempt(ctx context.Context, st *State, subject, device string) ([]charge, error) {
+	source := "ip:" + st.Client.IP
+	if device != "" {
+		source = "device:" + device
+	}
+	taken, err := s.take(ctx, "login_failed", st, subject+"\x00"+source)
+	if err != nil || device != "" {
+		return taken, err
+	}
+	more, err := s.take(ctx, "login_failed_account", st, subject)
+	if err != nil {
+		s.refund(ctx, taken)
+		return nil, err
+	}
+	return append(taken, more...), nil
+}
+
+// forgiveLoginFailures forgets the failures counted against a user's
+// account as a whole and from the caller's source, as allauth does after a
+// password reset.
+func (s *Service) forgiveLoginFailures(ctx context.Context, st *State, user *latch.User) error {
+	subject := accountSubject(user, "", "")
+	keys := []string{limitKey("login_failed_account", "key", st, subject),
+		limitKey("login_failed", "key", st, subject+"\x00ip:"+st.Client.IP)}
+	if d := s.knownDevice(st.Client.Device, user); d != "" {
+		keys = append(keys, limitKey("login_failed", "key", st, subject+"\x00device:"+d))
+	}
+	for _, k := range keys {
+		if err := s.limiter.Reset(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -87,19 +87,19 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 	return st, err
 }
 
-// checkPassword verifies a credential against the login_failed budget and
-// returns the user it belongs to. Failures are all reported the same way,
-// and an unknown identifier costs a hash verification like a known one, so
-// that neither the answer nor its timing tells whether the account exists.
+// checkPassword verifies a credential and returns the user it belongs to.
+// Every failure is reported the same way, and an unknown identifier costs a
+// hash verification like a known one, so that neither the answer nor its
+// timing tells whether the account exists.
+//
+// The attempt is paid for before the hash and refunded when it is right, so
+// concurrent guesses cannot overdraw a budget. Budgets are per account (by
+// internal id, whichever identifier was typed): login_failed per account and
+// source — the device when the caller presents this account's device token,
+// else the address — and login_failed_account for the account as a whole,
+// a ceiling that known devices are exempt from, so that a stranger cannot
+// lock the owner out.
 func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, plain string) (*latch.User, error) {
-	key := strings.ToLower(ident)
-	if err := s.limitPeek(ctx, "login_failed", st, key); err != nil {
-		var rl *latch.RateLimitError
-		if errors.As(err, &rl) {
-			return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
-		}
-		return nil, err
-	}
 	var user *latch.User
 	var err error
 	if method == "email" {
@@ -110,6 +110,16 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 	if err != nil && !errors.Is(err, latch.ErrNotFound) {
 		return nil, fmt.Errorf("look up user: %w", err)
 	}
+	subject, device := accountSubject(user, method, ident), s.knownDevice(st.Client.Device, user)
+	taken, err := s.takeLoginAttempt(ctx, st, subject, device)
+	if err != nil {
+		var rl *latch.RateLimitError
+		if errors.As(err, &rl) {
+			s.log.Info("login refused: failure budget spent", "action", rl.Action, "ip", st.Client.IP)
+			return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
+		}
+		return nil, err
+	}
 	ok, rehash := false, false
 	if user == nil || !password.IsUsable(user.PasswordHash) {
 		s.hasher.VerifyDummy(plain)
@@ -118,17 +128,12 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 		ok = false
 	}
 	if !ok {
-		if err := s.limit(ctx, "login_failed", st, key); err != nil {
-			var rl *latch.RateLimitError
-			if !errors.As(err, &rl) {
-				return nil, err
-			}
-		}
 		if method == "email" {
 			return nil, latch.Invalid("password", "email_password_mismatch", msgEmailMismatch)
 		}
 		return nil, latch.Invalid("password", "username_password_mismatch", msgUsernameMismatch)
 	}
+	s.refund(ctx, taken)
 	if rehash {
 		// Legacy or weaker hash (bcrypt, Django pbkdf2, old argon2 parameters):
 		// upgrade it now that we know the plain password.
@@ -265,6 +270,9 @@ func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, 
 		replaces = st.Session.ID
 	}
 	out := &State{Client: st.Client, Session: sess, User: user, NewKey: key}
+	if len(s.cfg.DeviceSecret) > 0 && s.knownDevice(st.Client.Device, user) == "" {
+		out.NewDevice = s.newDeviceToken(user)
+	}
 	var refresh *latch.RefreshToken
 	if st.Client.Kind == latch.App && s.jwtStrategy() {
 		var hash []byte

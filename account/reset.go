@@ -24,49 +24,72 @@ func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email str
 	if err := s.limit(ctx, "reset_password", st, email); err != nil {
 		return nil, err
 	}
-	user, err := s.users.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, latch.ErrNotFound) {
-		return nil, fmt.Errorf("look up user: %w", err)
-	}
-	if user != nil && !user.IsActive {
-		user = nil
-	}
-	unknown := func() {
-		if s.cfg.EmailUnknownAccounts {
-			s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
-		}
-	}
-	if s.cfg.PasswordResetByCode {
-		var uid int64
-		if user != nil {
-			uid = user.ID
-		}
-		st, code, err := s.startCode(ctx, st, codeReset, uid, email)
-		if err != nil {
-			return nil, err
-		}
-		if user == nil {
-			unknown()
-		} else {
-			s.send(ctx, "password_reset_code", email, map[string]any{"Email": email, "Code": code})
-		}
+	if !s.cfg.PasswordResetByCode {
+		// Everything that depends on the account — the lookup, storing a
+		// key, which mail — happens after the answer, so that neither the
+		// answer nor its timing tells whether the address has an account.
+		s.background(ctx, func(ctx context.Context) { s.mailResetLink(ctx, email) })
 		return st, nil
+	}
+	user, err := s.resetUser(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	var uid int64
+	if user != nil {
+		uid = user.ID
+	}
+	st, code, err := s.startCode(ctx, st, codeReset, uid, email)
+	if err != nil {
+		return nil, err
 	}
 	if user == nil {
-		// Spend the time the known case spends storing a key.
-		s.tokens.TokenByHash(ctx, latch.TokenPasswordReset, HashKey(email))
-		unknown()
-		return st, nil
+		s.mailUnknownAccount(ctx, email)
+	} else {
+		s.send(ctx, "password_reset_code", email, map[string]any{"Email": email, "Code": code})
+	}
+	return st, nil
+}
+
+// resetUser returns the active user an address has authority for, or nil.
+func (s *Service) resetUser(ctx context.Context, email string) (*latch.User, error) {
+	user, err := s.users.UserByEmail(ctx, email)
+	if errors.Is(err, latch.ErrNotFound) || (err == nil && !user.IsActive) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	return user, nil
+}
+
+func (s *Service) mailUnknownAccount(ctx context.Context, email string) {
+	if s.cfg.EmailUnknownAccounts {
+		s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
+	}
+}
+
+// mailResetLink stores a reset key for the address's account and mails the
+// link, or mails "no account here"; failures are logged, as nobody waits.
+func (s *Service) mailResetLink(ctx context.Context, email string) {
+	user, err := s.resetUser(ctx, email)
+	if err != nil {
+		s.log.Error("password reset request", "err", err)
+		return
+	}
+	if user == nil {
+		s.mailUnknownAccount(ctx, email)
+		return
 	}
 	key, hash := newKey()
 	now := s.now()
 	t := &latch.Token{Kind: latch.TokenPasswordReset, Hash: hash, UserID: user.ID, Email: email, Created: now, Expires: now.Add(s.cfg.ResetLinkTTL)}
 	if err := s.tokens.CreateToken(ctx, t); err != nil {
-		return nil, fmt.Errorf("store reset key: %w", err)
+		s.log.Error("store reset key", "user", user.PublicID, "err", err)
+		return
 	}
 	s.send(ctx, "password_reset_key", email, map[string]any{"Email": email, "Username": user.Username,
 		"Link": link(s.cfg.Links.ResetPassword, key), "Key": key})
-	return st, nil
 }
 
 // ResetPending reports whether a reset by code is in progress in the caller's session.
@@ -204,7 +227,7 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 	if err := s.sessions.DeleteUserSessions(ctx, user.ID, 0); err != nil {
 		return nil, fmt.Errorf("end sessions: %w", err)
 	}
-	if err := s.clearFailedLogins(ctx, user); err != nil {
+	if err := s.forgiveLoginFailures(ctx, st, user); err != nil {
 		return nil, err
 	}
 	s.event(ctx, st, EventPasswordReset, user)
@@ -241,33 +264,6 @@ func (s *Service) setPassword(ctx context.Context, user *latch.User, plain strin
 	user.PasswordHash = hash
 	if err := s.tokens.DeleteUserTokens(ctx, user.ID, latch.TokenPasswordReset); err != nil {
 		return fmt.Errorf("delete reset keys: %w", err)
-	}
-	return nil
-}
-
-// clearFailedLogins forgets failed logins against the user's identifiers,
-// as allauth does after a reset.
-func (s *Service) clearFailedLogins(ctx context.Context, user *latch.User) error {
-	addrs, err := s.emails.EmailAddresses(ctx, user.ID)
-	if err != nil {
-		return err
-	}
-	keys := []string{user.Username}
-	for _, a := range addrs {
-		keys = append(keys, a.Email)
-	}
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		for _, r := range s.cfg.RateLimits["login_failed"] {
-			if r.Per != "key" {
-				continue
-			}
-			if err := s.limiter.Reset(ctx, limitKey("login_failed", "key", nil, normalizeEmail(k))); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

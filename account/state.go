@@ -21,6 +21,9 @@ type State struct {
 	// NewKey is set when this request minted a new session key: the browser
 	// gets a new cookie, the app a new session_token.
 	NewKey string
+	// NewDevice is a device token to hand the client: it has just logged
+	// in to an account its presented token (if any) was not for.
+	NewDevice string
 	// Ended reports that this request ended the caller's session.
 	Ended bool
 	// AccessToken and RefreshToken are set when this request authenticated

@@ -46,7 +46,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 // reads X-Session-Token and never sets cookies.
 func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
 		if kind == latch.Browser {
@@ -124,6 +124,7 @@ func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter 
 // the app's session_token; an ended session clears the browser's cookie.
 // It returns the token to put in meta for the app client.
 func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
+	s.applyDevice(w, c.kind, st)
 	switch {
 	case st.NewKey != "" && c.kind == latch.Browser:
 		http.SetCookie(w, &http.Cookie{

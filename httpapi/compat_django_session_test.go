@@ -91,10 +91,74 @@ func TestCompatDjangoSession(t *testing.T) {
 			t.Error("logout left the session cookie")
 		}
 		want(t, c.do("GET", "/api/session/", nil), 200, `{"isAuthenticated":false}`)
-		want(t, c.do("GET", "/api/logout/", nil), 400, `{"detail":"You're not logged in."}`)
+		want(t, c.do("GET", "/api/logout/", nil, "Sec-Fetch-Site", "same-origin"), 400, `{"detail":"You're not logged in."}`)
 		// The session ended server-side: its cookie replayed is worthless.
 		want(t, c.do("GET", "/api/whoami/", nil, "Cookie", "sessionid="+session), 200, `{"isAuthenticated":false}`)
 	})
+}
+
+// TestCompatDjangoSessionLogoutNeedsTrustedPage: GET /api/logout/ ends the
+// session only when the browser says the request comes from a trusted page
+// (issue 10, item 16): without Origin, Referer or Sec-Fetch-Site — a
+// browser without Fetch Metadata following another site's link — it is
+// refused, and the session lives on.
+func TestCompatDjangoSessionLogoutNeedsTrustedPage(t *testing.T) {
+	const trusted = "https://frontend.example"
+	srv := startLatch(t, openSQLite(t), compat("django-session"), func(_ *account.Config, h *httpapi.Config) {
+		h.TrustedOrigins = []string{trusted}
+	})
+	createUser(t, srv, "fay@example.com", "fay", false)
+	c := newTutorialClient(t, srv)
+	login := func() {
+		t.Helper()
+		want(t, c.do("GET", "/api/session/", nil), 200)
+		csrf := c.do("GET", "/api/csrf/", nil).Header.Get("X-CSRFToken")
+		want(t, c.do("POST", "/api/login/", map[string]any{"username": "fay", "password": goodPassword}, "X-CSRFToken", csrf), 200)
+	}
+	login()
+	for _, tc := range []struct {
+		name    string
+		headers []string
+		detail  string
+	}{
+		{"no header", nil, "CSRF Failed: Referer checking failed - no Referer."},
+		{"Sec-Fetch-Site none", []string{"Sec-Fetch-Site", "none"},
+			"CSRF Failed: Origin checking failed - none request without an Origin header."},
+		{"cross-site", []string{"Sec-Fetch-Site", "cross-site"},
+			"CSRF Failed: Origin checking failed - cross-site request without an Origin header."},
+		{"same-site", []string{"Sec-Fetch-Site", "same-site", "Referer", "https://evil.example/page"},
+			"CSRF Failed: Referer checking failed - https://evil.example does not match any trusted origins."},
+		{"foreign Referer", []string{"Referer", "https://evil.example/page"},
+			"CSRF Failed: Referer checking failed - https://evil.example does not match any trusted origins."},
+		{"foreign Origin", []string{"Origin", "https://evil.example", "Referer", srv.URL + "/"},
+			"CSRF Failed: Origin checking failed - https://evil.example does not match any trusted origins."},
+		{"null Origin", []string{"Origin", "null"},
+			"CSRF Failed: Origin checking failed - null does not match any trusted origins."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("GET", "/api/logout/", nil, tc.headers...)
+			want(t, r, 403)
+			if got := r.str("detail"); got != tc.detail {
+				t.Errorf("detail %q, want %q", got, tc.detail)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			want(t, c.do("GET", "/api/session/", nil), 200, `{"isAuthenticated":true}`)
+		})
+	}
+	// What a trusted page's request carries.
+	for _, headers := range [][]string{
+		{"Sec-Fetch-Site", "same-origin"},
+		{"Referer", srv.URL + "/dashboard"},                 // an old browser, same origin
+		{"Origin", srv.URL},                                 // same origin, no Fetch Metadata
+		{"Origin", trusted, "Sec-Fetch-Site", "cross-site"}, // a trusted frontend
+		{"Referer", trusted + "/app", "Sec-Fetch-Site", "same-site"},
+	} {
+		want(t, c.do("GET", "/api/logout/", nil, headers...), 200, `{"detail":"Successfully logged out."}`)
+		want(t, c.do("GET", "/api/session/", nil), 200, `{"isAuthenticated":false}`)
+		login()
+	}
 }
 
 // TestCompatDjangoSessionVariants: login by email when username is not a
@@ -122,7 +186,7 @@ func TestCompatDjangoSessionVariants(t *testing.T) {
 		c := newTutorialClient(t, srv)
 		c.origin = spa
 		r := c.do("GET", "/api/csrf/", nil, "Origin", spa)
-		if r.Header.Get("Access-Control-Allow-Origin") != spa || r.Header.Get("Access-Control-Expose-Headers") != "Retry-After, X-CSRFToken" {
+		if r.Header.Get("Access-Control-Allow-Origin") != spa || r.Header.Get("Access-Control-Expose-Headers") != "Retry-After, X-Device-Token, X-CSRFToken" {
 			t.Fatalf("CORS headers: %v", r.Header)
 		}
 		csrf := r.Header.Get("X-CSRFToken")

@@ -65,10 +65,17 @@ func startLatch(t *testing.T, db *sqlstore.DB, opts ...serverOption) *latchServe
 // strategy, no rate limits, and a clock the test moves.
 func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...serverOption) *latchServer {
 	t.Helper()
-	s := &latchServer{db: db, now: time.Now()}
+	return startLatchWith(t, latchtest.Options{DB: db, Log: logs}, opts...)
+}
+
+// startLatchWith is startLatch with the test wiring's other options (a
+// hasher or rate limiter of the test's) taken from base.
+func startLatchWith(t *testing.T, base latchtest.Options, opts ...serverOption) *latchServer {
+	t.Helper()
+	s := &latchServer{db: base.DB, now: time.Now()}
 	// An option touches one of the two configurations; each is applied to
 	// the real one of its kind and a throwaway of the other.
-	srv := latchtest.Start(t, latchtest.Options{DB: db, Now: s.clock, Log: logs,
+	srv := latchtest.Start(t, latchtest.Options{DB: base.DB, Now: s.clock, Log: base.Log, Hasher: base.Hasher, Limiter: base.Limiter,
 		HTTP: func(h *httpapi.Config) {
 			for _, o := range opts {
 				o(&account.Config{}, h)
@@ -81,7 +88,7 @@ func startLatchLogging(t *testing.T, db *sqlstore.DB, logs io.Writer, opts ...se
 			}
 		},
 	})
-	s.Server, s.smtp, s.keys = srv.Server, srv.SMTP, srv.Keys
+	s.Server, s.smtp, s.keys, s.db = srv.Server, srv.SMTP, srv.Keys, srv.DB
 	return s
 }
 

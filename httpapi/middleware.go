@@ -105,7 +105,7 @@ var (
 	headerJSON       = []string{"application/json"}
 	headerOrigin     = []string{"Origin"}
 	headerTrue       = []string{"true"}
-	headerRetryAfter = []string{"Retry-After"}
+	headerExposed = []string{"Retry-After, X-Device-Token"}
 )
 
 // securityHeaders sets the headers every response carries. API responses are
@@ -127,7 +127,7 @@ func (s *Server) securityHeaders(h http.Handler) http.Handler {
 }
 
 // Headers a cross-origin frontend may send: allauth's own plus Authorization.
-const corsAllowHeaders = "Content-Type, X-CSRFToken, X-Session-Token, X-Email-Verification-Key, X-Password-Reset-Key, Authorization"
+const corsAllowHeaders = "Content-Type, X-CSRFToken, X-Session-Token, X-Email-Verification-Key, X-Password-Reset-Key, X-Device-Token, Authorization"
 
 // corsHeaders lets the configured origins call the API with credentials, and
 // answers their preflights. Other origins get no CORS headers, so browsers
@@ -167,7 +167,7 @@ func (s *Server) corsHeaders(h http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		hd["Access-Control-Expose-Headers"] = headerRetryAfter
+		hd["Access-Control-Expose-Headers"] = headerExposed
 		h.ServeHTTP(w, r)
 	})
 }

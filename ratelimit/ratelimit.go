@@ -128,6 +128,21 @@ func (m *Memory) Peek(_ context.Context, key string, r Rate) (bool, time.Duratio
 	return ok, retry, nil
 }
 
+// Refund gives back the newest action recorded for key, as if it had not
+// been taken: a credential attempt is charged before it is checked and
+// refunded when it turns out right.
+func (m *Memory) Refund(_ context.Context, key string, _ Rate) error {
+	s := m.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if w := s.windows[key]; len(w) > 1 {
+		s.windows[key] = w[:len(w)-1]
+	} else {
+		delete(s.windows, key)
+	}
+	return nil
+}
+
 // Reset forgets every action recorded for key.
 func (m *Memory) Reset(_ context.Context, key string) error {
 	s := m.shard(key)

@@ -95,6 +95,11 @@ func (l *Limiter) Peek(ctx context.Context, key string, r ratelimit.Rate) (bool,
 	return l.do(ctx, key, r, false)
 }
 
+// Refund gives back the newest action recorded for key.
+func (l *Limiter) Refund(ctx context.Context, key string, _ ratelimit.Rate) error {
+	return l.client.ZPopMax(ctx, l.prefix+key).Err()
+}
+
 // Reset forgets every action recorded for key.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	return l.client.Del(ctx, l.prefix+key).Err()

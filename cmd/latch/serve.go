@@ -63,6 +63,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	c.Account.Tokens.Secret = deriveSecret(secret, "refresh tokens")
+	c.Account.DeviceSecret = deriveSecret(secret, "device tokens")
 	var limiter account.Limiter = ratelimit.NewMemory(nil)
 	if c.RedisURL != "" {
 		rl, err := redis.Open(ctx, c.RedisURL, "latch:rl:", nil)
@@ -126,6 +127,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	svc.Wait() // reset links being stored and mailed after their answer
 	log.Info("stopped")
 	return nil
 }

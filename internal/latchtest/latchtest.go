@@ -40,6 +40,8 @@ type Options struct {
 	// NoSessionCache checks sessions in the database on every request, for
 	// tests that change the database behind Latch's back.
 	NoSessionCache bool
+	Hasher         account.Hasher  // default: argon2id with cheap test parameters
+	Limiter        account.Limiter // default: in memory
 }
 
 // Server is a running Latch.
@@ -83,6 +85,7 @@ func Start(t testing.TB, o Options) *Server {
 	cfg.Tokens.Strategy = "jwt"
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
 	cfg.Tokens.Secret = []byte("test refresh secret")
+	cfg.DeviceSecret = []byte("test device secret")
 	if o.Account != nil {
 		o.Account(&cfg)
 	}
@@ -107,8 +110,15 @@ func Start(t testing.TB, o Options) *Server {
 		// As latch serve runs by default.
 		store = sessioncache.New(o.DB, sessioncache.Config{Size: 1000, TTL: 30 * time.Second}, nil, log, o.Now)
 	}
-	s.Svc = account.New(cfg, store, mailer, password.NewHasher(password.TestParams), ratelimit.NewMemory(o.Now), log, o.Now,
+	if o.Hasher == nil {
+		o.Hasher = password.NewHasher(password.TestParams)
+	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.NewMemory(o.Now)
+	}
+	s.Svc = account.New(cfg, store, mailer, o.Hasher, o.Limiter, log, o.Now,
 		account.WithTokens(s.Keys))
+	t.Cleanup(s.Svc.Wait) // after the server stops, before the mailer and database close
 	var h http.Handler = httpapi.New(hcfg, s.Svc, o.DB, log)
 	if o.Wrap != nil {
 		h = o.Wrap(h)

@@ -1,0 +1,52 @@
+package account
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+
+	"github.com/latchauth/latch"
+)
+
+// Device tokens are OWASP's device-cookie defence against lockout: a
+// browser or app that has logged in to an account before gets a token
+// naming that account, signed with Config.DeviceSecret. Its failed logins
+// are counted for that device alone, and the per-account ceiling that
+// strangers can exhaust does not apply to it. A token holds a random nonce
+// (the device's identity in the budgets) and a MAC over the nonce and the
+// user's public id; it reveals nothing about the account.
+const deviceNonceLen, deviceMACLen = 16, 16
+
+// newDeviceToken returns a fresh device token for user.
+func (s *Service) newDeviceToken(user *latch.User) string {
+	b := make([]byte, deviceNonceLen, deviceNonceLen+deviceMACLen)
+	rand.Read(b)
+	b = append(b, s.deviceMAC(b, user)...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Service) deviceMAC(nonce []byte, user *latch.User) []byte {
+	m := hmac.New(sha256.New, s.cfg.DeviceSecret)
+	m.Write(nonce)
+	m.Write([]byte{0})
+	m.Write([]byte(user.PublicID))
+	return m.Sum(nil)[:deviceMACLen]
+}
+
+// knownDevice returns the device identity in token when it is a valid
+// device token for user, else "".
+func (s *Service) knownDevice(token string, user *latch.User) string {
+	if user == nil || len(s.cfg.DeviceSecret) == 0 || len(token) != base64.RawURLEncoding.EncodedLen(deviceNonceLen+deviceMACLen) {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) != deviceNonceLen+deviceMACLen {
+		return ""
+	}
+	if subtle.ConstantTimeCompare(b[deviceNonceLen:], s.deviceMAC(b[:deviceNonceLen], user)) != 1 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:deviceNonceLen])
+}
