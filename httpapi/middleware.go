@@ -105,7 +105,7 @@ var (
 	headerJSON       = []string{"application/json"}
 	headerOrigin     = []string{"Origin"}
 	headerTrue       = []string{"true"}
-	headerExposed = []string{"Retry-After, X-Device-Token"}
+	headerExposed    = []string{"Retry-After, X-Device-Token"}
 )
 
 // securityHeaders sets the headers every response carries. API responses are
