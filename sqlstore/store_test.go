@@ -31,6 +31,8 @@ func TestStore(t *testing.T) {
 		{"migrations are idempotent", testMigrateAgain},
 		{"email addresses", testEmails},
 		{"tokens", testTokens},
+		{"unverified claims carry no authority", testClaims},
+		{"one of concurrent session saves wins", testSessionSaveRace},
 	}
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
@@ -574,5 +576,104 @@ func TestTouchesAreWrittenWithinTouchDelay(t *testing.T) {
 			t.Fatalf("the touch was not written within %s: expires %v", 2*sqlstore.TouchDelay, got.Expires)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func testClaims(t *testing.T, db *sqlstore.DB) {
+	owner, emails := newUser("iris")
+	if err := db.CreateUser(ctx, owner, emails); err != nil {
+		t.Fatal(err)
+	}
+	a, aEmails := newUser("jack")
+	b, bEmails := newUser("kate")
+	for _, x := range []struct {
+		u *latch.User
+		e []latch.EmailAddress
+	}{{a, aEmails}, {b, bEmails}} {
+		if err := db.CreateUser(ctx, x.u, x.e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two other accounts claim the same address, unverified: allowed.
+	const addr = "shared@example.com"
+	for _, u := range []*latch.User{a, b} {
+		if err := db.AddEmail(ctx, &latch.EmailAddress{UserID: u.ID, Email: addr, Created: base}); err != nil {
+			t.Fatalf("unverified claim by %s: %v", u.Username, err)
+		}
+	}
+	if _, err := db.UserByEmail(ctx, addr); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("an unverified added address finds a user: %v", err)
+	}
+	// Another account's primary address may be claimed too, without authority.
+	if err := db.AddEmail(ctx, &latch.EmailAddress{UserID: a.ID, Email: "iris@example.com", Created: base}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.UserByEmail(ctx, "iris@example.com"); err != nil || got.ID != owner.ID {
+		t.Errorf("the signup address belongs to %v (%v), want its owner", got, err)
+	}
+	if err := db.SetEmailVerified(ctx, a.ID, "iris@example.com"); !errors.Is(err, latch.ErrEmailTaken) {
+		t.Errorf("verifying another account's address: %v, want ErrEmailTaken", err)
+	}
+	// b verifies the shared address: a's claim and its keys are dropped.
+	tok := &latch.Token{Kind: latch.TokenVerifyEmail, Hash: []byte("jack-claim-hash-0123456789abcdef"), UserID: a.ID, Email: addr, Created: base, Expires: base.Add(time.Hour)}
+	if err := db.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetEmailVerified(ctx, b.ID, addr); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.UserByEmail(ctx, addr); err != nil || got.ID != b.ID {
+		t.Errorf("verified address belongs to %v (%v), want kate", got, err)
+	}
+	list, _ := db.EmailAddresses(ctx, a.ID)
+	for _, e := range list {
+		if e.Email == addr {
+			t.Errorf("jack's unverified claim survived kate's verification")
+		}
+	}
+	if _, err := db.TokenByHash(ctx, latch.TokenVerifyEmail, tok.Hash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("a key mailed for a dropped claim survived: %v", err)
+	}
+	// Verified elsewhere, it cannot be added verified again.
+	if err := db.AddEmail(ctx, &latch.EmailAddress{UserID: a.ID, Email: addr, Verified: true, Created: base}); !errors.Is(err, latch.ErrEmailTaken) {
+		t.Errorf("adding a verified copy of another's verified address: %v", err)
+	}
+}
+
+func testSessionSaveRace(t *testing.T, db *sqlstore.DB) {
+	s := &latch.Session{KeyHash: []byte("race-session-key-hash-0123456789"), Client: latch.App, Created: base, LastSeen: base,
+		Expires: base.Add(time.Hour), MaxExpires: base.Add(time.Hour)}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, stale := 0, 0
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := *s // every writer read the same version
+			err := db.UpdateSession(ctx, &mine)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, latch.ErrStale):
+				stale++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || stale != n-1 {
+		t.Errorf("%d of %d saves of one version won, %d were stale", won, n, stale)
+	}
+	got, _, err := db.SessionByKey(ctx, s.KeyHash)
+	if err != nil || got.Version != s.Version+1 {
+		t.Errorf("version after the race = %d (%v), want %d", got.Version, err, s.Version+1)
 	}
 }
