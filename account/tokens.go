@@ -102,6 +102,7 @@ func (s *Service) RevokeRefresh(ctx context.Context, token string) error {
 	if err != nil {
 		return fmt.Errorf("revoke refresh token: %w", err)
 	}
+	s.event(ctx, nil, EventSessionRevoked, s.sessionUser(ctx, t.SessionID), "session", t.SessionID)
 	return s.sessions.DeleteSession(ctx, t.SessionID)
 }
 

@@ -223,7 +223,7 @@ func (s *Server) simpleJWTBlacklist(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	err = s.svc.RevokeRefresh(r.Context(), v[0])
+	err = s.svc.RevokeRefresh(account.WithClient(r.Context(), c.st.Client), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
