@@ -10,6 +10,7 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/ratelimit"
 )
 
 // logRecord is one line of the server's text log, as key → value.
@@ -176,4 +177,39 @@ func TestAuthEventsTokenReuse(t *testing.T) {
 		}
 	}
 	t.Errorf("no %s record in:\n%s", account.EventTokenReuse, logs.String())
+}
+
+// TestAuthEventsRateLimited: a login refused for its spent failure budget
+// logs rate_limit.hit and a login failure with reason rate_limited, naming
+// the account under attack.
+func TestAuthEventsRateLimited(t *testing.T) {
+	var logs syncBuffer
+	srv := startLatchLogging(t, openSQLite(t), &logs, func(c *account.Config, _ *httpapi.Config) {
+		rates, err := ratelimit.ParseRates("2/5m/key")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.RateLimits = map[string][]ratelimit.Rate{"login_failed": rates}
+	})
+	newClient(t, srv, "app").signup("ray@example.com", "")
+	b := newClient(t, srv, "browser")
+	for range 2 {
+		expect(t, b.do("POST", "/auth/login", map[string]any{"email": "ray@example.com", "password": "wrong-guess-77"}), 400,
+			"password:email_password_mismatch")
+	}
+	expect(t, b.do("POST", "/auth/login", map[string]any{"email": "ray@example.com", "password": "wrong-guess-77"}, "User-Agent", "Guesser/3"),
+		400, "too_many_login_attempts")
+	u, _ := srv.db.UserByEmail(context.Background(), "ray@example.com")
+	var hit, failed bool
+	for _, e := range authEvents(t, logs.String()) {
+		switch {
+		case e["event"] == account.EventRateLimitHit && e["action"] == "login_failed":
+			hit = e["ip"] == "127.0.0.1" && e["user_agent"] == "Guesser/3"
+		case e["event"] == account.EventLoginFailed && e["reason"] == account.ReasonRateLimited:
+			failed = e["user"] == u.PublicID && e["ip"] == "127.0.0.1" && e["user_agent"] == "Guesser/3"
+		}
+	}
+	if !hit || !failed {
+		t.Errorf("rate_limit.hit %v, login_failed rate_limited %v in:\n%s", hit, failed, logs.String())
+	}
 }
