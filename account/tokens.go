@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -43,7 +42,7 @@ type Option func(*Service)
 
 // WithTokens enables access tokens, signed and verified by signer.
 func WithTokens(signer Signer) Option {
-	return func(s *Service) { s.signer = signer }
+	return func(s *Service) { s.signer, s.sid = signer, newSIDCipher(s.cfg.Tokens.Secret) }
 }
 
 // Tokens configures the JWT strategy.
@@ -55,7 +54,8 @@ type Tokens struct {
 	RefreshTTL   time.Duration // lifetime of each refresh token
 	RefreshGrace time.Duration // a spent refresh token repeated within it gets the same successor
 	// Secret derives successors of refresh tokens, so that concurrent
-	// refreshes of one token within the grace window get the same pair.
+	// refreshes of one token within the grace window get the same pair, and
+	// the key that encrypts session ids into the sid claim (sid.go).
 	Secret []byte
 }
 
@@ -68,7 +68,7 @@ func (s *Service) jwtStrategy() bool {
 func (s *Service) accessClaims(sess *latch.Session, user *latch.User, iat time.Time, jti string) *jwt.Claims {
 	return &jwt.Claims{
 		Issuer: s.cfg.Tokens.Issuer, Audience: s.cfg.Tokens.Audience,
-		Subject: user.PublicID, SessionID: strconv.FormatInt(sess.ID, 10),
+		Subject: user.PublicID, SessionID: s.encodeSID(sess.ID),
 		IssuedAt: iat.Unix(), Expires: iat.Add(s.cfg.Tokens.AccessTTL).Unix(), ID: jti,
 		Email: user.Email, Username: user.Username, Staff: user.IsStaff, Superuser: user.IsSuperuser,
 	}
@@ -240,8 +240,8 @@ func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token 
 	if err != nil {
 		return st, nil
 	}
-	id, err := strconv.ParseInt(c.SessionID, 10, 64)
-	if err != nil {
+	id, ok := s.decodeSID(c.SessionID)
+	if !ok {
 		return st, nil
 	}
 	sess, user, err := s.refresh.SessionByID(ctx, id)
