@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/latchauth/latch"
@@ -91,14 +92,12 @@ func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 // GET /api/logout/: end the session server-side and clear its cookie.
-// Logging out by GET is the tutorial's; it passes the Origin check as an
-// unsafe method would, so that another site cannot log the user out with a
-// link or an image.
+// Logging out by GET is the tutorial's; it ends the session only for a
+// request the browser marks as coming from a trusted page (sameOriginGET),
+// so that another site cannot log the user out with a link or an image.
 func (s *Server) djangoLogout(w http.ResponseWriter, r *http.Request, c *call) error {
-	probe := r.Clone(r.Context())
-	probe.Method = http.MethodPost
-	if s.cop.Check(probe) != nil {
-		return detailError(http.StatusForbidden, "CSRF Failed: "+djangoCSRFReason(r, &csrfError{code: "csrf_origin"}))
+	if reason := s.sameOriginGET(r); reason != "" {
+		return detailError(http.StatusForbidden, "CSRF Failed: "+reason)
 	}
 	if !c.st.Authenticated() {
 		return detailError(http.StatusBadRequest, "You're not logged in.")
@@ -134,4 +133,39 @@ func (s *Server) djangoWhoami(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	writeJSON(w, http.StatusOK, djangoWhoamiJSON{Username: compatUsername(c.st.User)})
 	return nil
+}
+
+// sameOriginGET checks that a GET with a side effect comes from a page the
+// server trusts, and returns why not (Django's wording) or "". A browser
+// must say so positively: Sec-Fetch-Site: same-origin, or an Origin — else
+// a Referer — on the server's own origin or a trusted one (the CSRF check's
+// rules, http.CrossOriginProtection). A request carrying none of these is
+// refused: it may come from a browser without Fetch Metadata following
+// another site's link, and the tutorial's own fetch always carries one.
+func (s *Server) sameOriginGET(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+		return ""
+	}
+	origin, what := r.Header.Get("Origin"), "Origin"
+	if origin == "" {
+		what = "Referer"
+		if ref := r.Header.Get("Referer"); ref != "" {
+			origin = ref
+			if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+				origin = u.Scheme + "://" + u.Host
+			}
+		}
+	}
+	if origin == "" {
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+			return "Origin checking failed - " + truncate(site, 20) + " request without an Origin header."
+		}
+		return "Referer checking failed - no Referer."
+	}
+	// The CSRF origin check, applied as to an unsafe request from origin.
+	probe := &http.Request{Method: http.MethodPost, Host: r.Host, URL: r.URL, Header: http.Header{"Origin": {origin}}}
+	if s.cop.Check(probe) != nil {
+		return what + " checking failed - " + truncate(origin, 200) + " does not match any trusted origins."
+	}
+	return ""
 }
