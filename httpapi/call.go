@@ -52,16 +52,16 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		if kind == latch.Browser {
 			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
 			w = &c.cw
-			if !validCSRFToken(cookieValue(r, csrfCookie)) {
-				c.csrf = newCSRFToken()
+			key = cookieValue(r, sessionCookie)
+			if !s.csrfBound(cookieValue(r, csrfCookie), key) {
+				c.csrf = s.newCSRFToken(key)
 			}
 			if !safeMethod(r.Method) {
-				if err := s.checkCSRF(r); err != nil {
+				if err := s.checkCSRF(r, key); err != nil {
 					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, err.code, err.message))
 					return
 				}
 			}
-			key = cookieValue(r, sessionCookie)
 		} else {
 			key = r.Header.Get(tokenHeader)
 		}
@@ -80,7 +80,7 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		}
 		c.st = st
 		if kind == latch.Browser && st.Ended {
-			s.clearSessionCookie(w)
+			s.clearSessionCookie(w, c)
 		}
 		if err := h(w, r, c); err != nil {
 			s.writeError(w, r, c, err)
@@ -120,8 +120,9 @@ func (cw *cookieWriter) Write(b []byte) (int, error) {
 func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter }
 
 // applySession carries a session change to the client: a new key becomes the
-// browser's cookie (with a new CSRF token, as Django rotates it at login) or
-// the app's session_token; an ended session clears the browser's cookie.
+// browser's cookie (with a new CSRF token bound to it, as Django rotates it
+// at login) or the app's session_token; an ended session clears the
+// browser's cookie (and its CSRF token is replaced by an anonymous one).
 // It returns the token to put in meta for the app client.
 func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
 	s.applyDevice(w, c.kind, st)
@@ -131,21 +132,24 @@ func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State)
 			Name: sessionCookie, Value: st.NewKey, Path: "/", Domain: s.cfg.CookieDomain,
 			Expires: st.Session.MaxExpires, HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
 		})
-		c.csrf = newCSRFToken()
+		c.csrf = s.newCSRFToken(st.NewKey)
 	case st.NewKey != "":
 		return st.NewKey
 	case st.Ended && c.kind == latch.Browser:
-		s.clearSessionCookie(w)
+		s.clearSessionCookie(w, c)
 	}
 	return ""
 }
 
-func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+// clearSessionCookie clears the browser's session cookie, unless the
+// response already sets it, and gives it a CSRF token for no session.
+func (s *Server) clearSessionCookie(w http.ResponseWriter, c *call) {
 	for _, v := range w.Header().Values("Set-Cookie") {
 		if strings.HasPrefix(v, sessionCookie+"=") {
 			return
 		}
 	}
+	c.csrf = s.newCSRFToken("")
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", Domain: s.cfg.CookieDomain, MaxAge: -1,
 		Expires: time.Unix(0, 0), HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,

@@ -135,14 +135,15 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 		if kind == latch.Browser {
 			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
 			w = &c.cw
-			if !validCSRFToken(cookieValue(r, csrfCookie)) {
-				c.csrf = newCSRFToken()
+			key := cookieValue(r, sessionCookie)
+			if !s.csrfBound(cookieValue(r, csrfCookie), key) {
+				c.csrf = s.newCSRFToken(key)
 			}
 			if !safeMethod(r.Method) {
 				var refused *csrfError
 				switch csrf {
 				case csrfFull:
-					refused = s.checkCSRF(r)
+					refused = s.checkCSRF(r, key)
 				case csrfOrigin:
 					if s.cop.Check(r) != nil {
 						refused = &csrfError{code: "csrf_origin"}
@@ -153,14 +154,14 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 					return
 				}
 			}
-			st, err := s.svc.Resolve(r.Context(), client, cookieValue(r, sessionCookie))
+			st, err := s.svc.Resolve(r.Context(), client, key)
 			if err != nil {
 				s.writeCompatError(w, r, err)
 				return
 			}
 			c.st = st
 			if st.Ended {
-				s.clearSessionCookie(w)
+				s.clearSessionCookie(w, c)
 			}
 		}
 		if err := h(w, r, c); err != nil {
@@ -177,7 +178,7 @@ func djangoCSRFReason(r *http.Request, e *csrfError) string {
 		return "CSRF cookie not set."
 	case "csrf_header_missing":
 		return "CSRF token missing."
-	case "csrf_token_mismatch":
+	case "csrf_token_mismatch", "csrf_token_invalid":
 		return "CSRF token incorrect."
 	}
 	origin := r.Header.Get("Origin")

@@ -38,6 +38,10 @@ type Config struct {
 	// Compat lists the tutorial-compatible surfaces to serve: django-session,
 	// drf-session, drf-jwt, simplejwt.
 	Compat []string
+	// CSRFKey keys the HMAC that binds CSRF tokens to sessions; derive it
+	// from the master secret, the same on every node. Empty: a random key,
+	// for this process only.
+	CSRFKey []byte
 	// App serves the account web app for GET requests to paths outside the
 	// API (client-side routes included); nil serves none.
 	App http.Handler
@@ -56,6 +60,7 @@ type Server struct {
 	log     *slog.Logger
 	secure  bool
 	cop     *http.CrossOriginProtection
+	csrfKey *csrfKey
 	cors    map[string][]string // CORS origin → its Access-Control-Allow-Origin value
 	handler http.Handler
 }
@@ -69,13 +74,14 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
 	s := &Server{
-		cfg:    cfg,
-		svc:    svc,
-		db:     db,
-		log:    log,
-		secure: cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
-		cop:    http.NewCrossOriginProtection(),
-		cors:   map[string][]string{},
+		cfg:     cfg,
+		svc:     svc,
+		db:      db,
+		log:     log,
+		secure:  cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https",
+		cop:     http.NewCrossOriginProtection(),
+		csrfKey: newCSRFKey(cfg.CSRFKey),
+		cors:    map[string][]string{},
 	}
 	trusted := append(append([]string{}, cfg.TrustedOrigins...), cfg.CORSOrigins...)
 	if cfg.PublicURL != nil {

@@ -95,6 +95,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		TrustedProxyCount: c.ProxyCount,
 		JWKS:              keys.JWKS,
 		Compat:            c.Compat,
+		CSRFKey:           deriveSecret(secret, "csrf tokens"),
 		App:               web.Handler(),
 	}, svc, db, log)
 
