@@ -49,6 +49,7 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
+		var refused *csrfError // an anonymous token with a session cookie: good only if it names no session
 		if kind == latch.Browser {
 			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
 			w = &c.cw
@@ -57,8 +58,8 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 				c.csrf = s.newCSRFToken(key)
 			}
 			if !safeMethod(r.Method) {
-				if err := s.checkCSRF(r, key); err != nil {
-					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, err.code, err.message))
+				if refused = s.checkCSRF(r, key); refused != nil && !s.csrfAnonymousOnly(r, refused, key) {
+					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
 					return
 				}
 			}
@@ -81,6 +82,10 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 		c.st = st
 		if kind == latch.Browser && st.Ended {
 			s.clearSessionCookie(w, c)
+		}
+		if refused != nil && st.Session != nil {
+			writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
+			return
 		}
 		if err := h(w, r, c); err != nil {
 			s.writeError(w, r, c, err)

@@ -139,11 +139,15 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 			if !s.csrfBound(cookieValue(r, csrfCookie), key) {
 				c.csrf = s.newCSRFToken(key)
 			}
+			var anonOnly *csrfError // an anonymous token with a session cookie: good only if it names no session
 			if !safeMethod(r.Method) {
 				var refused *csrfError
 				switch csrf {
 				case csrfFull:
 					refused = s.checkCSRF(r, key)
+					if refused != nil && s.csrfAnonymousOnly(r, refused, key) {
+						refused, anonOnly = nil, refused
+					}
 				case csrfOrigin:
 					if s.cop.Check(r) != nil {
 						refused = &csrfError{code: "csrf_origin"}
@@ -162,6 +166,10 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 			c.st = st
 			if st.Ended {
 				s.clearSessionCookie(w, c)
+			}
+			if anonOnly != nil && st.Session != nil {
+				writeJSON(w, http.StatusForbidden, detailBody{Detail: "CSRF Failed: " + djangoCSRFReason(r, anonOnly)})
+				return
 			}
 		}
 		if err := h(w, r, c); err != nil {

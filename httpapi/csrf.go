@@ -153,6 +153,15 @@ func unmaskCSRF(t string) string {
 
 type csrfError struct{ code, message string }
 
+// csrfAnonymousOnly reports whether a refusal is only that the csrftoken
+// cookie was issued for no session while the request carries a session
+// cookie. Such a request may go on if that cookie names no live session (it
+// expired, or was never Latch's): the caller is anonymous, and the token is
+// right for an anonymous caller. The caller checks that after resolving.
+func (s *Server) csrfAnonymousOnly(r *http.Request, e *csrfError, sessionKey string) bool {
+	return e.code == "csrf_token_invalid" && sessionKey != "" && s.csrfBound(cookieValue(r, csrfCookie), "")
+}
+
 // checkCSRF applies both checks an unsafe browser request must pass: the
 // request's origin must be the server's own or a trusted one (Origin and
 // Sec-Fetch-Site, by http.CrossOriginProtection), and the X-CSRFToken header
