@@ -50,15 +50,17 @@ const microIssuer = "http://127.0.0.1:8000"
 // them (rate limits off, JWT strategy), over a fresh database, with one
 // user logged in through both clients.
 type stack struct {
-	store      *countingStore
-	svc        *account.Service
-	api        *httpapi.Server
-	keys       *keyring.Keyring
-	email      string
-	appKey     string // X-Session-Token of an app session
-	browserKey string // sessionid of a browser session
-	access     string // an access token of the app session
-	refresh    string // its refresh token
+	store       *countingStore
+	svc         *account.Service
+	api         *httpapi.Server
+	keys        *keyring.Keyring
+	email       string
+	appKey      string // X-Session-Token of an app session
+	browserKey  string // sessionid of a browser session
+	browserCSRF string // the csrftoken cookie issued for it
+	anonCSRF    string // a csrftoken cookie issued to a caller without a session
+	access      string // an access token of the app session
+	refresh     string // its refresh token
 }
 
 // nopMailer drops mail (the console mailer's output is discarded too).
@@ -111,7 +113,28 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 		b.Fatalf("login: %v", err)
 	}
 	s.browserKey = st.NewKey
+	s.browserCSRF = s.csrfCookie(b, "sessionid="+s.browserKey)
+	s.anonCSRF = s.csrfCookie(b, "")
 	return s
+}
+
+// csrfCookie returns the csrftoken cookie Latch issues to a browser sending
+// cookie (CSRF tokens are bound to the session).
+func (s *stack) csrfCookie(b testing.TB, cookie string) string {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/_allauth/browser/v1/config", nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	w := httptest.NewRecorder()
+	s.api.ServeHTTP(w, req)
+	for _, k := range w.Result().Cookies() {
+		if k.Name == "csrftoken" {
+			return k.Value
+		}
+	}
+	b.Fatal("no csrftoken cookie issued")
+	return ""
 }
 
 // reportStore reports the store calls per operation since the counters
@@ -210,7 +233,7 @@ func BenchmarkSessionGET(b *testing.B) {
 		s := newStack(b, testdb.OpenSQLite(b), level)
 		path, header, value := "/_allauth/app/v1/auth/session", "X-Session-Token", s.appKey
 		if browser {
-			path, header, value = "/_allauth/browser/v1/auth/session", "Cookie", "sessionid="+s.browserKey+"; csrftoken="+csrfToken
+			path, header, value = "/_allauth/browser/v1/auth/session", "Cookie", "sessionid="+s.browserKey+"; csrftoken="+s.browserCSRF
 		}
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.Header.Set(header, value)
@@ -275,7 +298,7 @@ func BenchmarkCSRF(b *testing.B) {
 	run := func(b *testing.B, header string, want int) {
 		req := httptest.NewRequest(http.MethodPost, "/_allauth/browser/v1/auth/login", strings.NewReader(`{}`))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Cookie", "csrftoken="+csrfToken)
+		req.Header.Set("Cookie", "csrftoken="+s.anonCSRF)
 		req.Header.Set("X-CSRFToken", header)
 		body := strings.NewReader("") // rewound for each request
 		req.Body = io.NopCloser(body)
@@ -287,7 +310,7 @@ func BenchmarkCSRF(b *testing.B) {
 		}
 		s.reportStore(b)
 	}
-	b.Run("accepted", func(b *testing.B) { run(b, csrfToken, http.StatusBadRequest) })
+	b.Run("accepted", func(b *testing.B) { run(b, s.anonCSRF, http.StatusBadRequest) })
 	b.Run("refused", func(b *testing.B) { run(b, strings.Repeat("x", 32), http.StatusForbidden) })
 }
 
