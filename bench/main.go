@@ -378,12 +378,15 @@ func (h *harness) newDatabase(ctx context.Context, engine, name string) (*databa
 	}}, nil
 }
 
+// benchSecret is the measured Latch's master secret.
+func benchSecret(salt []byte) string { return "latch-bench-secret-" + hex.EncodeToString(salt) }
+
 // latchEnv is the measured Latch's configuration.
 func (h *harness) latchEnv(d *database, addr string) []string {
 	return append([]string{
 		"LATCH_ADDR=" + addr,
 		"LATCH_DATABASE_URL=" + d.latch,
-		"LATCH_SECRET_KEY=latch-bench-secret-" + hex.EncodeToString(h.salt), // not a real secret: a throwaway run
+		"LATCH_SECRET_KEY=" + benchSecret(h.salt), // not a real secret: a throwaway run
 		"LATCH_RATE_LIMITS=off",
 		"LATCH_APP_TOKEN_STRATEGY=jwt",
 		"LATCH_JWT_ACCESS_TTL=3h", // outlives the run: jwt-verify reuses tokens from the start

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,13 +16,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/password"
 )
 
-// csrfToken is the csrftoken cookie the browser scenarios send, as a browser
-// that has made one GET to Latch does (32 characters of Django's alphabet).
-// Without it Latch would mint a new token and a Set-Cookie per response.
-const csrfToken = "LatchBenchCsrfToken0123456789abc"
+// sessionCSRF is the csrftoken cookie a browser holding seeded session i
+// has, as one that has made one GET to Latch does: tokens are bound to the
+// session, under a key derived from the master secret (as latch serve
+// derives it from latchEnv's LATCH_SECRET_KEY). Without it Latch would mint
+// a new token and a Set-Cookie per response.
+func sessionCSRF(t *target, i int) string {
+	m := hmac.New(sha256.New, []byte(benchSecret(t.salt)))
+	m.Write([]byte("latch csrf tokens"))
+	return httpapi.SessionCSRFToken(m.Sum(nil), sessionKey(t.salt, "browser", i))
+}
 
 // Who a scenario's peak RSS is read from.
 const (
@@ -122,7 +131,7 @@ func prepareBaseline(t *target) (workerFactory, error) {
 func prepareSessionCookie(t *target) (workerFactory, error) {
 	reqs := sessionRequests(t, func(i int) []byte {
 		return getRequest(t.host, "/_allauth/browser/v1/auth/session",
-			"Cookie: sessionid="+sessionKey(t.salt, "browser", i)+"; csrftoken="+csrfToken)
+			"Cookie: sessionid="+sessionKey(t.salt, "browser", i)+"; csrftoken="+sessionCSRF(t, i))
 	})
 	return cycle(t.host, reqs, http.StatusOK), nil
 }
@@ -303,7 +312,7 @@ func prime(ctx context.Context, t *target, kinds []string) error {
 		for _, kind := range kinds {
 			var req []byte
 			if kind == "browser" {
-				req = getRequest(t.host, "/_allauth/browser/v1/auth/session", "Cookie: sessionid="+sessionKey(t.salt, kind, i)+"; csrftoken="+csrfToken)
+				req = getRequest(t.host, "/_allauth/browser/v1/auth/session", "Cookie: sessionid="+sessionKey(t.salt, kind, i)+"; csrftoken="+sessionCSRF(t, i))
 			} else {
 				req = getRequest(t.host, "/_allauth/app/v1/auth/session", "X-Session-Token: "+sessionKey(t.salt, kind, i))
 			}

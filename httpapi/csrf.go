@@ -92,6 +92,15 @@ func (s *Server) newCSRFToken(sessionKey string) string {
 	return string(b)
 }
 
+// SessionCSRFToken returns a csrftoken cookie value that a server whose
+// Config.CSRFKey is key accepts with the session cookie sessionKey ("" for a
+// caller without a session), as it would issue it — for load generators
+// that send seeded sessions' cookies without first asking for a token.
+func SessionCSRFToken(key []byte, sessionKey string) string {
+	s := &Server{csrfKey: newCSRFKey(key)}
+	return s.newCSRFToken(sessionKey)
+}
+
 // csrfBound reports whether token (a csrftoken cookie, plain or in Django's
 // masked form) was issued for sessionKey.
 func (s *Server) csrfBound(token, sessionKey string) bool {

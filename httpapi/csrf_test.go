@@ -7,6 +7,9 @@ import (
 	"net/http/cookiejar"
 	"regexp"
 	"testing"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
 )
 
 // csrfShape is Django's csrftoken cookie: 32 characters of its alphabet.
@@ -119,4 +122,38 @@ func TestCSRFTokenBoundToSession(t *testing.T) {
 		t.Fatalf("the refusal brought no fresh csrftoken: %q", stale.csrf())
 	}
 	login(stale, "vic@example.com")
+}
+
+// TestSessionCSRFTokenIsAccepted: the token SessionCSRFToken makes (for the
+// load harness's seeded sessions) is the one the server takes and keeps.
+func TestSessionCSRFTokenIsAccepted(t *testing.T) {
+	key := []byte("a csrf key derived from the master secret")
+	srv := startLatch(t, openSQLite(t), func(_ *account.Config, h *httpapi.Config) { h.CSRFKey = key })
+	c := newClient(t, srv, "browser")
+	c.signup("seed@example.com", "")
+	for _, session := range []string{"", c.cookie("sessionid")} {
+		token := httpapi.SessionCSRFToken(key, session)
+		if !csrfShape.MatchString(token) {
+			t.Fatalf("token %q is not Django-shaped", token)
+		}
+		req, _ := http.NewRequest("GET", srv.URL+"/_allauth/browser/v1/config", nil)
+		cookie := "csrftoken=" + token
+		if session != "" {
+			cookie += "; sessionid=" + session
+		}
+		req.Header.Set("Cookie", cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		for _, k := range res.Cookies() {
+			if k.Name == "csrftoken" {
+				t.Errorf("session %q: the server replaced the token", session)
+			}
+		}
+	}
+	if httpapi.SessionCSRFToken(key, "a") == httpapi.SessionCSRFToken(key, "a") {
+		t.Error("two tokens for one session are equal: no salt")
+	}
 }
