@@ -65,7 +65,7 @@ type Claims struct {
 	Issuer    string `json:"iss"`
 	Subject   string `json:"sub"` // the user's public id
 	Audience  string `json:"aud"`
-	SessionID string `json:"sid"`
+	SessionID string `json:"sid"` // opaque: the session, encrypted by Latch (never its row number)
 	IssuedAt  int64  `json:"iat"` // seconds since the Unix epoch
 	Expires   int64  `json:"exp"` // seconds since the Unix epoch
 	ID        string `json:"jti"`

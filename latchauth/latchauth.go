@@ -33,8 +33,10 @@ type User struct {
 	Staff     bool
 	Superuser bool
 	// SessionID is the sid claim of an access token: the Latch session the
-	// token was issued for. It is empty for session cookies and session
-	// tokens, whose check at Latch does not reveal it.
+	// token was issued for, as an opaque string (22 random-looking
+	// characters, the same for every token of one session). It is empty for
+	// session cookies and session tokens, whose check at Latch does not
+	// reveal it.
 	SessionID string
 }
 
