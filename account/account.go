@@ -137,8 +137,8 @@ type Config struct {
 	PasswordResetByCode bool
 	LoginByCode         bool // passwordless login by emailed code
 
-	VerificationLinkTTL time.Duration // allauth: 3 days
-	ResetLinkTTL        time.Duration // allauth (Django): 3 days
+	VerificationLinkTTL time.Duration // default 24 h (allauth: 3 days)
+	ResetLinkTTL        time.Duration // default 1 h (Django: 3 days)
 	VerificationCode    CodeRules     // allauth: 15 minutes, 3 attempts
 	ResetCode           CodeRules     // allauth: 3 minutes, 3 attempts
 	LoginCode           CodeRules     // allauth: 3 minutes, 3 attempts
@@ -196,8 +196,8 @@ func DefaultConfig() Config {
 		PasswordPolicy:    password.DefaultPolicy,
 		RateLimits:        DefaultRateLimits(),
 
-		VerificationLinkTTL:  3 * 24 * time.Hour,
-		ResetLinkTTL:         3 * 24 * time.Hour,
+		VerificationLinkTTL:  24 * time.Hour, // Supabase, NIST 800-63B-4 §4.2.1.2; allauth: 3 days
+		ResetLinkTTL:         time.Hour,      // Supabase, Kratos; Django: 3 days
 		VerificationCode:     CodeRules{TTL: 15 * time.Minute, MaxAttempts: 3, MaxResends: 2},
 		ResetCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3},
 		LoginCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3, MaxResends: 2},

@@ -60,8 +60,8 @@ type setting struct {
 
 var settings = []setting{
 	{"LATCH_ADDR", "127.0.0.1:8000", "address to listen on (host:port)", func(c *config, v string) error {
-		if _, _, err := net.SplitHostPort(v); err != nil {
-			return errors.New("want host:port, e.g. 127.0.0.1:8000")
+		if err := checkAddr(v); err != nil {
+			return err
 		}
 		c.Addr = v
 		return nil
@@ -277,6 +277,12 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"LATCH_PASSWORD_RESET_LINK_TTL", "1h", "lifetime of password reset links (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.ResetLinkTTL)
+	}},
+	{"LATCH_EMAIL_VERIFICATION_LINK_TTL", "24h", "lifetime of email verification links (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.VerificationLinkTTL)
+	}},
 	{"LATCH_SESSION_TTL", "336h", "rolling session lifetime (Go duration); each use extends it", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.SessionTTL)
 	}},
@@ -425,7 +431,93 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if c.Account.SessionMaxAge < c.Account.SessionTTL {
 		return nil, errors.New("LATCH_SESSION_MAX_AGE must not be shorter than LATCH_SESSION_TTL")
 	}
+	if c.PublicURL.Scheme == "https" && c.EmailURL.Scheme == "console" && getenv("LATCH_EMAIL_URL") == "" {
+		return nil, errors.New("LATCH_PUBLIC_URL is https but no mail server is set: reset links and codes would only be printed to the log. " +
+			"Set LATCH_EMAIL_URL=smtp://host:port, or LATCH_EMAIL_URL=console: to mean it")
+	}
+	// The rolling expiry is written at most once per touch interval; a tenth
+	// of the lifetime keeps short idle timeouts sliding.
+	c.Account.TouchInterval = min(time.Minute, c.Account.SessionTTL/10)
 	return c, nil
+}
+
+// checkAddr validates a listen address: host:port with a port in range and
+// a host that is empty, an IP address or a host name.
+func checkAddr(v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("want host:port, e.g. 127.0.0.1:8000")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want a number from 0 to 65535", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("host %q: want an IP address or a host name", host)
+	}
+	return nil
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// unknownSettings returns a warning for each LATCH_* variable in environ
+// (NAME=VALUE entries) that no setting reads, naming the nearest known one:
+// a misspelled LATCH_DATABASE_URL must not silently fall back to SQLite.
+func unknownSettings(environ []string) []string {
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.name] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "LATCH_") || known[name] || strings.HasPrefix(name, "LATCH_TEST_") {
+			continue
+		}
+		best, dist := "", 1<<30
+		for _, s := range settings {
+			if d := editDistance(name, s.name); d < dist {
+				best, dist = s.name, d
+			}
+		}
+		out = append(out, fmt.Sprintf("unknown setting %s is ignored; did you mean %s?", name, best))
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // setLinks derives the email links from the frontend (or public) URL, and

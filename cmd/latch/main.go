@@ -46,6 +46,8 @@ type env struct {
 	getenv         func(string) string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// environ lists the variables set, as NAME=VALUE (default: os.Environ).
+	environ func() []string
 }
 
 const usage = `Latch is a self-hosted authentication server for single-page and mobile apps.
@@ -62,7 +64,7 @@ from LATCH_* environment variables: "latch serve --help" lists them.
 `
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, environ: os.Environ}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -199,13 +200,64 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"LATCH_JWT_ALGORITHM", "HS256"},
 		{"LATCH_JWT_REFRESH_GRACE", "1h"},
 		{"LATCH_FRONTEND_PATHS", "verify_email=/verify"},
+		{"LATCH_ADDR", "127.0.0.1:99999"},
+		{"LATCH_ADDR", "bad_host!:8000"},
+		{"LATCH_PASSWORD_RESET_LINK_TTL", "soon"},
+		{"LATCH_EMAIL_VERIFICATION_LINK_TTL", "-1h"},
 	}
 	for _, tt := range tests {
-		err := run(context.Background(), []string{"serve"}, testEnv("sqlite:"+filepath.Join(t.TempDir(), "x.db"), tt.name, tt.value),
+		file := filepath.Join(t.TempDir(), "x.db")
+		err := run(context.Background(), []string{"serve"}, testEnv("sqlite:"+file, tt.name, tt.value),
 			nil, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tt.name) {
 			t.Errorf("%s=%q: error %v does not name the variable", tt.name, tt.value, err)
 		}
+		if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s=%q: the database was created before the setting was refused", tt.name, tt.value)
+		}
+	}
+}
+
+func TestHTTPSWithConsoleMailerRefused(t *testing.T) {
+	env := map[string]string{"LATCH_PUBLIC_URL": "https://auth.example.com"}
+	getenv := func(k string) string { return env[k] }
+	if _, err := loadConfig(getenv); err == nil || !strings.Contains(err.Error(), "LATCH_EMAIL_URL") {
+		t.Errorf("https public URL with the default console mailer: %v, want a refusal naming LATCH_EMAIL_URL", err)
+	}
+	env["LATCH_EMAIL_URL"] = "console:"
+	if _, err := loadConfig(getenv); err != nil {
+		t.Errorf("with LATCH_EMAIL_URL=console: set explicitly: %v", err)
+	}
+}
+
+func TestLinkLifetimesAndTouchInterval(t *testing.T) {
+	tests := []struct {
+		env                  map[string]string
+		reset, verify, touch time.Duration
+	}{
+		{map[string]string{}, time.Hour, 24 * time.Hour, time.Minute},
+		{map[string]string{"LATCH_SESSION_TTL": "5m", "LATCH_PASSWORD_RESET_LINK_TTL": "30m", "LATCH_EMAIL_VERIFICATION_LINK_TTL": "72h"},
+			30 * time.Minute, 72 * time.Hour, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		c, err := loadConfig(func(k string) string { return tt.env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := c.Account; a.ResetLinkTTL != tt.reset || a.VerificationLinkTTL != tt.verify || a.TouchInterval != tt.touch {
+			t.Errorf("%v: reset %v, verify %v, touch %v; want %v, %v, %v", tt.env, a.ResetLinkTTL, a.VerificationLinkTTL, a.TouchInterval, tt.reset, tt.verify, tt.touch)
+		}
+	}
+}
+
+func TestUnknownSettingsNameTheNearest(t *testing.T) {
+	got := unknownSettings([]string{"LATCH_DATABSE_URL=postgres://x", "LATCH_ADDR=:1", "LATCH_TEST_POSTGRES_URL=x", "PATH=/bin", "LATCH_EMAL_URL=smtp://x:1"})
+	want := []string{
+		"unknown setting LATCH_DATABSE_URL is ignored; did you mean LATCH_DATABASE_URL?",
+		"unknown setting LATCH_EMAL_URL is ignored; did you mean LATCH_EMAIL_URL?",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

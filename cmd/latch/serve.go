@@ -180,6 +180,9 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 		return nil, nil, "", nil, err
 	}
 	log := newLogger(c, e.stderr)
+	for _, w := range unknownSettings(e.environ()) {
+		log.Warn(w)
+	}
 	secret, err := secretKey(c, log)
 	if err != nil {
 		return nil, nil, "", nil, err
