@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 
@@ -31,6 +32,8 @@ var Dialect = sqlstore.Dialect{
 	Time:        sqlstore.SQLiteTime,
 	Migrations:  sqlstore.MigrationsDir(migrations),
 	UniqueIndex: uniqueIndex,
+	OnClose:     `PRAGMA wal_checkpoint(TRUNCATE)`,
+	BackupInto:  `VACUUM INTO $1`,
 }
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -38,6 +41,13 @@ var Dialect = sqlstore.Dialect{
 func Open(ctx context.Context, path string, migrate bool, log *slog.Logger) (*sqlstore.DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path")
+	}
+	// Create the file readable by its owner only; SQLite gives the -wal
+	// and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
+	} else {
+		f.Close()
 	}
 	pragmas := "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_time_format=sqlite"

@@ -31,6 +31,13 @@ type Dialect struct {
 	MigrationLock string
 	// Migrations holds the engine's NNNN_name.sql files.
 	Migrations fs.FS
+	// OnClose, when set, runs on the writer as the store closes: SQLite
+	// checkpoints its WAL into the database file, so that the file alone
+	// holds everything (a copy of it is a backup).
+	OnClose string
+	// BackupInto, when set, writes a consistent copy of the live database
+	// to the file named by its one parameter (SQLite: VACUUM INTO).
+	BackupInto string
 }
 
 // DB is the store. Reads go to read and writes to write: for SQLite these
@@ -68,11 +75,15 @@ func (db *DB) Close() error {
 		err = errors.Join(err, v.(*sql.Stmt).Close())
 		return true
 	})
-	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
-	return err
+	if db.d.OnClose != "" {
+		if _, cerr := db.write.ExecContext(ctx, db.d.OnClose); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("on close: %w", cerr))
+		}
+	}
+	return errors.Join(err, db.write.Close())
 }
 
 // Ping checks that the database answers, for readiness probes.
@@ -168,4 +179,14 @@ func nullString(s string) driver.Value {
 		return nil
 	}
 	return s
+}
+
+// Backup writes a consistent copy of the database to path while it stays in
+// use; errors.ErrUnsupported for engines backed up with their own tools.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.d.BackupInto == "" {
+		return errors.ErrUnsupported
+	}
+	_, err := db.write.ExecContext(ctx, db.d.BackupInto, path)
+	return err
 }

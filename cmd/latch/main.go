@@ -57,6 +57,7 @@ Usage:
   latch migrate          apply database migrations and exit
   latch createsuperuser  create an administrator account
   latch keys rotate      add a new JWT signing key (latch keys list: show them)
+  latch backup PATH      write a consistent copy of the SQLite database
   latch version          print the version
 
 Run "latch COMMAND --help" for a command's options. Configuration is read
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return createSuperuser(ctx, e, rest)
 	case "keys":
 		return keys(ctx, e, rest)
+	case "backup":
+		return backup(ctx, e, rest)
 	case "version":
 		fs := newFlagSet("version", "Print Latch's version.", e)
 		if err := fs.Parse(rest); err != nil {

@@ -436,3 +436,25 @@ func TestServeNodesShareRevocation(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := testEnv("sqlite:"+filepath.Join(dir, "latch.db"), "LATCH_LOG_LEVEL", "error")
+	if err := run(context.Background(), []string{"migrate"}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "copy.db")
+	if err := run(context.Background(), []string{"backup", out}, env, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file: %v, %v", fi, err)
+	}
+	if err := run(context.Background(), []string{"backup", out}, env, nil, io.Discard, io.Discard); err == nil {
+		t.Error("a backup over an existing file was not refused")
+	}
+	pg := testEnv("postgres://nobody@127.0.0.1:1/x", "LATCH_LOG_LEVEL", "error")
+	if err := run(context.Background(), []string{"backup", filepath.Join(dir, "pg.db")}, pg, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("PostgreSQL backup: %v, want a pg_dump hint", err)
+	}
+}
