@@ -60,6 +60,11 @@ func Open(ctx context.Context, store Store, secret string, alg jwt.Algorithm, ov
 	return k, nil
 }
 
+// PublishDelay is how long a new key is only published in the JWKS before
+// it signs: longer than nodes take to reload their keys, shorter than the
+// overlap during which a replaced key keeps verifying.
+const PublishDelay = 30 * time.Second
+
 // Reload reads the keys from the store again.
 func (k *Keyring) Reload(ctx context.Context) error {
 	now := k.now()
@@ -67,7 +72,7 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	var signer *jwt.Key
+	var signer, last *jwt.Key
 	var pubs []jwt.PublicKey
 	for _, s := range stored {
 		alg, err := jwt.ParseAlgorithm(s.Alg)
@@ -83,9 +88,17 @@ func (k *Keyring) Reload(ctx context.Context) error {
 			return fmt.Errorf("signing key %s: %w", s.ID, err)
 		}
 		pubs = append(pubs, key.Public())
-		if signer == nil && s.RetireAt.IsZero() {
+		// The newest key signs once it has been published for
+		// PublishDelay, so that verifiers caching the JWKS (and other
+		// nodes, which reload every few seconds) know it first; until then
+		// the key it replaces, still valid, goes on signing.
+		if signer == nil && (!now.Before(s.Created.Add(PublishDelay)) || len(stored) == 1) {
 			signer = key
 		}
+		last = key
+	}
+	if signer == nil {
+		signer = last
 	}
 	set := jwt.NewKeySet(pubs...)
 	k.mu.Lock()

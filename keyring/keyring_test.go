@@ -2,6 +2,8 @@ package keyring_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +70,55 @@ func TestKeyring(t *testing.T) {
 				t.Errorf("JWKS: %s", other.JWKS())
 			}
 		})
+	}
+}
+
+// A rotated key is published in the JWKS at once but signs only after
+// PublishDelay: until then the key it replaces signs, so a verifier that
+// cached the JWKS before the rotation never meets an unknown kid.
+func TestRotatedKeyPublishedBeforeItSigns(t *testing.T) {
+	ctx := context.Background()
+	db := testdb.OpenSQLite(t)
+	now := time.Unix(1_800_000_000, 0)
+	clock := func() time.Time { return now }
+	kr, err := keyring.Open(ctx, db, strings.Repeat("k", 40), jwt.EdDSA, 5*time.Minute, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kidOf := func() string {
+		tok, err := kr.Sign(&jwt.Claims{Issuer: "i", Audience: "a", Subject: "s", IssuedAt: now.Unix(), Expires: now.Add(time.Minute).Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		var head struct{ Kid string }
+		json.Unmarshal(h, &head)
+		return head.Kid
+	}
+	old := kidOf()
+	// Rotated as `latch keys rotate` does: by another process.
+	rotator, err := keyring.Open(ctx, db, strings.Repeat("k", 40), jwt.EdDSA, 5*time.Minute, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := rotator.Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(kr.JWKS()), fresh) {
+		t.Fatalf("the new key %s is not in the JWKS after a reload: %s", fresh, kr.JWKS())
+	}
+	if got := kidOf(); got != old {
+		t.Errorf("right after the rotation tokens are signed by %s, want the published %s", got, old)
+	}
+	now = now.Add(keyring.PublishDelay)
+	if err := kr.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := kidOf(); got != fresh {
+		t.Errorf("after the publish delay tokens are signed by %s, want the new %s", got, fresh)
 	}
 }

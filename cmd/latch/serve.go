@@ -153,7 +153,10 @@ func cacheSessions(ctx context.Context, c *config, db *sqlstore.DB, log *slog.Lo
 // tokens, and reloads the signing keys so that a key rotated by another
 // node is used here too.
 func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
+	// Keys are reloaded every 5 s, well inside keyring.PublishDelay, so a
+	// key rotated by `latch keys rotate` or another node is in this node's
+	// JWKS before anyone signs with it; the sweep runs every 5 minutes.
+	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for i := 1; ; i++ {
 		select {
@@ -164,7 +167,7 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 		if err := keys.Reload(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("reloading signing keys failed", "err", err)
 		}
-		if i%5 == 0 {
+		if i%60 == 0 {
 			if _, err := db.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("deleting expired sessions failed", "err", err)
 			}
