@@ -40,6 +40,8 @@ type Keyring struct {
 	set      *jwt.KeySet
 	jwks     []byte
 	reloaded time.Time
+	// publishDelay is PublishDelay unless SetPublishDelay changed it.
+	publishDelay time.Duration
 }
 
 // Open loads the keys, creating the first one (of algorithm alg) when there
@@ -48,7 +50,7 @@ func Open(ctx context.Context, store Store, secret string, alg jwt.Algorithm, ov
 	if now == nil {
 		now = time.Now
 	}
-	k := &Keyring{store: store, secret: secret, alg: alg, overlap: overlap, now: now}
+	k := &Keyring{store: store, secret: secret, alg: alg, overlap: overlap, now: now, publishDelay: PublishDelay}
 	if err := k.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -65,14 +67,27 @@ func Open(ctx context.Context, store Store, secret string, alg jwt.Algorithm, ov
 // overlap during which a replaced key keeps verifying.
 const PublishDelay = 30 * time.Second
 
+// SetPublishDelay changes how long a new key waits in the JWKS before it
+// signs (PublishDelay by default); test wiring that rotates and signs at
+// once sets 0. It takes effect at the next Reload.
+func (k *Keyring) SetPublishDelay(d time.Duration) {
+	k.mu.Lock()
+	k.publishDelay = d
+	k.mu.Unlock()
+}
+
 // Reload reads the keys from the store again.
 func (k *Keyring) Reload(ctx context.Context) error {
 	now := k.now()
+	k.mu.RLock()
+	delay := k.publishDelay
+	k.mu.RUnlock()
 	stored, err := k.store.SigningKeys(ctx, now)
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	var signer, last *jwt.Key
+	var active, replaced *jwt.Key
+	var activeSince time.Time
 	var pubs []jwt.PublicKey
 	for _, s := range stored {
 		alg, err := jwt.ParseAlgorithm(s.Alg)
@@ -88,17 +103,19 @@ func (k *Keyring) Reload(ctx context.Context) error {
 			return fmt.Errorf("signing key %s: %w", s.ID, err)
 		}
 		pubs = append(pubs, key.Public())
-		// The newest key signs once it has been published for
-		// PublishDelay, so that verifiers caching the JWKS (and other
-		// nodes, which reload every few seconds) know it first; until then
-		// the key it replaces, still valid, goes on signing.
-		if signer == nil && (!now.Before(s.Created.Add(PublishDelay)) || len(stored) == 1) {
-			signer = key
+		if s.RetireAt.IsZero() && active == nil {
+			active, activeSince = key, s.Created
+		} else if !s.RetireAt.IsZero() && replaced == nil {
+			replaced = key
 		}
-		last = key
 	}
-	if signer == nil {
-		signer = last
+	// The active key signs once it has been published for the delay, so
+	// that verifiers caching the JWKS (and other nodes, which reload every
+	// few seconds) know it first; until then the key it replaced, still
+	// valid, goes on signing.
+	signer := active
+	if signer == nil || (replaced != nil && now.Before(activeSince.Add(delay))) {
+		signer = replaced
 	}
 	set := jwt.NewKeySet(pubs...)
 	k.mu.Lock()

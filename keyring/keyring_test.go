@@ -96,6 +96,7 @@ func TestRotatedKeyPublishedBeforeItSigns(t *testing.T) {
 		return head.Kid
 	}
 	old := kidOf()
+	now = now.Add(time.Hour)
 	// Rotated as `latch keys rotate` does: by another process.
 	rotator, err := keyring.Open(ctx, db, strings.Repeat("k", 40), jwt.EdDSA, 5*time.Minute, clock)
 	if err != nil {
