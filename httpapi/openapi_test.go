@@ -1548,7 +1548,7 @@ func TestOpenAPIRefusesWrongShapes(t *testing.T) {
 
 	b43 := strings.Repeat("A", 43)
 	jwksHeader := func(ct string) http.Header {
-		return http.Header{"Content-Type": {ct}, "Cache-Control": {"public, max-age=300"}, "Access-Control-Allow-Origin": {"*"}}
+		return http.Header{"Content-Type": {ct}, "Cache-Control": {"public, max-age=25"}, "Access-Control-Allow-Origin": {"*"}}
 	}
 	const jwkSet = "application/jwk-set+json"
 	okp := fmt.Sprintf(`{"kty":"OKP","crv":"Ed25519","x":%q,"kid":%q,"alg":"EdDSA","use":"sig"%%s}`, b43, b43)
@@ -1583,8 +1583,12 @@ func (s *oaServer) jwks(t *testing.T) *jwt.KeySet {
 	t.Helper()
 	r := s.client(t, "").do("GET", "/.well-known/jwks.json", nil, oaMediaType("application/jwk-set+json"))
 	oaWant(t, r, 200)
-	if cc := r.header.Get("Cache-Control"); !strings.Contains(cc, "max-age=") || strings.Contains(cc, "no-store") {
-		t.Errorf("JWKS Cache-Control %q", cc)
+	// A cached copy must not outlive the time a new key is published
+	// before it signs, or a verifier meets a kid its copy lacks.
+	cc := r.header.Get("Cache-Control")
+	var age int
+	if _, err := fmt.Sscanf(cc, "public, max-age=%d", &age); err != nil || time.Duration(age)*time.Second >= keyring.PublishDelay {
+		t.Errorf("JWKS Cache-Control %q: max-age must be under keyring.PublishDelay (%v)", cc, keyring.PublishDelay)
 	}
 	ks, err := jwt.ParseJWKS([]byte(r.raw))
 	if err != nil {

@@ -62,13 +62,15 @@ func (s *Server) browserAccessToken(w http.ResponseWriter, r *http.Request, c *c
 }
 
 // GET /.well-known/jwks.json: the public keys of every signing key still
-// valid, for verifying access tokens offline. Caches may keep it briefly;
-// verifiers refetch when they meet an unknown kid.
+// valid, for verifying access tokens offline. Caches may keep it for less
+// than keyring.PublishDelay (a new key is published that long before it
+// signs, nodes reloading every 5 s), so a cached copy always knows the
+// signing key; verifiers also refetch when they meet an unknown kid.
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	body := s.cfg.JWKS()
 	h := w.Header()
 	h.Set("Content-Type", "application/jwk-set+json")
-	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Cache-Control", "public, max-age=25")
 	// Anyone may read public keys; no credentials are involved.
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Del("Access-Control-Allow-Credentials")

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,8 @@ type Keyring struct {
 	set      *jwt.KeySet
 	jwks     []byte
 	reloaded time.Time
+	// fingerprint names the loaded keys and the signer among them.
+	fingerprint string
 	// publishDelay is PublishDelay unless SetPublishDelay changed it.
 	publishDelay time.Duration
 }
@@ -86,8 +89,36 @@ func (k *Keyring) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	var active, replaced *jwt.Key
+	// The active key signs once it has been published for the delay, so
+	// that verifiers caching the JWKS (and other nodes, which reload every
+	// few seconds) know it first; until then the key it replaced, still
+	// valid, goes on signing.
+	activeID, replacedID := "", ""
 	var activeSince time.Time
+	ids := make([]string, 0, len(stored))
+	for _, s := range stored {
+		ids = append(ids, s.ID)
+		if s.RetireAt.IsZero() && activeID == "" {
+			activeID, activeSince = s.ID, s.Created
+		} else if !s.RetireAt.IsZero() && replacedID == "" {
+			replacedID = s.ID
+		}
+	}
+	signerID := activeID
+	if signerID == "" || (replacedID != "" && now.Before(activeSince.Add(delay))) {
+		signerID = replacedID
+	}
+	fingerprint := strings.Join(ids, ",") + ";" + signerID
+	// Unchanged keys keep the current key set, and with it its cache of
+	// verified tokens: a periodic reload must not slow verification down.
+	k.mu.Lock()
+	if k.set != nil && fingerprint == k.fingerprint {
+		k.reloaded = now
+		k.mu.Unlock()
+		return nil
+	}
+	k.mu.Unlock()
+	var signer *jwt.Key
 	var pubs []jwt.PublicKey
 	for _, s := range stored {
 		alg, err := jwt.ParseAlgorithm(s.Alg)
@@ -103,23 +134,13 @@ func (k *Keyring) Reload(ctx context.Context) error {
 			return fmt.Errorf("signing key %s: %w", s.ID, err)
 		}
 		pubs = append(pubs, key.Public())
-		if s.RetireAt.IsZero() && active == nil {
-			active, activeSince = key, s.Created
-		} else if !s.RetireAt.IsZero() && replaced == nil {
-			replaced = key
+		if s.ID == signerID {
+			signer = key
 		}
-	}
-	// The active key signs once it has been published for the delay, so
-	// that verifiers caching the JWKS (and other nodes, which reload every
-	// few seconds) know it first; until then the key it replaced, still
-	// valid, goes on signing.
-	signer := active
-	if signer == nil || (replaced != nil && now.Before(activeSince.Add(delay))) {
-		signer = replaced
 	}
 	set := jwt.NewKeySet(pubs...)
 	k.mu.Lock()
-	k.signer, k.set, k.jwks, k.reloaded = signer, set, set.JWKS(), now
+	k.signer, k.set, k.jwks, k.reloaded, k.fingerprint = signer, set, set.JWKS(), now, fingerprint
 	k.mu.Unlock()
 	return nil
 }
