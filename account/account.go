@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -157,7 +158,7 @@ type Config struct {
 	TouchInterval  time.Duration // how often a session's last-seen time is written
 	PasswordPolicy password.Policy
 	RateLimits     map[string][]ratelimit.Rate // by action; see DefaultRateLimits
-	Tokens         Tokens
+	Tokens         TokenConfig
 	// DeviceSecret signs device tokens (see device.go); empty: none are
 	// issued and every client counts as unknown.
 	DeviceSecret []byte
@@ -203,7 +204,7 @@ func DefaultConfig() Config {
 		LoginCode:            CodeRules{TTL: 3 * time.Minute, MaxAttempts: 3, MaxResends: 2},
 		EmailUnknownAccounts: true,
 		EmailNotifications:   true,
-		Tokens: Tokens{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
+		Tokens: TokenConfig{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
 	}
 }
@@ -228,8 +229,35 @@ func link(template, key string) string {
 	return strings.ReplaceAll(template, "{key}", url.PathEscape(key))
 }
 
-// Service runs the account flows. It is safe for concurrent use.
-type Service struct {
+// Deps is what the core is built from. The stores are one small interface
+// per family, so that each can be wrapped (the session cache) or replaced on
+// its own; New checks that every required one is there.
+type Deps struct {
+	Config   Config
+	Users    UserStore
+	Emails   EmailStore
+	Tokens   TokenStore // the single-use tokens of email links
+	Sessions SessionStore
+	Refresh  RefreshStore
+	Lister   UserLister
+	// Tx runs several store writes as one unit of work.
+	Tx     Transactor
+	Mail   Mailer
+	Hasher Hasher
+	// Limiter counts rate-limited actions.
+	Limiter Limiter
+	// Signer signs access tokens; nil: no access tokens are issued.
+	Signer Signer
+	// Events receives every security event; nil: they are logged to Log.
+	Events EventSink
+	Log    *slog.Logger
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// core is what every family of flows shares: the dependencies, the login
+// stage machine (stages.go), sessions' flow state, codes, budgets and events.
+type core struct {
 	cfg      Config
 	users    UserStore
 	emails   EmailStore
@@ -237,37 +265,94 @@ type Service struct {
 	sessions SessionStore
 	refresh  RefreshStore
 	lister   UserLister
+	tx       Transactor
 	signer   Signer    // nil: no access tokens
 	sid      sidCipher // encrypts session ids into sid claims (sid.go)
 	mail     Mailer
 	hasher   Hasher
-	limiter  Limiter
+	budget   *budget
+	devices  deviceKey
+	codes    *codes
+	events   EventSink
 	log      *slog.Logger
 	now      func() time.Time
 	bg       sync.WaitGroup // work done after the answer (see background)
 }
 
-// New returns a Service. now may be nil for the real clock.
-func New(cfg Config, store Store, mail Mailer, hasher Hasher, limiter Limiter, log *slog.Logger, now func() time.Time, opts ...Option) *Service {
-	if now == nil {
-		now = time.Now
+// The families of flows. Each holds the shared core; the HTTP layer calls
+// the family an endpoint belongs to.
+type (
+	// Sessions resolves callers' sessions, logs in (password, code) and out,
+	// and lists and ends a user's sessions.
+	Sessions struct{ *core }
+	// Emails manages a user's addresses and their verification.
+	Emails struct{ *core }
+	// Passwords changes and resets passwords.
+	Passwords struct{ *core }
+	// Tokens issues, refreshes and resolves JWT access and refresh tokens.
+	Tokens struct{ *core }
+	// Users signs users up and lists them.
+	Users struct{ *core }
+)
+
+// Service is the account core: one value per family of flows, over one
+// shared core. It is safe for concurrent use.
+type Service struct {
+	*Sessions
+	*Emails
+	*Passwords
+	*Tokens
+	*Users
+	core *core
+}
+
+// New returns the core, or an error naming a missing dependency.
+func New(d Deps) (*Service, error) {
+	for name, missing := range map[string]bool{
+		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
+		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
+		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
+	} {
+		if missing {
+			return nil, fmt.Errorf("account: Deps.%s is required", name)
+		}
 	}
-	if log == nil {
-		log = slog.Default()
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	s := &Service{cfg: cfg, users: store, emails: store, tokens: store, sessions: store, refresh: store, lister: store, mail: mail,
-		hasher: hasher, limiter: limiter, log: log, now: now}
-	for _, o := range opts {
-		o(s)
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
-	return s
+	if d.Events == nil {
+		d.Events = LogEvents(d.Log)
+	}
+	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
+		refresh: d.Refresh, lister: d.Lister, tx: d.Tx, mail: d.Mail, hasher: d.Hasher,
+		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
+	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
+		hit: func(ctx context.Context, st *State, action string) {
+			c.event(ctx, st, EventRateLimitHit, nil, "action", action)
+		}}
+	c.codes = &codes{c}
+	if d.Signer != nil {
+		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
+	}
+	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
+		Users: &Users{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.
-func (s *Service) Config() Config { return s.cfg }
+func (s *Service) Config() Config { return s.core.cfg }
 
 // LoginMethod reports whether m ("email" or "username") is a login method.
-func (s *Service) LoginMethod(m string) bool {
+func (s *Service) LoginMethod(m string) bool { return s.core.LoginMethod(m) }
+
+// Wait returns once the work started after answers (a reset link being
+// stored and mailed) is done; call it before closing the store.
+func (s *Service) Wait() { s.core.bg.Wait() }
+
+// LoginMethod reports whether m ("email" or "username") is a login method.
+func (s *core) LoginMethod(m string) bool {
 	for _, x := range s.cfg.LoginMethods {
 		if x == m {
 			return true
@@ -293,7 +378,7 @@ func HashKey(key string) []byte {
 
 // background runs fn after the request has been answered, with the
 // request's values but not its cancellation, bounded to a minute.
-func (s *Service) background(ctx context.Context, fn func(context.Context)) {
+func (s *core) background(ctx context.Context, fn func(context.Context)) {
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -303,6 +388,9 @@ func (s *Service) background(ctx context.Context, fn func(context.Context)) {
 	}()
 }
 
-// Wait returns once the work started after answers (a reset link being
-// stored and mailed) is done; call it before closing the store.
-func (s *Service) Wait() { s.bg.Wait() }
+// Transactor runs fn as one unit of work: the store writes fn makes through
+// the context it is given commit together or not at all (see
+// latch.AfterCommit for what must wait for the commit).
+type Transactor interface {
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
+}

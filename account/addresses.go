@@ -18,7 +18,7 @@ const (
 
 // ListEmails returns the caller's addresses, primary first, plus — in code
 // mode — the address being verified by code, not stored until verified.
-func (s *Service) ListEmails(ctx context.Context, st *State) ([]latch.EmailAddress, error) {
+func (s *Emails) ListEmails(ctx context.Context, st *State) ([]latch.EmailAddress, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}
@@ -33,11 +33,11 @@ func (s *Service) ListEmails(ctx context.Context, st *State) ([]latch.EmailAddre
 }
 
 // addingEmail returns the caller's code verification of an address it is adding.
-func (s *Service) addingEmail(st *State) *latch.CodeProcess {
+func (s *Emails) addingEmail(st *State) *latch.CodeProcess {
 	if !s.cfg.VerificationByCode {
 		return nil
 	}
-	p := s.codeProcess(st, codeVerifyEmail)
+	p := s.codes.process(st, codeVerifyEmail)
 	if p == nil || p.UserID != st.User.ID {
 		return nil
 	}
@@ -59,11 +59,11 @@ func findEmail(list []latch.EmailAddress, email string) *latch.EmailAddress {
 
 // manageEmail runs the checks every address operation starts with and
 // returns the normalized address.
-func (s *Service) manageEmail(ctx context.Context, st *State, email string) (string, error) {
+func (s *Emails) manageEmail(ctx context.Context, st *State, email string) (string, error) {
 	if !st.Authenticated() {
 		return "", latch.ErrUnauthenticated
 	}
-	if err := s.limit(ctx, "manage_email", st, ""); err != nil {
+	if err := s.budget.limit(ctx, "manage_email", st, ""); err != nil {
 		return "", err
 	}
 	return requireEmail(email)
@@ -76,7 +76,7 @@ func (s *Service) manageEmail(ctx context.Context, st *State, email string) (str
 // adding an address that belongs to another account answers exactly as a
 // free one would — nothing is revealed — and only its verification fails,
 // with email_taken.
-func (s *Service) AddEmail(ctx context.Context, st *State, email string) (*State, error) {
+func (s *Emails) AddEmail(ctx context.Context, st *State, email string) (*State, error) {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (s *Service) AddEmail(ctx context.Context, st *State, email string) (*State
 // ResendVerificationEmail mails a new verification for one of the caller's
 // unverified addresses, and reports whether a mail went out (the per-address
 // mail budget may hold it back).
-func (s *Service) ResendVerificationEmail(ctx context.Context, st *State, email string) (bool, error) {
+func (s *Emails) ResendVerificationEmail(ctx context.Context, st *State, email string) (bool, error) {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
 		return false, err
@@ -123,7 +123,7 @@ func (s *Service) ResendVerificationEmail(ctx context.Context, st *State, email 
 			return false, nil
 		}
 		var rl *latch.RateLimitError
-		if err := s.resendCode(ctx, st, codeVerifyEmail, "email_confirmation", "confirm_email_code", p); errors.As(err, &rl) {
+		if err := s.codes.resend(ctx, st, codeVerifyEmail, "email_confirmation", "confirm_email_code", p); errors.As(err, &rl) {
 			return false, nil
 		} else if err != nil {
 			return false, err
@@ -149,7 +149,7 @@ func (s *Service) ResendVerificationEmail(ctx context.Context, st *State, email 
 // a verified address can become primary: the primary address has authority
 // (it receives reset links and logs in), which an unverified added address
 // must not gain.
-func (s *Service) SetPrimaryEmail(ctx context.Context, st *State, email string, primary bool) error {
+func (s *Emails) SetPrimaryEmail(ctx context.Context, st *State, email string, primary bool) error {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
 		return err
@@ -185,7 +185,7 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, st *State, email string, 
 // RemoveEmail removes one of the caller's addresses, never the primary one,
 // and the keys sent to it. Removing the address being verified by code
 // abandons that verification.
-func (s *Service) RemoveEmail(ctx context.Context, st *State, email string) error {
+func (s *Emails) RemoveEmail(ctx context.Context, st *State, email string) error {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
 		return err

@@ -61,9 +61,12 @@ func codeHash(sessionID int64, kind, code string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// codes keeps the emailed-code processes of callers' sessions.
+type codes struct{ *core }
+
 // ensureSession gives an anonymous caller a session to keep flow state in,
 // minting a key that the response hands out.
-func (s *Service) ensureSession(ctx context.Context, st *State) (*State, error) {
+func (s *core) ensureSession(ctx context.Context, st *State) (*State, error) {
 	if st.Session != nil {
 		return st, nil
 	}
@@ -85,7 +88,7 @@ func (s *Service) ensureSession(ctx context.Context, st *State) (*State, error) 
 	return &out, nil
 }
 
-func (s *Service) saveSession(ctx context.Context, st *State) error {
+func (s *core) saveSession(ctx context.Context, st *State) error {
 	if err := s.sessions.UpdateSession(ctx, st.Session); err != nil {
 		return fmt.Errorf("save session: %w", err)
 	}
@@ -97,7 +100,7 @@ func (s *Service) saveSession(ctx context.Context, st *State) error {
 // code can complete, for addresses without an account. Asking again for the
 // same account and address keeps the wrong attempts already made, so a new
 // request does not buy new guesses.
-func (s *Service) startCode(ctx context.Context, st *State, kind string, userID int64, email string) (*State, string, error) {
+func (s *codes) start(ctx context.Context, st *State, kind string, userID int64, email string) (*State, string, error) {
 	st, err := s.ensureSession(ctx, st)
 	if err != nil {
 		return nil, "", err
@@ -107,7 +110,7 @@ func (s *Service) startCode(ctx context.Context, st *State, kind string, userID 
 	if userID != 0 {
 		p.Hash = codeHash(st.Session.ID, kind, code)
 	}
-	if old := s.codeProcess(st, kind); old != nil && old.UserID == userID && old.Email == email {
+	if old := s.codes.process(st, kind); old != nil && old.UserID == userID && old.Email == email {
 		p.Attempts = old.Attempts
 	}
 	if st.Session.State.Codes == nil {
@@ -117,7 +120,7 @@ func (s *Service) startCode(ctx context.Context, st *State, kind string, userID 
 	return st, code, s.saveSession(ctx, st)
 }
 
-func (s *Service) codeRules(kind string) CodeRules {
+func (s *codes) rules(kind string) CodeRules {
 	switch kind {
 	case codeVerifyEmail:
 		return s.cfg.VerificationCode
@@ -129,7 +132,7 @@ func (s *Service) codeRules(kind string) CodeRules {
 
 // codeProcess returns the caller's live process of a kind, dropping it when
 // it has expired.
-func (s *Service) codeProcess(st *State, kind string) *latch.CodeProcess {
+func (s *codes) process(st *State, kind string) *latch.CodeProcess {
 	if st.Session == nil {
 		return nil
 	}
@@ -137,7 +140,7 @@ func (s *Service) codeProcess(st *State, kind string) *latch.CodeProcess {
 	if p == nil {
 		return nil
 	}
-	if s.now().Sub(p.Started) > s.codeRules(kind).TTL {
+	if s.now().Sub(p.Started) > s.codes.rules(kind).TTL {
 		delete(st.Session.State.Codes, kind)
 		return nil
 	}
@@ -166,9 +169,9 @@ const maxStaleRetries = 64
 // concurrent uses exactly one consumes the code, and N wrong codes count N
 // attempts. It returns the process as it was checked; latch.ErrConflict when
 // there is none (never started, expired, dropped, or already consumed).
-func (s *Service) useCode(ctx context.Context, st *State, kind, code string, use codeUse) (p *latch.CodeProcess, ok, dropped bool, err error) {
+func (s *codes) use(ctx context.Context, st *State, kind, code string, use codeUse) (p *latch.CodeProcess, ok, dropped bool, err error) {
 	for try := 0; ; try++ {
-		p = s.codeProcess(st, kind)
+		p = s.codes.process(st, kind)
 		if p == nil {
 			return nil, false, false, latch.ErrConflict
 		}
@@ -184,7 +187,7 @@ func (s *Service) useCode(ctx context.Context, st *State, kind, code string, use
 			delete(st.Session.State.Codes, kind)
 		default:
 			p.Attempts++
-			if p.Attempts >= s.codeRules(kind).MaxAttempts {
+			if p.Attempts >= s.codes.rules(kind).MaxAttempts {
 				delete(st.Session.State.Codes, kind)
 				dropped = true
 			}
@@ -196,7 +199,7 @@ func (s *Service) useCode(ctx context.Context, st *State, kind, code string, use
 		if !errors.Is(err, latch.ErrStale) || try >= maxStaleRetries {
 			return nil, false, false, fmt.Errorf("save code attempt: %w", err)
 		}
-		if err := s.reloadSession(ctx, st); err != nil {
+		if err := s.codes.reload(ctx, st); err != nil {
 			return nil, false, false, err
 		}
 	}
@@ -204,7 +207,7 @@ func (s *Service) useCode(ctx context.Context, st *State, kind, code string, use
 
 // reloadSession reads the caller's session again after a save lost a race;
 // latch.ErrConflict when it has ended meanwhile.
-func (s *Service) reloadSession(ctx context.Context, st *State) error {
+func (s *codes) reload(ctx context.Context, st *State) error {
 	sess, _, err := s.sessions.SessionByKey(ctx, st.Session.KeyHash)
 	if errors.Is(err, latch.ErrNotFound) {
 		return latch.ErrConflict

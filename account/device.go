@@ -19,16 +19,20 @@ import (
 // user's public id; it reveals nothing about the account.
 const deviceNonceLen, deviceMACLen = 16, 16
 
+// deviceKey signs device tokens (Config.DeviceSecret); empty: none are
+// issued and every client counts as unknown.
+type deviceKey []byte
+
 // newDeviceToken returns a fresh device token for user.
-func (s *Service) newDeviceToken(user *latch.User) string {
+func (k deviceKey) newToken(user *latch.User) string {
 	b := make([]byte, deviceNonceLen, deviceNonceLen+deviceMACLen)
 	rand.Read(b)
-	b = append(b, s.deviceMAC(b, user)...)
+	b = append(b, k.mac(b, user)...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Service) deviceMAC(nonce []byte, user *latch.User) []byte {
-	m := hmac.New(sha256.New, s.cfg.DeviceSecret)
+func (k deviceKey) mac(nonce []byte, user *latch.User) []byte {
+	m := hmac.New(sha256.New, k)
 	m.Write(nonce)
 	m.Write([]byte{0})
 	m.Write([]byte(user.PublicID))
@@ -37,15 +41,15 @@ func (s *Service) deviceMAC(nonce []byte, user *latch.User) []byte {
 
 // knownDevice returns the device identity in token when it is a valid
 // device token for user, else "".
-func (s *Service) knownDevice(token string, user *latch.User) string {
-	if user == nil || len(s.cfg.DeviceSecret) == 0 || len(token) != base64.RawURLEncoding.EncodedLen(deviceNonceLen+deviceMACLen) {
+func (k deviceKey) known(token string, user *latch.User) string {
+	if user == nil || len(k) == 0 || len(token) != base64.RawURLEncoding.EncodedLen(deviceNonceLen+deviceMACLen) {
 		return ""
 	}
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != deviceNonceLen+deviceMACLen {
 		return ""
 	}
-	if subtle.ConstantTimeCompare(b[deviceNonceLen:], s.deviceMAC(b[:deviceNonceLen], user)) != 1 {
+	if subtle.ConstantTimeCompare(b[deviceNonceLen:], k.mac(b[:deviceNonceLen], user)) != 1 {
 		return ""
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:deviceNonceLen])

@@ -3,22 +3,24 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/latchauth/latch"
 )
 
-// Authentication events. Each is logged as its own record (message
-// "auth event", level info) by [Service.event], with the attributes
+// Authentication events. Each is recorded through the EventSink and,
+// by the log sink, logged as its own record (message "auth event", level
+// info) with the attributes
 //
 //	event       one of the names below
 //	user        the user's public id (never the internal row id), when known
 //	ip          the client's address, as the request log gives it
 //	user_agent  the client's User-Agent header
 //
-// and the event's own attributes (noted below). The names are those of the
-// audit log and webhook catalogue in DESIGN.md, which will be fed from the
-// same calls.
+// and the event's own attributes (noted below), by the log sink
+// (LogEvents); other sinks (the audit log, webhooks) get the same events.
+// The names are those of the catalogue in DESIGN.md.
 const (
 	EventSignedUp        = "user.signed_up"             //
 	EventLoggedIn        = "user.logged_in"             // method: password, code, password_reset, …
@@ -63,14 +65,46 @@ func WithClient(ctx context.Context, c latch.Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
-// event logs an authentication event. user defaults to the state's user;
-// the client (address, user agent) comes from st, else from the context
-// (WithClient). st and user may be nil. args are the event's own
-// attributes, as slog takes them (key-value pairs or slog.Attr).
-func (s *Service) event(ctx context.Context, st *State, name string, user *latch.User, args ...any) {
-	if !s.log.Enabled(ctx, slog.LevelInfo) {
-		return
+// EventSink receives every security event the core records. Record is
+// called inside the unit of work of the change the event describes (with
+// its context), so a sink that writes to the store commits or rolls back
+// with it.
+type EventSink interface {
+	Record(ctx context.Context, e *latch.Event) error
+}
+
+// LogEvents is the sink that writes each event, once its unit of work has
+// committed, as a log record: message "auth event", level info, with the
+// attributes event, user (public id), ip, user_agent and the event's data.
+func LogEvents(log *slog.Logger) EventSink { return logSink{log} }
+
+type logSink struct{ log *slog.Logger }
+
+func (l logSink) Record(ctx context.Context, e *latch.Event) error {
+	if !l.log.Enabled(ctx, slog.LevelInfo) {
+		return nil
 	}
+	a := make([]slog.Attr, 0, 4+len(e.Data))
+	a = append(a, slog.String("event", e.Type))
+	if e.User != nil && e.User.PublicID != "" {
+		a = append(a, slog.String("user", e.User.PublicID))
+	}
+	a = append(a, slog.String("ip", e.IP), slog.String("user_agent", e.UserAgent))
+	for _, f := range e.Data {
+		a = append(a, slog.String(f.Key, f.Value))
+	}
+	latch.AfterCommit(ctx, func() {
+		l.log.LogAttrs(context.WithoutCancel(ctx), slog.LevelInfo, eventMessage, a...)
+	})
+	return nil
+}
+
+// record hands a security event to the sink. user defaults to the state's
+// user; the client (address, user agent) comes from st, else from the
+// context (WithClient). st and user may be nil. data are the event's own
+// fields as key-value pairs. Inside a unit of work, pass its context and
+// return the error, so that the event commits with the change.
+func (s *core) record(ctx context.Context, st *State, name string, user *latch.User, data ...any) error {
 	var client latch.Client
 	if st != nil {
 		client = st.Client
@@ -80,14 +114,22 @@ func (s *Service) event(ctx context.Context, st *State, name string, user *latch
 	} else if c, ok := ctx.Value(clientKey{}).(latch.Client); ok {
 		client = c
 	}
-	a := make([]any, 0, 4+len(args))
-	a = append(a, slog.String("event", name))
-	if user != nil && user.PublicID != "" {
-		a = append(a, slog.String("user", user.PublicID))
+	e := &latch.Event{Type: name, At: s.now(), User: user, IP: client.IP, UserAgent: client.UserAgent}
+	for i := 0; i+1 < len(data); i += 2 {
+		e.Data = append(e.Data, latch.EventField{Key: fmt.Sprint(data[i]), Value: fmt.Sprint(data[i+1])})
 	}
-	a = append(a, slog.String("ip", client.IP), slog.String("user_agent", client.UserAgent))
-	a = append(a, args...)
-	s.log.Log(ctx, slog.LevelInfo, eventMessage, a...)
+	if err := s.events.Record(ctx, e); err != nil {
+		return fmt.Errorf("record %s: %w", name, err)
+	}
+	return nil
+}
+
+// event records an event outside any unit of work (an attempt that changed
+// nothing): a sink's failure is logged, not returned.
+func (s *core) event(ctx context.Context, st *State, name string, user *latch.User, data ...any) {
+	if err := s.record(ctx, st, name, user, data...); err != nil {
+		s.log.Warn("security event not recorded", "event", name, "err", err)
+	}
 }
 
 // loginFailed logs the failure of a password login for identifier ident
@@ -95,7 +137,7 @@ func (s *Service) event(ctx context.Context, st *State, name string, user *latch
 // returned; it does nothing when err is nil or not a refused credential.
 // The account, when there is one, is looked up again here so that the check
 // itself stays as it is (and as fast for unknown accounts as for known ones).
-func (s *Service) loginFailed(ctx context.Context, st *State, method, ident string, err error) {
+func (s *Sessions) loginFailed(ctx context.Context, st *State, method, ident string, err error) {
 	if err == nil {
 		return
 	}
@@ -134,7 +176,7 @@ func (s *Service) loginFailed(ctx context.Context, st *State, method, ident stri
 
 // sessionUser returns the user of a session, or nil, for events about a
 // session known only by its id.
-func (s *Service) sessionUser(ctx context.Context, id int64) *latch.User {
+func (s *core) sessionUser(ctx context.Context, id int64) *latch.User {
 	if s.refresh == nil {
 		return nil
 	}
@@ -147,7 +189,7 @@ func (s *Service) sessionUser(ctx context.Context, id int64) *latch.User {
 
 // userFor returns the user with id for an event: the caller when it is that
 // user, else read from the store (nil when it cannot be).
-func (s *Service) userFor(ctx context.Context, st *State, id int64) *latch.User {
+func (s *core) userFor(ctx context.Context, st *State, id int64) *latch.User {
 	if st != nil && st.User != nil && st.User.ID == id {
 		return st.User
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -13,30 +14,39 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 )
 
+// budget charges rate-limited actions to their budgets (Config.RateLimits).
+type budget struct {
+	limiter Limiter
+	rates   map[string][]ratelimit.Rate
+	log     *slog.Logger
+	// hit is told of every refusal, for the rate_limit.hit event.
+	hit func(ctx context.Context, st *State, action string)
+}
+
 // limit consumes one unit of every budget of action and returns a
 // *latch.RateLimitError when one is exhausted. key is the subject of "key"
 // budgets (an address, a username); it is hashed before use.
-func (s *Service) limit(ctx context.Context, action string, st *State, key string) error {
-	return s.rate(ctx, action, st, key, true)
+func (b *budget) limit(ctx context.Context, action string, st *State, key string) error {
+	return b.rate(ctx, action, st, key, true)
 }
 
 // limitPeek reports, as limit does, whether any budget of action is exhausted,
 // without consuming anything.
-func (s *Service) limitPeek(ctx context.Context, action string, st *State, key string) error {
-	return s.rate(ctx, action, st, key, false)
+func (b *budget) peek(ctx context.Context, action string, st *State, key string) error {
+	return b.rate(ctx, action, st, key, false)
 }
 
-func (s *Service) rate(ctx context.Context, action string, st *State, key string, hit bool) error {
+func (b *budget) rate(ctx context.Context, action string, st *State, key string, hit bool) error {
 	var worst time.Duration
 	limited := false
-	for _, r := range s.cfg.RateLimits[action] {
+	for _, r := range b.rates[action] {
 		k := limitKey(action, r.Per, st, key)
 		if k == "" {
 			continue
 		}
-		check := s.limiter.Peek
+		check := b.limiter.Peek
 		if hit {
-			check = s.limiter.Hit
+			check = b.limiter.Hit
 		}
 		ok, retry, err := check(ctx, k, r)
 		if err != nil {
@@ -49,7 +59,7 @@ func (s *Service) rate(ctx context.Context, action string, st *State, key string
 		}
 	}
 	if limited {
-		s.event(ctx, st, EventRateLimitHit, nil, "action", action)
+		b.hit(ctx, st, action)
 		return &latch.RateLimitError{Action: action, RetryAfter: worst}
 	}
 	return nil
@@ -66,21 +76,21 @@ type charge struct {
 // taken are given back and a *latch.RateLimitError is returned. Each unit
 // is taken atomically by the limiter, so N concurrent callers take N units
 // and at most the budget gets through.
-func (s *Service) take(ctx context.Context, action string, st *State, key string) ([]charge, error) {
+func (b *budget) take(ctx context.Context, action string, st *State, key string) ([]charge, error) {
 	var taken []charge
-	for _, r := range s.cfg.RateLimits[action] {
+	for _, r := range b.rates[action] {
 		k := limitKey(action, r.Per, st, key)
 		if k == "" {
 			continue
 		}
-		ok, retry, err := s.limiter.Hit(ctx, k, r)
+		ok, retry, err := b.limiter.Hit(ctx, k, r)
 		if err != nil {
-			s.refund(ctx, taken)
+			b.refund(ctx, taken)
 			return nil, fmt.Errorf("rate limit %s: %w", action, err)
 		}
 		if !ok {
-			s.refund(ctx, taken)
-			s.event(ctx, st, EventRateLimitHit, nil, "action", action)
+			b.refund(ctx, taken)
+			b.hit(ctx, st, action)
 			return nil, &latch.RateLimitError{Action: action, RetryAfter: retry}
 		}
 		taken = append(taken, charge{k, r})
@@ -89,10 +99,10 @@ func (s *Service) take(ctx context.Context, action string, st *State, key string
 }
 
 // refund gives back units taken by take, when what they paid for succeeded.
-func (s *Service) refund(ctx context.Context, taken []charge) {
+func (b *budget) refund(ctx context.Context, taken []charge) {
 	for _, c := range taken {
-		if err := s.limiter.Refund(ctx, c.key, c.rate); err != nil {
-			s.log.Warn("rate limit refund failed", "err", err)
+		if err := b.limiter.Refund(ctx, c.key, c.rate); err != nil {
+			b.log.Warn("rate limit refund failed", "err", err)
 		}
 	}
 }
@@ -132,18 +142,18 @@ func accountSubject(user *latch.User, method, ident string) string {
 // per-source budgets of login_failed (the source being device, when the
 // caller holds one of this account's device tokens, else its address), and
 // unless a known device is calling, the per-account ceiling.
-func (s *Service) takeLoginAttempt(ctx context.Context, st *State, subject, device string) ([]charge, error) {
+func (s *Sessions) takeLoginAttempt(ctx context.Context, st *State, subject, device string) ([]charge, error) {
 	source := "ip:" + st.Client.IP
 	if device != "" {
 		source = "device:" + device
 	}
-	taken, err := s.take(ctx, "login_failed", st, subject+"\x00"+source)
+	taken, err := s.budget.take(ctx, "login_failed", st, subject+"\x00"+source)
 	if err != nil || device != "" {
 		return taken, err
 	}
-	more, err := s.take(ctx, "login_failed_account", st, subject)
+	more, err := s.budget.take(ctx, "login_failed_account", st, subject)
 	if err != nil {
-		s.refund(ctx, taken)
+		s.budget.refund(ctx, taken)
 		return nil, err
 	}
 	return append(taken, more...), nil
@@ -152,15 +162,15 @@ func (s *Service) takeLoginAttempt(ctx context.Context, st *State, subject, devi
 // forgiveLoginFailures forgets the failures counted against a user's
 // account as a whole and from the caller's source, as allauth does after a
 // password reset.
-func (s *Service) forgiveLoginFailures(ctx context.Context, st *State, user *latch.User) error {
+func (s *Passwords) forgiveLoginFailures(ctx context.Context, st *State, user *latch.User) error {
 	subject := accountSubject(user, "", "")
 	keys := []string{limitKey("login_failed_account", "key", st, subject),
 		limitKey("login_failed", "key", st, subject+"\x00ip:"+st.Client.IP)}
-	if d := s.knownDevice(st.Client.Device, user); d != "" {
+	if d := s.devices.known(st.Client.Device, user); d != "" {
 		keys = append(keys, limitKey("login_failed", "key", st, subject+"\x00device:"+d))
 	}
 	for _, k := range keys {
-		if err := s.limiter.Reset(ctx, k); err != nil {
+		if err := s.budget.limiter.Reset(ctx, k); err != nil {
 			return err
 		}
 	}

@@ -24,8 +24,8 @@ type LoginInput struct {
 // credentials, too many failures), latch.ErrConflict when already logged in.
 // An inactive account with the right password gets an unauthenticated State
 // and no error, so that it is told nothing more than "not logged in".
-func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, error) {
-	if err := s.limit(ctx, "login", st, ""); err != nil {
+func (s *Sessions) Login(ctx context.Context, st *State, in LoginInput) (*State, error) {
+	if err := s.budget.limit(ctx, "login", st, ""); err != nil {
 		return nil, err
 	}
 	var method, ident string
@@ -77,7 +77,7 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 	} else {
 		m.Username = ident
 	}
-	st, err = s.completeLogin(ctx, st, user, m, false)
+	st, err = s.beginLogin(ctx, st, user, m, false)
 	var rl *latch.RateLimitError
 	if errors.As(err, &rl) {
 		// The verification code could not be sent (mandatory verification
@@ -99,7 +99,7 @@ func (s *Service) Login(ctx context.Context, st *State, in LoginInput) (*State, 
 // else the address — and login_failed_account for the account as a whole,
 // a ceiling that known devices are exempt from, so that a stranger cannot
 // lock the owner out.
-func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, plain string) (*latch.User, error) {
+func (s *Sessions) checkPassword(ctx context.Context, st *State, method, ident, plain string) (*latch.User, error) {
 	var user *latch.User
 	var err error
 	if method == "email" {
@@ -110,7 +110,7 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 	if err != nil && !errors.Is(err, latch.ErrNotFound) {
 		return nil, fmt.Errorf("look up user: %w", err)
 	}
-	subject, device := accountSubject(user, method, ident), s.knownDevice(st.Client.Device, user)
+	subject, device := accountSubject(user, method, ident), s.devices.known(st.Client.Device, user)
 	taken, err := s.takeLoginAttempt(ctx, st, subject, device)
 	if err != nil {
 		var rl *latch.RateLimitError
@@ -133,7 +133,7 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 		}
 		return nil, latch.Invalid("password", "username_password_mismatch", msgUsernameMismatch)
 	}
-	s.refund(ctx, taken)
+	s.budget.refund(ctx, taken)
 	if rehash {
 		// Legacy or weaker hash (bcrypt, Django pbkdf2, old argon2 parameters):
 		// upgrade it now that we know the plain password.
@@ -148,155 +148,14 @@ func (s *Service) checkPassword(ctx context.Context, st *State, method, ident, p
 	return user, nil
 }
 
-// completeLogin continues a login whose first factor is proved: when a stage
-// remains (an unverified address under mandatory verification) the login is
-// kept pending in the caller's session and the stage begins; otherwise the
-// login finishes. signup says which verification mail to send.
-func (s *Service) completeLogin(ctx context.Context, st *State, user *latch.User, m latch.AuthMethod, signup bool) (*State, error) {
-	target, err := s.unverifiedLoginEmail(ctx, user, m.Email)
-	if err != nil {
-		return nil, err
-	}
-	if target == "" {
-		return s.finishLogin(ctx, st, user, []latch.AuthMethod{m})
-	}
-	if s.cfg.VerificationByCode {
-		// Refuse before touching the session when no code could be sent.
-		if err := s.limitPeek(ctx, "confirm_email_code", nil, target); err != nil {
-			return nil, err
-		}
-	}
-	st, err = s.ensureSession(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	st.Session.State.Pending = &latch.PendingLogin{UserID: user.ID, Started: s.now(), Stages: []string{"verify_email"},
-		Methods: []latch.AuthMethod{m}, Email: target}
-	if err := s.saveSession(ctx, st); err != nil {
-		return nil, err
-	}
-	st, _, err = s.sendVerification(ctx, st, user.ID, target, signup)
-	return st, err
-}
 
-// unverifiedLoginEmail returns the address a login must verify first under
-// mandatory verification — the one used to log in, else the primary one —
-// or "" when there is nothing to verify.
-func (s *Service) unverifiedLoginEmail(ctx context.Context, user *latch.User, loginEmail string) (string, error) {
-	if s.cfg.EmailVerification != VerificationMandatory {
-		return "", nil
-	}
-	addrs, err := s.emails.EmailAddresses(ctx, user.ID)
-	if err != nil {
-		return "", fmt.Errorf("list addresses: %w", err)
-	}
-	for _, a := range addrs {
-		if (loginEmail != "" && a.Email == loginEmail) || (loginEmail == "" && a.Primary) {
-			if a.Verified {
-				return "", nil
-			}
-			return a.Email, nil
-		}
-	}
-	return "", nil
-}
 
-// continueLogin moves a pending login past its first stage, adding m to its
-// methods, and finishes it when no stage is left.
-func (s *Service) continueLogin(ctx context.Context, st *State, m *latch.AuthMethod) (*State, error) {
-	p := st.Session.State.Pending
-	if m != nil {
-		p.Methods = append(p.Methods, *m)
-	}
-	p.Stages = p.Stages[1:]
-	user, err := s.users.UserByID(ctx, p.UserID)
-	if err != nil {
-		return nil, fmt.Errorf("pending login user: %w", err)
-	}
-	if len(p.Stages) == 0 {
-		if next, err := s.unverifiedLoginEmail(ctx, user, p.Email); err != nil {
-			return nil, err
-		} else if next != "" {
-			p.Stages = []string{"verify_email"}
-			p.Email = next
-			if err := s.saveSession(ctx, st); err != nil {
-				return nil, err
-			}
-			st, _, err = s.sendVerification(ctx, st, user.ID, next, false)
-			return st, err
-		}
-	}
-	if len(p.Stages) > 0 {
-		return st, s.saveSession(ctx, st)
-	}
-	if !user.IsActive {
-		st.Session.State.Pending = nil
-		return st, s.saveSession(ctx, st)
-	}
-	return s.finishLogin(ctx, st, user, p.Methods)
-}
 
-// dropPending abandons the caller's login in progress.
-func (s *Service) dropPending(ctx context.Context, st *State) error {
-	if st.Session == nil || st.Session.State.Pending == nil {
-		return nil
-	}
-	st.Session.State.Pending = nil
-	return s.saveSession(ctx, st)
-}
 
-// finishLogin replaces the caller's session with a new authenticated one (a
-// new key: session fixation is impossible).
-func (s *Service) finishLogin(ctx context.Context, st *State, user *latch.User, methods []latch.AuthMethod) (*State, error) {
-	now := s.now()
-	key, hash := newKey()
-	sess := &latch.Session{
-		KeyHash:    hash,
-		UserID:     user.ID,
-		Client:     st.Client.Kind,
-		Created:    now,
-		LastSeen:   now,
-		Expires:    now.Add(s.cfg.SessionTTL),
-		MaxExpires: now.Add(s.cfg.SessionMaxAge),
-		IP:         st.Client.IP,
-		UserAgent:  st.Client.UserAgent,
-		State:      latch.SessionState{Methods: methods},
-	}
-	if sess.MaxExpires.Before(sess.Expires) {
-		sess.Expires = sess.MaxExpires
-	}
-	var replaces int64
-	if st.Session != nil {
-		replaces = st.Session.ID
-	}
-	out := &State{Client: st.Client, Session: sess, User: user, NewKey: key}
-	if len(s.cfg.DeviceSecret) > 0 && s.knownDevice(st.Client.Device, user) == "" {
-		out.NewDevice = s.newDeviceToken(user)
-	}
-	var refresh *latch.RefreshToken
-	if st.Client.Kind == latch.App && s.jwtStrategy() {
-		var hash []byte
-		out.RefreshToken, hash = newKey()
-		refresh = &latch.RefreshToken{Hash: hash, Created: now, Expires: now.Add(s.cfg.Tokens.RefreshTTL)}
-	}
-	if err := s.sessions.StartSession(ctx, sess, replaces, refresh); err != nil {
-		return nil, fmt.Errorf("start session: %w", err)
-	}
-	s.event(ctx, out, EventLoggedIn, user, "method", firstMethod(methods))
-	user.LastLogin = now
-	if refresh != nil {
-		access, err := s.signer.Sign(s.accessClaims(sess, user, now, newUUID()))
-		if err != nil {
-			return nil, fmt.Errorf("sign access token: %w", err)
-		}
-		out.AccessToken = access
-	}
-	return out, nil
-}
 
 // Logout ends the caller's session server-side, whatever it held (a login,
 // a pending flow, or nothing). It never fails for an anonymous caller.
-func (s *Service) Logout(ctx context.Context, st *State) (*State, error) {
+func (s *Sessions) Logout(ctx context.Context, st *State) (*State, error) {
 	if st.Session != nil {
 		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
 			return nil, fmt.Errorf("logout: %w", err)

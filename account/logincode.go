@@ -14,13 +14,13 @@ import (
 // code can pass; the answer is the same. An authenticated caller is left as
 // it is. Errors: *latch.InputError (including too_many_login_attempts when
 // the address's budget is spent).
-func (s *Service) RequestLoginCode(ctx context.Context, st *State, email string) (*State, error) {
+func (s *Sessions) RequestLoginCode(ctx context.Context, st *State, email string) (*State, error) {
 	email, err := requireEmail(email)
 	if err != nil {
 		return nil, err
 	}
 	var rl *latch.RateLimitError
-	if err := s.limit(ctx, "request_login_code", st, email); errors.As(err, &rl) {
+	if err := s.budget.limit(ctx, "request_login_code", st, email); errors.As(err, &rl) {
 		return nil, latch.Invalid("email", "too_many_login_attempts", msgTooManyAttempts)
 	} else if err != nil {
 		return nil, err
@@ -36,12 +36,11 @@ func (s *Service) RequestLoginCode(ctx context.Context, st *State, email string)
 	if user != nil && user.IsActive {
 		uid = user.ID
 	}
-	st, err = s.ensureSession(ctx, st)
+	st, err = s.holdLogin(ctx, st, &latch.PendingLogin{UserID: uid, Started: s.now(), Email: email}, StageLoginByCode)
 	if err != nil {
 		return nil, err
 	}
-	st.Session.State.Pending = &latch.PendingLogin{UserID: uid, Started: s.now(), Stages: []string{"login_by_code"}, Email: email}
-	st, code, err := s.startCode(ctx, st, codeLogin, uid, email)
+	st, code, err := s.codes.start(ctx, st, codeLogin, uid, email)
 	if err != nil {
 		return nil, err
 	}
@@ -57,12 +56,12 @@ func (s *Service) RequestLoginCode(ctx context.Context, st *State, email string)
 
 // loginCodeProcess returns the pending login at the login_by_code stage and
 // its code, or latch.ErrConflict.
-func (s *Service) loginCodeProcess(st *State) (*latch.PendingLogin, *latch.CodeProcess, error) {
-	pl := s.pendingStage(st, "login_by_code")
+func (s *Sessions) loginCodeProcess(st *State) (*latch.PendingLogin, *latch.CodeProcess, error) {
+	pl := s.pendingStage(st, StageLoginByCode)
 	if pl == nil || st.Authenticated() {
 		return nil, nil, latch.ErrConflict
 	}
-	p := s.codeProcess(st, codeLogin)
+	p := s.codes.process(st, codeLogin)
 	if p == nil {
 		return nil, nil, latch.ErrConflict
 	}
@@ -73,7 +72,7 @@ func (s *Service) loginCodeProcess(st *State) (*latch.PendingLogin, *latch.CodeP
 // (the address counts as verified: the code was mailed to it). After too
 // many wrong codes the pending login is dropped. Errors: latch.ErrConflict
 // (no code login in progress), *latch.InputError.
-func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) (*State, error) {
+func (s *Sessions) ConfirmLoginCode(ctx context.Context, st *State, code string) (*State, error) {
 	if _, _, err := s.loginCodeProcess(st); err != nil {
 		return nil, err
 	}
@@ -82,7 +81,7 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) 
 	}
 	// One conditional save checks and spends the code: of concurrent
 	// confirmations only one gets past here.
-	p, ok, dropped, err := s.useCode(ctx, st, codeLogin, code, codeConsume)
+	p, ok, dropped, err := s.codes.use(ctx, st, codeLogin, code, codeConsume)
 	if err != nil {
 		return nil, err
 	}
@@ -94,18 +93,18 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, st *State, code string) 
 		}
 		return nil, latch.Invalid("code", "incorrect_code", msgIncorrectCode)
 	}
-	if s.pendingStage(st, "login_by_code") == nil {
+	if s.pendingStage(st, StageLoginByCode) == nil {
 		return nil, latch.ErrConflict
 	}
 	if err := s.emails.SetEmailVerified(ctx, p.UserID, p.Email); err != nil && !errors.Is(err, latch.ErrNotFound) {
 		return nil, fmt.Errorf("verify address: %w", err)
 	}
-	return s.continueLogin(ctx, st, &latch.AuthMethod{Method: "code", At: unixFloat(s.now()), Email: p.Email})
+	return s.passStage(ctx, st, StageLoginByCode, &latch.AuthMethod{Method: "code", At: unixFloat(s.now()), Email: p.Email})
 }
 
 // ResendLoginCode mails a new code for the code login in progress. Errors:
 // latch.ErrConflict (none in progress, resends used up).
-func (s *Service) ResendLoginCode(ctx context.Context, st *State) (*State, error) {
+func (s *Sessions) ResendLoginCode(ctx context.Context, st *State) (*State, error) {
 	_, p, err := s.loginCodeProcess(st)
 	if err != nil {
 		return nil, err
@@ -113,7 +112,7 @@ func (s *Service) ResendLoginCode(ctx context.Context, st *State) (*State, error
 	if p.Resends >= s.cfg.LoginCode.MaxResends {
 		return nil, latch.ErrConflict
 	}
-	if err := s.resendCode(ctx, st, codeLogin, "login_code", "request_login_code", p); err != nil {
+	if err := s.codes.resend(ctx, st, codeLogin, "login_code", "request_login_code", p); err != nil {
 		var rl *latch.RateLimitError
 		if errors.As(err, &rl) {
 			return nil, latch.ErrConflict

@@ -40,7 +40,7 @@ type notice struct {
 // notify mails a security notification about user's account (default: the
 // state's user). It never fails the caller: a problem finding the recipients
 // or queuing the mail is logged.
-func (s *Service) notify(ctx context.Context, st *State, user *latch.User, n notice) {
+func (s *core) notify(ctx context.Context, st *State, user *latch.User, n notice) {
 	if !s.cfg.EmailNotifications {
 		return
 	}
@@ -77,7 +77,7 @@ func (s *Service) notify(ctx context.Context, st *State, user *latch.User, n not
 }
 
 // recipients returns the addresses a notification goes to, without repeats.
-func (s *Service) recipients(ctx context.Context, user *latch.User, n notice) ([]string, error) {
+func (s *core) recipients(ctx context.Context, user *latch.User, n notice) ([]string, error) {
 	var to []string
 	add := func(addr string) {
 		if addr == "" {

@@ -53,7 +53,7 @@ func TestEveryNoticeRenders(t *testing.T) {
 	rm := &renderMailer{t: t, m: m}
 	cfg := DefaultConfig()
 	cfg.Links.RequestReset = "https://id.example.com/reset"
-	s := &Service{cfg: cfg, mail: rm, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
+	s := &core{cfg: cfg, mail: rm, log: slog.New(slog.NewTextHandler(io.Discard, nil)), now: time.Now,
 		emails: fakeEmails{list: []latch.EmailAddress{
 			{Email: "a@example.com", Primary: true, Verified: true},
 			{Email: "b@example.com", Verified: true},

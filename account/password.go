@@ -17,11 +17,11 @@ type ChangePasswordInput struct {
 // ChangePassword replaces the caller's password. The caller's session gets
 // a new key and stays logged in; every other session of the user ends.
 // Errors: latch.ErrUnauthenticated, *latch.RateLimitError, *latch.InputError.
-func (s *Service) ChangePassword(ctx context.Context, st *State, in ChangePasswordInput) (*State, error) {
+func (s *Passwords) ChangePassword(ctx context.Context, st *State, in ChangePasswordInput) (*State, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}
-	if err := s.limit(ctx, "change_password", st, ""); err != nil {
+	if err := s.budget.limit(ctx, "change_password", st, ""); err != nil {
 		return nil, err
 	}
 	user := st.User

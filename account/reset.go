@@ -16,12 +16,12 @@ const msgInvalidPasswordReset = "The password reset token was invalid."
 // the address has an account: an unknown address gets an "unknown account"
 // mail instead, and in code mode a process no code can complete.
 // Errors: *latch.InputError, *latch.RateLimitError.
-func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email string) (*State, error) {
+func (s *Passwords) RequestPasswordReset(ctx context.Context, st *State, email string) (*State, error) {
 	email, err := requireEmail(email)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit(ctx, "reset_password", st, email); err != nil {
+	if err := s.budget.limit(ctx, "reset_password", st, email); err != nil {
 		return nil, err
 	}
 	if !s.cfg.PasswordResetByCode {
@@ -39,7 +39,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email str
 	if user != nil {
 		uid = user.ID
 	}
-	st, code, err := s.startCode(ctx, st, codeReset, uid, email)
+	st, code, err := s.codes.start(ctx, st, codeReset, uid, email)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, st *State, email str
 }
 
 // resetUser returns the active user an address has authority for, or nil.
-func (s *Service) resetUser(ctx context.Context, email string) (*latch.User, error) {
+func (s *Passwords) resetUser(ctx context.Context, email string) (*latch.User, error) {
 	user, err := s.users.UserByEmail(ctx, email)
 	if errors.Is(err, latch.ErrNotFound) || (err == nil && !user.IsActive) {
 		return nil, nil
@@ -63,7 +63,7 @@ func (s *Service) resetUser(ctx context.Context, email string) (*latch.User, err
 	return user, nil
 }
 
-func (s *Service) mailUnknownAccount(ctx context.Context, email string) {
+func (s *Passwords) mailUnknownAccount(ctx context.Context, email string) {
 	if s.cfg.EmailUnknownAccounts {
 		s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
 	}
@@ -71,7 +71,7 @@ func (s *Service) mailUnknownAccount(ctx context.Context, email string) {
 
 // mailResetLink stores a reset key for the address's account and mails the
 // link, or mails "no account here"; failures are logged, as nobody waits.
-func (s *Service) mailResetLink(ctx context.Context, email string) {
+func (s *Passwords) mailResetLink(ctx context.Context, email string) {
 	user, err := s.resetUser(ctx, email)
 	if err != nil {
 		s.log.Error("password reset request", "err", err)
@@ -93,20 +93,20 @@ func (s *Service) mailResetLink(ctx context.Context, email string) {
 }
 
 // ResetPending reports whether a reset by code is in progress in the caller's session.
-func (s *Service) ResetPending(st *State) bool {
-	return s.cfg.PasswordResetByCode && s.codeProcess(st, codeReset) != nil
+func (s *core) ResetPending(st *State) bool {
+	return s.cfg.PasswordResetByCode && s.codes.process(st, codeReset) != nil
 }
 
 // CheckResetKey returns the user a reset key (link mode) or code (code mode)
 // belongs to. In code mode a right code is remembered as confirmed, and a
 // wrong one counts as an attempt. Errors: latch.ErrConflict (code mode,
 // nothing in progress), *latch.InputError.
-func (s *Service) CheckResetKey(ctx context.Context, st *State, key string) (*latch.User, error) {
+func (s *Passwords) CheckResetKey(ctx context.Context, st *State, key string) (*latch.User, error) {
 	if key == "" && !s.cfg.PasswordResetByCode {
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
 	if s.cfg.PasswordResetByCode {
-		p := s.codeProcess(st, codeReset)
+		p := s.codes.process(st, codeReset)
 		if p == nil {
 			return nil, latch.ErrConflict
 		}
@@ -129,8 +129,8 @@ func (s *Service) CheckResetKey(ctx context.Context, st *State, key string) (*la
 // checkResetCode checks a typed reset code, counting a wrong one as an
 // attempt; a right one is confirmed (the address it was mailed to is then
 // verified) or, with codeConsume, spent.
-func (s *Service) checkResetCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
-	p, ok, _, err := s.useCode(ctx, st, codeReset, code, use)
+func (s *Passwords) checkResetCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
+	p, ok, _, err := s.codes.use(ctx, st, codeReset, code, use)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (s *Service) checkResetCode(ctx context.Context, st *State, code string, us
 	return p, nil
 }
 
-func (s *Service) resetToken(ctx context.Context, key string) (*latch.Token, error) {
+func (s *Passwords) resetToken(ctx context.Context, key string) (*latch.Token, error) {
 	t, err := s.tokens.TokenByHash(ctx, latch.TokenPasswordReset, HashKey(key))
 	if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
 		return nil, latch.Invalid("key", "invalid_password_reset", msgInvalidPasswordReset)
@@ -160,13 +160,13 @@ func (s *Service) resetToken(ctx context.Context, key string) (*latch.Token, err
 // the caller is logged in only when LoginOnPasswordReset is set. Errors:
 // *latch.RateLimitError, latch.ErrConflict (code mode, nothing in
 // progress), *latch.InputError.
-func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain string) (*State, error) {
-	if err := s.limit(ctx, "reset_password_from_key", st, ""); err != nil {
+func (s *Passwords) ResetPassword(ctx context.Context, st *State, key, plain string) (*State, error) {
+	if err := s.budget.limit(ctx, "reset_password_from_key", st, ""); err != nil {
 		return nil, err
 	}
 	var p *latch.CodeProcess
 	if s.cfg.PasswordResetByCode {
-		if p = s.codeProcess(st, codeReset); p == nil {
+		if p = s.codes.process(st, codeReset); p == nil {
 			return nil, latch.ErrConflict
 		}
 	}
@@ -246,14 +246,14 @@ func (s *Service) ResetPassword(ctx context.Context, st *State, key, plain strin
 		if p != nil {
 			m.Email = email
 		}
-		return s.completeLogin(ctx, out, user, m, false)
+		return s.beginLogin(ctx, out, user, m, false)
 	}
 	return out, nil
 }
 
 // setPassword stores a new password hash and kills the reset keys made for
 // the old one.
-func (s *Service) setPassword(ctx context.Context, user *latch.User, plain string) error {
+func (s *Passwords) setPassword(ctx context.Context, user *latch.User, plain string) error {
 	hash, err := s.hasher.Hash(plain)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)

@@ -8,7 +8,7 @@ import (
 )
 
 // ListSessions returns the caller's sessions, newest first.
-func (s *Service) ListSessions(ctx context.Context, st *State) ([]latch.SessionInfo, error) {
+func (s *Sessions) ListSessions(ctx context.Context, st *State) ([]latch.SessionInfo, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}
@@ -22,7 +22,7 @@ func (s *Service) ListSessions(ctx context.Context, st *State) ([]latch.SessionI
 // EndSessions ends the listed sessions of the caller. Every id must be one of
 // the caller's sessions (else an invalid_choice error on "sessions"); when the
 // current session is among them the caller is logged out.
-func (s *Service) EndSessions(ctx context.Context, st *State, ids []int64) (*State, error) {
+func (s *Sessions) EndSessions(ctx context.Context, st *State, ids []int64) (*State, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}

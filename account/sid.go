@@ -27,7 +27,7 @@ const sidLen = 22
 var sidEncoding = base64.RawURLEncoding.Strict()
 
 // sidCipher is the block cipher of sids.
-type sidCipher = cipher.Block
+type sidCipher struct{ b cipher.Block }
 
 // newSIDCipher returns the cipher of sids for secret.
 func newSIDCipher(secret []byte) sidCipher {
@@ -37,14 +37,14 @@ func newSIDCipher(secret []byte) sidCipher {
 	if err != nil {
 		panic("account: sid cipher: " + err.Error()) // a 32-byte key cannot fail
 	}
-	return b
+	return sidCipher{b}
 }
 
 // encodeSID returns the sid claim for session id.
-func (s *Service) encodeSID(id int64) string {
+func (c sidCipher) encode(id int64) string {
 	var blk [aes.BlockSize]byte
 	binary.BigEndian.PutUint64(blk[8:], uint64(id))
-	s.sid.Encrypt(blk[:], blk[:])
+	c.b.Encrypt(blk[:], blk[:])
 	return sidEncoding.EncodeToString(blk[:])
 }
 
@@ -53,7 +53,7 @@ func (s *Service) encodeSID(id int64) string {
 // tokens issued by a node not yet upgraded keep working during a rolling
 // upgrade; they live minutes, and like any claim it is vouched for by the
 // token's signature.
-func (s *Service) decodeSID(sid string) (int64, bool) {
+func (c sidCipher) decode(sid string) (int64, bool) {
 	if len(sid) != sidLen {
 		id, err := strconv.ParseInt(sid, 10, 64)
 		return id, err == nil && id > 0
@@ -64,7 +64,7 @@ func (s *Service) decodeSID(sid string) (int64, bool) {
 	if n, err := sidEncoding.Decode(blk[:], src[:]); err != nil || n != len(blk) {
 		return 0, false
 	}
-	s.sid.Decrypt(blk[:], blk[:])
+	c.b.Decrypt(blk[:], blk[:])
 	if binary.BigEndian.Uint64(blk[:8]) != 0 {
 		return 0, false
 	}

@@ -22,8 +22,8 @@ type SignupInput struct {
 // *latch.InputError (per field: required, invalid, email_taken,
 // username_taken, the password rules), latch.ErrConflict when the caller is
 // logged in, latch.ErrForbidden when signup is closed.
-func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State, error) {
-	if err := s.limit(ctx, "signup", st, ""); err != nil {
+func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, error) {
+	if err := s.budget.limit(ctx, "signup", st, ""); err != nil {
 		return nil, err
 	}
 	email := normalizeEmail(in.Email)
@@ -41,7 +41,7 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 	if s.cfg.VerificationByCode && s.cfg.EmailVerification != VerificationNone {
 		// A code will be mailed: refuse now, before anything is created,
 		// when the address's mail budget is spent.
-		if err := s.limitPeek(ctx, "confirm_email_code", nil, email); err != nil {
+		if err := s.budget.peek(ctx, "confirm_email_code", nil, email); err != nil {
 			return nil, err
 		}
 	}
@@ -73,7 +73,7 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	s.event(ctx, st, EventSignedUp, user)
-	st, err = s.completeLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
+	st, err = s.beginLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) Signup(ctx context.Context, st *State, in SignupInput) (*State
 // validateSignup checks the signup fields. Under mandatory verification a
 // taken address is not an error but reported as taken, so that the answer
 // can look like a genuine signup's.
-func (s *Service) validateSignup(ctx context.Context, email, username, plain string) (taken bool, err error) {
+func (s *Users) validateSignup(ctx context.Context, email, username, plain string) (taken bool, err error) {
 	var errs latch.InputError
 	usernameRequired := len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"
 	switch problem := usernameProblem(username); {
@@ -136,18 +136,18 @@ func (s *Service) validateSignup(ctx context.Context, email, username, plain str
 // a genuine signup under mandatory verification is answered — a pending
 // verify_email stage — but creates nothing: the address's owner gets an
 // "account already exists" mail, and no key or code can complete the stage.
-func (s *Service) fakeSignup(ctx context.Context, st *State, email string) (*State, error) {
+func (s *Users) fakeSignup(ctx context.Context, st *State, email string) (*State, error) {
 	// Spend the time a real signup spends hashing the password.
 	if _, err := s.hasher.Hash(email); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
-	st, err := s.ensureSession(ctx, st)
+	// A pending login no code or link can pass, for no user.
+	st, err := s.holdLogin(ctx, st, &latch.PendingLogin{Started: s.now(), Email: email}, StageVerifyEmail)
 	if err != nil {
 		return nil, err
 	}
-	st.Session.State.Pending = &latch.PendingLogin{Started: s.now(), Stages: []string{"verify_email"}, Email: email}
 	if s.cfg.VerificationByCode {
-		if st, _, err = s.startCode(ctx, st, codeVerifyEmail, 0, email); err != nil {
+		if st, _, err = s.codes.start(ctx, st, codeVerifyEmail, 0, email); err != nil {
 			return nil, err
 		}
 	} else if err := s.saveSession(ctx, st); err != nil {

@@ -46,7 +46,7 @@ func (st *State) Methods() []latch.AuthMethod {
 // state without a session. An unknown or expired key gives
 // latch.ErrSessionGone for the app client (it must drop its token) and an
 // anonymous state for the browser (its cookie is replaced).
-func (s *Service) Resolve(ctx context.Context, client latch.Client, key string) (*State, error) {
+func (s *Sessions) Resolve(ctx context.Context, client latch.Client, key string) (*State, error) {
 	st := &State{Client: client}
 	if key == "" {
 		return st, nil
@@ -89,7 +89,7 @@ func (s *Service) Resolve(ctx context.Context, client latch.Client, key string) 
 	return st, nil
 }
 
-func (s *Service) gone(st *State) (*State, error) {
+func (s *core) gone(st *State) (*State, error) {
 	if st.Client.Kind == latch.App {
 		return nil, latch.ErrSessionGone
 	}
@@ -117,17 +117,17 @@ type Flow struct {
 // Flows lists what an unauthenticated caller can do next, in allauth's order:
 // login, login by code, signup, the pending stage of a login in progress,
 // then password reset by code.
-func (s *Service) Flows(st *State) []Flow {
+func (s *Sessions) Flows(st *State) []Flow {
 	flows := make([]Flow, 0, 5)
 	flows = append(flows, Flow{ID: "login"})
 	if s.cfg.LoginByCode {
-		flows = append(flows, Flow{ID: "login_by_code"})
+		flows = append(flows, Flow{ID: string(StageLoginByCode)})
 	}
 	if !s.cfg.SignupClosed {
 		flows = append(flows, Flow{ID: "signup"})
 	}
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
-		stage := p.Stages[0]
+		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false
 		for i := range flows {
 			if flows[i].ID == stage {
@@ -144,14 +144,3 @@ func (s *Service) Flows(st *State) []Flow {
 	return flows
 }
 
-// pending returns the caller's login in progress, if it has not timed out.
-func (s *Service) pending(st *State) *latch.PendingLogin {
-	if st.Session == nil || st.Session.State.Pending == nil {
-		return nil
-	}
-	p := st.Session.State.Pending
-	if s.now().Sub(p.Started) > s.cfg.LoginTimeout {
-		return nil
-	}
-	return p
-}

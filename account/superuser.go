@@ -18,7 +18,7 @@ type SuperuserInput struct {
 
 // CreateSuperuser creates an active staff superuser with a verified primary
 // address. The password must pass the same rules as at signup.
-func (s *Service) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.User, error) {
+func (s *Users) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.User, error) {
 	email := normalizeEmail(in.Email)
 	username := normalizeUsername(in.Username)
 	var errs latch.InputError

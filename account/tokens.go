@@ -37,16 +37,8 @@ type Signer interface {
 // spent, or its session is gone. The API answers a plain 400.
 var ErrInvalidRefresh = errors.New("invalid refresh token")
 
-// Option configures optional parts of a Service.
-type Option func(*Service)
-
-// WithTokens enables access tokens, signed and verified by signer.
-func WithTokens(signer Signer) Option {
-	return func(s *Service) { s.signer, s.sid = signer, newSIDCipher(s.cfg.Tokens.Secret) }
-}
-
-// Tokens configures the JWT strategy.
-type Tokens struct {
+// TokenConfig configures the JWT strategy.
+type TokenConfig struct {
 	Strategy     string        // "session" or "jwt", for the app client
 	Issuer       string        // iss of access tokens
 	Audience     string        // aud of access tokens
@@ -60,15 +52,15 @@ type Tokens struct {
 }
 
 // jwtStrategy reports whether the app client gets access and refresh tokens.
-func (s *Service) jwtStrategy() bool {
+func (s *core) jwtStrategy() bool {
 	return s.signer != nil && s.cfg.Tokens.Strategy == "jwt"
 }
 
 // accessClaims are the claims of an access token for a session.
-func (s *Service) accessClaims(sess *latch.Session, user *latch.User, iat time.Time, jti string) *jwt.Claims {
+func (s *core) accessClaims(sess *latch.Session, user *latch.User, iat time.Time, jti string) *jwt.Claims {
 	return &jwt.Claims{
 		Issuer: s.cfg.Tokens.Issuer, Audience: s.cfg.Tokens.Audience,
-		Subject: user.PublicID, SessionID: s.encodeSID(sess.ID),
+		Subject: user.PublicID, SessionID: s.sid.encode(sess.ID),
 		IssuedAt: iat.Unix(), Expires: iat.Add(s.cfg.Tokens.AccessTTL).Unix(), ID: jti,
 		Email: user.Email, Username: user.Username, Staff: user.IsStaff, Superuser: user.IsSuperuser,
 	}
@@ -78,7 +70,7 @@ func (s *Service) accessClaims(sess *latch.Session, user *latch.User, iat time.T
 // the first refresh token of its family, in st.AccessToken and
 // st.RefreshToken. Logins through the app client get them automatically
 // under the JWT strategy; the tutorial-compatible endpoints call this.
-func (s *Service) IssueTokens(ctx context.Context, st *State) error {
+func (s *Tokens) IssueTokens(ctx context.Context, st *State) error {
 	if !st.Authenticated() {
 		return latch.ErrUnauthenticated
 	}
@@ -91,7 +83,7 @@ func (s *Service) IssueTokens(ctx context.Context, st *State) error {
 // RevokeRefresh ends the session (and so the whole token family) that a
 // refresh token belongs to, as a blacklist endpoint does. Errors:
 // ErrInvalidRefresh for an unknown token.
-func (s *Service) RevokeRefresh(ctx context.Context, token string) error {
+func (s *Tokens) RevokeRefresh(ctx context.Context, token string) error {
 	if s.signer == nil || token == "" {
 		return ErrInvalidRefresh
 	}
@@ -108,7 +100,7 @@ func (s *Service) RevokeRefresh(ctx context.Context, token string) error {
 
 // issueTokens gives a freshly authenticated session its first access and
 // refresh tokens.
-func (s *Service) issueTokens(ctx context.Context, st *State) error {
+func (s *Tokens) issueTokens(ctx context.Context, st *State) error {
 	now := s.now()
 	refresh, hash := newKey()
 	if err := s.refresh.AddRefreshToken(ctx, &latch.RefreshToken{Hash: hash, SessionID: st.Session.ID, Created: now, Expires: now.Add(s.cfg.Tokens.RefreshTTL)}); err != nil {
@@ -123,7 +115,7 @@ func (s *Service) issueTokens(ctx context.Context, st *State) error {
 }
 
 // derive returns a deterministic secret for purpose from a refresh token.
-func (s *Service) derive(purpose, token string) string {
+func (s *Tokens) derive(purpose, token string) string {
 	m := hmac.New(sha256.New, s.cfg.Tokens.Secret)
 	m.Write([]byte(purpose + "\x00" + token))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -135,7 +127,7 @@ func (s *Service) derive(purpose, token string) string {
 // the successor is derived from the token; repeating it later is taken as
 // theft: the session and with it every refresh token of its family end.
 // Errors: ErrInvalidRefresh.
-func (s *Service) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
+func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
 	if s.signer == nil || token == "" {
 		return "", "", ErrInvalidRefresh
 	}
@@ -193,7 +185,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (access, refresh st
 // reuse detection; it still dies with its session (logout, password change,
 // revocation) and at its expiry. A token already exchanged by Refresh is
 // refused. Errors: ErrInvalidRefresh.
-func (s *Service) RefreshAccess(ctx context.Context, token string) (string, error) {
+func (s *Tokens) RefreshAccess(ctx context.Context, token string) (string, error) {
 	if s.signer == nil || token == "" {
 		return "", ErrInvalidRefresh
 	}
@@ -231,7 +223,7 @@ func (s *Service) RefreshAccess(ctx context.Context, token string) (string, erro
 // anonymous state; a valid token whose session has ended gives
 // latch.ErrSessionGone to the app client: access tokens stop working
 // against Latch the moment their session ends.
-func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token string) (*State, error) {
+func (s *Tokens) ResolveBearer(ctx context.Context, client latch.Client, token string) (*State, error) {
 	st := &State{Client: client}
 	if s.signer == nil {
 		return st, nil
@@ -240,7 +232,7 @@ func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token 
 	if err != nil {
 		return st, nil
 	}
-	id, ok := s.decodeSID(c.SessionID)
+	id, ok := s.sid.decode(c.SessionID)
 	if !ok {
 		return st, nil
 	}
@@ -268,7 +260,7 @@ func (s *Service) ResolveBearer(ctx context.Context, client latch.Client, token 
 // AccessToken issues a short-lived access token for the caller's
 // authenticated session (for a browser calling services that verify JWTs);
 // it names the session and dies with it. It returns the token and its expiry.
-func (s *Service) AccessToken(ctx context.Context, st *State) (string, time.Time, error) {
+func (s *Tokens) AccessToken(ctx context.Context, st *State) (string, time.Time, error) {
 	if !st.Authenticated() {
 		return "", time.Time{}, latch.ErrUnauthenticated
 	}

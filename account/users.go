@@ -17,7 +17,7 @@ type UserLister interface {
 
 // ListUsers returns every user (at most limit) to a superuser, and only
 // the caller to anyone else. Errors: latch.ErrUnauthenticated.
-func (s *Service) ListUsers(ctx context.Context, st *State, limit int) ([]latch.User, error) {
+func (s *Users) ListUsers(ctx context.Context, st *State, limit int) ([]latch.User, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}
@@ -33,7 +33,7 @@ func (s *Service) ListUsers(ctx context.Context, st *State, limit int) ([]latch.
 
 // User returns the user with a public id: any user to a superuser, only
 // themselves to anyone else (others are latch.ErrNotFound, as if absent).
-func (s *Service) User(ctx context.Context, st *State, publicID string) (*latch.User, error) {
+func (s *Users) User(ctx context.Context, st *State, publicID string) (*latch.User, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}

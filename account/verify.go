@@ -16,7 +16,7 @@ const (
 // send queues a mail; a failure to queue is logged (with the recipient and
 // kind only) but does not fail the request, whose answer must not depend on
 // the mail system.
-func (s *Service) send(ctx context.Context, kind, to string, data map[string]any) {
+func (s *core) send(ctx context.Context, kind, to string, data map[string]any) {
 	if err := s.mail.Send(ctx, kind, to, data); err != nil {
 		s.log.Error("mail not queued", "kind", kind, "to", to, "err", err)
 	}
@@ -27,16 +27,16 @@ func (s *Service) send(ctx context.Context, kind, to string, data map[string]any
 // per 10 seconds for codes) is spent here: a link that is over budget is
 // silently not sent (sent=false), a code over budget is a
 // *latch.RateLimitError. userID 0 sends nothing that can verify anything.
-func (s *Service) sendVerification(ctx context.Context, st *State, userID int64, email string, signup bool) (*State, bool, error) {
+func (s *core) sendVerification(ctx context.Context, st *State, userID int64, email string, signup bool) (*State, bool, error) {
 	kind := "email_confirmation"
 	if signup {
 		kind = "email_confirmation_signup"
 	}
 	if s.cfg.VerificationByCode {
-		if err := s.limit(ctx, "confirm_email_code", nil, email); err != nil {
+		if err := s.budget.limit(ctx, "confirm_email_code", nil, email); err != nil {
 			return st, false, err
 		}
-		st, code, err := s.startCode(ctx, st, codeVerifyEmail, userID, email)
+		st, code, err := s.codes.start(ctx, st, codeVerifyEmail, userID, email)
 		if err != nil {
 			return nil, false, err
 		}
@@ -44,7 +44,7 @@ func (s *Service) sendVerification(ctx context.Context, st *State, userID int64,
 		return st, true, nil
 	}
 	var rl *latch.RateLimitError
-	if err := s.limit(ctx, "confirm_email", nil, email); errors.As(err, &rl) {
+	if err := s.budget.limit(ctx, "confirm_email", nil, email); errors.As(err, &rl) {
 		return st, false, nil
 	} else if err != nil {
 		return nil, false, err
@@ -59,14 +59,6 @@ func (s *Service) sendVerification(ctx context.Context, st *State, userID int64,
 	return st, true, nil
 }
 
-// pendingStage returns the caller's pending login when its current stage is stage.
-func (s *Service) pendingStage(st *State, stage string) *latch.PendingLogin {
-	p := s.pending(st)
-	if p == nil || len(p.Stages) == 0 || p.Stages[0] != stage {
-		return nil
-	}
-	return p
-}
 
 // VerifyInfo describes what a verification key would verify.
 type VerifyInfo struct {
@@ -79,7 +71,7 @@ type VerifyInfo struct {
 // verify, without verifying. In code mode a wrong code counts as an attempt.
 // Errors: latch.ErrConflict (code mode: no verification in progress),
 // *latch.InputError (invalid key or code).
-func (s *Service) CheckVerification(ctx context.Context, st *State, key string) (*VerifyInfo, error) {
+func (s *Emails) CheckVerification(ctx context.Context, st *State, key string) (*VerifyInfo, error) {
 	if key == "" {
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
@@ -103,23 +95,23 @@ func (s *Service) CheckVerification(ctx context.Context, st *State, key string) 
 	return s.verifyInfo(ctx, st, t.UserID, t.Email)
 }
 
-func (s *Service) verifyInfo(ctx context.Context, st *State, userID int64, email string) (*VerifyInfo, error) {
+func (s *Emails) verifyInfo(ctx context.Context, st *State, userID int64, email string) (*VerifyInfo, error) {
 	u, err := s.users.UserByID(ctx, userID)
 	if err != nil {
 		return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
 	}
-	p := s.pendingStage(st, "verify_email")
+	p := s.pendingStage(st, StageVerifyEmail)
 	continues := p != nil && p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation)
 	return &VerifyInfo{Email: email, User: u, IsAuthenticating: continues}, nil
 }
 
 // verificationProcess returns the caller's code verification in progress:
 // only a caller logged in or in a pending verify_email stage has one.
-func (s *Service) verificationProcess(st *State) (*latch.CodeProcess, error) {
-	if !st.Authenticated() && s.pendingStage(st, "verify_email") == nil {
+func (s *Emails) verificationProcess(st *State) (*latch.CodeProcess, error) {
+	if !st.Authenticated() && s.pendingStage(st, StageVerifyEmail) == nil {
 		return nil, latch.ErrConflict
 	}
-	p := s.codeProcess(st, codeVerifyEmail)
+	p := s.codes.process(st, codeVerifyEmail)
 	if p == nil {
 		return nil, latch.ErrConflict
 	}
@@ -129,8 +121,8 @@ func (s *Service) verificationProcess(st *State) (*latch.CodeProcess, error) {
 // checkVerificationCode checks a typed code (and, with codeConsume, spends
 // it); after too many wrong ones the process and the pending login are
 // dropped.
-func (s *Service) checkVerificationCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
-	p, ok, dropped, err := s.useCode(ctx, st, codeVerifyEmail, code, use)
+func (s *Emails) checkVerificationCode(ctx context.Context, st *State, code string, use codeUse) (*latch.CodeProcess, error) {
+	p, ok, dropped, err := s.codes.use(ctx, st, codeVerifyEmail, code, use)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +142,7 @@ func (s *Service) checkVerificationCode(ctx context.Context, st *State, code str
 // authenticated caller stays as it is and an anonymous one stays anonymous
 // (a 401 that is not a failure). Errors as CheckVerification, plus
 // email_taken when another account has the address meanwhile.
-func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*State, error) {
+func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State, error) {
 	if key == "" {
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
@@ -181,9 +173,9 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 	}
 	s.event(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
 
-	if p := s.pendingStage(st, "verify_email"); p != nil {
+	if p := s.pendingStage(st, StageVerifyEmail); p != nil {
 		if p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation) {
-			return s.continueLogin(ctx, st, nil)
+			return s.passStage(ctx, st, StageVerifyEmail, nil)
 		}
 		if err := s.dropPending(ctx, st); err != nil {
 			return nil, err
@@ -195,7 +187,7 @@ func (s *Service) VerifyEmail(ctx context.Context, st *State, key string) (*Stat
 // markVerified marks a user's address verified, adding it when it is not
 // stored yet (an address added in code mode is kept out of the table until
 // verified).
-func (s *Service) markVerified(ctx context.Context, st *State, userID int64, email string) error {
+func (s *Emails) markVerified(ctx context.Context, st *State, userID int64, email string) error {
 	err := s.emails.SetEmailVerified(ctx, userID, email)
 	if errors.Is(err, latch.ErrEmailTaken) {
 		// Another account verified it first, or signed up with it.
@@ -219,7 +211,7 @@ func (s *Service) markVerified(ctx context.Context, st *State, userID int64, ema
 // ResendVerification mails a new code for the verification in progress.
 // Errors: latch.ErrConflict (link mode, nothing in progress, resends used
 // up), *latch.RateLimitError.
-func (s *Service) ResendVerification(ctx context.Context, st *State) (*State, error) {
+func (s *Emails) ResendVerification(ctx context.Context, st *State) (*State, error) {
 	if !s.cfg.VerificationByCode {
 		return nil, latch.ErrConflict
 	}
@@ -230,13 +222,13 @@ func (s *Service) ResendVerification(ctx context.Context, st *State) (*State, er
 	if p.Resends >= s.cfg.VerificationCode.MaxResends {
 		return nil, latch.ErrConflict
 	}
-	return st, s.resendCode(ctx, st, codeVerifyEmail, "email_confirmation", "confirm_email_code", p)
+	return st, s.codes.resend(ctx, st, codeVerifyEmail, "email_confirmation", "confirm_email_code", p)
 }
 
 // resendCode replaces a process's code with a new one and mails it. The
 // process keeps its start time, so resending does not extend its life.
-func (s *Service) resendCode(ctx context.Context, st *State, kind, mailKind, budget string, p *latch.CodeProcess) error {
-	if err := s.limit(ctx, budget, nil, p.Email); err != nil {
+func (s *codes) resend(ctx context.Context, st *State, kind, mailKind, budget string, p *latch.CodeProcess) error {
+	if err := s.budget.limit(ctx, budget, nil, p.Email); err != nil {
 		return err
 	}
 	code := newCode()

@@ -234,7 +234,11 @@ func TestSeed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			svc := account.New(account.DefaultConfig(), db, nopMailer{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), quiet, nil)
+			svc, err := account.New(account.Deps{Config: account.DefaultConfig(), Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
+				Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: quiet, Now: nil})
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, i := range []int{0, 9, 10, 1199} {
 				for _, kind := range []latch.ClientKind{latch.Browser, latch.App} {
 					st, err := svc.Resolve(ctx, latch.Client{Kind: kind}, sessionKey(salt, string(kind), i))

@@ -97,7 +97,12 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	if cached {
 		store = sessioncache.New(s.store, sessioncache.Config{Size: 10000, TTL: 30 * time.Second}, nil, log, nil)
 	}
-	s.svc = account.New(cfg, store, nopMailer{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
+	svc, err := account.New(account.Deps{Config: cfg, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
+		Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.svc = svc
 	public, _ := url.Parse(microIssuer)
 	s.api = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, s.svc, db, log)
 

@@ -101,7 +101,11 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	svc := account.New(cfg, db, oaNoMail{}, password.NewHasher(password.TestParams), ratelimit.NewMemory(nil), log, nil, account.WithTokens(keys))
+	svc, err := account.New(account.Deps{Config: cfg, Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
+		Tx: db, Mail: oaNoMail{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs.Config.Handler = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, svc, db, log)
 	hs.Start()
 	s := &oaServer{Server: hs, db: db, svc: svc}

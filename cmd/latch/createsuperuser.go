@@ -58,7 +58,11 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mailer.Close(ctx)
-	svc := account.New(c.Account, db, mailer, password.NewHasher(c.Argon2), ratelimit.NewMemory(nil), log, nil)
+	svc, err := account.New(account.Deps{Config: c.Account, Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
+		Tx: db, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil})
+	if err != nil {
+		return err
+	}
 	u, err := svc.CreateSuperuser(ctx, in)
 	var input *latch.InputError
 	if errors.As(err, &input) {

@@ -84,7 +84,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		}
 		store = cached
 	}
-	svc := account.New(c.Account, store, mailer, password.NewHasher(c.Argon2), limiter, log, nil, account.WithTokens(keys))
+	svc, err := account.New(account.Deps{Config: c.Account, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
+		Tx: db, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Log: log, Now: nil, Signer: keys})
+	if err != nil {
+		return err
+	}
 	api := httpapi.New(httpapi.Config{
 		PublicURL:         c.PublicURL,
 		CORSOrigins:       c.CORSOrigins,

@@ -122,8 +122,12 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
-	s.Svc = account.New(cfg, store, mailer, o.Hasher, o.Limiter, log, o.Now,
-		account.WithTokens(s.Keys))
+	svc, err := account.New(account.Deps{Config: cfg, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
+		Tx: o.DB, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Log: log, Now: o.Now, Signer: s.Keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Svc = svc
 	t.Cleanup(s.Svc.Wait) // after the server stops, before the mailer and database close
 	var h http.Handler = httpapi.New(hcfg, s.Svc, o.DB, log)
 	if o.Wrap != nil {
