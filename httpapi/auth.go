@@ -126,49 +126,53 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *
 	writeBody(w, http.StatusOK, buf.Bytes())
 }
 
+// authAPI serves the session endpoints of the headless API: who is logged in,
+// login, signup and logout.
+type authAPI struct{ s *Server }
+
 // GET /auth/session: who is logged in, or which flows are open.
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request, c *call) error {
-	s.writeAuth(w, r, c, c.st)
+func (a authAPI) getSession(w http.ResponseWriter, r *http.Request, c *call) error {
+	a.s.writeAuth(w, r, c, c.st)
 	return nil
 }
 
 // DELETE /auth/session: log out. Always answers 401, as allauth does.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.svc.Logout(r.Context(), c.st)
+func (a authAPI) logout(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := a.s.svc.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }
 
 // POST /auth/login: {email|username, password}.
-func (s *Server) login(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (a authAPI) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
 	in := account.LoginInput{Password: f.str("password")}
-	if s.svc.LoginMethod("email") {
+	if a.s.svc.LoginMethod("email") {
 		in.Email = f.strPtr("email")
 	}
-	if s.svc.LoginMethod("username") {
+	if a.s.svc.LoginMethod("username") {
 		in.Username = f.strPtr("username")
 	}
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.Login(r.Context(), c.st, in)
+	st, err := a.s.svc.Login(r.Context(), c.st, in)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }
 
 // POST /auth/signup: {email, username?, password}.
-func (s *Server) signup(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (a authAPI) signup(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -176,10 +180,10 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.Signup(r.Context(), c.st, in)
+	st, err := a.s.svc.Signup(r.Context(), c.st, in)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }

@@ -41,10 +41,13 @@ type call struct {
 // success; writeError turns it into JSON.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 
-// api wraps a headless endpoint for one client tree: the browser tree checks
+// api wraps a headless route for its client tree: the browser tree checks
 // CSRF on unsafe methods and keeps the session in a cookie; the app tree
-// reads X-Session-Token and never sets cookies.
-func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
+// reads X-Session-Token and never sets cookies. A caller the route's access
+// level refuses gets what the core answers such a caller: allauth's 401
+// with the flows open to it, or a 403 for a logged-in caller not staff.
+func (s *Server) api(rt route) http.Handler {
+	kind, h := rt.surface.clientKind(), rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
@@ -54,11 +57,11 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
 			w = &c.cw
 			key = cookieValue(r, sessionCookie)
-			if !s.csrfBound(cookieValue(r, csrfCookie), key) {
-				c.csrf = s.newCSRFToken(key)
+			if !s.csrfKey.bound(cookieValue(r, csrfCookie), key) {
+				c.csrf = s.csrfKey.newToken(key)
 			}
 			if !safeMethod(r.Method) {
-				if refused = s.checkCSRF(r, key); refused != nil && !s.csrfAnonymousOnly(r, refused, key) {
+				if refused = s.checkCSRF(r, key); refused != nil && !s.csrfKey.anonymousOnly(r, refused, key) {
 					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
 					return
 				}
@@ -87,10 +90,29 @@ func (s *Server) api(kind latch.ClientKind, h handlerFunc) http.Handler {
 			writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
 			return
 		}
+		if err := refuse(rt.access, st); err != nil {
+			s.writeError(w, r, c, err)
+			return
+		}
 		if err := h(w, r, c); err != nil {
 			s.writeError(w, r, c, err)
 		}
 	})
+}
+
+// refuse returns the core's error for a caller that access does not admit:
+// latch.ErrUnauthenticated for one not logged in, latch.ErrForbidden for
+// one not staff where staff is required; nil for a caller it admits.
+func refuse(acc access, st *account.State) error {
+	switch {
+	case acc == anyone:
+		return nil
+	case !st.Authenticated():
+		return latch.ErrUnauthenticated
+	case acc == staff && !st.User.IsStaff:
+		return latch.ErrForbidden
+	}
+	return nil
 }
 
 // cookieWriter adds the CSRF cookie decided during the request just before
@@ -137,7 +159,7 @@ func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State)
 			Name: sessionCookie, Value: st.NewKey, Path: "/", Domain: s.cfg.CookieDomain,
 			Expires: st.Session.MaxExpires, HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
 		})
-		c.csrf = s.newCSRFToken(st.NewKey)
+		c.csrf = s.csrfKey.newToken(st.NewKey)
 	case st.NewKey != "":
 		return st.NewKey
 	case st.Ended && c.kind == latch.Browser:
@@ -154,7 +176,7 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, c *call) {
 			return
 		}
 	}
-	c.csrf = s.newCSRFToken("")
+	c.csrf = s.csrfKey.newToken("")
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", Domain: s.cfg.CookieDomain, MaxAge: -1,
 		Expires: time.Unix(0, 0), HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,

@@ -2,10 +2,13 @@ package httpapi
 
 import "net/http"
 
+// loginCodeAPI serves login by emailed code.
+type loginCodeAPI struct{ s *Server }
+
 // POST /auth/code/request {email}: mail a login code; the login waits at the
 // login_by_code stage (401, pending).
-func (s *Server) requestLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (a loginCodeAPI) requestLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -13,17 +16,17 @@ func (s *Server) requestLoginCode(w http.ResponseWriter, r *http.Request, c *cal
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.RequestLoginCode(r.Context(), c.st, email)
+	st, err := a.s.svc.RequestLoginCode(r.Context(), c.st, email)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }
 
 // POST /auth/code/confirm {code}: finish the code login.
-func (s *Server) confirmLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (a loginCodeAPI) confirmLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -31,17 +34,17 @@ func (s *Server) confirmLoginCode(w http.ResponseWriter, r *http.Request, c *cal
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.ConfirmLoginCode(r.Context(), c.st, code)
+	st, err := a.s.svc.ConfirmLoginCode(r.Context(), c.st, code)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }
 
 // POST /auth/code/resend: a new code for the code login in progress.
-func (s *Server) resendLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.svc.ResendLoginCode(r.Context(), c.st); err != nil {
+func (a loginCodeAPI) resendLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := a.s.svc.ResendLoginCode(r.Context(), c.st); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, okBody)

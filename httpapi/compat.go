@@ -14,9 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,62 +26,28 @@ import (
 // compatNames are the surfaces Config.Compat can name; "all" names them all.
 var compatNames = []string{"django-session", "drf-session", "drf-jwt", "simplejwt"}
 
-// compatRoutes registers the tutorial-compatible endpoints enabled in
-// Config.Compat. A surface named twice is registered once; the token
-// surfaces need access tokens (Config.JWKS) and are left out without them.
-func (s *Server) compatRoutes(serveMux *http.ServeMux) {
-	mux := &compatMux{mux: serveMux, patterns: map[string]bool{}}
-	done := map[string]bool{}
-	for _, name := range s.cfg.Compat {
-		names := []string{name}
-		if name == "all" {
-			names = compatNames
-		}
-		for _, name := range names {
-			if done[name] {
-				continue
-			}
-			done[name] = true
-			switch name {
-			case "django-session":
-				s.djangoSessionRoutes(mux)
-			case "drf-session":
-				s.drfSessionRoutes(mux)
-			case "drf-jwt", "simplejwt":
-				if s.cfg.JWKS == nil {
-					s.log.Error("tutorial surface needs access tokens, which are off; not served", "surface", name)
-					continue
-				}
-				if name == "drf-jwt" {
-					s.drfJWTRoutes(mux)
-				} else {
-					s.simpleJWTRoutes(mux)
-				}
-			default:
-				s.log.Error("unknown tutorial surface; not served", "surface", name)
-			}
-		}
-	}
-	// A path without the trailing slash of a route would get ServeMux's own
-	// redirect, in HTML; redirect it in JSON, as Django's APPEND_SLASH does
-	// (the django-session tutorial logs out with GET /api/logout).
-	for _, p := range slices.Sorted(maps.Keys(mux.patterns)) {
-		if twin, ok := strings.CutSuffix(p, "/{$}"); ok && !mux.patterns[twin] {
-			serveMux.HandleFunc(twin, appendSlash)
-		}
-	}
+// compatSurface is how a tutorial surface carries a login and how it turns
+// away a caller that a route's access level refuses.
+type compatSurface struct {
+	// kind: a browser surface carries the core's browser session in the
+	// sessionid cookie; an app surface carries access tokens (and needs
+	// them on), in the Authorization header.
+	kind latch.ClientKind
+	csrf compatCSRF
+	// denied is the refusal of a caller not logged in; tokenSent reports
+	// whether the request carried an access token (refused as invalid,
+	// expired, or for an ended session).
+	denied func(tokenSent bool) error
 }
 
-// compatMux is the ServeMux as the surfaces see it: it records their
-// patterns, for compatRoutes to find the routes that end in a slash.
-type compatMux struct {
-	mux      *http.ServeMux
-	patterns map[string]bool
-}
-
-func (m *compatMux) Handle(pattern string, h http.Handler) {
-	m.patterns[pattern] = true
-	m.mux.Handle(pattern, h)
+// compatSurfaces are the tutorial surfaces by name.
+var compatSurfaces = map[surface]compatSurface{
+	// No django-session route takes only logged-in callers; a refusal
+	// would be DRF's, as drf-session's.
+	surfaceDjangoSession: {kind: latch.Browser, csrf: csrfFull, denied: drfSessionDenied},
+	surfaceDRFSession:    {kind: latch.Browser, csrf: csrfOrigin, denied: drfSessionDenied},
+	surfaceDRFJWT:        {kind: latch.App, csrf: csrfNone, denied: drfJWTDenied},
+	surfaceSimpleJWT:     {kind: latch.App, csrf: csrfNone, denied: simpleJWTDenied},
 }
 
 // appendSlash redirects a request to its path with a trailing slash: a GET
@@ -102,10 +66,6 @@ func appendSlash(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, detailBody{Detail: "This endpoint is at " + to})
 }
 
-// compatHandler is a tutorial endpoint. Like handlerFunc it returns an error
-// for anything but success; writeCompatError answers it.
-type compatHandler func(w http.ResponseWriter, r *http.Request, c *call) error
-
 // compatCSRF is how much of Django's CSRF protection a surface applies to
 // unsafe methods.
 type compatCSRF int
@@ -121,13 +81,17 @@ const (
 	csrfFull
 )
 
-// compat wraps a tutorial endpoint for one client kind. A browser endpoint
-// checks CSRF on unsafe methods as csrf says, resolves the sessionid cookie,
-// and hands out the csrftoken cookie when the client has none, as the
-// headless browser tree does. An app endpoint starts anonymous and without a
-// session: its handler reads the tokens it takes, and a login there makes a
-// new token-addressed session.
-func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler) http.Handler {
+// compat wraps a tutorial route for its surface. A browser surface's route
+// checks CSRF on unsafe methods as the surface says, resolves the sessionid
+// cookie, and hands out the csrftoken cookie when the client has none, as
+// the headless browser tree does. An app surface's route starts anonymous
+// and without a session: a route open to anyone reads the tokens it takes
+// itself (a login there makes a new token-addressed session); a route for
+// logged-in callers only resolves the request's access token first. A
+// caller the route's access level refuses gets the surface's refusal.
+func (s *Server) compat(rt route) http.Handler {
+	sf := compatSurfaces[rt.surface]
+	kind, csrf, h := sf.kind, sf.csrf, rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
@@ -136,8 +100,8 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 			c.cw = cookieWriter{ResponseWriter: w, s: s, c: c}
 			w = &c.cw
 			key := cookieValue(r, sessionCookie)
-			if !s.csrfBound(cookieValue(r, csrfCookie), key) {
-				c.csrf = s.newCSRFToken(key)
+			if !s.csrfKey.bound(cookieValue(r, csrfCookie), key) {
+				c.csrf = s.csrfKey.newToken(key)
 			}
 			var anonOnly *csrfError // an anonymous token with a session cookie: good only if it names no session
 			if !safeMethod(r.Method) {
@@ -145,7 +109,7 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 				switch csrf {
 				case csrfFull:
 					refused = s.checkCSRF(r, key)
-					if refused != nil && s.csrfAnonymousOnly(r, refused, key) {
+					if refused != nil && s.csrfKey.anonymousOnly(r, refused, key) {
 						refused, anonOnly = nil, refused
 					}
 				case csrfOrigin:
@@ -171,6 +135,22 @@ func (s *Server) compat(kind latch.ClientKind, csrf compatCSRF, h compatHandler)
 				writeJSON(w, http.StatusForbidden, detailBody{Detail: "CSRF Failed: " + djangoCSRFReason(r, anonOnly)})
 				return
 			}
+		}
+		sent := false
+		if kind == latch.App && rt.access != anyone {
+			st, tokenSent, err := s.resolveAccess(r, c)
+			if err != nil {
+				s.writeCompatError(w, r, err)
+				return
+			}
+			c.st, sent = st, tokenSent
+		}
+		if err := refuse(rt.access, c.st); errors.Is(err, latch.ErrUnauthenticated) {
+			s.writeCompatError(w, r, sf.denied(sent))
+			return
+		} else if err != nil {
+			s.writeCompatError(w, r, err)
+			return
 		}
 		if err := h(w, r, c); err != nil {
 			s.writeCompatError(w, r, err)

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/latchauth/latch"
 )
 
 // The django-session surface: the JSON views of the "Django session-based
@@ -14,22 +12,16 @@ import (
 // fetches the CSRF token from GET /api/csrf/, posts {username, password} to
 // /api/login/ with it in X-CSRFToken, asks /api/session/ and /api/whoami/,
 // and logs out with GET /api/logout (redirected, as Django's APPEND_SLASH
-// does, by compatRoutes). The session is the core's browser session in the
+// does, by the router). The session is the core's browser session in the
 // sessionid cookie; unsafe methods pass Django's CSRF checks.
 
-func (s *Server) djangoSessionRoutes(mux *compatMux) {
-	h := func(fn compatHandler) http.Handler { return s.compat(latch.Browser, csrfFull, fn) }
-	mux.Handle("GET /api/csrf/{$}", h(s.djangoCSRF))
-	mux.Handle("POST /api/login/{$}", h(s.djangoLogin))
-	mux.Handle("GET /api/logout/{$}", h(s.djangoLogout))
-	mux.Handle("GET /api/session/{$}", h(s.djangoSession))
-	mux.Handle("GET /api/whoami/{$}", h(s.djangoWhoami))
-}
+// djangoSession serves the django-session surface.
+type djangoSession struct{ s *Server }
 
 // GET /api/csrf/: the CSRF token in the X-CSRFToken response header (masked,
 // as Django's get_token gives it) and, when the client has none yet, the
 // csrftoken cookie.
-func (s *Server) djangoCSRF(w http.ResponseWriter, r *http.Request, c *call) error {
+func (d djangoSession) csrf(w http.ResponseWriter, r *http.Request, c *call) error {
 	secret := c.csrf
 	if secret == "" {
 		secret = unmaskCSRF(cookieValue(r, csrfCookie))
@@ -68,8 +60,8 @@ func maskCSRF(secret string) string {
 // POST /api/login/ {username, password}: log in (by email when username is
 // not a login method). The session cookie and, as Django rotates it at
 // login, a new CSRF token come with the answer.
-func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (d djangoSession) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := d.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -77,7 +69,7 @@ func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) er
 	if username == nil || password == nil {
 		return detailError(http.StatusBadRequest, "Please provide username and password.")
 	}
-	st, err := s.passwordLogin(r.Context(), c, "username", *username, *password)
+	st, err := d.s.passwordLogin(r.Context(), c, "username", *username, *password)
 	switch {
 	case errors.Is(err, errBadCredentials):
 		return detailError(http.StatusBadRequest, "Invalid credentials.")
@@ -86,7 +78,7 @@ func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) er
 	case err != nil:
 		return err
 	}
-	s.applySession(w, c, st)
+	d.s.applySession(w, c, st)
 	writeJSON(w, http.StatusOK, detailBody{Detail: "Successfully logged in."})
 	return nil
 }
@@ -95,18 +87,18 @@ func (s *Server) djangoLogin(w http.ResponseWriter, r *http.Request, c *call) er
 // Logging out by GET is the tutorial's; it ends the session only for a
 // request the browser marks as coming from a trusted page (sameOriginGET),
 // so that another site cannot log the user out with a link or an image.
-func (s *Server) djangoLogout(w http.ResponseWriter, r *http.Request, c *call) error {
-	if reason := s.sameOriginGET(r); reason != "" {
+func (d djangoSession) logout(w http.ResponseWriter, r *http.Request, c *call) error {
+	if reason := d.sameOriginGET(r); reason != "" {
 		return detailError(http.StatusForbidden, "CSRF Failed: "+reason)
 	}
 	if !c.st.Authenticated() {
 		return detailError(http.StatusBadRequest, "You're not logged in.")
 	}
-	st, err := s.svc.Logout(r.Context(), c.st)
+	st, err := d.s.svc.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
-	s.applySession(w, c, st)
+	d.s.applySession(w, c, st)
 	writeJSON(w, http.StatusOK, detailBody{Detail: "Successfully logged out."})
 	return nil
 }
@@ -116,7 +108,7 @@ type djangoSessionJSON struct {
 }
 
 // GET /api/session/: whether the caller is logged in.
-func (s *Server) djangoSession(w http.ResponseWriter, r *http.Request, c *call) error {
+func (d djangoSession) session(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, djangoSessionJSON{IsAuthenticated: c.st.Authenticated()})
 	return nil
 }
@@ -126,7 +118,7 @@ type djangoWhoamiJSON struct {
 }
 
 // GET /api/whoami/: the caller's username, or {"isAuthenticated": false}.
-func (s *Server) djangoWhoami(w http.ResponseWriter, r *http.Request, c *call) error {
+func (d djangoSession) whoami(w http.ResponseWriter, r *http.Request, c *call) error {
 	if !c.st.Authenticated() {
 		writeJSON(w, http.StatusOK, djangoSessionJSON{IsAuthenticated: false})
 		return nil
@@ -142,7 +134,7 @@ func (s *Server) djangoWhoami(w http.ResponseWriter, r *http.Request, c *call) e
 // rules, http.CrossOriginProtection). A request carrying none of these is
 // refused: it may come from a browser without Fetch Metadata following
 // another site's link, and the tutorial's own fetch always carries one.
-func (s *Server) sameOriginGET(r *http.Request) string {
+func (d djangoSession) sameOriginGET(r *http.Request) string {
 	if r.Header.Get("Sec-Fetch-Site") == "same-origin" {
 		return ""
 	}
@@ -164,7 +156,7 @@ func (s *Server) sameOriginGET(r *http.Request) string {
 	}
 	// The CSRF origin check, applied as to an unsafe request from origin.
 	probe := &http.Request{Method: http.MethodPost, Host: r.Host, URL: r.URL, Header: http.Header{"Origin": {origin}}}
-	if s.cop.Check(probe) != nil {
+	if d.s.cop.Check(probe) != nil {
 		return what + " checking failed - " + truncate(origin, 200) + " does not match any trusted origins."
 	}
 	return ""

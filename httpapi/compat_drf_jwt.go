@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 )
 
@@ -17,11 +16,17 @@ import (
 // minutes by default, as djangorestframework-jwt's), and stops working as
 // soon as that session ends (password change, deactivation).
 
-func (s *Server) drfJWTRoutes(mux *compatMux) {
-	h := func(fn compatHandler) http.Handler { return s.compat(latch.App, csrfNone, fn) }
-	mux.Handle("POST /token-auth/{$}", h(s.drfJWTLogin))
-	mux.Handle("GET /core/current_user/{$}", h(s.drfJWTCurrentUser))
-	mux.Handle("POST /core/users/{$}", h(s.drfJWTSignup))
+// drfJWT serves the drf-jwt surface.
+type drfJWT struct{ s *Server }
+
+// drfJWTDenied is djangorestframework-jwt's 401 to a caller without a valid
+// token.
+func drfJWTDenied(tokenSent bool) error {
+	msg := msgNotAuthenticated
+	if tokenSent {
+		msg = "Signature has expired or is invalid."
+	}
+	return &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msg}, challenge: drfJWTChallenge}
 }
 
 // drfJWTChallenge is djangorestframework-jwt's WWW-Authenticate challenge.
@@ -40,8 +45,8 @@ type drfJWTLoginJSON struct {
 // POST /token-auth/ {username, password}: {"token": <access token>, "user":
 // {"username"}}. The identifier is taken as an email address when username
 // is not a login method.
-func (s *Server) drfJWTLogin(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j drfJWT) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,7 @@ func (s *Server) drfJWTLogin(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	st, err := s.passwordLogin(r.Context(), c, "username", v[0], v[1])
+	st, err := j.s.passwordLogin(r.Context(), c, "username", v[0], v[1])
 	switch {
 	case errors.Is(err, errBadCredentials):
 		return &compatError{status: http.StatusBadRequest,
@@ -59,7 +64,7 @@ func (s *Server) drfJWTLogin(w http.ResponseWriter, r *http.Request, c *call) er
 	case err != nil:
 		return err
 	}
-	if err := s.compatTokens(r.Context(), st); err != nil {
+	if err := j.s.compatTokens(r.Context(), st); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, drfJWTLoginJSON{Token: st.AccessToken, User: drfJWTUserJSON{Username: compatUsername(st.User)}})
@@ -68,19 +73,8 @@ func (s *Server) drfJWTLogin(w http.ResponseWriter, r *http.Request, c *call) er
 
 // GET /core/current_user/ with "Authorization: JWT <token>" (or Bearer):
 // {"username"}.
-func (s *Server) drfJWTCurrentUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, sent, err := s.resolveAccess(r, c)
-	if err != nil {
-		return err
-	}
-	if !st.Authenticated() {
-		msg := msgNotAuthenticated
-		if sent {
-			msg = "Signature has expired or is invalid."
-		}
-		return &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msg}, challenge: drfJWTChallenge}
-	}
-	writeJSON(w, http.StatusOK, drfJWTUserJSON{Username: compatUsername(st.User)})
+func (j drfJWT) currentUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, drfJWTUserJSON{Username: compatUsername(c.st.User)})
 	return nil
 }
 
@@ -93,8 +87,8 @@ type drfJWTSignupJSON struct {
 // POST /core/users/ {username, password, email}: create the account and log
 // it in; 201 {"username", "token"}. When the address must be verified first
 // the answer is 201 {"username", "detail"} without a token.
-func (s *Server) drfJWTSignup(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j drfJWT) signup(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -106,7 +100,7 @@ func (s *Server) drfJWTSignup(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.compatSignup(r.Context(), c, account.SignupInput{Email: email, Username: v[0], Password: v[1]})
+	st, err := j.s.compatSignup(r.Context(), c, account.SignupInput{Email: email, Username: v[0], Password: v[1]})
 	switch {
 	case errors.Is(err, errUnverified):
 		writeJSON(w, http.StatusCreated, drfJWTSignupJSON{Username: v[0], Detail: msgVerificationSent})

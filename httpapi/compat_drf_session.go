@@ -18,14 +18,12 @@ import (
 // browser session in the sessionid cookie. The tutorial's frontend sends no
 // X-CSRFToken header, so unsafe methods pass the Origin check only.
 
-func (s *Server) drfSessionRoutes(mux *compatMux) {
-	h := func(fn compatHandler) http.Handler { return s.compat(latch.Browser, csrfOrigin, fn) }
-	mux.Handle("POST /api/auth/login", h(s.drfSessionLogin))
-	mux.Handle("POST /api/auth/logout", h(s.drfSessionLogout))
-	mux.Handle("GET /api/auth/me", h(s.drfSessionMe))
-	// Where the tutorial's frontend asks.
-	mux.Handle("GET /api/me", h(s.drfSessionMe))
-}
+// drfSession serves the drf-session surface.
+type drfSession struct{ s *Server }
+
+// drfSessionDenied is DRF's answer to a caller without a session where one
+// is required: a 403, since the surface sends no WWW-Authenticate challenge.
+func drfSessionDenied(bool) error { return detailError(http.StatusForbidden, msgNotAuthenticated) }
 
 // drfSessionUserJSON is the user as the tutorial's UserSerializer gives it,
 // plus public_id. Latch keeps no first and last names: they are empty.
@@ -65,7 +63,7 @@ func numericID(publicID string) int64 {
 // in (by email when username is not a login method); 200 with the user, the
 // session cookie and a new CSRF token. Without Basic credentials DRF falls
 // back to the session: a logged-in caller gets its user.
-func (s *Server) drfSessionLogin(w http.ResponseWriter, r *http.Request, c *call) error {
+func (d drfSession) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	scheme, creds, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !strings.EqualFold(scheme, "Basic") {
 		if !c.st.Authenticated() {
@@ -81,7 +79,7 @@ func (s *Server) drfSessionLogin(w http.ResponseWriter, r *http.Request, c *call
 	if !ok {
 		return detailError(http.StatusForbidden, "Invalid basic header. Credentials not correctly base64 encoded.")
 	}
-	st, err := s.passwordLogin(r.Context(), c, "username", username, password)
+	st, err := d.s.passwordLogin(r.Context(), c, "username", username, password)
 	switch {
 	case errors.Is(err, errBadCredentials):
 		return detailError(http.StatusForbidden, "Invalid username/password.")
@@ -90,30 +88,24 @@ func (s *Server) drfSessionLogin(w http.ResponseWriter, r *http.Request, c *call
 	case err != nil:
 		return err
 	}
-	s.applySession(w, c, st)
+	d.s.applySession(w, c, st)
 	writeJSON(w, http.StatusOK, toDRFSessionUser(st.User))
 	return nil
 }
 
 // POST /api/auth/logout: end the session server-side and clear its cookie.
-func (s *Server) drfSessionLogout(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.st.Authenticated() {
-		return detailError(http.StatusForbidden, msgNotAuthenticated)
-	}
-	st, err := s.svc.Logout(r.Context(), c.st)
+func (d drfSession) logout(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := d.s.svc.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
-	s.applySession(w, c, st)
+	d.s.applySession(w, c, st)
 	writeJSON(w, http.StatusOK, struct{}{})
 	return nil
 }
 
 // GET /api/auth/me and /api/me: the logged-in user.
-func (s *Server) drfSessionMe(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.st.Authenticated() {
-		return detailError(http.StatusForbidden, msgNotAuthenticated)
-	}
+func (d drfSession) me(w http.ResponseWriter, r *http.Request, c *call) error {
 	writeJSON(w, http.StatusOK, toDRFSessionUser(c.st.User))
 	return nil
 }

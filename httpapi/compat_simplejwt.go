@@ -18,18 +18,8 @@ import (
 // grace window revokes the whole family. Blacklisting a refresh token ends
 // its session, and with it every access token issued for it.
 
-func (s *Server) simpleJWTRoutes(mux *compatMux) {
-	h := func(fn compatHandler) http.Handler { return s.compat(latch.App, csrfNone, fn) }
-	mux.Handle("POST /api/token/{$}", h(s.simpleJWTObtain))
-	mux.Handle("POST /api/token/refresh/{$}", h(s.simpleJWTRefresh))
-	mux.Handle("POST /api/token/verify/{$}", h(s.simpleJWTVerify))
-	mux.Handle("POST /api/token/blacklist/{$}", h(s.simpleJWTBlacklist))
-	mux.Handle("POST /api/auth/register/{$}", h(s.simpleJWTRegister))
-	mux.Handle("POST /api/auth/login/{$}", h(s.simpleJWTLogin))
-	mux.Handle("POST /api/auth/refresh/{$}", h(s.simpleJWTRefresh))
-	mux.Handle("GET /api/user/{$}", h(s.simpleJWTUsers))
-	mux.Handle("GET /api/user/{public_id}/{$}", h(s.simpleJWTUser))
-}
+// simpleJWT serves the simplejwt surface.
+type simpleJWT struct{ s *Server }
 
 // simpleJWTChallenge is simplejwt's WWW-Authenticate challenge.
 const simpleJWTChallenge = `Bearer realm="api"`
@@ -61,8 +51,8 @@ func toSimpleJWTUser(u *latch.User) simpleJWTUserJSON {
 // simpleJWTPasswordLogin reads {<identifier>, password} and logs in with
 // them. The identifier is the body's "email" when it has one, else its
 // "username", else (for the required-field error) field.
-func (s *Server) simpleJWTPasswordLogin(w http.ResponseWriter, r *http.Request, c *call, field string) (*account.State, error) {
-	f, err := s.readForm(w, r)
+func (j simpleJWT) passwordLogin(w http.ResponseWriter, r *http.Request, c *call, field string) (*account.State, error) {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +65,7 @@ func (s *Server) simpleJWTPasswordLogin(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.passwordLogin(r.Context(), c, field, v[0], v[1])
+	st, err := j.s.passwordLogin(r.Context(), c, field, v[0], v[1])
 	switch {
 	case errors.Is(err, errBadCredentials):
 		return nil, &compatError{status: http.StatusUnauthorized,
@@ -85,7 +75,7 @@ func (s *Server) simpleJWTPasswordLogin(w http.ResponseWriter, r *http.Request, 
 	case err != nil:
 		return nil, err
 	}
-	if err := s.compatTokens(r.Context(), st); err != nil {
+	if err := j.s.compatTokens(r.Context(), st); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -97,12 +87,12 @@ type simpleJWTPairJSON struct {
 }
 
 // POST /api/token/ {username | email, password}: {"refresh", "access"}.
-func (s *Server) simpleJWTObtain(w http.ResponseWriter, r *http.Request, c *call) error {
+func (j simpleJWT) obtain(w http.ResponseWriter, r *http.Request, c *call) error {
 	field := "username"
-	if !s.svc.LoginMethod("username") {
+	if !j.s.svc.LoginMethod("username") {
 		field = "email"
 	}
-	st, err := s.simpleJWTPasswordLogin(w, r, c, field)
+	st, err := j.passwordLogin(w, r, c, field)
 	if err != nil {
 		return err
 	}
@@ -117,8 +107,8 @@ type simpleJWTLoginJSON struct {
 }
 
 // POST /api/auth/login/ {email, password}: {"user", "refresh", "access"}.
-func (s *Server) simpleJWTLogin(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.simpleJWTPasswordLogin(w, r, c, "email")
+func (j simpleJWT) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, err := j.passwordLogin(w, r, c, "email")
 	if err != nil {
 		return err
 	}
@@ -137,8 +127,8 @@ type simpleJWTRegisterJSON struct {
 // and log it in; 201 {"user", "refresh", "token"} (token is the access
 // token). When the address must be verified first the answer is 201
 // {"detail"} without tokens.
-func (s *Server) simpleJWTRegister(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j simpleJWT) register(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -146,7 +136,7 @@ func (s *Server) simpleJWTRegister(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	st, err := s.compatSignup(r.Context(), c, account.SignupInput{Username: v[0], Email: v[1], Password: v[2]})
+	st, err := j.s.compatSignup(r.Context(), c, account.SignupInput{Username: v[0], Email: v[1], Password: v[2]})
 	switch {
 	case errors.Is(err, errUnverified):
 		writeJSON(w, http.StatusCreated, simpleJWTRegisterJSON{Detail: msgVerificationSent})
@@ -166,8 +156,8 @@ type simpleJWTRefreshJSON struct {
 // POST /api/token/refresh/ and /api/auth/refresh/ {refresh}: {"access"}.
 // As simplejwt by default, the refresh token is not rotated: the tutorials'
 // frontends keep their first one.
-func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j simpleJWT) refresh(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -175,7 +165,7 @@ func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	access, err := s.svc.RefreshAccess(r.Context(), v[0])
+	access, err := j.s.svc.RefreshAccess(r.Context(), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
@@ -189,8 +179,8 @@ func (s *Server) simpleJWTRefresh(w http.ResponseWriter, r *http.Request, c *cal
 // POST /api/token/verify/ {token}: 200 {} when the access token is valid and
 // its session still open. Refresh tokens cannot be verified without spending
 // them: they get the same 401 as an invalid token.
-func (s *Server) simpleJWTVerify(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j simpleJWT) verify(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -198,7 +188,7 @@ func (s *Server) simpleJWTVerify(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	st, err := s.svc.ResolveBearer(r.Context(), c.st.Client, v[0])
+	st, err := j.s.svc.ResolveBearer(r.Context(), c.st.Client, v[0])
 	if errors.Is(err, latch.ErrSessionGone) {
 		return errTokenNotValid
 	}
@@ -214,8 +204,8 @@ func (s *Server) simpleJWTVerify(w http.ResponseWriter, r *http.Request, c *call
 
 // POST /api/token/blacklist/ {refresh}: 200 {}; the token's session ends,
 // and with it the whole token family and its access tokens.
-func (s *Server) simpleJWTBlacklist(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (j simpleJWT) blacklist(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := j.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -223,7 +213,7 @@ func (s *Server) simpleJWTBlacklist(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
-	err = s.svc.RevokeRefresh(account.WithClient(r.Context(), c.st.Client), v[0])
+	err = j.s.svc.RevokeRefresh(account.WithClient(r.Context(), c.st.Client), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
@@ -246,19 +236,13 @@ type simpleJWTAuthFailedJSON struct {
 	Messages []simpleJWTTokenMessage `json:"messages"`
 }
 
-// simpleJWTAuth returns the caller behind "Authorization: Bearer <access>",
-// or the 401 simplejwt's JWTAuthentication answers.
-func (s *Server) simpleJWTAuth(r *http.Request, c *call) (*account.State, error) {
-	st, sent, err := s.resolveAccess(r, c)
-	switch {
-	case err != nil:
-		return nil, err
-	case st.Authenticated():
-		return st, nil
-	case !sent:
-		return nil, &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgNotAuthenticated}, challenge: simpleJWTChallenge}
+// simpleJWTDenied is the 401 simplejwt's JWTAuthentication answers a
+// caller without a valid access token.
+func simpleJWTDenied(tokenSent bool) error {
+	if !tokenSent {
+		return &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgNotAuthenticated}, challenge: simpleJWTChallenge}
 	}
-	return nil, &compatError{status: http.StatusUnauthorized, challenge: simpleJWTChallenge, body: simpleJWTAuthFailedJSON{
+	return &compatError{status: http.StatusUnauthorized, challenge: simpleJWTChallenge, body: simpleJWTAuthFailedJSON{
 		Detail: "Given token not valid for any token type", Code: "token_not_valid",
 		Messages: []simpleJWTTokenMessage{{TokenClass: "AccessToken", TokenType: "access", Message: "Token is invalid or expired"}},
 	}}
@@ -266,12 +250,8 @@ func (s *Server) simpleJWTAuth(r *http.Request, c *call) (*account.State, error)
 
 // GET /api/user/: every user, most recently updated first, to a superuser
 // (at most simpleJWTUserLimit); only the caller to anyone else.
-func (s *Server) simpleJWTUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.simpleJWTAuth(r, c)
-	if err != nil {
-		return err
-	}
-	users, err := s.svc.ListUsers(r.Context(), st, simpleJWTUserLimit)
+func (j simpleJWT) users(w http.ResponseWriter, r *http.Request, c *call) error {
+	users, err := j.s.svc.ListUsers(r.Context(), c.st, simpleJWTUserLimit)
 	if err != nil {
 		return err
 	}
@@ -285,12 +265,8 @@ func (s *Server) simpleJWTUsers(w http.ResponseWriter, r *http.Request, c *call)
 
 // GET /api/user/{public_id}/: a user; to anyone but a superuser, only
 // themselves (others are 404, as if absent).
-func (s *Server) simpleJWTUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := s.simpleJWTAuth(r, c)
-	if err != nil {
-		return err
-	}
-	u, err := s.svc.User(r.Context(), st, r.PathValue("public_id"))
+func (j simpleJWT) user(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := j.s.svc.User(r.Context(), c.st, r.PathValue("public_id"))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package httpapi
 
 import "net/http"
 
+// configAPI serves GET /config.
+type configAPI struct{ s *Server }
+
 type configJSON struct {
 	Account      accountConfigJSON `json:"account"`
 	UserSessions struct {
@@ -19,8 +22,8 @@ type accountConfigJSON struct {
 }
 
 // GET /config: the account features this server offers. Not user dependent.
-func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) error {
-	cfg := s.svc.Config()
+func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) error {
+	cfg := a.s.svc.Config()
 	var out configJSON
 	out.Account = accountConfigJSON{
 		LoginMethods:                   cfg.LoginMethods,
@@ -29,7 +32,7 @@ func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, c *call) erro
 		LoginByCodeEnabled:             cfg.LoginByCode,
 		PasswordResetByCodeEnabled:     cfg.PasswordResetByCode,
 	}
-	email, username := s.svc.LoginMethod("email"), s.svc.LoginMethod("username")
+	email, username := a.s.svc.LoginMethod("email"), a.s.svc.LoginMethod("username")
 	switch {
 	case email && username:
 		out.Account.AuthenticationMethod = "username_email"

@@ -85,10 +85,10 @@ func (k *csrfKey) mac(out []byte, salt, sessionKey string) {
 	}
 }
 
-// newCSRFToken returns a new token bound to sessionKey ("" for none).
-func (s *Server) newCSRFToken(sessionKey string) string {
+// newToken returns a new token bound to sessionKey ("" for none).
+func (k *csrfKey) newToken(sessionKey string) string {
 	b := []byte(randomString(csrfSaltLen + csrfMACLen))
-	s.csrfKey.mac(b[csrfSaltLen:], string(b[:csrfSaltLen]), sessionKey)
+	k.mac(b[csrfSaltLen:], string(b[:csrfSaltLen]), sessionKey)
 	return string(b)
 }
 
@@ -97,13 +97,12 @@ func (s *Server) newCSRFToken(sessionKey string) string {
 // caller without a session), as it would issue it — for load generators
 // that send seeded sessions' cookies without first asking for a token.
 func SessionCSRFToken(key []byte, sessionKey string) string {
-	s := &Server{csrfKey: newCSRFKey(key)}
-	return s.newCSRFToken(sessionKey)
+	return newCSRFKey(key).newToken(sessionKey)
 }
 
-// csrfBound reports whether token (a csrftoken cookie, plain or in Django's
+// bound reports whether token (a csrftoken cookie, plain or in Django's
 // masked form) was issued for sessionKey.
-func (s *Server) csrfBound(token, sessionKey string) bool {
+func (k *csrfKey) bound(token, sessionKey string) bool {
 	if !validCSRFToken(token) {
 		return false
 	}
@@ -111,7 +110,7 @@ func (s *Server) csrfBound(token, sessionKey string) bool {
 		token = unmaskCSRF(token)
 	}
 	var want [csrfMACLen]byte
-	s.csrfKey.mac(want[:], token[:csrfSaltLen], sessionKey)
+	k.mac(want[:], token[:csrfSaltLen], sessionKey)
 	return subtle.ConstantTimeCompare(want[:], []byte(token[csrfSaltLen:])) == 1
 }
 
@@ -162,13 +161,13 @@ func unmaskCSRF(t string) string {
 
 type csrfError struct{ code, message string }
 
-// csrfAnonymousOnly reports whether a refusal is only that the csrftoken
+// anonymousOnly reports whether a refusal is only that the csrftoken
 // cookie was issued for no session while the request carries a session
 // cookie. Such a request may go on if that cookie names no live session (it
 // expired, or was never Latch's): the caller is anonymous, and the token is
 // right for an anonymous caller. The caller checks that after resolving.
-func (s *Server) csrfAnonymousOnly(r *http.Request, e *csrfError, sessionKey string) bool {
-	return e.code == "csrf_token_invalid" && sessionKey != "" && s.csrfBound(cookieValue(r, csrfCookie), "")
+func (k *csrfKey) anonymousOnly(r *http.Request, e *csrfError, sessionKey string) bool {
+	return e.code == "csrf_token_invalid" && sessionKey != "" && k.bound(cookieValue(r, csrfCookie), "")
 }
 
 // checkCSRF applies both checks an unsafe browser request must pass: the
@@ -202,7 +201,7 @@ func (s *Server) checkCSRF(r *http.Request, sessionKey string) *csrfError {
 		subtle.ConstantTimeCompare([]byte(unmaskCSRF(header)), []byte(unmaskCSRF(cookie))) != 1:
 		return &csrfError{"csrf_token_mismatch", "CSRF check failed: the X-CSRFToken header does not match the csrftoken cookie. " +
 			"The cookie changes at login: read it again before each request."}
-	case !s.csrfBound(cookie, sessionKey):
+	case !s.csrfKey.bound(cookie, sessionKey):
 		return &csrfError{"csrf_token_invalid", "CSRF check failed: the csrftoken cookie was not issued for this session. " +
 			"It changes at login and logout; a new one came with this answer: read it again and retry."}
 	}

@@ -6,6 +6,9 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// emailAPI serves email verification and the management of a user's addresses.
+type emailAPI struct{ s *Server }
+
 type emailJSON struct {
 	Email    string `json:"email"`
 	Verified bool   `json:"verified"`
@@ -24,8 +27,8 @@ type verifyMeta struct {
 var okBody = envelope{Status: http.StatusOK}
 
 // GET /auth/email/verify with X-Email-Verification-Key: what the key verifies.
-func (s *Server) checkEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
-	info, err := s.svc.CheckVerification(r.Context(), c.st, r.Header.Get("X-Email-Verification-Key"))
+func (a emailAPI) checkEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
+	info, err := a.s.svc.CheckVerification(r.Context(), c.st, r.Header.Get("X-Email-Verification-Key"))
 	if err != nil {
 		return err
 	}
@@ -36,8 +39,8 @@ func (s *Server) checkEmailVerification(w http.ResponseWriter, r *http.Request, 
 }
 
 // POST /auth/email/verify {key}: verify, and continue a waiting login.
-func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, err := s.readForm(w, r)
+func (a emailAPI) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -45,25 +48,25 @@ func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.VerifyEmail(r.Context(), c.st, key)
+	st, err := a.s.svc.VerifyEmail(r.Context(), c.st, key)
 	if err != nil {
 		return err
 	}
-	s.writeAuth(w, r, c, st)
+	a.s.writeAuth(w, r, c, st)
 	return nil
 }
 
 // POST /auth/email/verify/resend: a new code for the verification in progress.
-func (s *Server) resendEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := s.svc.ResendVerification(r.Context(), c.st); err != nil {
+func (a emailAPI) resendEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := a.s.svc.ResendVerification(r.Context(), c.st); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, okBody)
 	return nil
 }
 
-func (s *Server) writeEmails(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := s.svc.ListEmails(r.Context(), c.st)
+func (a emailAPI) writeEmails(w http.ResponseWriter, r *http.Request, c *call) error {
+	list, err := a.s.svc.ListEmails(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
@@ -76,17 +79,13 @@ func (s *Server) writeEmails(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 // GET /account/email: the caller's addresses.
-func (s *Server) listEmails(w http.ResponseWriter, r *http.Request, c *call) error {
-	return s.writeEmails(w, r, c)
+func (a emailAPI) listEmails(w http.ResponseWriter, r *http.Request, c *call) error {
+	return a.writeEmails(w, r, c)
 }
 
-// emailForm reads the {email} body of the address endpoints; anonymous
-// callers get the 401 authentication response first.
-func (s *Server) emailForm(w http.ResponseWriter, r *http.Request, c *call) (*form, string, error) {
-	if !c.st.Authenticated() {
-		return nil, "", latch.ErrUnauthenticated
-	}
-	f, err := s.readForm(w, r)
+// emailForm reads the {email} body of the address endpoints.
+func (a emailAPI) emailForm(w http.ResponseWriter, r *http.Request, c *call) (*form, string, error) {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -95,24 +94,24 @@ func (s *Server) emailForm(w http.ResponseWriter, r *http.Request, c *call) (*fo
 }
 
 // POST /account/email {email}: add an address and send it a verification.
-func (s *Server) addEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	_, email, err := s.emailForm(w, r, c)
+func (a emailAPI) addEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	_, email, err := a.emailForm(w, r, c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.AddEmail(r.Context(), c.st, email); err != nil {
+	if _, err := a.s.svc.AddEmail(r.Context(), c.st, email); err != nil {
 		return err
 	}
-	return s.writeEmails(w, r, c)
+	return a.writeEmails(w, r, c)
 }
 
 // PUT /account/email {email}: resend the verification; 403 when no mail went out.
-func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	_, email, err := s.emailForm(w, r, c)
+func (a emailAPI) resendEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	_, email, err := a.emailForm(w, r, c)
 	if err != nil {
 		return err
 	}
-	sent, err := s.svc.ResendVerificationEmail(r.Context(), c.st, email)
+	sent, err := a.s.svc.ResendVerificationEmail(r.Context(), c.st, email)
 	if err != nil {
 		return err
 	}
@@ -124,8 +123,8 @@ func (s *Server) resendEmail(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 // PATCH /account/email {email, primary: true}: make an address primary.
-func (s *Server) setPrimaryEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	f, email, err := s.emailForm(w, r, c)
+func (a emailAPI) setPrimaryEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, email, err := a.emailForm(w, r, c)
 	if err != nil {
 		return err
 	}
@@ -133,20 +132,20 @@ func (s *Server) setPrimaryEmail(w http.ResponseWriter, r *http.Request, c *call
 	if err := f.err(); err != nil {
 		return err
 	}
-	if err := s.svc.SetPrimaryEmail(r.Context(), c.st, email, primary); err != nil {
+	if err := a.s.svc.SetPrimaryEmail(r.Context(), c.st, email, primary); err != nil {
 		return err
 	}
-	return s.writeEmails(w, r, c)
+	return a.writeEmails(w, r, c)
 }
 
 // DELETE /account/email {email}: remove an address.
-func (s *Server) removeEmail(w http.ResponseWriter, r *http.Request, c *call) error {
-	_, email, err := s.emailForm(w, r, c)
+func (a emailAPI) removeEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	_, email, err := a.emailForm(w, r, c)
 	if err != nil {
 		return err
 	}
-	if err := s.svc.RemoveEmail(r.Context(), c.st, email); err != nil {
+	if err := a.s.svc.RemoveEmail(r.Context(), c.st, email); err != nil {
 		return err
 	}
-	return s.writeEmails(w, r, c)
+	return a.writeEmails(w, r, c)
 }

@@ -7,73 +7,270 @@ import (
 	"github.com/latchauth/latch"
 )
 
-// routes is the whole route table. Every headless endpoint is registered
-// once per client tree; the client kind decides how the session is carried
-// (cookie + CSRF for the browser, X-Session-Token for the app).
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	for _, kind := range []latch.ClientKind{latch.Browser, latch.App} {
-		p := "/_allauth/" + string(kind) + "/v1"
-		api := func(pattern string, h handlerFunc) {
-			method, path, _ := cutPattern(pattern)
-			mux.Handle(method+" "+p+path, s.api(kind, h))
-		}
-		api("GET /config", s.getConfig)
+// The route table: every surface Latch serves, one line per route, with who
+// may call it. Registration on the ServeMux, the trailing-slash redirects of
+// the tutorial surfaces, the paths the web app never shadows and the tests
+// that keep the OpenAPI documents in step all read it; a new endpoint is one
+// line here and a handler in its family's file.
 
-		api("GET /auth/session", s.getSession)
-		api("DELETE /auth/session", s.logout)
-		api("POST /auth/login", s.login)
-		api("POST /auth/signup", s.signup)
+// surface is a family of routes that share how a caller is identified and
+// how a refusal is worded.
+type surface string
 
-		api("GET /auth/sessions", s.listSessions)
-		api("DELETE /auth/sessions", s.endSessions)
+const (
+	// The headless API (allauth's), per client: the session in a cookie with
+	// CSRF checks, or in the X-Session-Token header (or, under the JWT
+	// strategy, an access token).
+	surfaceBrowser surface = "headless-browser"
+	surfaceApp     surface = "headless-app"
+	// The tutorial-compatible surfaces (compat.go), named as in Config.Compat.
+	surfaceDjangoSession surface = "django-session"
+	surfaceDRFSession    surface = "drf-session"
+	surfaceDRFJWT        surface = "drf-jwt"
+	surfaceSimpleJWT     surface = "simplejwt"
+	// The surfaces without sessions: their handlers are plain.
+	surfaceJWKS        surface = "jwks"
+	surfaceForwardAuth surface = "forward-auth"
+	surfaceOps         surface = "ops"
+	// surfaceWebApp is the account web app, served for GET requests that no
+	// other route matches outside the API's paths.
+	surfaceWebApp surface = "web-app"
+)
 
-		api("POST /account/password/change", s.changePassword)
-
-		api("GET /auth/email/verify", s.checkEmailVerification)
-		api("POST /auth/email/verify", s.verifyEmail)
-		api("POST /auth/email/verify/resend", s.resendEmailVerification)
-		api("GET /account/email", s.listEmails)
-		api("POST /account/email", s.addEmail)
-		api("PUT /account/email", s.resendEmail)
-		api("PATCH /account/email", s.setPrimaryEmail)
-		api("DELETE /account/email", s.removeEmail)
-
-		api("POST /auth/password/request", s.requestPasswordReset)
-		api("GET /auth/password/reset", s.checkPasswordReset)
-		api("POST /auth/password/reset", s.resetPassword)
-
-		api("POST /auth/code/confirm", s.confirmLoginCode)
-		if s.svc.Config().LoginByCode {
-			api("POST /auth/code/request", s.requestLoginCode)
-			api("POST /auth/code/resend", s.resendLoginCode)
-		}
+// clientKind is the client a headless surface serves.
+func (sf surface) clientKind() latch.ClientKind {
+	if sf == surfaceBrowser {
+		return latch.Browser
 	}
-	mux.Handle("POST /_allauth/app/v1/tokens/refresh", s.api(latch.App, s.refreshTokens))
-	if s.cfg.JWKS != nil {
-		mux.Handle("POST /_allauth/browser/v1/tokens/access", s.api(latch.Browser, s.browserAccessToken))
-		mux.HandleFunc("GET /.well-known/jwks.json", s.jwks)
-	}
-	mux.HandleFunc("GET /auth/verify", s.forwardAuth)
-	s.compatRoutes(mux)
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-	return s.withJSONFallback(mux)
+	return latch.App
 }
 
-func cutPattern(p string) (method, path string, ok bool) {
-	for i := 0; i < len(p); i++ {
-		if p[i] == ' ' {
-			return p[:i], p[i+1:], true
+// access is who may call a route. The router turns anyone else away before
+// the handler runs, with the answer of the route's surface: for the headless
+// API allauth's 401 with the flows open to the caller (or a 403 for a
+// logged-in caller who is not staff), for a tutorial surface its own DRF
+// refusal.
+type access int
+
+const (
+	anyone        access = iota
+	authenticated        // a logged-in user, every login stage done
+	staff                // a logged-in staff user
+)
+
+// route is one line of the route table. Exactly one of h and plain is set:
+// h for the surfaces that carry a session (the headless API and the
+// tutorial surfaces), plain for the others, which take anyone.
+type route struct {
+	method, path string
+	surface      surface
+	access       access
+	h            handlerFunc
+	plain        http.HandlerFunc
+}
+
+// features are the parts of the configuration that decide which routes exist.
+type features struct {
+	loginByCode bool
+	// tokens: access tokens are on (Config.JWKS).
+	tokens bool
+	// compat: the tutorial surfaces served.
+	compat map[surface]bool
+	// app: the web app is served (Config.App).
+	app bool
+}
+
+// allFeatures turns every route on, for apiPrefixes.
+var allFeatures = features{loginByCode: true, tokens: true, app: true,
+	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
+
+// routeTable returns the routes served with features f, in the order
+// they read best; the order means nothing to the router.
+func (s *Server) routeTable(f features) []route {
+	var t []route
+	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
+	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
+
+	// The headless API, once per client.
+	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
+		prefix := "/_allauth/" + string(sf.clientKind()) + "/v1"
+		api := func(pattern string, acc access, h handlerFunc) {
+			method, path, _ := strings.Cut(pattern, " ")
+			t = append(t, route{method: method, path: prefix + path, surface: sf, access: acc, h: h})
+		}
+		api("GET /config", anyone, config.getConfig)
+
+		api("GET /auth/session", anyone, auth.getSession)
+		api("DELETE /auth/session", anyone, auth.logout)
+		api("POST /auth/login", anyone, auth.login)
+		api("POST /auth/signup", anyone, auth.signup)
+
+		api("GET /auth/sessions", authenticated, sessions.listSessions)
+		api("DELETE /auth/sessions", authenticated, sessions.endSessions)
+
+		api("POST /account/password/change", authenticated, password.changePassword)
+
+		api("GET /auth/email/verify", anyone, email.checkEmailVerification)
+		api("POST /auth/email/verify", anyone, email.verifyEmail)
+		api("POST /auth/email/verify/resend", anyone, email.resendEmailVerification)
+		api("GET /account/email", authenticated, email.listEmails)
+		api("POST /account/email", authenticated, email.addEmail)
+		api("PUT /account/email", authenticated, email.resendEmail)
+		api("PATCH /account/email", authenticated, email.setPrimaryEmail)
+		api("DELETE /account/email", authenticated, email.removeEmail)
+
+		api("POST /auth/password/request", anyone, password.requestPasswordReset)
+		api("GET /auth/password/reset", anyone, password.checkPasswordReset)
+		api("POST /auth/password/reset", anyone, password.resetPassword)
+
+		api("POST /auth/code/confirm", anyone, code.confirmLoginCode)
+		if f.loginByCode {
+			api("POST /auth/code/request", anyone, code.requestLoginCode)
+			api("POST /auth/code/resend", anyone, code.resendLoginCode)
+		}
+
+		switch {
+		case sf == surfaceApp:
+			api("POST /tokens/refresh", anyone, tokens.refreshTokens)
+		case f.tokens:
+			api("POST /tokens/access", authenticated, tokens.browserAccessToken)
 		}
 	}
-	return "", p, false
+
+	// The tutorial surfaces (compat_<name>.go). A path that ends in a slash
+	// is that path only, as in Django's URLconfs; the path without the
+	// slash redirects to it.
+	compat := func(sf surface, pattern string, acc access, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: path, surface: sf, access: acc, h: h})
+	}
+	if f.compat[surfaceDjangoSession] {
+		d, sf := djangoSession{s}, surfaceDjangoSession
+		compat(sf, "GET /api/csrf/", anyone, d.csrf)
+		compat(sf, "POST /api/login/", anyone, d.login)
+		compat(sf, "GET /api/logout/", anyone, d.logout) // its own answers: the CSRF check comes first
+		compat(sf, "GET /api/session/", anyone, d.session)
+		compat(sf, "GET /api/whoami/", anyone, d.whoami)
+	}
+	if f.compat[surfaceDRFSession] {
+		d, sf := drfSession{s}, surfaceDRFSession
+		compat(sf, "POST /api/auth/login", anyone, d.login)
+		compat(sf, "POST /api/auth/logout", authenticated, d.logout)
+		compat(sf, "GET /api/auth/me", authenticated, d.me)
+		compat(sf, "GET /api/me", authenticated, d.me) // where the tutorial's frontend asks
+	}
+	if f.compat[surfaceDRFJWT] {
+		j, sf := drfJWT{s}, surfaceDRFJWT
+		compat(sf, "POST /token-auth/", anyone, j.login)
+		compat(sf, "GET /core/current_user/", authenticated, j.currentUser)
+		compat(sf, "POST /core/users/", anyone, j.signup)
+	}
+	if f.compat[surfaceSimpleJWT] {
+		j, sf := simpleJWT{s}, surfaceSimpleJWT
+		compat(sf, "POST /api/token/", anyone, j.obtain)
+		compat(sf, "POST /api/token/refresh/", anyone, j.refresh)
+		compat(sf, "POST /api/token/verify/", anyone, j.verify)
+		compat(sf, "POST /api/token/blacklist/", anyone, j.blacklist)
+		compat(sf, "POST /api/auth/register/", anyone, j.register)
+		compat(sf, "POST /api/auth/login/", anyone, j.login)
+		compat(sf, "POST /api/auth/refresh/", anyone, j.refresh)
+		compat(sf, "GET /api/user/", authenticated, j.users)
+		compat(sf, "GET /api/user/{public_id}/", authenticated, j.user)
+	}
+
+	// The surfaces without sessions.
+	plain := func(sf surface, pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: path, surface: sf, access: anyone, plain: h})
+	}
+	if f.tokens {
+		plain(surfaceJWKS, "GET /.well-known/jwks.json", tokens.jwks)
+	}
+	plain(surfaceForwardAuth, "GET /auth/verify", forwardAuth{s}.ServeHTTP)
+	ops := opsAPI{s}
+	plain(surfaceOps, "GET /healthz", ops.healthz)
+	plain(surfaceOps, "GET /readyz", ops.readyz)
+	if f.app {
+		plain(surfaceWebApp, "GET /", s.serveApp)
+	}
+	return t
+}
+
+// features reads the routes' features from the configuration. A tutorial
+// surface named twice is served once; the token surfaces need access tokens
+// (Config.JWKS) and are left out, with an error logged, without them.
+func (s *Server) features() features {
+	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+		compat: map[surface]bool{}}
+	for _, name := range s.cfg.Compat {
+		names := []string{name}
+		if name == "all" {
+			names = compatNames
+		}
+		for _, name := range names {
+			sf := surface(name)
+			spec, ok := compatSurfaces[sf]
+			switch {
+			case f.compat[sf]:
+			case !ok:
+				s.log.Error("unknown tutorial surface; not served", "surface", name)
+			case spec.kind == latch.App && !f.tokens:
+				s.log.Error("tutorial surface needs access tokens, which are off; not served", "surface", name)
+			default:
+				f.compat[sf] = true
+			}
+		}
+	}
+	return f
+}
+
+// router registers the routes on a ServeMux: each behind the wrapper of
+// its surface, which identifies the caller and enforces the route's access
+// level, and, for a tutorial route ending in a slash, its slash-less twin.
+// The web app, if any, answers what nothing else does.
+func (s *Server) router(table []route) http.Handler {
+	mux := http.NewServeMux()
+	served := map[string]bool{}
+	for _, rt := range table {
+		served[rt.method+" "+rt.path] = true
+	}
+	var app http.Handler
+	for _, rt := range table {
+		var h http.Handler
+		switch {
+		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
+			h = s.api(rt)
+		case rt.h != nil:
+			h = s.compat(rt)
+		case rt.access != anyone:
+			panic("httpapi: route " + rt.method + " " + rt.path + " has an access level but no session to check it against")
+		case rt.surface == surfaceWebApp:
+			app = rt.plain
+			continue
+		default:
+			h = rt.plain
+		}
+		pattern := rt.method + " " + rt.path
+		if strings.HasSuffix(rt.path, "/") {
+			pattern += "{$}"
+			// Without the slash, a request would get ServeMux's own redirect,
+			// in HTML; redirect it in JSON, as Django's APPEND_SLASH does (the
+			// django-session tutorial logs out with GET /api/logout).
+			if twin := strings.TrimSuffix(pattern, "/{$}"); !served[twin] {
+				served[twin] = true
+				mux.HandleFunc(twin, appendSlash)
+			}
+		}
+		mux.Handle(pattern, h)
+	}
+	return s.withJSONFallback(mux, app)
 }
 
 // withJSONFallback answers unknown paths with a JSON 404 and known paths
 // called with the wrong method with a JSON 405 and an Allow header, instead
-// of ServeMux's plain-text answers.
-func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
+// of ServeMux's plain-text answers. GET and HEAD requests for unknown paths
+// outside the API go to app, if any.
+func (s *Server) withJSONFallback(mux *http.ServeMux, app http.Handler) http.Handler {
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, pattern := mux.Handler(r); pattern != "" {
@@ -97,8 +294,8 @@ func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
 			}
 		}
 		if len(allow) == 0 {
-			if s.cfg.App != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
-				s.serveApp(w, r)
+			if app != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !apiPath(r.URL.Path) {
+				app.ServeHTTP(w, r)
 				return
 			}
 			writeJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound, "not_found", "No such endpoint: "+r.URL.Path))
@@ -116,9 +313,33 @@ func (s *Server) withJSONFallback(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// apiPrefixes are the paths the web app never shadows: an unknown path under
-// them is a JSON 404, not the app.
-var apiPrefixes = []string{"/_allauth/", "/auth/", "/.well-known/", "/api/", "/token-auth/", "/core/", "/healthz", "/readyz", "/metrics"}
+// apiPrefixes are the paths the web app never shadows, whether or not their
+// surfaces are enabled: an unknown path under them is a JSON 404, not the
+// app. They are the first segments of every route the table can hold (a
+// route of one segment reserves that path and what lies below it), and
+// /metrics, the ops surface served in front of this handler.
+var apiPrefixes = prefixesOf((&Server{}).routeTable(allFeatures), "/metrics")
+
+// prefixesOf returns the first path segment of each route but the web app's,
+// with extra, each once.
+func prefixesOf(table []route, extra ...string) []string {
+	out := extra
+	seen := map[string]bool{}
+	for _, rt := range table {
+		if rt.surface == surfaceWebApp {
+			continue
+		}
+		p := rt.path
+		if i := strings.IndexByte(p[1:], '/'); i >= 0 {
+			p = p[:i+2]
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 func apiPath(p string) bool {
 	for _, prefix := range apiPrefixes {

@@ -62,6 +62,7 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	csrfKey *csrfKey
 	cors    map[string][]string // CORS origin → its Access-Control-Allow-Origin value
+	table   []route             // the routes served (routes.go)
 	handler http.Handler
 }
 
@@ -95,7 +96,8 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		o = strings.TrimSuffix(o, "/")
 		s.cors[o] = []string{o}
 	}
-	s.handler = s.middleware(s.routes())
+	s.table = s.routeTable(s.features())
+	s.handler = s.middleware(s.router(s.table))
 	return s
 }
 

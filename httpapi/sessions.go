@@ -7,7 +7,8 @@ import (
 	"github.com/latchauth/latch"
 )
 
-var errUnauthenticated = latch.ErrUnauthenticated
+// sessionsAPI serves the caller's list of sessions (allauth's usersessions).
+type sessionsAPI struct{ s *Server }
 
 type sessionJSON struct {
 	UserAgent  string  `json:"user_agent"`
@@ -20,7 +21,7 @@ type sessionJSON struct {
 
 func unixFloat(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
-func (s *Server) writeSessions(w http.ResponseWriter, c *call, list []latch.SessionInfo) {
+func (a sessionsAPI) writeSessions(w http.ResponseWriter, c *call, list []latch.SessionInfo) {
 	out := make([]sessionJSON, len(list))
 	for i, x := range list {
 		out[i] = sessionJSON{UserAgent: x.UserAgent, IP: x.IP, CreatedAt: unixFloat(x.Created),
@@ -30,22 +31,19 @@ func (s *Server) writeSessions(w http.ResponseWriter, c *call, list []latch.Sess
 }
 
 // GET /auth/sessions: the caller's sessions, the current one marked.
-func (s *Server) listSessions(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := s.svc.ListSessions(r.Context(), c.st)
+func (a sessionsAPI) listSessions(w http.ResponseWriter, r *http.Request, c *call) error {
+	list, err := a.s.svc.ListSessions(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
-	s.writeSessions(w, c, list)
+	a.writeSessions(w, c, list)
 	return nil
 }
 
 // DELETE /auth/sessions: {sessions: [id…]} ends those sessions. Ending the
 // current one logs the caller out (401); otherwise the remaining list.
-func (s *Server) endSessions(w http.ResponseWriter, r *http.Request, c *call) error {
-	if !c.st.Authenticated() {
-		return errUnauthenticated
-	}
-	f, err := s.readForm(w, r)
+func (a sessionsAPI) endSessions(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -53,13 +51,13 @@ func (s *Server) endSessions(w http.ResponseWriter, r *http.Request, c *call) er
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := s.svc.EndSessions(r.Context(), c.st, ids)
+	st, err := a.s.svc.EndSessions(r.Context(), c.st, ids)
 	if err != nil {
 		return err
 	}
 	if !st.Authenticated() {
-		s.writeAuth(w, r, c, st)
+		a.s.writeAuth(w, r, c, st)
 		return nil
 	}
-	return s.listSessions(w, r, c)
+	return a.listSessions(w, r, c)
 }
