@@ -4,10 +4,11 @@ package httpapi
 // Django + React tutorials — plain Django JsonResponse views, Django REST
 // framework, djangorestframework-jwt and djangorestframework-simplejwt — so
 // that their frontends work against Latch unchanged. Each is a thin adapter
-// over the account core, opt-in through Config.Compat, in its own
-// compat_<name>.go and described in openapi-compat.yaml. This file holds what
-// they share: registration, the request wrapper, DRF-shaped errors, and the
-// password login and signup they all make.
+// over the account core, opt-in through Config.Compat, with its routes in
+// the route table (routes.go), its handlers in its own compat_<name>.go and
+// its operations in openapi-compat.yaml. This file holds what they share:
+// how each carries a login and refuses a caller, the request wrapper,
+// DRF-shaped errors, and the password login and signup they all make.
 
 import (
 	"context"

@@ -338,7 +338,7 @@ func TestCompatOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	for r, tag := range documented {
-		// A redirect to the path with its trailing slash is compatRoutes'
+		// A redirect to the path with its trailing slash is the router's
 		// for every such route: the surface must serve that path.
 		if redirects[r] {
 			r += "/"

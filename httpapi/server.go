@@ -1,7 +1,19 @@
 // Package httpapi is Latch's HTTP surface: the route table, the thin
-// handlers of the headless API (browser and app clients), and the middleware
-// around them (CSRF, CORS, security headers, body limits, logging). Handlers
-// decode, call the account core, and encode; the rules live in the core.
+// handlers of the headless API (browser and app clients) and of the
+// tutorial-compatible surfaces, and the middleware around them (CSRF, CORS,
+// security headers, body limits, logging). Handlers decode, call the account
+// core, and encode; the rules live in the core.
+//
+// routes.go lists every route with its surface and access level; the router
+// identifies the caller and enforces the access level before a handler
+// runs. Handlers are methods of one small type per endpoint family, each in
+// its own file and holding the *Server whose shared parts (the core, the
+// form reader, the answers) it uses: authAPI (auth.go), loginCodeAPI
+// (code.go), configAPI (config.go), sessionsAPI (sessions.go), emailAPI
+// (email.go), passwordAPI (password.go), tokensAPI (tokens.go), forwardAuth
+// (forward_auth.go), opsAPI (ops.go), and one per tutorial surface
+// (compat_<name>.go). A new endpoint is a line in routeTable and a method
+// of its family, documented in openapi.yaml (or openapi-compat.yaml).
 package httpapi
 
 import (
