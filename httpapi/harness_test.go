@@ -19,6 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/latchtest"
@@ -221,6 +226,7 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	r := &response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
+	validateHarnessResponse(c.t, req, res, raw)
 	if err := json.Unmarshal(raw, &r.Body); err != nil {
 		c.t.Fatalf("%s %s: response is not JSON (%d): %q", method, path, res.StatusCode, raw)
 	}
@@ -298,4 +304,47 @@ func keyIn(t *testing.T, m smtptest.Received) string {
 		t.Fatalf("no link key in mail %q: %s", m.Subject, m.Text)
 	}
 	return k[1]
+}
+
+// harnessRouter is a router over openapi.yaml, served at harnessBase, for
+// validating the harness client's responses.
+var harnessRouter struct {
+	once   sync.Once
+	router routers.Router
+}
+
+const harnessBase = "http://latch.test"
+
+// validateHarnessResponse checks the response to a request for a documented
+// operation against the document, as the OpenAPI client does (which also
+// checks requests: the harness's tests send malformed ones on purpose).
+func validateHarnessResponse(t *testing.T, req *http.Request, res *http.Response, raw []byte) {
+	t.Helper()
+	harnessRouter.once.Do(func() {
+		doc := loadOpenAPIDoc(t)
+		doc.Servers = openapi3.Servers{{URL: harnessBase}}
+		router, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			t.Fatalf("router: %v", err)
+		}
+		harnessRouter.router = router
+	})
+	if harnessRouter.router == nil {
+		t.Fatal("openapi.yaml did not load")
+	}
+	vreq, _ := http.NewRequest(req.Method, harnessBase+req.URL.RequestURI(), nil)
+	vreq.Header = req.Header.Clone()
+	route, params, err := harnessRouter.router.FindRoute(vreq)
+	if err != nil {
+		// Not an operation of the document (a test of the 404 and 405
+		// answers): TestOpenAPIRoutes and the OpenAPI client cover those.
+		return
+	}
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
+	out.SetBodyBytes(raw)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s: response %d does not match the document: %v\nbody: %s", req.Method, req.URL.Path, res.StatusCode, err, raw)
+	}
 }
