@@ -234,8 +234,8 @@ func TestSeed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			svc, err := account.New(account.Deps{Config: account.DefaultConfig(), Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
-				Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: quiet, Now: nil})
+			svc, err := account.New(account.Deps{Config: account.DefaultConfig(), Users: db.Users, Emails: db.Emails, Tokens: db.Tokens,
+				Sessions: db.Sessions, Refresh: refreshStore{db.Refresh, db.Sessions}, Lister: db.Users, Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: quiet, Now: nil})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,12 +247,12 @@ func TestSeed(t *testing.T) {
 					}
 				}
 			}
-			u, err := db.UserByEmail(ctx, userEmail(1199))
+			u, err := db.Users.UserByEmail(ctx, userEmail(1199))
 			if err != nil || u.PasswordHash != hash || !u.IsActive {
 				t.Errorf("user 1199: %+v %v", u, err)
 			}
 			// Latch's own inserts must not collide with the seeded ids.
-			if err := db.CreateUser(ctx, &latch.User{PublicID: "00000000-0000-4000-8000-000000000001", PasswordHash: hash, IsActive: true,
+			if err := db.Users.CreateUser(ctx, &latch.User{PublicID: "00000000-0000-4000-8000-000000000001", PasswordHash: hash, IsActive: true,
 				DateJoined: time.Now(), Updated: time.Now()}, []latch.EmailAddress{{Email: "new@bench.example", Primary: true, Created: time.Now()}}); err != nil {
 				t.Errorf("insert after seeding: %v", err)
 			}

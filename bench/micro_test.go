@@ -83,7 +83,7 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	b.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: logLevel}))
-	keys, err := keyring.Open(ctx, db, strings.Repeat("s", 32), jwt.EdDSA, 7*time.Minute, nil)
+	keys, err := keyring.Open(ctx, db.Keys, strings.Repeat("s", 32), jwt.EdDSA, 7*time.Minute, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,12 +93,18 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = microIssuer, microIssuer
 	cfg.Tokens.Secret = []byte("micro-benchmark refresh secret")
 	s := &stack{store: &countingStore{DB: db}, keys: keys, email: "ann@bench.example"}
-	var store account.Store = s.store
+	var users account.UserStore = s.store
+	var emails account.EmailStore = s.store
+	var sessions interface {
+		account.SessionStore
+		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
+	} = s.store
 	if cached {
-		store = sessioncache.New(s.store, sessioncache.Config{Size: 10000, TTL: 30 * time.Second}, nil, log, nil)
+		cache := sessioncache.New(s.store, sessioncache.Config{Size: 10000, TTL: 30 * time.Second}, nil, log, nil)
+		users, emails, sessions = cache.Users(s.store), cache.Emails(s.store), cache
 	}
-	svc, err := account.New(account.Deps{Config: cfg, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
-		Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	svc, err := account.New(account.Deps{Config: cfg, Users: users, Emails: emails, Tokens: s.store, Sessions: sessions,
+		Refresh: refreshStore{s.store, sessions}, Lister: s.store, Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -616,7 +622,7 @@ func BenchmarkSessionLookupAtScale(b *testing.B) {
 						return
 					}
 					// A session outside the active set, touched 17 times a second.
-					s, _, err := db.SessionByKey(ctx, account.HashKey(sessionKey(salt, "app", n-1)))
+					s, _, err := db.Sessions.SessionByKey(ctx, account.HashKey(sessionKey(salt, "app", n-1)))
 					if err != nil {
 						b.Error(err)
 						return
@@ -630,7 +636,7 @@ func BenchmarkSessionLookupAtScale(b *testing.B) {
 						case <-t.C:
 						}
 						now := time.Now()
-						if err := db.TouchSession(ctx, s.ID, now, now.Add(time.Hour)); err != nil {
+						if err := db.Sessions.TouchSession(ctx, s.ID, now, now.Add(time.Hour)); err != nil {
 							b.Error(err)
 							return
 						}
@@ -643,7 +649,7 @@ func BenchmarkSessionLookupAtScale(b *testing.B) {
 					k := int(next.Add(7919))
 					for pb.Next() {
 						k = (k + 1) % len(keys)
-						if s, u, err := db.SessionByKey(ctx, keys[k]); err != nil || s == nil || u == nil {
+						if s, u, err := db.Sessions.SessionByKey(ctx, keys[k]); err != nil || s == nil || u == nil {
 							b.Error("session not found", err)
 							return
 						}

@@ -21,122 +21,158 @@ type countingStore struct {
 
 var _ account.Store = (*countingStore)(nil)
 
+// InUnitOfWork is not a store call: it asks the context.
+func (c *countingStore) InUnitOfWork(ctx context.Context) bool {
+	return c.DB.Sessions.InUnitOfWork(ctx)
+}
+
+func (c *countingStore) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	c.w()
+	return c.DB.Users.SetActive(ctx, userID, active, at)
+}
+
+// refreshStore is account.RefreshStore: the refresh-token calls, and
+// SessionByID from the session family (through the cache when there is one).
+type refreshStore struct {
+	refresh interface {
+		AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error
+		UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
+		RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error)
+	}
+	sessions interface {
+		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
+	}
+}
+
+func (r refreshStore) AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error {
+	return r.refresh.AddRefreshToken(ctx, t)
+}
+func (r refreshStore) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error) {
+	return r.refresh.UseRefreshToken(ctx, hash, now)
+}
+func (r refreshStore) RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error) {
+	return r.refresh.RefreshTokenByHash(ctx, hash)
+}
+func (r refreshStore) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+	return r.sessions.SessionByID(ctx, id)
+}
+
 func (c *countingStore) r() { c.reads.Add(1) }
 func (c *countingStore) w() { c.writes.Add(1) }
 
 func (c *countingStore) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error {
 	c.w()
-	return c.DB.CreateUser(ctx, u, emails)
+	return c.DB.Users.CreateUser(ctx, u, emails)
 }
 func (c *countingStore) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
 	c.r()
-	return c.DB.UserByEmail(ctx, email)
+	return c.DB.Users.UserByEmail(ctx, email)
 }
 func (c *countingStore) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
 	c.r()
-	return c.DB.UserByUsername(ctx, username)
+	return c.DB.Users.UserByUsername(ctx, username)
 }
 func (c *countingStore) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
 	c.w()
-	return c.DB.SetPassword(ctx, userID, hash, at)
+	return c.DB.Users.SetPassword(ctx, userID, hash, at)
 }
 func (c *countingStore) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
 	c.w()
-	return c.DB.SetLastLogin(ctx, userID, at)
+	return c.DB.Users.SetLastLogin(ctx, userID, at)
 }
 func (c *countingStore) UserByID(ctx context.Context, id int64) (*latch.User, error) {
 	c.r()
-	return c.DB.UserByID(ctx, id)
+	return c.DB.Users.UserByID(ctx, id)
 }
 func (c *countingStore) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
 	c.r()
-	return c.DB.EmailAddresses(ctx, userID)
+	return c.DB.Emails.EmailAddresses(ctx, userID)
 }
 func (c *countingStore) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
 	c.w()
-	return c.DB.AddEmail(ctx, e)
+	return c.DB.Emails.AddEmail(ctx, e)
 }
 func (c *countingStore) SetEmailVerified(ctx context.Context, userID int64, email string) error {
 	c.w()
-	return c.DB.SetEmailVerified(ctx, userID, email)
+	return c.DB.Emails.SetEmailVerified(ctx, userID, email)
 }
 func (c *countingStore) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
 	c.w()
-	return c.DB.SetPrimaryEmail(ctx, userID, email, at)
+	return c.DB.Emails.SetPrimaryEmail(ctx, userID, email, at)
 }
 func (c *countingStore) DeleteEmail(ctx context.Context, userID int64, email string) error {
 	c.w()
-	return c.DB.DeleteEmail(ctx, userID, email)
+	return c.DB.Emails.DeleteEmail(ctx, userID, email)
 }
 func (c *countingStore) CreateToken(ctx context.Context, t *latch.Token) error {
 	c.w()
-	return c.DB.CreateToken(ctx, t)
+	return c.DB.Tokens.CreateToken(ctx, t)
 }
 func (c *countingStore) TokenByHash(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
 	c.r()
-	return c.DB.TokenByHash(ctx, kind, hash)
+	return c.DB.Tokens.TokenByHash(ctx, kind, hash)
 }
 func (c *countingStore) TakeToken(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
 	c.w()
-	return c.DB.TakeToken(ctx, kind, hash)
+	return c.DB.Tokens.TakeToken(ctx, kind, hash)
 }
 func (c *countingStore) DeleteUserTokens(ctx context.Context, userID int64, kind string) error {
 	c.w()
-	return c.DB.DeleteUserTokens(ctx, userID, kind)
+	return c.DB.Tokens.DeleteUserTokens(ctx, userID, kind)
 }
 func (c *countingStore) CreateSession(ctx context.Context, s *latch.Session) error {
 	c.w()
-	return c.DB.CreateSession(ctx, s)
+	return c.DB.Sessions.CreateSession(ctx, s)
 }
 func (c *countingStore) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
 	c.w()
-	return c.DB.StartSession(ctx, s, replaces, refresh)
+	return c.DB.Sessions.StartSession(ctx, s, replaces, refresh)
 }
 func (c *countingStore) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
 	c.r()
-	return c.DB.SessionByKey(ctx, keyHash)
+	return c.DB.Sessions.SessionByKey(ctx, keyHash)
 }
 func (c *countingStore) UpdateSession(ctx context.Context, s *latch.Session) error {
 	c.w()
-	return c.DB.UpdateSession(ctx, s)
+	return c.DB.Sessions.UpdateSession(ctx, s)
 }
 func (c *countingStore) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
 	c.w()
-	return c.DB.TouchSession(ctx, id, lastSeen, expires)
+	return c.DB.Sessions.TouchSession(ctx, id, lastSeen, expires)
 }
 func (c *countingStore) DeleteSession(ctx context.Context, id int64) error {
 	c.w()
-	return c.DB.DeleteSession(ctx, id)
+	return c.DB.Sessions.DeleteSession(ctx, id)
 }
 func (c *countingStore) DeleteUserSessions(ctx context.Context, userID, except int64) error {
 	c.w()
-	return c.DB.DeleteUserSessions(ctx, userID, except)
+	return c.DB.Sessions.DeleteUserSessions(ctx, userID, except)
 }
 func (c *countingStore) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
 	c.r()
-	return c.DB.UserSessions(ctx, userID, now)
+	return c.DB.Sessions.UserSessions(ctx, userID, now)
 }
 func (c *countingStore) AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error {
 	c.w()
-	return c.DB.AddRefreshToken(ctx, t)
+	return c.DB.Refresh.AddRefreshToken(ctx, t)
 }
 func (c *countingStore) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error) {
 	c.w()
-	return c.DB.UseRefreshToken(ctx, hash, now)
+	return c.DB.Refresh.UseRefreshToken(ctx, hash, now)
 }
 func (c *countingStore) RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error) {
 	c.r()
-	return c.DB.RefreshTokenByHash(ctx, hash)
+	return c.DB.Refresh.RefreshTokenByHash(ctx, hash)
 }
 func (c *countingStore) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
 	c.r()
-	return c.DB.SessionByID(ctx, id)
+	return c.DB.Sessions.SessionByID(ctx, id)
 }
 func (c *countingStore) Users(ctx context.Context, limit int) ([]latch.User, error) {
 	c.r()
-	return c.DB.Users(ctx, limit)
+	return c.DB.Users.Users(ctx, limit)
 }
 func (c *countingStore) UserByPublicID(ctx context.Context, publicID string) (*latch.User, error) {
 	c.r()
-	return c.DB.UserByPublicID(ctx, publicID)
+	return c.DB.Users.UserByPublicID(ctx, publicID)
 }

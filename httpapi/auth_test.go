@@ -279,12 +279,12 @@ func TestInactiveUser(t *testing.T) {
 	srv := startLatch(t, db)
 	c := newClient(t, srv, "app")
 	r := c.signup("ivy@example.com", "")
-	u, err := db.UserByEmail(context.Background(), "ivy@example.com")
+	u, err := db.Users.UserByEmail(context.Background(), "ivy@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = r
-	if err := db.SetActive(context.Background(), u.ID, false, time.Now()); err != nil {
+	if err := db.Users.SetActive(context.Background(), u.ID, false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// The live session ends at its next use.
@@ -356,16 +356,16 @@ func TestPasswordHashUpgrade(t *testing.T) {
 	srv := startLatch(t, db)
 	c := newClient(t, srv, "app")
 	c.signup("mo@example.com", "")
-	u, _ := db.UserByEmail(context.Background(), "mo@example.com")
+	u, _ := db.Users.UserByEmail(context.Background(), "mo@example.com")
 	// Django's pbkdf2_sha256 hash of goodPassword with salt "salt", 1000 iterations.
 	django := djangoHash(goodPassword, "salt", 1000)
-	if err := db.SetPassword(context.Background(), u.ID, django, time.Now()); err != nil {
+	if err := db.Users.SetPassword(context.Background(), u.ID, django, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c.do("DELETE", "/auth/session", nil)
 	c.token = ""
 	expect(t, c.do("POST", "/auth/login", map[string]any{"email": "mo@example.com", "password": goodPassword}), 200)
-	u, _ = db.UserByEmail(context.Background(), "mo@example.com")
+	u, _ = db.Users.UserByEmail(context.Background(), "mo@example.com")
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Errorf("hash after login = %q, want an argon2id upgrade", u.PasswordHash)
 	}

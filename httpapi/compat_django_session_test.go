@@ -198,7 +198,7 @@ func TestCompatDjangoSessionVariants(t *testing.T) {
 	t.Run("inactive", func(t *testing.T) {
 		srv := startLatch(t, openSQLite(t), compat("django-session"))
 		u := createUser(t, srv, "ed@example.com", "ed", false)
-		if err := srv.db.SetActive(t.Context(), u.ID, false, srv.clock()); err != nil {
+		if err := srv.db.Users.SetActive(t.Context(), u.ID, false, srv.clock()); err != nil {
 			t.Fatal(err)
 		}
 		c := newTutorialClient(t, srv)

@@ -69,8 +69,8 @@ func TestCompatDRFJWT(t *testing.T) {
 		// Revocation is Latch's: deactivating the account ends its tokens.
 		token = c.do("POST", "/token-auth/", map[string]any{"username": "dakota", "password": goodPassword}).str("token")
 		want(t, c.do("GET", "/core/current_user/", nil, "Authorization", "JWT "+token), 200)
-		u, _ := srv.db.UserByUsername(t.Context(), "dakota")
-		if err := srv.db.SetActive(t.Context(), u.ID, false, srv.clock()); err != nil {
+		u, _ := srv.db.Users.UserByUsername(t.Context(), "dakota")
+		if err := srv.db.Users.SetActive(t.Context(), u.ID, false, srv.clock()); err != nil {
 			t.Fatal(err)
 		}
 		// That was a write behind Latch's back (straight to the database), so

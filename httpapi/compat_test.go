@@ -274,7 +274,7 @@ func createUser(t *testing.T, srv *latchServer, email, username string, superuse
 	u := &latch.User{PublicID: fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]),
 		Username: username, PasswordHash: hash, IsActive: true, IsStaff: superuser, IsSuperuser: superuser,
 		DateJoined: now, Updated: now, Email: email}
-	if err := srv.db.CreateUser(context.Background(), u, []latch.EmailAddress{{Email: email, Verified: true, Primary: true, Created: now}}); err != nil {
+	if err := srv.db.Users.CreateUser(context.Background(), u, []latch.EmailAddress{{Email: email, Verified: true, Primary: true, Created: now}}); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -183,7 +183,7 @@ func TestSignupEnumeration(t *testing.T) {
 		if r.Status != 400 {
 			t.Errorf("verifying the fake signup: %s", r.Raw)
 		}
-		u, _ := db.UserByEmail(context.Background(), "uma@example.com")
+		u, _ := db.Users.UserByEmail(context.Background(), "uma@example.com")
 		if ok, _, _ := passwordMatches(u.PasswordHash, "other-Password-12"); ok {
 			t.Error("the fake signup changed the real account's password")
 		}

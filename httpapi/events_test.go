@@ -84,7 +84,7 @@ func TestAuthEventsLogged(t *testing.T) {
 	do := ua(owner)
 	expect(t, do("POST", "/auth/signup", map[string]any{"email": "eve@example.com", "username": "eve", "password": goodPassword}), 200)
 	publicID, _ := owner.do("GET", "/auth/session", nil).data()["user"].(map[string]any)["id"].(string)
-	u, err := srv.db.UserByEmail(context.Background(), "eve@example.com")
+	u, err := srv.db.Users.UserByEmail(context.Background(), "eve@example.com")
 	if err != nil || publicID == "" || u.PublicID != publicID {
 		t.Fatalf("user: %v %q %v", u, publicID, err)
 	}
@@ -167,7 +167,7 @@ func TestAuthEventsTokenReuse(t *testing.T) {
 	srv.advance(time.Minute)
 	app.token = ""
 	expect(t, app.do("POST", "/tokens/refresh", map[string]any{"refresh_token": refresh}, "User-Agent", "Replayer/1"), 400)
-	u, _ := srv.db.UserByEmail(context.Background(), "tom@example.com")
+	u, _ := srv.db.Users.UserByEmail(context.Background(), "tom@example.com")
 	for _, e := range authEvents(t, logs.String()) {
 		if e["event"] == account.EventTokenReuse {
 			if e["user"] != u.PublicID || e["ip"] != "127.0.0.1" || e["user_agent"] != "Replayer/1" {
@@ -199,7 +199,7 @@ func TestAuthEventsRateLimited(t *testing.T) {
 	}
 	expect(t, b.do("POST", "/auth/login", map[string]any{"email": "ray@example.com", "password": "wrong-guess-77"}, "User-Agent", "Guesser/3"),
 		400, "too_many_login_attempts")
-	u, _ := srv.db.UserByEmail(context.Background(), "ray@example.com")
+	u, _ := srv.db.Users.UserByEmail(context.Background(), "ray@example.com")
 	var hit, failed bool
 	for _, e := range authEvents(t, logs.String()) {
 		switch {

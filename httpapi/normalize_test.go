@@ -36,7 +36,7 @@ func TestLookalikeUsernameTaken(t *testing.T) {
 		}
 		// A fullwidth signup is stored in its NFKC form.
 		expect(t, newClient(t, srv, "app").do("POST", "/auth/signup", map[string]any{"email": "ed@example.com", "username": "Ｅｄｄｉｅ", "password": goodPassword}), 200)
-		u, err := db.UserByEmail(context.Background(), "ed@example.com")
+		u, err := db.Users.UserByEmail(context.Background(), "ed@example.com")
 		if err != nil || u.Username != "Eddie" {
 			t.Fatalf("stored username %q, %v; want Eddie", u.Username, err)
 		}
@@ -105,15 +105,15 @@ func TestPasswordNormalized(t *testing.T) {
 	expect(t, newClient(t, srv, "app").do("POST", "/auth/login", map[string]any{"email": "nfd@example.com", "password": "Unicode-Harbor-92"}), 400, "password:email_password_mismatch")
 
 	// A Django hash made from the raw NFD bytes.
-	u, err := db.UserByEmail(context.Background(), "nfd@example.com")
+	u, err := db.Users.UserByEmail(context.Background(), "nfd@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetPassword(context.Background(), u.ID, djangoHash(nfd, "salt", 1000), time.Now()); err != nil {
+	if err := db.Users.SetPassword(context.Background(), u.ID, djangoHash(nfd, "salt", 1000), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	expect(t, newClient(t, srv, "app").do("POST", "/auth/login", map[string]any{"email": "nfd@example.com", "password": nfd}), 200)
-	u, _ = db.UserByEmail(context.Background(), "nfd@example.com")
+	u, _ = db.Users.UserByEmail(context.Background(), "nfd@example.com")
 	if !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Fatalf("hash after login = %q, want an argon2id upgrade", u.PasswordHash)
 	}

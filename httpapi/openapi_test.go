@@ -94,13 +94,17 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 		configure(&cfg)
 	}
 	db := testdb.OpenSQLite(t)
-	keys, err := keyring.Open(context.Background(), db, strings.Repeat("k", 32), alg, cfg.Tokens.AccessTTL, nil)
+	keys, err := keyring.Open(context.Background(), db.Keys, strings.Repeat("k", 32), alg, cfg.Tokens.AccessTTL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	svc, err := account.New(account.Deps{Config: cfg, Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
-		Tx: db, Mail: oaNoMail{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	refresh := struct { // access tokens name their session by id
+		*sqlstore.RefreshTokens
+		*sqlstore.Sessions
+	}{db.Refresh, db.Sessions}
+	svc, err := account.New(account.Deps{Config: cfg, Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions,
+		Refresh: refresh, Lister: db.Users, Tx: db, Mail: oaNoMail{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,7 +163,7 @@ func TestConcurrentCodeUseWinsOnce(t *testing.T) {
 			if got := count(st, 200); got != 1 {
 				t.Errorf("%d of %d concurrent confirmations logged in (%v)", got, n, st)
 			}
-			sessions, err := srv.db.UserSessions(ctx, u.ID, srv.clock())
+			sessions, err := srv.db.Sessions.UserSessions(ctx, u.ID, srv.clock())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,7 @@ func TestKeyring(t *testing.T) {
 	ctx := context.Background()
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			db := e.Open(t)
+			db := e.Open(t).Keys
 			now := time.Unix(1_800_000_000, 0)
 			clock := func() time.Time { return now }
 			secret := strings.Repeat("k", 40)
@@ -78,7 +78,7 @@ func TestKeyring(t *testing.T) {
 // cached the JWKS before the rotation never meets an unknown kid.
 func TestRotatedKeyPublishedBeforeItSigns(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.OpenSQLite(t)
+	db := testdb.OpenSQLite(t).Keys
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { return now }
 	kr, err := keyring.Open(ctx, db, strings.Repeat("k", 40), jwt.EdDSA, 5*time.Minute, clock)

@@ -14,7 +14,7 @@ import (
 // so the set's cache of verified tokens survives it; a rotation replaces it.
 func TestReloadKeepsUnchangedKeySet(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Engines()[0].Open(t)
+	db := testdb.Engines()[0].Open(t).Keys
 	now := time.Unix(1_800_000_000, 0)
 	kr, err := Open(ctx, db, strings.Repeat("k", 40), jwt.ES256, 5*time.Minute, func() time.Time { return now })
 	if err != nil {

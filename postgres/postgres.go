@@ -32,8 +32,8 @@ var Dialect = sqlstore.Dialect{
 }
 
 // Open connects to the database at url (postgres://…) and applies the
-// migrations when migrate is true.
-func Open(ctx context.Context, url string, migrate bool, log *slog.Logger) (*sqlstore.DB, error) {
+// migrations when migrate is true. opts configure the store.
+func Open(ctx context.Context, url string, migrate bool, log *slog.Logger, opts ...sqlstore.Option) (*sqlstore.DB, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -45,7 +45,7 @@ func Open(ctx context.Context, url string, migrate bool, log *slog.Logger) (*sql
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	store := sqlstore.New(db, db, Dialect)
+	store := sqlstore.New(db, db, Dialect, opts...)
 	if migrate {
 		if _, err := store.Migrate(ctx, log); err != nil {
 			store.Close()

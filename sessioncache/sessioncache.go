@@ -1,9 +1,11 @@
 // Package sessioncache keeps recently checked sessions in memory, so that
 // the session check of an active client costs no query.
 //
-// It wraps the account core's store. Every write that can change what a
-// session check returns goes through the wrapper, which drops the affected
-// entries after the write commits and tells the other nodes to do the same
+// It wraps the store's session family (Store), and the user and address
+// families through small wrappers (Store.Users, Store.Emails). Every write
+// that can change what a session check returns goes through a wrapper, which
+// drops the affected entries once the write has committed (after the unit of
+// work it belongs to, if any) and tells the other nodes to do the same
 // through Peers (PostgreSQL LISTEN/NOTIFY in package postgres). A node that
 // may have missed messages (its listener is down) serves no session from
 // memory until it is back and has emptied its cache. Entries also age out
@@ -21,8 +23,61 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/account"
 )
+
+// SessionStore is the session family the cache wraps (sqlstore.Sessions).
+type SessionStore interface {
+	SessionReader
+	SessionWriter
+	// InUnitOfWork reports whether ctx carries a unit of work, whose
+	// writes the cache cannot see until it commits.
+	InUnitOfWork(ctx context.Context) bool
+}
+
+// SessionReader holds the reads the cache answers from memory, and those it
+// passes through.
+type SessionReader interface {
+	SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error)
+	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
+	UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error)
+}
+
+// SessionWriter holds the session writes: all but CreateSession change or
+// end a session that may be cached.
+type SessionWriter interface {
+	CreateSession(ctx context.Context, s *latch.Session) error
+	StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error
+	UpdateSession(ctx context.Context, s *latch.Session) error
+	TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error
+	DeleteSession(ctx context.Context, id int64) error
+	DeleteUserSessions(ctx context.Context, userID, except int64) error
+}
+
+// UserStore is the user family (sqlstore.Users): a cached session carries
+// its user, so SetPassword, SetLastLogin and SetActive drop the user's
+// sessions.
+type UserStore interface {
+	UserByID(ctx context.Context, id int64) (*latch.User, error)
+	UserByEmail(ctx context.Context, email string) (*latch.User, error)
+	UserByUsername(ctx context.Context, username string) (*latch.User, error)
+	UserByPublicID(ctx context.Context, publicID string) (*latch.User, error)
+	Users(ctx context.Context, limit int) ([]latch.User, error)
+	CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error
+	SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error
+	SetLastLogin(ctx context.Context, userID int64, at time.Time) error
+	SetActive(ctx context.Context, userID int64, active bool, at time.Time) error
+}
+
+// EmailStore is the address family (sqlstore.Emails): a cached session's
+// user carries its primary address, so every address write drops the user's
+// sessions.
+type EmailStore interface {
+	EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error)
+	AddEmail(ctx context.Context, e *latch.EmailAddress) error
+	SetEmailVerified(ctx context.Context, userID int64, email string) error
+	SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error
+	DeleteEmail(ctx context.Context, userID int64, email string) error
+}
 
 // Peers carries invalidations to the other nodes sharing the database.
 type Peers interface {
@@ -39,10 +94,10 @@ type Config struct {
 	TTL time.Duration
 }
 
-// Store is an account.Store that answers session checks from memory when it
+// Store is a SessionStore that answers session checks from memory when it
 // can. Methods it does not override pass through unchanged.
 type Store struct {
-	account.Store
+	SessionStore
 	c     *cache
 	peers Peers
 	log   *slog.Logger
@@ -50,42 +105,57 @@ type Store struct {
 	ttl   time.Duration
 }
 
-// New wraps store. peers is nil for a single node (SQLite); with peers the
-// cache stays off until Resume is called, once the node listens for other
-// nodes' messages. now is the clock (nil: time.Now).
-func New(store account.Store, cfg Config, peers Peers, log *slog.Logger, now func() time.Time) *Store {
+// New wraps sessions. peers is nil for a single node (SQLite); with peers
+// the cache stays off until Resume is called, once the node listens for
+// other nodes' messages. now is the clock (nil: time.Now).
+func New(sessions SessionStore, cfg Config, peers Peers, log *slog.Logger, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{Store: store, c: newCache(cfg.Size), peers: peers, log: log, now: now, ttl: cfg.TTL}
+	s := &Store{SessionStore: sessions, c: newCache(cfg.Size), peers: peers, log: log, now: now, ttl: cfg.TTL}
 	s.c.enabled.Store(peers == nil)
 	return s
 }
 
+// Users wraps the user family so that its writes drop the cached sessions
+// they change.
+func (s *Store) Users(users UserStore) *Users { return &Users{UserStore: users, s: s} }
+
+// Emails wraps the address family so that its writes drop the cached
+// sessions they change.
+func (s *Store) Emails(emails EmailStore) *Emails { return &Emails{EmailStore: emails, s: s} }
+
 // SessionByKey returns the session with that key hash, from memory when a
-// fresh copy is there.
+// fresh copy is there. In a unit of work it reads the store (which sees the
+// unit's writes) and keeps nothing: the row may never commit.
 func (s *Store) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
+	if s.SessionStore.InUnitOfWork(ctx) {
+		return s.SessionStore.SessionByKey(ctx, keyHash)
+	}
 	now := s.now()
 	if e := s.c.byKey(keyHash); e != nil && s.fresh(e, now) {
 		return e.copies()
 	}
 	epoch := s.c.epoch.Load()
-	sess, user, err := s.Store.SessionByKey(ctx, keyHash)
+	sess, user, err := s.SessionStore.SessionByKey(ctx, keyHash)
 	if err == nil {
 		s.c.put(sess, user, now, epoch)
 	}
 	return sess, user, err
 }
 
-// SessionByID returns a session and its user, from memory when a fresh copy
-// is there (access tokens name their session by id).
+// SessionByID returns a session and its user as SessionByKey does (access
+// tokens name their session by id).
 func (s *Store) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+	if s.SessionStore.InUnitOfWork(ctx) {
+		return s.SessionStore.SessionByID(ctx, id)
+	}
 	now := s.now()
 	if e := s.c.byID(id); e != nil && s.fresh(e, now) {
 		return e.copies()
 	}
 	epoch := s.c.epoch.Load()
-	sess, user, err := s.Store.SessionByID(ctx, id)
+	sess, user, err := s.SessionStore.SessionByID(ctx, id)
 	if err == nil {
 		s.c.put(sess, user, now, epoch)
 	}
@@ -99,11 +169,12 @@ func (s *Store) fresh(e *entry, now time.Time) bool {
 	return now.Sub(e.filled) < s.ttl && now.Before(e.sess.Expires)
 }
 
-// TouchSession writes the new expiry and updates this node's copy. Other
-// nodes are not told: their copies age out, and one that looks expired is
-// read again before anything is decided on it.
+// TouchSession writes the new expiry and updates this node's copy at once
+// (touches are not part of units of work). Other nodes are not told: their
+// copies age out, and one that looks expired is read again before anything
+// is decided on it.
 func (s *Store) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
-	if err := s.Store.TouchSession(ctx, id, lastSeen, expires); err != nil {
+	if err := s.SessionStore.TouchSession(ctx, id, lastSeen, expires); err != nil {
 		return err
 	}
 	s.c.touch(id, lastSeen, expires)
@@ -117,66 +188,91 @@ func (s *Store) StartSession(ctx context.Context, sess *latch.Session, replaces 
 	if replaces != 0 {
 		defer s.dropSession(ctx, replaces)
 	}
-	return s.Store.StartSession(ctx, sess, replaces, refresh)
+	return s.SessionStore.StartSession(ctx, sess, replaces, refresh)
 }
 
 func (s *Store) UpdateSession(ctx context.Context, sess *latch.Session) error {
 	defer s.dropSession(ctx, sess.ID)
-	return s.Store.UpdateSession(ctx, sess)
+	return s.SessionStore.UpdateSession(ctx, sess)
 }
 
 func (s *Store) DeleteSession(ctx context.Context, id int64) error {
 	defer s.dropSession(ctx, id)
-	return s.Store.DeleteSession(ctx, id)
+	return s.SessionStore.DeleteSession(ctx, id)
 }
 
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, except int64) error {
 	defer s.dropUser(ctx, userID)
-	return s.Store.DeleteUserSessions(ctx, userID, except)
+	return s.SessionStore.DeleteUserSessions(ctx, userID, except)
 }
 
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
-	defer s.dropUser(ctx, userID)
-	return s.Store.SetPassword(ctx, userID, hash, at)
+// Users is a UserStore whose writes drop the cached sessions of their user.
+type Users struct {
+	UserStore
+	s *Store
 }
 
-func (s *Store) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
-	defer s.dropUser(ctx, userID)
-	return s.Store.SetLastLogin(ctx, userID, at)
+func (u *Users) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
+	defer u.s.dropUser(ctx, userID)
+	return u.UserStore.SetPassword(ctx, userID, hash, at)
 }
 
-func (s *Store) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
-	defer s.dropUser(ctx, e.UserID)
-	return s.Store.AddEmail(ctx, e)
+func (u *Users) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
+	defer u.s.dropUser(ctx, userID)
+	return u.UserStore.SetLastLogin(ctx, userID, at)
 }
 
-func (s *Store) SetEmailVerified(ctx context.Context, userID int64, email string) error {
-	defer s.dropUser(ctx, userID)
-	return s.Store.SetEmailVerified(ctx, userID, email)
+// SetActive changes whether the user may use their sessions at all.
+func (u *Users) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	defer u.s.dropUser(ctx, userID)
+	return u.UserStore.SetActive(ctx, userID, active, at)
 }
 
-func (s *Store) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
-	defer s.dropUser(ctx, userID)
-	return s.Store.SetPrimaryEmail(ctx, userID, email, at)
+// Emails is an EmailStore whose writes drop the cached sessions of their
+// user.
+type Emails struct {
+	EmailStore
+	s *Store
 }
 
-func (s *Store) DeleteEmail(ctx context.Context, userID int64, email string) error {
-	defer s.dropUser(ctx, userID)
-	return s.Store.DeleteEmail(ctx, userID, email)
+func (e *Emails) AddEmail(ctx context.Context, addr *latch.EmailAddress) error {
+	defer e.s.dropUser(ctx, addr.UserID)
+	return e.EmailStore.AddEmail(ctx, addr)
 }
 
-// dropSession forgets a session here and on the other nodes. It runs after
-// the write, whether or not it succeeded: a failed write may still have
-// committed.
+func (e *Emails) SetEmailVerified(ctx context.Context, userID int64, email string) error {
+	defer e.s.dropUser(ctx, userID)
+	return e.EmailStore.SetEmailVerified(ctx, userID, email)
+}
+
+func (e *Emails) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
+	defer e.s.dropUser(ctx, userID)
+	return e.EmailStore.SetPrimaryEmail(ctx, userID, email, at)
+}
+
+func (e *Emails) DeleteEmail(ctx context.Context, userID int64, email string) error {
+	defer e.s.dropUser(ctx, userID)
+	return e.EmailStore.DeleteEmail(ctx, userID, email)
+}
+
+// dropSession forgets a session here and on the other nodes once the write
+// has committed: at once without a unit of work, after its commit with one.
+// It is registered whether or not the write succeeded: a failed write may
+// still have committed.
 func (s *Store) dropSession(ctx context.Context, id int64) {
-	s.c.dropSession(id)
-	s.publish(ctx, "s"+strconv.FormatInt(id, 10))
+	latch.AfterCommit(ctx, func() {
+		s.c.dropSession(id)
+		s.publish(ctx, "s"+strconv.FormatInt(id, 10))
+	})
 }
 
-// dropUser forgets every session of a user here and on the other nodes.
+// dropUser forgets every session of a user here and on the other nodes, as
+// dropSession does.
 func (s *Store) dropUser(ctx context.Context, userID int64) {
-	s.c.dropUser(userID)
-	s.publish(ctx, "u"+strconv.FormatInt(userID, 10))
+	latch.AfterCommit(ctx, func() {
+		s.c.dropUser(userID)
+		s.publish(ctx, "u"+strconv.FormatInt(userID, 10))
+	})
 }
 
 func (s *Store) publish(ctx context.Context, msg string) {

@@ -2,6 +2,7 @@ package sessioncache_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -20,7 +21,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/sessioncache"
@@ -29,9 +29,15 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// hashKey hashes a session key as the account core does (account.HashKey).
+func hashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
 // counting counts the session reads that reach the database.
 type counting struct {
-	account.Store
+	sessioncache.SessionStore
 	reads atomic.Int64
 	// during, when set, runs in the middle of a read: after the row was
 	// read, before it is returned.
@@ -40,7 +46,7 @@ type counting struct {
 
 func (c *counting) SessionByKey(ctx context.Context, key []byte) (*latch.Session, *latch.User, error) {
 	c.reads.Add(1)
-	s, u, err := c.Store.SessionByKey(ctx, key)
+	s, u, err := c.SessionStore.SessionByKey(ctx, key)
 	if c.during != nil {
 		c.during()
 	}
@@ -49,7 +55,7 @@ func (c *counting) SessionByKey(ctx context.Context, key []byte) (*latch.Session
 
 func (c *counting) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
 	c.reads.Add(1)
-	return c.Store.SessionByID(ctx, id)
+	return c.SessionStore.SessionByID(ctx, id)
 }
 
 // clock is a settable test clock.
@@ -79,28 +85,28 @@ func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
 	f := &fixture{db: db, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	f.user = &latch.User{PublicID: uuid.NewString(), Username: "ann", PasswordHash: "!", IsActive: true,
 		DateJoined: f.clock.now(), Updated: f.clock.now()}
-	err := db.CreateUser(t.Context(), f.user, []latch.EmailAddress{{Email: "ann@example.com", Primary: true, Verified: true}})
+	err := db.Users.CreateUser(t.Context(), f.user, []latch.EmailAddress{{Email: "ann@example.com", Primary: true, Verified: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.sess = f.newSession(t, "key-1")
-	f.key = account.HashKey("key-1")
+	f.key = hashKey("key-1")
 	return f
 }
 
 func (f *fixture) newSession(t *testing.T, key string) *latch.Session {
 	t.Helper()
 	now := f.clock.now()
-	s := &latch.Session{KeyHash: account.HashKey(key), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+	s := &latch.Session{KeyHash: hashKey(key), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
 		Expires: now.Add(time.Hour), MaxExpires: now.Add(24 * time.Hour), IP: "192.0.2.1", UserAgent: "test",
 		State: latch.SessionState{Methods: []latch.AuthMethod{{Method: "password", At: float64(now.Unix())}}}}
-	if err := f.db.CreateSession(t.Context(), s); err != nil {
+	if err := f.db.Sessions.CreateSession(t.Context(), s); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func (f *fixture) cache(store account.Store, peers sessioncache.Peers) *sessioncache.Store {
+func (f *fixture) cache(store sessioncache.SessionStore, peers sessioncache.Peers) *sessioncache.Store {
 	return sessioncache.New(store, sessioncache.Config{Size: 100, TTL: 30 * time.Second}, peers, quiet, f.clock.now)
 }
 
@@ -120,7 +126,7 @@ func lookup(t *testing.T, c *sessioncache.Store, n *counting, key []byte) (*latc
 
 func TestRepeatedChecksCostNoQuery(t *testing.T) {
 	eachEngine(t, func(t *testing.T, f *fixture) {
-		n := &counting{Store: f.db}
+		n := &counting{SessionStore: f.db.Sessions}
 		c := f.cache(n, nil)
 		s, u, reads, err := lookup(t, c, n, f.key)
 		if err != nil || reads != 1 || u == nil || u.Email != "ann@example.com" || s.ID != f.sess.ID {
@@ -162,7 +168,7 @@ func TestWritesThroughLatchDropTheSession(t *testing.T) {
 		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
 		{"a new login replacing the session", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
 			now := f.clock.now()
-			s := &latch.Session{KeyHash: account.HashKey("key-new"), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+			s := &latch.Session{KeyHash: hashKey("key-new"), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
 				Expires: now.Add(time.Hour), MaxExpires: now.Add(time.Hour)}
 			return c.StartSession(ctx, s, f.sess.ID, nil)
 		}, func(_ *latch.Session, _ *latch.User, err error) bool { return errors.Is(err, latch.ErrNotFound) }},
@@ -175,32 +181,35 @@ func TestWritesThroughLatchDropTheSession(t *testing.T) {
 			return c.UpdateSession(ctx, &s)
 		}, func(s *latch.Session, _ *latch.User, err error) bool { return err == nil && len(s.State.Methods) == 2 }},
 		{"password change", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
-			return c.SetPassword(ctx, f.user.ID, "new-hash", f.clock.now())
+			return c.Users(f.db.Users).SetPassword(ctx, f.user.ID, "new-hash", f.clock.now())
 		}, func(_ *latch.Session, u *latch.User, err error) bool {
 			return err == nil && u.PasswordHash == "new-hash"
 		}},
 		{"last login", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
-			return c.SetLastLogin(ctx, f.user.ID, f.clock.now().Add(time.Minute))
+			return c.Users(f.db.Users).SetLastLogin(ctx, f.user.ID, f.clock.now().Add(time.Minute))
 		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil }},
 		{"new primary address", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
-			if err := c.AddEmail(ctx, &latch.EmailAddress{UserID: f.user.ID, Email: "ann@new.example", Verified: true}); err != nil {
+			if err := c.Emails(f.db.Emails).AddEmail(ctx, &latch.EmailAddress{UserID: f.user.ID, Email: "ann@new.example", Verified: true}); err != nil {
 				return err
 			}
-			return c.SetPrimaryEmail(ctx, f.user.ID, "ann@new.example", f.clock.now())
+			return c.Emails(f.db.Emails).SetPrimaryEmail(ctx, f.user.ID, "ann@new.example", f.clock.now())
 		}, func(_ *latch.Session, u *latch.User, err error) bool {
 			return err == nil && u.Email == "ann@new.example"
 		}},
 		{"primary address removed", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
-			return c.DeleteEmail(ctx, f.user.ID, "ann@example.com")
+			return c.Emails(f.db.Emails).DeleteEmail(ctx, f.user.ID, "ann@example.com")
 		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil && u.Email == "" }},
 		{"address verified", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
-			return c.SetEmailVerified(ctx, f.user.ID, "ann@example.com")
+			return c.Emails(f.db.Emails).SetEmailVerified(ctx, f.user.ID, "ann@example.com")
 		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil }},
+		{"deactivated", func(ctx context.Context, c *sessioncache.Store, f *fixture) error {
+			return c.Users(f.db.Users).SetActive(ctx, f.user.ID, false, f.clock.now())
+		}, func(_ *latch.Session, u *latch.User, err error) bool { return err == nil && !u.IsActive }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			eachEngine(t, func(t *testing.T, f *fixture) {
-				n := &counting{Store: f.db}
+				n := &counting{SessionStore: f.db.Sessions}
 				c := f.cache(n, nil)
 				lookup(t, c, n, f.key)
 				if err := tt.write(t.Context(), c, f); err != nil {
@@ -218,39 +227,61 @@ func TestWritesThroughLatchDropTheSession(t *testing.T) {
 	}
 }
 
-// TestEveryStoreMethodIsClassified fails when account.Store gains a method
-// that this package neither overrides nor knows to leave alone: a new write
-// must be looked at before the cache can be trusted with it.
+// The families the cache wraps, as package sqlstore implements them.
+var (
+	_ sessioncache.SessionStore = (*sqlstore.Sessions)(nil)
+	_ sessioncache.UserStore    = (*sqlstore.Users)(nil)
+	_ sessioncache.EmailStore   = (*sqlstore.Emails)(nil)
+)
+
+// TestEveryStoreMethodIsClassified fails when a family of the store gains a
+// method that this package neither overrides nor knows to leave alone: a new
+// write must be looked at before the cache can be trusted with it.
 func TestEveryStoreMethodIsClassified(t *testing.T) {
 	unaffected := map[string]bool{ // reads, and writes no cached session depends on
-		"CreateUser": true, "UserByEmail": true, "UserByUsername": true, "UserByID": true,
-		"EmailAddresses": true, "CreateToken": true, "TokenByHash": true, "TakeToken": true, "DeleteUserTokens": true,
-		"CreateSession": true, "UserSessions": true, "AddRefreshToken": true, "UseRefreshToken": true,
-		"RefreshTokenByHash": true, "Users": true, "UserByPublicID": true,
+		"Users.CreateUser": true, "Users.UserByEmail": true, "Users.UserByUsername": true, "Users.UserByID": true,
+		"Users.Users": true, "Users.UserByPublicID": true,
+		"Emails.EmailAddresses": true,
+		"Tokens.CreateToken": true, "Tokens.TokenByHash": true, "Tokens.TakeToken": true, "Tokens.DeleteUserTokens": true,
+		"Sessions.CreateSession": true, "Sessions.UserSessions": true, "Sessions.InUnitOfWork": true,
+		// Only expired sessions go, and an expired copy is never served.
+		"Sessions.DeleteExpiredSessions": true, "Sessions.FlushTouches": true,
+		"Refresh.AddRefreshToken": true, "Refresh.UseRefreshToken": true, "Refresh.RefreshTokenByHash": true,
+		"Keys.SigningKeys": true, "Keys.AddSigningKey": true, "Keys.DeleteRetiredKeys": true,
 	}
-	own := declaredMethods(t, "sessioncache.go", "Store")
-	iface := reflect.TypeFor[account.Store]()
+	wrapper := map[string]string{"Sessions": "Store", "Users": "Users", "Emails": "Emails"}
+	db := reflect.TypeFor[sqlstore.DB]()
 	var missing []string
-	for i := range iface.NumMethod() {
-		name := iface.Method(i).Name
-		if own[name] == unaffected[name] {
-			missing = append(missing, name)
+	for i := range db.NumField() {
+		f := db.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		own := map[string]bool{}
+		if w, ok := wrapper[f.Name]; ok {
+			own = declaredMethods(t, "sessioncache.go", w)
+		}
+		for j := range f.Type.NumMethod() {
+			name := f.Type.Method(j).Name
+			if own[name] == unaffected[f.Name+"."+name] {
+				missing = append(missing, f.Name+"."+name)
+			}
 		}
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Fatalf("account.Store methods neither overridden nor listed as unaffected (or both): %v", missing)
+		t.Fatalf("store methods neither overridden nor listed as unaffected (or both): %v", missing)
 	}
 }
 
 func TestFillRacingAWriteIsNotKept(t *testing.T) {
 	eachEngine(t, func(t *testing.T, f *fixture) {
-		n := &counting{Store: f.db}
+		n := &counting{SessionStore: f.db.Sessions}
 		c := f.cache(n, nil)
 		// The password changes after the read, before the fill.
 		n.during = func() {
 			n.during = nil
-			if err := c.SetPassword(t.Context(), f.user.ID, "new-hash", f.clock.now()); err != nil {
+			if err := c.Users(f.db.Users).SetPassword(t.Context(), f.user.ID, "new-hash", f.clock.now()); err != nil {
 				t.Error(err)
 			}
 		}
@@ -266,7 +297,7 @@ func TestFillRacingAWriteIsNotKept(t *testing.T) {
 
 func TestAgeAndExpiry(t *testing.T) {
 	eachEngine(t, func(t *testing.T, f *fixture) {
-		n := &counting{Store: f.db}
+		n := &counting{SessionStore: f.db.Sessions}
 		c := f.cache(n, nil)
 		lookup(t, c, n, f.key)
 		f.clock.advance(29 * time.Second)
@@ -281,7 +312,7 @@ func TestAgeAndExpiry(t *testing.T) {
 		// before its TTL (a long one here) and is read again, not trusted.
 		long := sessioncache.New(n, sessioncache.Config{Size: 10, TTL: 24 * time.Hour}, nil, quiet, f.clock.now)
 		lookup(t, long, n, f.key)
-		if err := f.db.TouchSession(t.Context(), f.sess.ID, f.clock.now(), f.clock.now().Add(2*time.Hour)); err != nil {
+		if err := f.db.Sessions.TouchSession(t.Context(), f.sess.ID, f.clock.now(), f.clock.now().Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.advance(time.Hour)
@@ -303,11 +334,11 @@ func TestAgeAndExpiry(t *testing.T) {
 
 func TestSizeIsBounded(t *testing.T) {
 	f := newFixture(t, testdb.OpenSQLite(t))
-	c := sessioncache.New(f.db, sessioncache.Config{Size: 3, TTL: time.Minute}, nil, quiet, f.clock.now)
+	c := sessioncache.New(f.db.Sessions, sessioncache.Config{Size: 3, TTL: time.Minute}, nil, quiet, f.clock.now)
 	for i := range 10 {
 		key := fmt.Sprintf("key-b%d", i)
 		f.newSession(t, key)
-		if _, _, err := c.SessionByKey(t.Context(), account.HashKey(key)); err != nil {
+		if _, _, err := c.SessionByKey(t.Context(), hashKey(key)); err != nil {
 			t.Fatal(err)
 		}
 		if c.Len() > 3 {
@@ -323,10 +354,10 @@ func TestFlowsInProgressAreNotCached(t *testing.T) {
 	f := newFixture(t, testdb.OpenSQLite(t))
 	s := *f.sess
 	s.State.Pending = &latch.PendingLogin{}
-	if err := f.db.UpdateSession(t.Context(), &s); err != nil {
+	if err := f.db.Sessions.UpdateSession(t.Context(), &s); err != nil {
 		t.Fatal(err)
 	}
-	n := &counting{Store: f.db}
+	n := &counting{SessionStore: f.db.Sessions}
 	c := f.cache(n, nil)
 	lookup(t, c, n, f.key)
 	if _, _, reads, _ := lookup(t, c, n, f.key); reads != 1 || c.Len() != 0 {
@@ -356,7 +387,7 @@ func TestOtherNodesDropWhatOneChanges(t *testing.T) {
 	b := &bus{}
 	var counts []*counting
 	for i := range 2 {
-		n := &counting{Store: f.db}
+		n := &counting{SessionStore: f.db.Sessions}
 		counts = append(counts, n)
 		b.nodes = append(b.nodes, f.cache(n, node{b, i}))
 	}
@@ -380,7 +411,7 @@ func TestOtherNodesDropWhatOneChanges(t *testing.T) {
 	}
 	// Suspend empties the cache and stops serving from memory.
 	f.newSession(t, "key-2")
-	k2 := account.HashKey("key-2")
+	k2 := hashKey("key-2")
 	lookup(t, other, counts[1], k2)
 	other.Suspend()
 	if _, _, reads, _ := lookup(t, other, counts[1], k2); reads != 1 || other.Len() != 0 {
@@ -419,7 +450,7 @@ func TestPostgresNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { peers.Close() })
-		n := &counting{Store: db}
+		n := &counting{SessionStore: db.Sessions}
 		c := f.cache(n, peers)
 		go peers.Listen(ctx, c)
 		nodes, counts = append(nodes, c), append(counts, n)
@@ -459,7 +490,7 @@ func TestPostgresNodes(t *testing.T) {
 	// Cut every listening connection: b must stop serving from memory, and
 	// start again once it has reconnected.
 	f.newSession(t, "key-2")
-	k2 := account.HashKey("key-2")
+	k2 := hashKey("key-2")
 	cached(k2)
 	admin, err := sql.Open("pgx", url)
 	if err != nil {
@@ -502,4 +533,96 @@ func declaredMethods(t *testing.T, file, typ string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// recorder is a Peers that keeps what it was told to publish.
+type recorder struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *recorder) Publish(_ context.Context, msg string) error {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, msg)
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *recorder) len() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.msgs) }
+
+// TestInvalidationWaitsForTheCommit: a write in a unit of work drops the
+// cached session (here and on other nodes) only once the unit commits, and
+// not at all if it rolls back; reads in the unit see its writes and fill
+// nothing.
+func TestInvalidationWaitsForTheCommit(t *testing.T) {
+	errBoom := errors.New("boom")
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		n := &counting{SessionStore: f.db.Sessions}
+		peers := &recorder{}
+		c := f.cache(n, peers)
+		c.Resume()
+		users := c.Users(f.db.Users)
+		lookup(t, c, n, f.key)
+
+		// Rolled back: the password change and a new login inside it.
+		newKey := hashKey("key-in-unit")
+		err := f.db.Atomic(t.Context(), func(ctx context.Context) error {
+			if err := users.SetPassword(ctx, f.user.ID, "new-hash", f.clock.now()); err != nil {
+				return err
+			}
+			now := f.clock.now()
+			s := &latch.Session{KeyHash: newKey, UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+				Expires: now.Add(time.Hour), MaxExpires: now.Add(time.Hour)}
+			if err := c.StartSession(ctx, s, 0, nil); err != nil {
+				return err
+			}
+			// In the unit: read through, the unit's writes seen.
+			if _, u, err := c.SessionByKey(ctx, f.key); err != nil || u.PasswordHash != "new-hash" {
+				t.Errorf("read in the unit: %+v %v", u, err)
+			}
+			if _, _, err := c.SessionByKey(ctx, newKey); err != nil {
+				t.Errorf("the unit's new session, read in it: %v", err)
+			}
+			// Outside it: the committed copy, from memory.
+			if _, u, reads, err := lookup(t, c, n, f.key); err != nil || reads != 0 || u.PasswordHash != "!" {
+				t.Errorf("read outside the unit: %d reads, %+v %v", reads, u, err)
+			}
+			return errBoom
+		})
+		if !errors.Is(err, errBoom) {
+			t.Fatal(err)
+		}
+		if _, u, reads, err := lookup(t, c, n, f.key); err != nil || reads != 0 || u.PasswordHash != "!" {
+			t.Errorf("after the rollback the entry is gone or changed: %d reads, %+v %v", reads, u, err)
+		}
+		if _, _, _, err := lookup(t, c, n, newKey); !errors.Is(err, latch.ErrNotFound) {
+			t.Errorf("the rolled-back session is served: %v", err)
+		}
+		if peers.len() != 0 {
+			t.Errorf("a rolled-back unit told the other nodes: %v", peers.msgs)
+		}
+
+		// Committed: dropped, and told, only after the commit.
+		err = f.db.Atomic(t.Context(), func(ctx context.Context) error {
+			if err := users.SetPassword(ctx, f.user.ID, "new-hash", f.clock.now()); err != nil {
+				return err
+			}
+			if _, _, reads, _ := lookup(t, c, n, f.key); reads != 0 {
+				t.Error("the entry was dropped before the commit")
+			}
+			if peers.len() != 0 {
+				t.Error("the other nodes were told before the commit")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if peers.len() != 1 {
+			t.Errorf("messages after the commit: %v", peers.msgs)
+		}
+		if _, u, reads, err := lookup(t, c, n, f.key); err != nil || reads != 1 || u.PasswordHash != "new-hash" {
+			t.Errorf("after the commit: %d reads, %+v %v", reads, u, err)
+		}
+	})
 }

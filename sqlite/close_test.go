@@ -25,7 +25,7 @@ func TestCloseLeavesOneFile(t *testing.T) {
 	}
 	now := time.Now()
 	u := &latch.User{PublicID: "00000000-0000-4000-8000-000000000001", PasswordHash: "x", IsActive: true, DateJoined: now, Updated: now}
-	if err := db.CreateUser(ctx, u, []latch.EmailAddress{{Email: "wal@example.com", Primary: true, Created: now}}); err != nil {
+	if err := db.Users.CreateUser(ctx, u, []latch.EmailAddress{{Email: "wal@example.com", Primary: true, Created: now}}); err != nil {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "backup.db")
@@ -54,7 +54,7 @@ func TestCloseLeavesOneFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := db.UserByEmail(ctx, "wal@example.com"); err != nil || got.PublicID != u.PublicID {
+		if got, err := db.Users.UserByEmail(ctx, "wal@example.com"); err != nil || got.PublicID != u.PublicID {
 			t.Errorf("%s: the user is missing (%v)", p, err)
 		}
 		db.Close()

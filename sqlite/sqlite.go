@@ -37,8 +37,8 @@ var Dialect = sqlstore.Dialect{
 }
 
 // Open opens (creating if needed) the database file at path and applies the
-// migrations when migrate is true.
-func Open(ctx context.Context, path string, migrate bool, log *slog.Logger) (*sqlstore.DB, error) {
+// migrations when migrate is true. opts configure the store.
+func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts ...sqlstore.Option) (*sqlstore.DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path")
 	}
@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger) (*sq
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
-	db := sqlstore.New(read, write, Dialect)
+	db := sqlstore.New(read, write, Dialect, opts...)
 	if migrate {
 		if _, err := db.Migrate(ctx, log); err != nil {
 			db.Close()

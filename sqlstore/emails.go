@@ -10,9 +10,13 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// Emails is the email_addresses table: users' addresses, with the
+// verification and primary flags that give an address authority.
+type Emails struct{ h *handle }
+
 // EmailAddresses lists a user's addresses, primary first.
-func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
-	rows, err := db.readRows(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
+func (es *Emails) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
+	rows, err := es.h.readRows(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -32,11 +36,11 @@ func (db *DB) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAd
 // when the user has it already, or when it is verified or primary and
 // another user has authority over it. A verified address drops the
 // unverified claims other users hold on it.
-func (db *DB) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
+func (es *Emails) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
 	email := strings.ToLower(e.Email)
-	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
+	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			e.UserID, email, e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID)
+			e.UserID, email, e.Verified, e.Primary, es.h.t(e.Created)).Scan(&e.ID)
 		if err != nil || !e.Verified {
 			return err
 		}
@@ -47,9 +51,9 @@ func (db *DB) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
 // SetEmailVerified marks a user's address verified and drops the unverified
 // claims other users hold on it; latch.ErrNotFound when the user does not
 // have it, latch.ErrEmailTaken when another user has authority over it.
-func (db *DB) SetEmailVerified(ctx context.Context, userID int64, email string) error {
+func (es *Emails) SetEmailVerified(ctx context.Context, userID int64, email string) error {
 	email = strings.ToLower(email)
-	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
+	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE email_addresses SET verified = TRUE WHERE user_id = $1 AND email = $2`, userID, email)
 		if err != nil {
 			return err
@@ -75,8 +79,8 @@ func dropClaims(ctx context.Context, tx *sql.Tx, owner int64, email string) erro
 }
 
 // SetPrimaryEmail makes one of a user's addresses the primary one.
-func (db *DB) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
-	return db.uniqueErr(db.tx(ctx, func(tx *sql.Tx) error {
+func (es *Emails) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
+	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email)).Scan(&id); err != nil {
 			if err == sql.ErrNoRows {
@@ -90,16 +94,16 @@ func (db *DB) SetPrimaryEmail(ctx context.Context, userID int64, email string, a
 		if _, err := tx.ExecContext(ctx, `UPDATE email_addresses SET is_primary = TRUE WHERE id = $1`, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE users SET updated = $1 WHERE id = $2`, db.t(at), userID)
+		_, err := tx.ExecContext(ctx, `UPDATE users SET updated = $1 WHERE id = $2`, es.h.t(at), userID)
 		return err
 	}))
 }
 
 // DeleteEmail removes a user's address and the tokens sent to it;
 // latch.ErrNotFound when the user does not have it.
-func (db *DB) DeleteEmail(ctx context.Context, userID int64, email string) error {
+func (es *Emails) DeleteEmail(ctx context.Context, userID int64, email string) error {
 	email = strings.ToLower(email)
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return es.h.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, email)
 		if err != nil {
 			return err

@@ -8,10 +8,14 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// SigningKeys is the signing_keys table: the sealed private keys that sign
+// access tokens, each retiring once a newer one has been published.
+type SigningKeys struct{ h *handle }
+
 // SigningKeys lists the signing keys not yet retired at now, newest first.
-func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]latch.SigningKey, error) {
-	rows, err := db.readRows(ctx, `SELECT kid, alg, private_key, created, retire_at FROM signing_keys
-		WHERE retire_at IS NULL OR retire_at > $1 ORDER BY created DESC, kid`, db.t(now))
+func (ks *SigningKeys) SigningKeys(ctx context.Context, now time.Time) ([]latch.SigningKey, error) {
+	rows, err := ks.h.readRows(ctx, `SELECT kid, alg, private_key, created, retire_at FROM signing_keys
+		WHERE retire_at IS NULL OR retire_at > $1 ORDER BY created DESC, kid`, ks.h.t(now))
 	if err != nil {
 		return nil, err
 	}
@@ -29,19 +33,19 @@ func (db *DB) SigningKeys(ctx context.Context, now time.Time) ([]latch.SigningKe
 
 // AddSigningKey stores k as the active key and schedules every other active
 // key to retire at retireOthers, in one transaction.
-func (db *DB) AddSigningKey(ctx context.Context, k *latch.SigningKey, retireOthers time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL`, db.t(retireOthers)); err != nil {
+func (ks *SigningKeys) AddSigningKey(ctx context.Context, k *latch.SigningKey, retireOthers time.Time) error {
+	return ks.h.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retire_at = $1 WHERE retire_at IS NULL`, ks.h.t(retireOthers)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created) VALUES ($1, $2, $3, $4)`,
-			k.ID, k.Alg, k.Sealed, db.t(k.Created))
+			k.ID, k.Alg, k.Sealed, ks.h.t(k.Created))
 		return err
 	})
 }
 
 // DeleteRetiredKeys removes keys retired before now.
-func (db *DB) DeleteRetiredKeys(ctx context.Context, now time.Time) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1`, db.t(now))
+func (ks *SigningKeys) DeleteRetiredKeys(ctx context.Context, now time.Time) error {
+	_, err := ks.h.w(ctx).ExecContext(ctx, `DELETE FROM signing_keys WHERE retire_at IS NOT NULL AND retire_at <= $1`, ks.h.t(now))
 	return err
 }

@@ -16,8 +16,8 @@ import (
 // its own transaction together with its record, so a failed migration leaves
 // nothing half-applied and running Migrate again is harmless.
 func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (applied int, err error) {
-	d, fsys := db.d, db.d.Migrations
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
+	d, fsys := db.h.d, db.h.d.Migrations
+	if _, err := db.h.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)`); err != nil {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	names, err := fs.Glob(fsys, "*.sql")
@@ -35,7 +35,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (applied int, err e
 		if err != nil {
 			return applied, err
 		}
-		did, err := migrateOne(ctx, db.write, d, version, name, string(body))
+		did, err := migrateOne(ctx, db.h.write, d, version, name, string(body))
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", name, err)
 		}

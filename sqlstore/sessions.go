@@ -11,18 +11,32 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// Sessions is the sessions table: server-side sessions by the hash of their
+// key, each read with its user. Touches (touch.go) are batched in memory.
+type Sessions struct {
+	h       *handle
+	delay   time.Duration // how long a touch may wait to be written
+	touches touches
+}
+
+// InUnitOfWork reports whether ctx carries a unit of work of this database
+// (DB.Atomic), whose writes other contexts do not see until it commits:
+// package sessioncache reads such a context through to the store.
+func (ss *Sessions) InUnitOfWork(ctx context.Context) bool { return ss.h.unit(ctx) != nil }
+
 // CreateSession inserts s and sets its ID.
-func (db *DB) CreateSession(ctx context.Context, s *latch.Session) error {
-	return db.insertSession(ctx, db.write, s)
+func (ss *Sessions) CreateSession(ctx context.Context, s *latch.Session) error {
+	return ss.h.insertSession(ctx, ss.h.w(ctx), s)
 }
 
 // StartSession stores a newly authenticated session s and what comes with it
 // in one transaction — one commit, so one disk flush per login: the end of
 // the session it replaces (0: none), the user's last login (s.Created), and
 // the first refresh token of its family (nil: none), whose SessionID it sets.
-func (db *DB) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := db.insertSession(ctx, tx, s); err != nil {
+func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	h := ss.h
+	return h.tx(ctx, func(tx *sql.Tx) error {
+		if err := h.insertSession(ctx, tx, s); err != nil {
 			return err
 		}
 		if replaces != 0 {
@@ -30,7 +44,7 @@ func (db *DB) StartSession(ctx context.Context, s *latch.Session, replaces int64
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, db.t(s.Created), s.UserID)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, h.t(s.Created), s.UserID)
 		if err != nil {
 			return err
 		}
@@ -41,35 +55,29 @@ func (db *DB) StartSession(ctx context.Context, s *latch.Session, replaces int64
 			return nil
 		}
 		refresh.SessionID = s.ID
-		return db.insertRefresh(ctx, tx, refresh)
+		return h.insertRefresh(ctx, tx, refresh)
 	})
 }
 
-// querier is a pool or a transaction.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func (db *DB) insertSession(ctx context.Context, q querier, s *latch.Session) error {
+func (h *handle) insertSession(ctx context.Context, q querier, s *latch.Session) error {
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return fmt.Errorf("encode session state: %w", err)
 	}
 	return q.QueryRowContext(ctx, `INSERT INTO sessions (key_hash, user_id, client, created, last_seen, expires, max_expires, ip, user_agent, state)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		s.KeyHash, nullID(s.UserID), string(s.Client), db.t(s.Created), db.t(s.LastSeen), db.t(s.Expires), db.t(s.MaxExpires),
+		s.KeyHash, nullID(s.UserID), string(s.Client), h.t(s.Created), h.t(s.LastSeen), h.t(s.Expires), h.t(s.MaxExpires),
 		s.IP, s.UserAgent, string(state)).Scan(&s.ID)
 }
 
 // SessionByKey returns the session stored under keyHash and, when it is
 // authenticated, its user with the primary address: one indexed query.
-func (db *DB) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
-	return db.sessionWhere(ctx, `s.key_hash = $1`, keyHash)
+func (ss *Sessions) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
+	return ss.sessionWhere(ctx, `s.key_hash = $1`, keyHash)
 }
 
-func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.Session, *latch.User, error) {
-	row := db.readRow(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state, s.version,
+func (ss *Sessions) sessionWhere(ctx context.Context, where string, arg any) (*latch.Session, *latch.User, error) {
+	row := ss.h.readRow(ctx, `SELECT s.id, s.key_hash, s.user_id, s.client, s.created, s.last_seen, s.expires, s.max_expires, s.ip, s.user_agent, s.state, s.version,
 		`+userColumns+` FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN email_addresses e ON e.user_id = u.id AND e.is_primary
 		WHERE `+where, arg)
 	s := &latch.Session{}
@@ -87,7 +95,7 @@ func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.S
 		return nil, nil, err
 	}
 	s.UserID, s.Client = userID.Int64, latch.ClientKind(client)
-	db.applyTouch(s)
+	ss.applyTouch(s)
 	if err := json.Unmarshal([]byte(state), &s.State); err != nil {
 		return nil, nil, fmt.Errorf("decode session state: %w", err)
 	}
@@ -103,14 +111,14 @@ func (db *DB) sessionWhere(ctx context.Context, where string, arg any) (*latch.S
 // provided the stored version is still s.Version, and moves s.Version on.
 // latch.ErrStale when another save came first (or the session is gone): the
 // write is a compare-and-swap, so concurrent uses of one state cannot all win.
-func (db *DB) UpdateSession(ctx context.Context, s *latch.Session) error {
+func (ss *Sessions) UpdateSession(ctx context.Context, s *latch.Session) error {
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return fmt.Errorf("encode session state: %w", err)
 	}
-	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET key_hash = $1, user_id = $2, state = $3, last_seen = $4, expires = $5, version = version + 1
+	res, err := ss.h.w(ctx).ExecContext(ctx, `UPDATE sessions SET key_hash = $1, user_id = $2, state = $3, last_seen = $4, expires = $5, version = version + 1
 		WHERE id = $6 AND version = $7`,
-		s.KeyHash, nullID(s.UserID), string(state), db.t(s.LastSeen), db.t(s.Expires), s.ID, s.Version)
+		s.KeyHash, nullID(s.UserID), string(state), ss.h.t(s.LastSeen), ss.h.t(s.Expires), s.ID, s.Version)
 	if err != nil {
 		return err
 	}
@@ -124,24 +132,25 @@ func (db *DB) UpdateSession(ctx context.Context, s *latch.Session) error {
 }
 
 // DeleteSession removes a session; removing one that is gone is not an error.
-func (db *DB) DeleteSession(ctx context.Context, id int64) error {
-	db.dropTouch(id)
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+func (ss *Sessions) DeleteSession(ctx context.Context, id int64) error {
+	// In a unit of work the pending touch goes with the row, at the commit.
+	latch.AfterCommit(ctx, func() { ss.dropTouch(id) })
+	_, err := ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
 }
 
 // DeleteUserSessions removes every session of userID except the one with id except.
-func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
+func (ss *Sessions) DeleteUserSessions(ctx context.Context, userID, except int64) error {
+	_, err := ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
 	return err
 }
 
 // UserSessions lists a user's sessions that have not expired at now, newest first.
-func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
-	if err := db.FlushTouches(ctx); err != nil {
+func (ss *Sessions) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
+	if err := ss.FlushTouches(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.readRows(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, db.t(now))
+	rows, err := ss.h.readRows(ctx, `SELECT id, created, last_seen, ip, user_agent FROM sessions WHERE user_id = $1 AND expires > $2 ORDER BY created DESC, id DESC`, userID, ss.h.t(now))
 	if err != nil {
 		return nil, err
 	}
@@ -159,16 +168,17 @@ func (db *DB) UserSessions(ctx context.Context, userID int64, now time.Time) ([]
 
 // DeleteExpiredSessions removes sessions that expired before now, and
 // refresh tokens too, and returns how many sessions it removed.
-func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+func (ss *Sessions) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
 	// A pending touch may have extended a session past now.
-	if err := db.FlushTouches(ctx); err != nil {
+	if err := ss.FlushTouches(ctx); err != nil {
 		return 0, err
 	}
-	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= $1`, db.t(now))
+	w := ss.h.w(ctx)
+	res, err := w.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= $1`, ss.h.t(now))
 	if err != nil {
 		return 0, err
 	}
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires <= $1`, db.t(now)); err != nil {
+	if _, err := w.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires <= $1`, ss.h.t(now)); err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
@@ -183,6 +193,6 @@ func nullID(id int64) any {
 
 // SessionByID returns a session and its user, as SessionByKey does; for
 // access tokens, which name their session by id.
-func (db *DB) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
-	return db.sessionWhere(ctx, `s.id = $1`, id)
+func (ss *Sessions) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+	return ss.sessionWhere(ctx, `s.id = $1`, id)
 }

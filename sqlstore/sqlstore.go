@@ -40,114 +40,146 @@ type Dialect struct {
 	BackupInto string
 }
 
-// DB is the store. Reads go to read and writes to write: for SQLite these
-// are a pool of readers and a single writer, so reads never queue behind
-// writes; for PostgreSQL both are the same pool.
+// DB is the store: one handle on the database, its table families as
+// fields, and what spans them (units of work, migrations, backups).
 type DB struct {
+	Users    *Users
+	Emails   *Emails
+	Tokens   *Tokens
+	Sessions *Sessions
+	Refresh  *RefreshTokens
+	Keys     *SigningKeys
+
+	h *handle
+}
+
+// handle is what every family shares. Reads go to read and writes to write:
+// for SQLite these are a pool of readers and a single writer, so reads never
+// queue behind writes; for PostgreSQL both are the same pool. Inside a unit
+// of work both go to its transaction (atomic.go).
+type handle struct {
 	read, write *sql.DB
 	d           Dialect
 	// stmts holds the reads' prepared statements, by query text: parsing
 	// and planning a query again on every session check costs more than
 	// running it (SQLite).
 	stmts sync.Map
-	// touches are the session touches not yet written (touch.go).
-	touches touches
-	closed  bool // guarded by touches.mu
+}
+
+// DefaultTouchDelay is how long a session touch waits to be written unless
+// WithTouchDelay says otherwise (see Sessions.TouchSession).
+const DefaultTouchDelay = 5 * time.Second
+
+// An Option configures a store at New.
+type Option func(*options)
+
+type options struct{ touchDelay time.Duration }
+
+// WithTouchDelay sets how long a session touch may wait to be written
+// (default DefaultTouchDelay); tests that watch the write shorten it.
+func WithTouchDelay(d time.Duration) Option {
+	return func(o *options) { o.touchDelay = d }
 }
 
 // New returns a store over the given pools.
-func New(read, write *sql.DB, d Dialect) *DB {
-	return &DB{read: read, write: write, d: d}
+func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
+	o := options{touchDelay: DefaultTouchDelay}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h := &handle{read: read, write: write, d: d}
+	return &DB{
+		h:        h,
+		Users:    &Users{h},
+		Emails:   &Emails{h},
+		Tokens:   &Tokens{h},
+		Sessions: &Sessions{h: h, delay: o.touchDelay},
+		Refresh:  &RefreshTokens{h},
+		Keys:     &SigningKeys{h},
+	}
 }
 
 // Dialect returns the engine's dialect.
-func (db *DB) Dialect() Dialect { return db.d }
+func (db *DB) Dialect() Dialect { return db.h.d }
 
 // Close writes the pending session touches and closes both pools.
 func (db *DB) Close() error {
-	db.touches.mu.Lock()
-	db.closed = true
-	db.touches.mu.Unlock()
+	h := db.h
+	db.Sessions.closeTouches()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := db.FlushTouches(ctx)
-	db.stmts.Range(func(_, v any) bool {
+	err := db.Sessions.FlushTouches(ctx)
+	h.stmts.Range(func(_, v any) bool {
 		err = errors.Join(err, v.(*sql.Stmt).Close())
 		return true
 	})
-	if db.read != db.write {
-		err = errors.Join(err, db.read.Close())
+	if h.read != h.write {
+		err = errors.Join(err, h.read.Close())
 	}
-	if db.d.OnClose != "" {
-		if _, cerr := db.write.ExecContext(ctx, db.d.OnClose); cerr != nil {
+	if h.d.OnClose != "" {
+		if _, cerr := h.write.ExecContext(ctx, h.d.OnClose); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("on close: %w", cerr))
 		}
 	}
-	return errors.Join(err, db.write.Close())
+	return errors.Join(err, h.write.Close())
 }
 
 // Ping checks that the database answers, for readiness probes.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.read.PingContext(ctx)
+	return db.h.read.PingContext(ctx)
 }
 
 // prepared returns the read pool's prepared statement for query, preparing
 // it on first use.
-func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := db.stmts.Load(query); ok {
+func (h *handle) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := h.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := db.read.PrepareContext(ctx, query)
+	st, err := h.read.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+	if prev, loaded := h.stmts.LoadOrStore(query, st); loaded {
 		st.Close()
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
 }
 
-// readRow runs a single-row read on the read pool as a prepared statement.
-func (db *DB) readRow(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := db.prepared(ctx, query)
+// readRow runs a single-row read: in the unit of work of ctx if there is
+// one, otherwise on the read pool as a prepared statement.
+func (h *handle) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if u := h.unit(ctx); u != nil {
+		return u.tx.QueryRowContext(ctx, query, args...)
+	}
+	st, err := h.prepared(ctx, query)
 	if err != nil {
 		// The same query unprepared reports the error through Row.Scan.
-		return db.read.QueryRowContext(ctx, query, args...)
+		return h.read.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
 }
 
-// readRows runs a read on the read pool as a prepared statement.
-func (db *DB) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := db.prepared(ctx, query)
+// readRows runs a read as readRow does.
+func (h *handle) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if u := h.unit(ctx); u != nil {
+		return u.tx.QueryContext(ctx, query, args...)
+	}
+	st, err := h.prepared(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
 }
 
-func (db *DB) t(t time.Time) any { return db.d.Time(t) }
+func (h *handle) t(t time.Time) any { return h.d.Time(t) }
 
 // nt is t for a time that may be zero (stored as NULL).
-func (db *DB) nt(t time.Time) any {
+func (h *handle) nt(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return db.d.Time(t)
-}
-
-// tx runs fn in a write transaction.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return h.d.Time(t)
 }
 
 // instant scans a time stored by either engine: Unix microseconds (SQLite),
@@ -184,9 +216,9 @@ func nullString(s string) driver.Value {
 // Backup writes a consistent copy of the database to path while it stays in
 // use; errors.ErrUnsupported for engines backed up with their own tools.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if db.d.BackupInto == "" {
+	if db.h.d.BackupInto == "" {
 		return errors.ErrUnsupported
 	}
-	_, err := db.write.ExecContext(ctx, db.d.BackupInto, path)
+	_, err := db.h.write.ExecContext(ctx, db.h.d.BackupInto, path)
 	return err
 }

@@ -8,10 +8,13 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// Tokens is the tokens table: the single-use keys of email links, by hash.
+type Tokens struct{ h *handle }
+
 // CreateToken stores a token and sets its ID.
-func (db *DB) CreateToken(ctx context.Context, t *latch.Token) error {
-	return db.write.QueryRowContext(ctx, `INSERT INTO tokens (kind, token_hash, user_id, email, created, expires) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		t.Kind, t.Hash, t.UserID, t.Email, db.t(t.Created), db.t(t.Expires)).Scan(&t.ID)
+func (ts *Tokens) CreateToken(ctx context.Context, t *latch.Token) error {
+	return ts.h.w(ctx).QueryRowContext(ctx, `INSERT INTO tokens (kind, token_hash, user_id, email, created, expires) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		t.Kind, t.Hash, t.UserID, t.Email, ts.h.t(t.Created), ts.h.t(t.Expires)).Scan(&t.ID)
 }
 
 const tokenColumns = `id, kind, token_hash, user_id, email, created, expires`
@@ -26,18 +29,18 @@ func scanToken(row scanner) (*latch.Token, error) {
 }
 
 // TokenByHash returns the token of that kind and hash without using it up.
-func (db *DB) TokenByHash(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
-	return scanToken(db.readRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1 AND kind = $2`, hash, kind))
+func (ts *Tokens) TokenByHash(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
+	return scanToken(ts.h.readRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE token_hash = $1 AND kind = $2`, hash, kind))
 }
 
 // TakeToken deletes the token of that kind and hash and returns it: of two
 // concurrent uses, exactly one gets it.
-func (db *DB) TakeToken(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
-	return scanToken(db.write.QueryRowContext(ctx, `DELETE FROM tokens WHERE token_hash = $1 AND kind = $2 RETURNING `+tokenColumns, hash, kind))
+func (ts *Tokens) TakeToken(ctx context.Context, kind string, hash []byte) (*latch.Token, error) {
+	return scanToken(ts.h.w(ctx).QueryRowContext(ctx, `DELETE FROM tokens WHERE token_hash = $1 AND kind = $2 RETURNING `+tokenColumns, hash, kind))
 }
 
 // DeleteUserTokens removes every token of a kind that was sent to a user.
-func (db *DB) DeleteUserTokens(ctx context.Context, userID int64, kind string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = $1 AND kind = $2`, userID, kind)
+func (ts *Tokens) DeleteUserTokens(ctx context.Context, userID int64, kind string) error {
+	_, err := ts.h.w(ctx).ExecContext(ctx, `DELETE FROM tokens WHERE user_id = $1 AND kind = $2`, userID, kind)
 	return err
 }

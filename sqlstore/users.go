@@ -36,9 +36,12 @@ func scanUser(row scanner, u *latch.User) error {
 	return err
 }
 
-func (db *DB) oneUser(ctx context.Context, where string, arg any) (*latch.User, error) {
+// Users is the users table: accounts, each read with its primary address.
+type Users struct{ h *handle }
+
+func (us *Users) oneUser(ctx context.Context, where string, arg any) (*latch.User, error) {
 	u := new(latch.User)
-	err := scanUser(db.readRow(ctx, `SELECT `+userColumns+userFrom+where, arg), u)
+	err := scanUser(us.h.readRow(ctx, `SELECT `+userColumns+userFrom+where, arg), u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, latch.ErrNotFound
 	}
@@ -49,33 +52,34 @@ func (db *DB) oneUser(ctx context.Context, where string, arg any) (*latch.User, 
 }
 
 // UserByID returns the user with internal id id, or latch.ErrNotFound.
-func (db *DB) UserByID(ctx context.Context, id int64) (*latch.User, error) {
-	return db.oneUser(ctx, `WHERE u.id = $1`, id)
+func (us *Users) UserByID(ctx context.Context, id int64) (*latch.User, error) {
+	return us.oneUser(ctx, `WHERE u.id = $1`, id)
 }
 
 // UserByEmail returns the user an address has authority for — verified, or
 // the account's primary (signup) address — or latch.ErrNotFound. Unverified
 // addresses added to an account are never found: they belong to no one yet.
-func (db *DB) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
-	return db.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1 AND (verified OR is_primary))`, strings.ToLower(email))
+func (us *Users) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
+	return us.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1 AND (verified OR is_primary))`, strings.ToLower(email))
 }
 
 // UserByUsername returns the user whose username has the same
 // latch.UsernameKey as username (compared case-insensitively, fullwidth
 // forms folded), or latch.ErrNotFound.
-func (db *DB) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
-	return db.oneUser(ctx, `WHERE u.username_key = $1`, latch.UsernameKey(username))
+func (us *Users) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
+	return us.oneUser(ctx, `WHERE u.username_key = $1`, latch.UsernameKey(username))
 }
 
 // CreateUser inserts u with its addresses in one transaction and sets their
 // IDs. A taken username or address gives latch.ErrUsernameTaken or
 // latch.ErrEmailTaken.
-func (db *DB) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+func (us *Users) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error {
+	h := us.h
+	err := h.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 			u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
-			db.t(u.DateJoined), db.nt(u.LastLogin), db.t(u.Updated)).Scan(&u.ID)
+			h.t(u.DateJoined), h.nt(u.LastLogin), h.t(u.Updated)).Scan(&u.ID)
 		if err != nil {
 			return err
 		}
@@ -83,7 +87,7 @@ func (db *DB) CreateUser(ctx context.Context, u *latch.User, emails []latch.Emai
 			e := &emails[i]
 			e.UserID = u.ID
 			if err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-				u.ID, strings.ToLower(e.Email), e.Verified, e.Primary, db.t(e.Created)).Scan(&e.ID); err != nil {
+				u.ID, strings.ToLower(e.Email), e.Verified, e.Primary, h.t(e.Created)).Scan(&e.ID); err != nil {
 				return err
 			}
 			if e.Primary {
@@ -92,15 +96,15 @@ func (db *DB) CreateUser(ctx context.Context, u *latch.User, emails []latch.Emai
 		}
 		return nil
 	})
-	return db.uniqueErr(err)
+	return h.uniqueErr(err)
 }
 
 // uniqueErr turns a uniqueness violation into the domain error it means.
-func (db *DB) uniqueErr(err error) error {
+func (h *handle) uniqueErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if idx, ok := db.d.UniqueIndex(err); ok {
+	if idx, ok := h.d.UniqueIndex(err); ok {
 		switch idx {
 		case indexUsername:
 			return latch.ErrUsernameTaken
@@ -112,23 +116,23 @@ func (db *DB) uniqueErr(err error) error {
 }
 
 // SetPassword replaces a user's password hash.
-func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
-	return db.exec1(ctx, `UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3`, hash, db.t(at), userID)
+func (us *Users) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
+	return us.h.exec1(ctx, `UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3`, hash, us.h.t(at), userID)
 }
 
 // SetLastLogin records the time of a completed login.
-func (db *DB) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
-	return db.exec1(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, db.t(at), userID)
+func (us *Users) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
+	return us.h.exec1(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, us.h.t(at), userID)
 }
 
 // SetActive activates or deactivates a user.
-func (db *DB) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
-	return db.exec1(ctx, `UPDATE users SET is_active = $1, updated = $2 WHERE id = $3`, active, db.t(at), userID)
+func (us *Users) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	return us.h.exec1(ctx, `UPDATE users SET is_active = $1, updated = $2 WHERE id = $3`, active, us.h.t(at), userID)
 }
 
 // exec1 runs a write that must touch exactly one row; none is latch.ErrNotFound.
-func (db *DB) exec1(ctx context.Context, query string, args ...any) error {
-	res, err := db.write.ExecContext(ctx, query, args...)
+func (h *handle) exec1(ctx context.Context, query string, args ...any) error {
+	res, err := h.w(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -143,16 +147,16 @@ func (db *DB) exec1(ctx context.Context, query string, args ...any) error {
 }
 
 // UserByPublicID returns the user with that public id, or latch.ErrNotFound.
-func (db *DB) UserByPublicID(ctx context.Context, publicID string) (*latch.User, error) {
+func (us *Users) UserByPublicID(ctx context.Context, publicID string) (*latch.User, error) {
 	if !isUUID(publicID) {
 		return nil, latch.ErrNotFound // PostgreSQL would refuse to compare it with a uuid
 	}
-	return db.oneUser(ctx, `WHERE u.public_id = $1`, strings.ToLower(publicID))
+	return us.oneUser(ctx, `WHERE u.public_id = $1`, strings.ToLower(publicID))
 }
 
 // Users lists users, most recently updated first, at most limit of them.
-func (db *DB) Users(ctx context.Context, limit int) ([]latch.User, error) {
-	rows, err := db.readRows(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
+func (us *Users) Users(ctx context.Context, limit int) ([]latch.User, error) {
+	rows, err := us.h.readRows(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -58,8 +58,9 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mailer.Close(ctx)
-	svc, err := account.New(account.Deps{Config: c.Account, Users: db, Emails: db, Tokens: db, Sessions: db, Refresh: db, Lister: db,
-		Tx: db, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil})
+	deps := account.Deps{Config: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil}
+	setStores(&deps, db, nil)
+	svc, err := account.New(deps)
 	if err != nil {
 		return err
 	}

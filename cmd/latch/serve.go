@@ -73,7 +73,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer rl.Close()
 		limiter = rl
 	}
-	var store account.Store = db
+	var cache *sessioncache.Store
 	if c.SessionCache.Size > 0 {
 		cached, peers, err := cacheSessions(ctx, c, db, log)
 		if err != nil {
@@ -82,10 +82,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		if peers != nil {
 			defer peers.Close()
 		}
-		store = cached
+		cache = cached
 	}
-	svc, err := account.New(account.Deps{Config: c.Account, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
-		Tx: db, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Log: log, Now: nil, Signer: keys})
+	deps := account.Deps{Config: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Log: log, Now: nil, Signer: keys}
+	setStores(&deps, db, cache)
+	svc, err := account.New(deps)
 	if err != nil {
 		return err
 	}
@@ -142,13 +143,13 @@ func serve(ctx context.Context, e env, args []string) error {
 // this node listens.
 func cacheSessions(ctx context.Context, c *config, db *sqlstore.DB, log *slog.Logger) (*sessioncache.Store, *postgres.Peers, error) {
 	if dbKind(c.DatabaseURL) == "sqlite" {
-		return sessioncache.New(db, c.SessionCache, nil, log, nil), nil, nil
+		return sessioncache.New(db.Sessions, c.SessionCache, nil, log, nil), nil, nil
 	}
 	peers, err := postgres.NewPeers(c.DatabaseURL, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("session cache: %w", err)
 	}
-	cached := sessioncache.New(db, c.SessionCache, peers, log, nil)
+	cached := sessioncache.New(db.Sessions, c.SessionCache, peers, log, nil)
 	go peers.Listen(ctx, cached)
 	return cached, peers, nil
 }
@@ -172,7 +173,7 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 			log.Warn("reloading signing keys failed", "err", err)
 		}
 		if i%60 == 0 {
-			if _, err := db.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			if _, err := db.Sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("deleting expired sessions failed", "err", err)
 			}
 		}
@@ -205,7 +206,7 @@ func openKeyring(ctx context.Context, c *config, db *sqlstore.DB, secret string)
 	// A replaced key keeps verifying for the access-token lifetime plus the
 	// time other nodes may take to notice the rotation (they reload every
 	// minute), so that no token outlives the key that verifies it.
-	keys, err := keyring.Open(ctx, db, secret, c.JWTAlgorithm, c.Account.Tokens.AccessTTL+2*time.Minute, nil)
+	keys, err := keyring.Open(ctx, db.Keys, secret, c.JWTAlgorithm, c.Account.Tokens.AccessTTL+2*time.Minute, nil)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}

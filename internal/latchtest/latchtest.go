@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/smtptest"
@@ -98,7 +99,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mailer.Close(context.Background()) })
-	s.Keys, err = keyring.Open(context.Background(), o.DB, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, o.Now)
+	s.Keys, err = keyring.Open(context.Background(), o.DB.Keys, strings.Repeat("s", 32), jwt.EdDSA, cfg.Tokens.AccessTTL, o.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +112,17 @@ func Start(t testing.TB, o Options) *Server {
 	if hcfg.JWKS == nil {
 		hcfg.JWKS = s.Keys.JWKS
 	}
-	var store account.Store = o.DB
+	db := o.DB
+	var users account.UserStore = db.Users
+	var emails account.EmailStore = db.Emails
+	var sessions interface {
+		account.SessionStore
+		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
+	} = db.Sessions
 	if !o.NoSessionCache {
 		// As latch serve runs by default.
-		store = sessioncache.New(o.DB, sessioncache.Config{Size: 1000, TTL: 30 * time.Second}, nil, log, o.Now)
+		cache := sessioncache.New(db.Sessions, sessioncache.Config{Size: 1000, TTL: 30 * time.Second}, nil, log, o.Now)
+		users, emails, sessions = cache.Users(db.Users), cache.Emails(db.Emails), cache
 	}
 	if o.Hasher == nil {
 		o.Hasher = password.NewHasher(password.TestParams)
@@ -122,8 +130,8 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
-	svc, err := account.New(account.Deps{Config: cfg, Users: store, Emails: store, Tokens: store, Sessions: store, Refresh: store, Lister: store,
-		Tx: o.DB, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Log: log, Now: o.Now, Signer: s.Keys})
+	svc, err := account.New(account.Deps{Config: cfg, Users: users, Emails: emails, Tokens: db.Tokens, Sessions: sessions,
+		Refresh: refreshStore{db.Refresh, sessions}, Lister: db.Users, Tx: db, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Log: log, Now: o.Now, Signer: s.Keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,4 +145,15 @@ func Start(t testing.TB, o Options) *Server {
 	s.Start()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// refreshStore is account.RefreshStore: the refresh-token family, and the
+// session family's SessionByID (access tokens name their session by id).
+type refreshStore struct {
+	*sqlstore.RefreshTokens
+	sessionByID
+}
+
+type sessionByID interface {
+	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
 }
