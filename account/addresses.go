@@ -93,13 +93,18 @@ func (s *Emails) AddEmail(ctx context.Context, st *State, email string) (*State,
 	}
 	if !s.cfg.VerificationByCode {
 		addr := &latch.EmailAddress{UserID: st.User.ID, Email: email, Created: s.now()}
-		if err := s.emails.AddEmail(ctx, addr); errors.Is(err, latch.ErrEmailTaken) {
-			// Only a concurrent add of the same address to this account.
-			return nil, latch.Invalid("email", "duplicate_email", msgDuplicateEmail)
-		} else if err != nil {
-			return nil, fmt.Errorf("add address: %w", err)
+		err := s.tx.Atomic(ctx, func(ctx context.Context) error {
+			if err := s.emails.AddEmail(ctx, addr); errors.Is(err, latch.ErrEmailTaken) {
+				// Only a concurrent add of the same address to this account.
+				return latch.Invalid("email", "duplicate_email", msgDuplicateEmail)
+			} else if err != nil {
+				return fmt.Errorf("add address: %w", err)
+			}
+			return s.record(ctx, st, EventEmailAdded, nil, "email", email)
+		})
+		if err != nil {
+			return nil, err
 		}
-		s.event(ctx, st, EventEmailAdded, nil, "email", email)
 		s.notify(ctx, st, nil, notice{kind: noticeEmailAdded, address: email})
 	}
 	st, _, err = s.sendVerification(ctx, st, st.User.ID, email, false)
@@ -171,12 +176,17 @@ func (s *Emails) SetPrimaryEmail(ctx context.Context, st *State, email string, p
 	if !a.Verified && !a.Primary {
 		return latch.Invalid("email", "unverified_primary_email", msgUnverifiedPrimary)
 	}
-	if err := s.emails.SetPrimaryEmail(ctx, st.User.ID, email, s.now()); errors.Is(err, latch.ErrEmailTaken) {
-		return latch.Invalid("email", "email_taken", msgEmailTaken)
-	} else if err != nil {
-		return fmt.Errorf("set primary address: %w", err)
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.emails.SetPrimaryEmail(ctx, st.User.ID, email, s.now()); errors.Is(err, latch.ErrEmailTaken) {
+			return latch.Invalid("email", "email_taken", msgEmailTaken)
+		} else if err != nil {
+			return fmt.Errorf("set primary address: %w", err)
+		}
+		return s.record(ctx, st, EventPrimaryChanged, nil, "email", email, "previous", st.User.Email)
+	})
+	if err != nil {
+		return err
 	}
-	s.event(ctx, st, EventPrimaryChanged, nil, "email", email, "previous", st.User.Email)
 	s.notify(ctx, st, nil, notice{kind: noticePrimaryChanged, address: email, previous: st.User.Email})
 	st.User.Email = email
 	return nil
@@ -205,10 +215,15 @@ func (s *Emails) RemoveEmail(ctx context.Context, st *State, email string) error
 	if a.Primary {
 		return latch.Invalid("email", "cannot_remove_primary_email", msgCannotRemovePrimary)
 	}
-	if err := s.emails.DeleteEmail(ctx, st.User.ID, email); err != nil {
-		return fmt.Errorf("remove address: %w", err)
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.emails.DeleteEmail(ctx, st.User.ID, email); err != nil {
+			return fmt.Errorf("remove address: %w", err)
+		}
+		return s.record(ctx, st, EventEmailRemoved, nil, "email", email)
+	})
+	if err != nil {
+		return err
 	}
-	s.event(ctx, st, EventEmailRemoved, nil, "email", email)
 	s.notify(ctx, st, nil, notice{kind: noticeEmailRemoved, address: email, verified: a.Verified})
 	return nil
 }

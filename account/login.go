@@ -157,10 +157,15 @@ func (s *Sessions) checkPassword(ctx context.Context, st *State, method, ident, 
 // a pending flow, or nothing). It never fails for an anonymous caller.
 func (s *Sessions) Logout(ctx context.Context, st *State) (*State, error) {
 	if st.Session != nil {
-		if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
-			return nil, fmt.Errorf("logout: %w", err)
+		err := s.tx.Atomic(ctx, func(ctx context.Context) error {
+			if err := s.sessions.DeleteSession(ctx, st.Session.ID); err != nil {
+				return fmt.Errorf("logout: %w", err)
+			}
+			return s.record(ctx, st, EventLoggedOut, nil)
+		})
+		if err != nil {
+			return nil, err
 		}
-		s.event(ctx, st, EventLoggedOut, nil)
 	}
 	return &State{Client: st.Client, Ended: st.Session != nil || st.Ended}, nil
 }

@@ -43,21 +43,31 @@ func (s *Passwords) ChangePassword(ctx context.Context, st *State, in ChangePass
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.setPassword(ctx, user, in.NewPassword); err != nil {
-		return nil, err
-	}
-	if err := s.sessions.DeleteUserSessions(ctx, user.ID, st.Session.ID); err != nil {
-		return nil, fmt.Errorf("end other sessions: %w", err)
+	hash, err := s.hasher.Hash(in.NewPassword)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	// Rotate the current session's key: a key captured before the change
 	// stops working with it.
 	key, keyHash := newKey()
 	sess := *st.Session
 	sess.KeyHash = keyHash
-	if err := s.sessions.UpdateSession(ctx, &sess); err != nil {
-		return nil, fmt.Errorf("rotate session: %w", err)
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.storePassword(ctx, user, hash); err != nil {
+			return err
+		}
+		if err := s.sessions.DeleteUserSessions(ctx, user.ID, st.Session.ID); err != nil {
+			return fmt.Errorf("end other sessions: %w", err)
+		}
+		if err := s.sessions.UpdateSession(ctx, &sess); err != nil {
+			return fmt.Errorf("rotate session: %w", err)
+		}
+		return s.record(ctx, st, EventPasswordChanged, user)
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.event(ctx, st, EventPasswordChanged, user)
+	user.PasswordHash = hash
 	s.notify(ctx, st, user, notice{kind: noticePasswordChanged})
 	return &State{Client: st.Client, Session: &sess, User: user, NewKey: key}, nil
 }

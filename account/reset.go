@@ -205,32 +205,44 @@ func (s *Passwords) ResetPassword(ctx context.Context, st *State, key, plain str
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if p == nil {
-		// Use the key up; of two concurrent resets only one gets it.
-		if _, err := s.tokens.TakeToken(ctx, latch.TokenPasswordReset, HashKey(key)); errors.Is(err, latch.ErrNotFound) {
-			return nil, latch.Invalid("key", "invalid_password_reset", msgInvalidPasswordReset)
-		} else if err != nil {
-			return nil, err
+	hash, err := s.hasher.Hash(plain)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	// The key or code is spent, the password set and every session ended in
+	// one unit of work: a crash leaves either all of it or none.
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if p == nil {
+			// Use the key up; of two concurrent resets only one gets it.
+			if _, err := s.tokens.TakeToken(ctx, latch.TokenPasswordReset, HashKey(key)); errors.Is(err, latch.ErrNotFound) {
+				return latch.Invalid("key", "invalid_password_reset", msgInvalidPasswordReset)
+			} else if err != nil {
+				return err
+			}
+			// The link was mailed to the address: following it proves it.
+			if err := s.emails.SetEmailVerified(ctx, userID, email); err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrEmailTaken) {
+				return fmt.Errorf("verify address: %w", err)
+			}
+		} else if _, err := s.checkResetCode(ctx, st, key, codeConsume); err != nil {
+			// Spent in one conditional save: of concurrent resets with one
+			// code, only one sets a password.
+			return err
 		}
-		// The link was mailed to the address: following it proves it.
-		if err := s.emails.SetEmailVerified(ctx, userID, email); err != nil && !errors.Is(err, latch.ErrNotFound) && !errors.Is(err, latch.ErrEmailTaken) {
-			return nil, fmt.Errorf("verify address: %w", err)
+		if err := s.storePassword(ctx, user, hash); err != nil {
+			return err
 		}
-	} else if _, err := s.checkResetCode(ctx, st, key, codeConsume); err != nil {
-		// Spent in one conditional save: of concurrent resets with one
-		// code, only one sets a password.
+		if err := s.sessions.DeleteUserSessions(ctx, user.ID, 0); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return s.record(ctx, st, EventPasswordReset, user)
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := s.setPassword(ctx, user, plain); err != nil {
-		return nil, err
-	}
-	if err := s.sessions.DeleteUserSessions(ctx, user.ID, 0); err != nil {
-		return nil, fmt.Errorf("end sessions: %w", err)
-	}
+	user.PasswordHash = hash
 	if err := s.forgiveLoginFailures(ctx, st, user); err != nil {
 		return nil, err
 	}
-	s.event(ctx, st, EventPasswordReset, user)
 	s.notify(ctx, st, user, notice{kind: noticePasswordReset})
 
 	// The caller's own session may just have ended with the others.
@@ -251,17 +263,12 @@ func (s *Passwords) ResetPassword(ctx context.Context, st *State, key, plain str
 	return out, nil
 }
 
-// setPassword stores a new password hash and kills the reset keys made for
-// the old one.
-func (s *Passwords) setPassword(ctx context.Context, user *latch.User, plain string) error {
-	hash, err := s.hasher.Hash(plain)
-	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
-	}
+// storePassword stores a new password hash and kills the reset keys made
+// for the old one; call it inside a unit of work.
+func (s *Passwords) storePassword(ctx context.Context, user *latch.User, hash string) error {
 	if err := s.users.SetPassword(ctx, user.ID, hash, s.now()); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	user.PasswordHash = hash
 	if err := s.tokens.DeleteUserTokens(ctx, user.ID, latch.TokenPasswordReset); err != nil {
 		return fmt.Errorf("delete reset keys: %w", err)
 	}

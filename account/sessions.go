@@ -43,14 +43,22 @@ func (s *Sessions) EndSessions(ctx context.Context, st *State, ids []int64) (*St
 		}
 	}
 	current := false
-	for _, id := range ids {
-		if id == st.Session.ID {
-			current = true
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		for _, id := range ids {
+			if id == st.Session.ID {
+				current = true
+			}
+			if err := s.sessions.DeleteSession(ctx, id); err != nil {
+				return fmt.Errorf("end session: %w", err)
+			}
+			if err := s.record(ctx, st, EventSessionRevoked, nil, "session", id); err != nil {
+				return err
+			}
 		}
-		if err := s.sessions.DeleteSession(ctx, id); err != nil {
-			return nil, fmt.Errorf("end session: %w", err)
-		}
-		s.event(ctx, st, EventSessionRevoked, nil, "session", id)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if current {
 		return &State{Client: st.Client, Ended: true}, nil

@@ -63,16 +63,21 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 		Email:        email,
 	}
 	addr := latch.EmailAddress{Email: email, Primary: true, Created: now}
-	switch err := s.users.CreateUser(ctx, user, []latch.EmailAddress{addr}); {
-	case errors.Is(err, latch.ErrEmailTaken):
-		// Lost a race with another signup for the same address.
-		return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
-	case errors.Is(err, latch.ErrUsernameTaken):
-		return nil, latch.Invalid("username", "username_taken", msgUsernameTaken)
-	case err != nil:
-		return nil, fmt.Errorf("create user: %w", err)
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		switch err := s.users.CreateUser(ctx, user, []latch.EmailAddress{addr}); {
+		case errors.Is(err, latch.ErrEmailTaken):
+			// Lost a race with another signup for the same address.
+			return latch.Invalid("email", "email_taken", msgEmailTaken)
+		case errors.Is(err, latch.ErrUsernameTaken):
+			return latch.Invalid("username", "username_taken", msgUsernameTaken)
+		case err != nil:
+			return fmt.Errorf("create user: %w", err)
+		}
+		return s.record(ctx, st, EventSignedUp, user)
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.event(ctx, st, EventSignedUp, user)
 	st, err = s.beginLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
 	if err != nil {
 		return nil, err

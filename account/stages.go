@@ -216,10 +216,15 @@ func (s *core) finishLogin(ctx context.Context, st *State, user *latch.User, met
 		out.RefreshToken, hash = newKey()
 		refresh = &latch.RefreshToken{Hash: hash, Created: now, Expires: now.Add(s.cfg.Tokens.RefreshTTL)}
 	}
-	if err := s.sessions.StartSession(ctx, sess, replaces, refresh); err != nil {
-		return nil, fmt.Errorf("start session: %w", err)
+	err := s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.sessions.StartSession(ctx, sess, replaces, refresh); err != nil {
+			return fmt.Errorf("start session: %w", err)
+		}
+		return s.record(ctx, out, EventLoggedIn, user, "method", firstMethod(methods))
+	})
+	if err != nil {
+		return nil, err
 	}
-	s.event(ctx, out, EventLoggedIn, user, "method", firstMethod(methods))
 	user.LastLogin = now
 	if refresh != nil {
 		access, err := s.signer.Sign(s.accessClaims(sess, user, now, newUUID()))

@@ -148,30 +148,48 @@ func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State
 	}
 	var userID int64
 	var email string
+	var added bool
+	verify := func(ctx context.Context) (err error) {
+		if added, err = s.markVerified(ctx, st, userID, email); err != nil {
+			return err
+		}
+		return s.record(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
+	}
 	if s.cfg.VerificationByCode {
 		if _, err := s.verificationProcess(st); err != nil {
 			return nil, err
 		}
-		// Checked and spent in one conditional save: used once only.
+		// Checked and spent in one conditional save: used once only. A
+		// wrong code's attempt is saved apart from any unit of work, so
+		// that no rollback gives it back.
 		p, err := s.checkVerificationCode(ctx, st, key, codeConsume)
 		if err != nil {
 			return nil, err
 		}
 		userID, email = p.UserID, p.Email
+		if err := s.tx.Atomic(ctx, verify); err != nil {
+			return nil, err
+		}
 	} else {
-		t, err := s.tokens.TakeToken(ctx, latch.TokenVerifyEmail, HashKey(key))
-		if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
-			return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
-		}
+		// The key is used up with the verification it makes, or not at all.
+		err := s.tx.Atomic(ctx, func(ctx context.Context) error {
+			t, err := s.tokens.TakeToken(ctx, latch.TokenVerifyEmail, HashKey(key))
+			if errors.Is(err, latch.ErrNotFound) || (err == nil && !s.now().Before(t.Expires)) {
+				return latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
+			}
+			if err != nil {
+				return fmt.Errorf("use verification key: %w", err)
+			}
+			userID, email = t.UserID, t.Email
+			return verify(ctx)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("use verification key: %w", err)
+			return nil, err
 		}
-		userID, email = t.UserID, t.Email
 	}
-	if err := s.markVerified(ctx, st, userID, email); err != nil {
-		return nil, err
+	if added {
+		s.notify(ctx, st, s.userFor(ctx, st, userID), notice{kind: noticeEmailAdded, address: email})
 	}
-	s.event(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
 
 	if p := s.pendingStage(st, StageVerifyEmail); p != nil {
 		if p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation) {
@@ -186,26 +204,24 @@ func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State
 
 // markVerified marks a user's address verified, adding it when it is not
 // stored yet (an address added in code mode is kept out of the table until
-// verified).
-func (s *Emails) markVerified(ctx context.Context, st *State, userID int64, email string) error {
-	err := s.emails.SetEmailVerified(ctx, userID, email)
+// verified), and reports whether it was added. Call it inside a unit of work.
+func (s *Emails) markVerified(ctx context.Context, st *State, userID int64, email string) (added bool, err error) {
+	err = s.emails.SetEmailVerified(ctx, userID, email)
 	if errors.Is(err, latch.ErrEmailTaken) {
 		// Another account verified it first, or signed up with it.
-		return latch.Invalid("key", "email_taken", msgEmailTaken)
+		return false, latch.Invalid("key", "email_taken", msgEmailTaken)
 	}
 	if !errors.Is(err, latch.ErrNotFound) {
-		return err
+		return false, err
 	}
 	addr := &latch.EmailAddress{UserID: userID, Email: email, Verified: true, Created: s.now()}
 	switch err := s.emails.AddEmail(ctx, addr); {
 	case errors.Is(err, latch.ErrEmailTaken):
-		return latch.Invalid("key", "email_taken", msgEmailTaken)
+		return false, latch.Invalid("key", "email_taken", msgEmailTaken)
 	case err != nil:
-		return fmt.Errorf("add verified address: %w", err)
+		return false, fmt.Errorf("add verified address: %w", err)
 	}
-	s.event(ctx, st, EventEmailAdded, s.userFor(ctx, st, userID), "email", email)
-	s.notify(ctx, st, s.userFor(ctx, st, userID), notice{kind: noticeEmailAdded, address: email})
-	return nil
+	return true, s.record(ctx, st, EventEmailAdded, s.userFor(ctx, st, userID), "email", email)
 }
 
 // ResendVerification mails a new code for the verification in progress.
