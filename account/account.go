@@ -298,12 +298,12 @@ type (
 // Service is the account core: one value per family of flows, over one
 // shared core. It is safe for concurrent use.
 type Service struct {
-	*Sessions
-	*Emails
-	*Passwords
-	*Tokens
-	*Users
-	core *core
+	Sessions  *Sessions
+	Emails    *Emails
+	Passwords *Passwords
+	Tokens    *Tokens
+	Users     *Users
+	core      *core
 }
 
 // New returns the core, or an error naming a missing dependency.

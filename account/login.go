@@ -148,11 +148,6 @@ func (s *Sessions) checkPassword(ctx context.Context, st *State, method, ident, 
 	return user, nil
 }
 
-
-
-
-
-
 // Logout ends the caller's session server-side, whatever it held (a login,
 // a pending flow, or nothing). It never fails for an anonymous caller.
 func (s *Sessions) Logout(ctx context.Context, st *State) (*State, error) {

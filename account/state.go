@@ -143,4 +143,3 @@ func (s *Sessions) Flows(st *State) []Flow {
 	}
 	return flows
 }
-

@@ -59,7 +59,6 @@ func (s *core) sendVerification(ctx context.Context, st *State, userID int64, em
 	return st, true, nil
 }
 
-
 // VerifyInfo describes what a verification key would verify.
 type VerifyInfo struct {
 	Email            string

@@ -241,7 +241,7 @@ func TestSeed(t *testing.T) {
 			}
 			for _, i := range []int{0, 9, 10, 1199} {
 				for _, kind := range []latch.ClientKind{latch.Browser, latch.App} {
-					st, err := svc.Resolve(ctx, latch.Client{Kind: kind}, sessionKey(salt, string(kind), i))
+					st, err := svc.Sessions.Resolve(ctx, latch.Client{Kind: kind}, sessionKey(salt, string(kind), i))
 					if err != nil || !st.Authenticated() || st.User.Email != userEmail(i) || len(st.Methods()) != 1 {
 						t.Errorf("user %d, %s session: %v %+v", i, kind, err, st)
 					}
@@ -257,7 +257,7 @@ func TestSeed(t *testing.T) {
 				t.Errorf("insert after seeding: %v", err)
 			}
 			email := userEmail(5)
-			if st, err := svc.Login(ctx, &account.State{Client: latch.Client{Kind: latch.Browser}}, account.LoginInput{Email: &email, Password: benchPassword}); err != nil || !st.Authenticated() {
+			if st, err := svc.Sessions.Login(ctx, &account.State{Client: latch.Client{Kind: latch.Browser}}, account.LoginInput{Email: &email, Password: benchPassword}); err != nil || !st.Authenticated() {
 				t.Errorf("login of a seeded user: %v", err)
 			}
 		})

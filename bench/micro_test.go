@@ -113,13 +113,13 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	s.api = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, s.svc, db, log)
 
 	client := latch.Client{Kind: latch.App, IP: "127.0.0.1", UserAgent: "latch-bench"}
-	st, err := s.svc.Signup(ctx, &account.State{Client: client}, account.SignupInput{Email: s.email, Password: benchPassword})
+	st, err := s.svc.Users.Signup(ctx, &account.State{Client: client}, account.SignupInput{Email: s.email, Password: benchPassword})
 	if err != nil || st.NewKey == "" || st.AccessToken == "" || st.RefreshToken == "" {
 		b.Fatalf("signup: %v (%+v)", err, st)
 	}
 	s.appKey, s.access, s.refresh = st.NewKey, st.AccessToken, st.RefreshToken
 	client.Kind = latch.Browser
-	st, err = s.svc.Login(ctx, &account.State{Client: client}, account.LoginInput{Email: &s.email, Password: benchPassword})
+	st, err = s.svc.Sessions.Login(ctx, &account.State{Client: client}, account.LoginInput{Email: &s.email, Password: benchPassword})
 	if err != nil || st.NewKey == "" {
 		b.Fatalf("login: %v", err)
 	}
@@ -222,7 +222,7 @@ func BenchmarkResolve(b *testing.B) {
 				client := latch.Client{Kind: latch.App, IP: "127.0.0.1"}
 				s.start(b)
 				for b.Loop() {
-					st, err := s.svc.Resolve(ctx, client, s.appKey)
+					st, err := s.svc.Sessions.Resolve(ctx, client, s.appKey)
 					if err != nil || !st.Authenticated() {
 						b.Fatal("not authenticated", err)
 					}
@@ -363,7 +363,7 @@ func BenchmarkRefresh(b *testing.B) {
 		token := s.refresh
 		s.start(b)
 		for b.Loop() {
-			_, next, err := s.svc.Refresh(ctx, token)
+			_, next, err := s.svc.Tokens.Refresh(ctx, token)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -384,7 +384,7 @@ func BenchmarkLoginWithoutHash(b *testing.B) {
 		client := latch.Client{Kind: latch.App, IP: "127.0.0.1"}
 		s.start(b)
 		for b.Loop() {
-			st, err := s.svc.Login(ctx, &account.State{Client: client}, account.LoginInput{Email: &s.email, Password: benchPassword})
+			st, err := s.svc.Sessions.Login(ctx, &account.State{Client: client}, account.LoginInput{Email: &s.email, Password: benchPassword})
 			if err != nil || st.AccessToken == "" {
 				b.Fatal("login failed", err)
 			}

@@ -113,7 +113,7 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *
 	buf := bodyBuffer()
 	defer recycle(buf)
 	if !st.Authenticated() {
-		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusUnauthorized, s.svc.Flows(st), token))
+		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusUnauthorized, s.svc.Sessions.Flows(st), token))
 		writeBody(w, http.StatusUnauthorized, buf.Bytes())
 		return
 	}
@@ -138,7 +138,7 @@ func (a authAPI) getSession(w http.ResponseWriter, r *http.Request, c *call) err
 
 // DELETE /auth/session: log out. Always answers 401, as allauth does.
 func (a authAPI) logout(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := a.s.svc.Logout(r.Context(), c.st)
+	st, err := a.s.svc.Sessions.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (a authAPI) login(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.Login(r.Context(), c.st, in)
+	st, err := a.s.svc.Sessions.Login(r.Context(), c.st, in)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (a authAPI) signup(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.Signup(r.Context(), c.st, in)
+	st, err := a.s.svc.Users.Signup(r.Context(), c.st, in)
 	if err != nil {
 		return err
 	}

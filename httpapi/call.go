@@ -73,9 +73,9 @@ func (s *Server) api(rt route) http.Handler {
 		var err error
 		if bearer := bearerToken(r); key == "" && bearer != "" && kind == latch.App {
 			// The JWT strategy's access token stands in for the session token.
-			st, err = s.svc.ResolveBearer(r.Context(), client, bearer)
+			st, err = s.svc.Tokens.ResolveBearer(r.Context(), client, bearer)
 		} else {
-			st, err = s.svc.Resolve(r.Context(), client, key)
+			st, err = s.svc.Sessions.Resolve(r.Context(), client, key)
 		}
 		if err != nil {
 			c.st = &c.anon

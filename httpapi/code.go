@@ -16,7 +16,7 @@ func (a loginCodeAPI) requestLoginCode(w http.ResponseWriter, r *http.Request, c
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.RequestLoginCode(r.Context(), c.st, email)
+	st, err := a.s.svc.Sessions.RequestLoginCode(r.Context(), c.st, email)
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func (a loginCodeAPI) confirmLoginCode(w http.ResponseWriter, r *http.Request, c
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.ConfirmLoginCode(r.Context(), c.st, code)
+	st, err := a.s.svc.Sessions.ConfirmLoginCode(r.Context(), c.st, code)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (a loginCodeAPI) confirmLoginCode(w http.ResponseWriter, r *http.Request, c
 
 // POST /auth/code/resend: a new code for the code login in progress.
 func (a loginCodeAPI) resendLoginCode(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := a.s.svc.ResendLoginCode(r.Context(), c.st); err != nil {
+	if _, err := a.s.svc.Sessions.ResendLoginCode(r.Context(), c.st); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, okBody)

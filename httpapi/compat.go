@@ -123,7 +123,7 @@ func (s *Server) compat(rt route) http.Handler {
 					return
 				}
 			}
-			st, err := s.svc.Resolve(r.Context(), client, key)
+			st, err := s.svc.Sessions.Resolve(r.Context(), client, key)
 			if err != nil {
 				s.writeCompatError(w, r, err)
 				return
@@ -316,7 +316,7 @@ func (s *Server) passwordLogin(ctx context.Context, c *call, field, ident, passw
 		in.Email = &ident
 	}
 	prev := c.st
-	st, err := s.svc.Login(ctx, &account.State{Client: prev.Client}, in)
+	st, err := s.svc.Sessions.Login(ctx, &account.State{Client: prev.Client}, in)
 	var input *latch.InputError
 	if errors.As(err, &input) {
 		for _, e := range input.Errors {
@@ -335,13 +335,13 @@ func (s *Server) passwordLogin(ctx context.Context, c *call, field, ident, passw
 		}
 		// The login waits at the verify_email stage in a session these
 		// surfaces cannot carry: drop it. The verification mail is sent.
-		if _, err := s.svc.Logout(ctx, st); err != nil {
+		if _, err := s.svc.Sessions.Logout(ctx, st); err != nil {
 			return nil, err
 		}
 		return nil, errUnverified
 	}
 	if prev.Session != nil {
-		if _, err := s.svc.Logout(ctx, prev); err != nil {
+		if _, err := s.svc.Sessions.Logout(ctx, prev); err != nil {
 			return nil, err
 		}
 	}
@@ -355,14 +355,14 @@ func (s *Server) passwordLogin(ctx context.Context, c *call, field, ident, passw
 // mandatory verification, which must look the same), a 403 compatError when
 // signup is closed, *latch.RateLimitError.
 func (s *Server) compatSignup(ctx context.Context, c *call, in account.SignupInput) (*account.State, error) {
-	st, err := s.svc.Signup(ctx, &account.State{Client: c.st.Client}, in)
+	st, err := s.svc.Users.Signup(ctx, &account.State{Client: c.st.Client}, in)
 	switch {
 	case errors.Is(err, latch.ErrForbidden):
 		return nil, detailError(http.StatusForbidden, "Sign up is closed.")
 	case err != nil:
 		return nil, err
 	case !st.Authenticated():
-		if _, err := s.svc.Logout(ctx, st); err != nil {
+		if _, err := s.svc.Sessions.Logout(ctx, st); err != nil {
 			return nil, err
 		}
 		return nil, errUnverified
@@ -380,7 +380,7 @@ func (s *Server) compatTokens(ctx context.Context, st *account.State) error {
 	if st.AccessToken != "" {
 		return nil
 	}
-	return s.svc.IssueTokens(ctx, st)
+	return s.svc.Tokens.IssueTokens(ctx, st)
 }
 
 // accessToken returns the token of an "Authorization: Bearer …" or
@@ -401,7 +401,7 @@ func (s *Server) resolveAccess(r *http.Request, c *call) (st *account.State, sen
 	if token == "" {
 		return c.st, false, nil
 	}
-	st, err = s.svc.ResolveBearer(r.Context(), c.st.Client, token)
+	st, err = s.svc.Tokens.ResolveBearer(r.Context(), c.st.Client, token)
 	if errors.Is(err, latch.ErrSessionGone) {
 		return c.st, true, nil
 	}

@@ -94,7 +94,7 @@ func (d djangoSession) logout(w http.ResponseWriter, r *http.Request, c *call) e
 	if !c.st.Authenticated() {
 		return detailError(http.StatusBadRequest, "You're not logged in.")
 	}
-	st, err := d.s.svc.Logout(r.Context(), c.st)
+	st, err := d.s.svc.Sessions.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}

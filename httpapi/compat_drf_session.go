@@ -95,7 +95,7 @@ func (d drfSession) login(w http.ResponseWriter, r *http.Request, c *call) error
 
 // POST /api/auth/logout: end the session server-side and clear its cookie.
 func (d drfSession) logout(w http.ResponseWriter, r *http.Request, c *call) error {
-	st, err := d.s.svc.Logout(r.Context(), c.st)
+	st, err := d.s.svc.Sessions.Logout(r.Context(), c.st)
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,7 @@ func (j simpleJWT) refresh(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	access, err := j.s.svc.RefreshAccess(r.Context(), v[0])
+	access, err := j.s.svc.Tokens.RefreshAccess(r.Context(), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
@@ -188,7 +188,7 @@ func (j simpleJWT) verify(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	st, err := j.s.svc.ResolveBearer(r.Context(), c.st.Client, v[0])
+	st, err := j.s.svc.Tokens.ResolveBearer(r.Context(), c.st.Client, v[0])
 	if errors.Is(err, latch.ErrSessionGone) {
 		return errTokenNotValid
 	}
@@ -213,7 +213,7 @@ func (j simpleJWT) blacklist(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	err = j.s.svc.RevokeRefresh(account.WithClient(r.Context(), c.st.Client), v[0])
+	err = j.s.svc.Tokens.RevokeRefresh(account.WithClient(r.Context(), c.st.Client), v[0])
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		return errTokenNotValid
 	}
@@ -251,7 +251,7 @@ func simpleJWTDenied(tokenSent bool) error {
 // GET /api/user/: every user, most recently updated first, to a superuser
 // (at most simpleJWTUserLimit); only the caller to anyone else.
 func (j simpleJWT) users(w http.ResponseWriter, r *http.Request, c *call) error {
-	users, err := j.s.svc.ListUsers(r.Context(), c.st, simpleJWTUserLimit)
+	users, err := j.s.svc.Users.ListUsers(r.Context(), c.st, simpleJWTUserLimit)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (j simpleJWT) users(w http.ResponseWriter, r *http.Request, c *call) error 
 // GET /api/user/{public_id}/: a user; to anyone but a superuser, only
 // themselves (others are 404, as if absent).
 func (j simpleJWT) user(w http.ResponseWriter, r *http.Request, c *call) error {
-	u, err := j.s.svc.User(r.Context(), c.st, r.PathValue("public_id"))
+	u, err := j.s.svc.Users.User(r.Context(), c.st, r.PathValue("public_id"))
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ var okBody = envelope{Status: http.StatusOK}
 
 // GET /auth/email/verify with X-Email-Verification-Key: what the key verifies.
 func (a emailAPI) checkEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
-	info, err := a.s.svc.CheckVerification(r.Context(), c.st, r.Header.Get("X-Email-Verification-Key"))
+	info, err := a.s.svc.Emails.CheckVerification(r.Context(), c.st, r.Header.Get("X-Email-Verification-Key"))
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (a emailAPI) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.VerifyEmail(r.Context(), c.st, key)
+	st, err := a.s.svc.Emails.VerifyEmail(r.Context(), c.st, key)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a emailAPI) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) e
 
 // POST /auth/email/verify/resend: a new code for the verification in progress.
 func (a emailAPI) resendEmailVerification(w http.ResponseWriter, r *http.Request, c *call) error {
-	if _, err := a.s.svc.ResendVerification(r.Context(), c.st); err != nil {
+	if _, err := a.s.svc.Emails.ResendVerification(r.Context(), c.st); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, okBody)
@@ -66,7 +66,7 @@ func (a emailAPI) resendEmailVerification(w http.ResponseWriter, r *http.Request
 }
 
 func (a emailAPI) writeEmails(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := a.s.svc.ListEmails(r.Context(), c.st)
+	list, err := a.s.svc.Emails.ListEmails(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (a emailAPI) addEmail(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	if _, err := a.s.svc.AddEmail(r.Context(), c.st, email); err != nil {
+	if _, err := a.s.svc.Emails.AddEmail(r.Context(), c.st, email); err != nil {
 		return err
 	}
 	return a.writeEmails(w, r, c)
@@ -111,7 +111,7 @@ func (a emailAPI) resendEmail(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	sent, err := a.s.svc.ResendVerificationEmail(r.Context(), c.st, email)
+	sent, err := a.s.svc.Emails.ResendVerificationEmail(r.Context(), c.st, email)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (a emailAPI) setPrimaryEmail(w http.ResponseWriter, r *http.Request, c *cal
 	if err := f.err(); err != nil {
 		return err
 	}
-	if err := a.s.svc.SetPrimaryEmail(r.Context(), c.st, email, primary); err != nil {
+	if err := a.s.svc.Emails.SetPrimaryEmail(r.Context(), c.st, email, primary); err != nil {
 		return err
 	}
 	return a.writeEmails(w, r, c)
@@ -144,7 +144,7 @@ func (a emailAPI) removeEmail(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	if err := a.s.svc.RemoveEmail(r.Context(), c.st, email); err != nil {
+	if err := a.s.svc.Emails.RemoveEmail(r.Context(), c.st, email); err != nil {
 		return err
 	}
 	return a.writeEmails(w, r, c)

@@ -24,13 +24,13 @@ func (f forwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case bearerToken(r) != "":
 		client.Kind = latch.Browser // never 410: forward auth only says yes or no
-		st, err = f.s.svc.ResolveBearer(r.Context(), client, bearerToken(r))
+		st, err = f.s.svc.Tokens.ResolveBearer(r.Context(), client, bearerToken(r))
 	case r.Header.Get(tokenHeader) != "":
 		client.Kind = latch.App
-		st, err = f.s.svc.Resolve(r.Context(), client, r.Header.Get(tokenHeader))
+		st, err = f.s.svc.Sessions.Resolve(r.Context(), client, r.Header.Get(tokenHeader))
 	default:
 		client.Kind = latch.Browser
-		st, err = f.s.svc.Resolve(r.Context(), client, cookieValue(r, sessionCookie))
+		st, err = f.s.svc.Sessions.Resolve(r.Context(), client, cookieValue(r, sessionCookie))
 	}
 	if err != nil && !errors.Is(err, latch.ErrSessionGone) {
 		f.s.writeError(w, r, &call{st: &account.State{Client: client}}, err)

@@ -1946,7 +1946,7 @@ func TestOpenAPIForwardAuth(t *testing.T) {
 	for _, strategy := range []string{"session", "jwt"} {
 		t.Run(strategy, func(t *testing.T) {
 			s := startOpenAPIServer(t, func(c *account.Config) { c.Tokens.Strategy = strategy })
-			root, err := s.svc.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Password: oaPassword})
+			root, err := s.svc.Users.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Password: oaPassword})
 			if err != nil {
 				t.Fatal(err)
 			}

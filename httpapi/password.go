@@ -25,7 +25,7 @@ func (a passwordAPI) requestPasswordReset(w http.ResponseWriter, r *http.Request
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.RequestPasswordReset(r.Context(), c.st, email)
+	st, err := a.s.svc.Passwords.RequestPasswordReset(r.Context(), c.st, email)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (a passwordAPI) requestPasswordReset(w http.ResponseWriter, r *http.Request
 
 // GET /auth/password/reset with X-Password-Reset-Key: whose password the key resets.
 func (a passwordAPI) checkPasswordReset(w http.ResponseWriter, r *http.Request, c *call) error {
-	u, err := a.s.svc.CheckResetKey(r.Context(), c.st, r.Header.Get("X-Password-Reset-Key"))
+	u, err := a.s.svc.Passwords.CheckResetKey(r.Context(), c.st, r.Header.Get("X-Password-Reset-Key"))
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a passwordAPI) resetPassword(w http.ResponseWriter, r *http.Request, c *ca
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.ResetPassword(r.Context(), c.st, key, pw)
+	st, err := a.s.svc.Passwords.ResetPassword(r.Context(), c.st, key, pw)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (a passwordAPI) changePassword(w http.ResponseWriter, r *http.Request, c *c
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.ChangePassword(r.Context(), c.st, in)
+	st, err := a.s.svc.Passwords.ChangePassword(r.Context(), c.st, in)
 	if err != nil {
 		return err
 	}

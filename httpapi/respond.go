@@ -143,7 +143,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 	case errors.Is(err, latch.ErrSessionGone):
 		buf := bodyBuffer()
 		defer recycle(buf)
-		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusGone, s.svc.Flows(&c.anon), ""))
+		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusGone, s.svc.Sessions.Flows(&c.anon), ""))
 		writeBody(w, http.StatusGone, buf.Bytes())
 	case errors.Is(err, latch.ErrConflict):
 		writeJSON(w, http.StatusConflict, envelope{Status: http.StatusConflict})

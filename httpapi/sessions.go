@@ -32,7 +32,7 @@ func (a sessionsAPI) writeSessions(w http.ResponseWriter, c *call, list []latch.
 
 // GET /auth/sessions: the caller's sessions, the current one marked.
 func (a sessionsAPI) listSessions(w http.ResponseWriter, r *http.Request, c *call) error {
-	list, err := a.s.svc.ListSessions(r.Context(), c.st)
+	list, err := a.s.svc.Sessions.ListSessions(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (a sessionsAPI) endSessions(w http.ResponseWriter, r *http.Request, c *call
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.EndSessions(r.Context(), c.st, ids)
+	st, err := a.s.svc.Sessions.EndSessions(r.Context(), c.st, ids)
 	if err != nil {
 		return err
 	}

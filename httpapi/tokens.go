@@ -33,7 +33,7 @@ func (a tokensAPI) refreshTokens(w http.ResponseWriter, r *http.Request, c *call
 	if token == "" {
 		return latch.Invalid("refresh_token", "required", "This field is required.")
 	}
-	access, refresh, err := a.s.svc.Refresh(account.WithClient(r.Context(), c.st.Client), token)
+	access, refresh, err := a.s.svc.Tokens.Refresh(account.WithClient(r.Context(), c.st.Client), token)
 	if errors.Is(err, account.ErrInvalidRefresh) {
 		writeJSON(w, http.StatusBadRequest, envelope{Status: http.StatusBadRequest})
 		return nil
@@ -56,7 +56,7 @@ type accessTokenJSON struct {
 // is CSRF-protected like every unsafe browser request, names the session,
 // and stops working at Latch the moment the session ends.
 func (a tokensAPI) browserAccessToken(w http.ResponseWriter, r *http.Request, c *call) error {
-	token, exp, err := a.s.svc.AccessToken(r.Context(), c.st)
+	token, exp, err := a.s.svc.Tokens.AccessToken(r.Context(), c.st)
 	if err != nil {
 		return err
 	}

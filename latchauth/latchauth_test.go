@@ -559,7 +559,7 @@ func TestRequireStaff(t *testing.T) {
 	t.Parallel()
 	srv := startLatch(t)
 	user := srv.signup(t, "eli@example.com", "")
-	if _, err := srv.svc.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Username: "root", Password: goodPassword}); err != nil {
+	if _, err := srv.svc.Users.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Username: "root", Password: goodPassword}); err != nil {
 		t.Fatal(err)
 	}
 	root := srv.appAuth(t, "login", map[string]any{"email": "root@example.com"})

@@ -64,7 +64,7 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := svc.CreateSuperuser(ctx, in)
+	u, err := svc.Users.CreateSuperuser(ctx, in)
 	var input *latch.InputError
 	if errors.As(err, &input) {
 		var msgs []string

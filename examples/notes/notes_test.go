@@ -245,7 +245,7 @@ func TestNotes(t *testing.T) {
 	// The user list is for superusers.
 	alice.expect(403, "GET", "/api/users", nil, nil)
 	bob.expect(403, "GET", "/api/users", nil, nil)
-	if _, err := svc.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Password: goodPassword}); err != nil {
+	if _, err := svc.Users.CreateSuperuser(context.Background(), account.SuperuserInput{Email: "root@example.com", Password: goodPassword}); err != nil {
 		t.Fatal(err)
 	}
 	for _, root := range []*caller{
