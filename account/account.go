@@ -72,16 +72,6 @@ type Mailer interface {
 	Send(ctx context.Context, kind, to string, data map[string]any) error
 }
 
-// Store is all the storage the core uses; the SQL adapters implement it.
-type Store interface {
-	UserStore
-	EmailStore
-	TokenStore
-	SessionStore
-	RefreshStore
-	UserLister
-}
-
 // SessionStore keeps server-side sessions, addressed by the hash of their key.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *latch.Session) error
@@ -101,6 +91,9 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, id int64) error
 	// DeleteUserSessions ends every session of a user but the one with id except.
 	DeleteUserSessions(ctx context.Context, userID, except int64) error
+	// SessionByID returns a session and its user (access tokens name their
+	// session by id).
+	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
 	// UserSessions lists a user's unexpired sessions, newest first.
 	UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error)
 }

@@ -180,7 +180,7 @@ func (s *core) sessionUser(ctx context.Context, id int64) *latch.User {
 	if s.refresh == nil {
 		return nil
 	}
-	_, u, err := s.refresh.SessionByID(ctx, id)
+	_, u, err := s.sessions.SessionByID(ctx, id)
 	if err != nil {
 		return nil
 	}

@@ -23,8 +23,6 @@ type RefreshStore interface {
 	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
 	// RefreshTokenByHash returns a token without using it.
 	RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error)
-	// SessionByID returns a session and its user.
-	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
 }
 
 // Signer signs and verifies access tokens (see package keyring).
@@ -150,7 +148,7 @@ func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh str
 		s.log.Warn("refresh token reused after rotation: session and its token family revoked", "session_id", t.SessionID)
 		return "", "", ErrInvalidRefresh
 	}
-	sess, user, err := s.refresh.SessionByID(ctx, t.SessionID)
+	sess, user, err := s.sessions.SessionByID(ctx, t.SessionID)
 	if errors.Is(err, latch.ErrNotFound) {
 		return "", "", ErrInvalidRefresh
 	}
@@ -200,7 +198,7 @@ func (s *Tokens) RefreshAccess(ctx context.Context, token string) (string, error
 	if !now.Before(t.Expires) || !t.UsedAt.IsZero() {
 		return "", ErrInvalidRefresh
 	}
-	sess, user, err := s.refresh.SessionByID(ctx, t.SessionID)
+	sess, user, err := s.sessions.SessionByID(ctx, t.SessionID)
 	if errors.Is(err, latch.ErrNotFound) {
 		return "", ErrInvalidRefresh
 	}
@@ -236,7 +234,7 @@ func (s *Tokens) ResolveBearer(ctx context.Context, client latch.Client, token s
 	if !ok {
 		return st, nil
 	}
-	sess, user, err := s.refresh.SessionByID(ctx, id)
+	sess, user, err := s.sessions.SessionByID(ctx, id)
 	switch {
 	case errors.Is(err, latch.ErrNotFound):
 		return s.gone(st)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -19,7 +18,6 @@ type countingStore struct {
 	reads, writes atomic.Int64
 }
 
-var _ account.Store = (*countingStore)(nil)
 
 // InUnitOfWork is not a store call: it asks the context.
 func (c *countingStore) InUnitOfWork(ctx context.Context) bool {
