@@ -1,0 +1,132 @@
+// Package server wires a complete Latch server from its parts: store
+// families, session cache, keyring, account core and HTTP API. latch serve,
+// the tests and the benchmarks all build through it, so that they run the
+// same server.
+//
+// What differs between them stays with the caller: opening the database,
+// the mailer, the limiter, the signing keys, the cache's peers and the
+// listener.
+package server
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/keyring"
+	"github.com/latchauth/latch/sessioncache"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+// Parts are what a server is built from.
+type Parts struct {
+	// DB runs the units of work and answers /readyz; its families are the
+	// stores unless Stores is set. Required.
+	DB *sqlstore.DB
+	// Stores replaces DB's families (the benchmarks count their calls);
+	// nil: StoresOf(DB).
+	Stores *Stores
+	// Cache, unless nil, keeps sessions in memory in front of the session
+	// family; Peers are the other nodes sharing the database (nil: none,
+	// and the cache serves at once). With peers it serves nothing until
+	// the caller listens to them with Server.Cache.
+	Cache *sessioncache.Config
+	Peers sessioncache.Peers
+
+	Account account.Config
+	// HTTP configures the API; a nil JWKS is Keys.JWKS.
+	HTTP    httpapi.Config
+	Mail    account.Mailer
+	Hasher  account.Hasher
+	Limiter account.Limiter
+	// Keys signs access tokens; nil: none are issued.
+	Keys *keyring.Keyring
+	// Events receives the security events; nil: they are logged to Log.
+	Events account.EventSink
+	Log    *slog.Logger
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// Server is a built server.
+type Server struct {
+	Core *account.Service
+	API  *httpapi.Server
+	// Cache is the session cache; nil without one.
+	Cache *sessioncache.Store
+}
+
+// New builds the account core and the HTTP API from p. It returns the
+// core's configuration errors (see account.New).
+func New(p Parts) (*Server, error) {
+	stores := StoresOf(p.DB)
+	if p.Stores != nil {
+		stores = *p.Stores
+	}
+	s := &Server{}
+	if p.Cache != nil {
+		s.Cache = sessioncache.New(stores.Sessions, *p.Cache, p.Peers, p.Log, p.Now)
+	}
+	d := account.Deps{Config: p.Account, Mail: p.Mail, Hasher: p.Hasher, Limiter: p.Limiter, Events: p.Events, Log: p.Log, Now: p.Now}
+	if p.Keys != nil { // a nil *Keyring in the interface would sign
+		d.Signer = p.Keys
+	}
+	stores.Fill(&d, p.DB, s.Cache)
+	core, err := account.New(d)
+	if err != nil {
+		return nil, err
+	}
+	s.Core = core
+	hcfg := p.HTTP
+	if hcfg.JWKS == nil && p.Keys != nil {
+		hcfg.JWKS = p.Keys.JWKS
+	}
+	s.API = httpapi.New(hcfg, core, p.DB, p.Log)
+	return s, nil
+}
+
+// Stores are the table families the account core reads and writes.
+type Stores struct {
+	Users    UserStore
+	Emails   EmailStore
+	Tokens   account.TokenStore
+	Sessions SessionStore
+	Refresh  account.RefreshStore
+}
+
+// UserStore is the user family: the core's reads and writes, its listing,
+// and what the session cache wraps.
+type UserStore interface {
+	account.UserStore
+	account.UserLister
+	sessioncache.UserStore
+}
+
+// EmailStore is the address family, as the core and the session cache use it.
+type EmailStore interface {
+	account.EmailStore
+	sessioncache.EmailStore
+}
+
+// SessionStore is the session family, as the core and the session cache use it.
+type SessionStore interface {
+	account.SessionStore
+	sessioncache.SessionStore
+}
+
+// StoresOf returns db's families.
+func StoresOf(db *sqlstore.DB) Stores {
+	return Stores{Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions, Refresh: db.Refresh}
+}
+
+// Fill sets d's stores from s and its unit of work from db. cache, unless
+// nil, must wrap s.Sessions; it then stands in front of the families whose
+// writes change a cached session (sessions, users, addresses).
+func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store) {
+	d.Users, d.Emails, d.Sessions = s.Users, s.Emails, s.Sessions
+	if cache != nil {
+		d.Users, d.Emails, d.Sessions = cache.Users(s.Users), cache.Emails(s.Emails), cache
+	}
+	d.Tokens, d.Refresh, d.Lister, d.Tx = s.Tokens, s.Refresh, s.Users, db
+}
