@@ -19,7 +19,7 @@ import (
 	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/redis"
-	"github.com/latchauth/latch/sessioncache"
+	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
 )
@@ -73,39 +73,36 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer rl.Close()
 		limiter = rl
 	}
-	var cache *sessioncache.Store
-	if c.SessionCache.Size > 0 {
-		cached, peers, err := cacheSessions(ctx, c, db, log)
-		if err != nil {
-			return err
-		}
-		if peers != nil {
-			defer peers.Close()
-		}
-		cache = cached
-	}
-	deps := account.Deps{Config: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Log: log, Now: nil, Signer: keys}
-	setStores(&deps, db, cache)
-	svc, err := account.New(deps)
+	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Keys: keys, Log: log, Now: nil,
+		HTTP: httpapi.Config{
+			PublicURL:         c.PublicURL,
+			CORSOrigins:       c.CORSOrigins,
+			TrustedOrigins:    c.TrustedOrigins,
+			CookieDomain:      c.CookieDomain,
+			CookieSameSite:    c.CookieSameSite,
+			MaxBodyBytes:      c.MaxBodyBytes,
+			TrustedProxyCount: c.ProxyCount,
+			Compat:            c.Compat,
+			CSRFKey:           deriveSecret(secret, "csrf tokens"),
+			App:               web.Handler(),
+		}}
+	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Config{
-		PublicURL:         c.PublicURL,
-		CORSOrigins:       c.CORSOrigins,
-		TrustedOrigins:    c.TrustedOrigins,
-		CookieDomain:      c.CookieDomain,
-		CookieSameSite:    c.CookieSameSite,
-		MaxBodyBytes:      c.MaxBodyBytes,
-		TrustedProxyCount: c.ProxyCount,
-		JWKS:              keys.JWKS,
-		Compat:            c.Compat,
-		CSRFKey:           deriveSecret(secret, "csrf tokens"),
-		App:               web.Handler(),
-	}, svc, db, log)
+	if peers != nil {
+		defer peers.Close()
+	}
+	built, err := server.New(parts)
+	if err != nil {
+		return err
+	}
+	if peers != nil {
+		go peers.Listen(ctx, built.Cache)
+	}
 
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           built.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -133,25 +130,29 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	svc.Wait() // reset links being stored and mailed after their answer
+	built.Core.Wait() // reset links being stored and mailed after their answer
 	log.Info("stopped")
 	return nil
 }
 
-// cacheSessions wraps db in the session cache. With PostgreSQL the nodes
-// sharing it tell each other what changed; the cache serves nothing until
-// this node listens.
-func cacheSessions(ctx context.Context, c *config, db *sqlstore.DB, log *slog.Logger) (*sessioncache.Store, *postgres.Peers, error) {
+// cacheSessions turns the session cache on in p when c asks for it. With
+// PostgreSQL the nodes sharing it tell each other what changed, through the
+// peers it returns; the cache serves nothing until this node listens to
+// them.
+func cacheSessions(c *config, p *server.Parts, log *slog.Logger) (*postgres.Peers, error) {
+	if c.SessionCache.Size <= 0 {
+		return nil, nil
+	}
+	p.Cache = &c.SessionCache
 	if dbKind(c.DatabaseURL) == "sqlite" {
-		return sessioncache.New(db.Sessions, c.SessionCache, nil, log, nil), nil, nil
+		return nil, nil
 	}
 	peers, err := postgres.NewPeers(c.DatabaseURL, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("session cache: %w", err)
+		return nil, fmt.Errorf("session cache: %w", err)
 	}
-	cached := sessioncache.New(db.Sessions, c.SessionCache, peers, log, nil)
-	go peers.Listen(ctx, cached)
-	return cached, peers, nil
+	p.Peers = peers
+	return peers, nil
 }
 
 // sweep runs the periodic chores: it deletes expired sessions and refresh
