@@ -1,6 +1,6 @@
 // Package latchtest starts a complete Latch HTTP server for tests — real
-// store, mailer (to an in-process SMTP server), signing keys and API — the
-// same wiring as `latch serve`, on a free port.
+// store, mailer (to an in-process SMTP server), signing keys and API —
+// built by package server as `latch serve` builds it, on a free port.
 package latchtest
 
 import (
@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/smtptest"
@@ -25,6 +24,7 @@ import (
 	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -109,35 +109,23 @@ func Start(t testing.TB, o Options) *Server {
 	if err := s.Keys.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if hcfg.JWKS == nil {
-		hcfg.JWKS = s.Keys.JWKS
-	}
-	db := o.DB
-	var users account.UserStore = db.Users
-	var emails account.EmailStore = db.Emails
-	var sessions interface {
-		account.SessionStore
-		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
-	} = db.Sessions
-	if !o.NoSessionCache {
-		// As latch serve runs by default.
-		cache := sessioncache.New(db.Sessions, sessioncache.Config{Size: 1000, TTL: 30 * time.Second}, nil, log, o.Now)
-		users, emails, sessions = cache.Users(db.Users), cache.Emails(db.Emails), cache
-	}
 	if o.Hasher == nil {
 		o.Hasher = password.NewHasher(password.TestParams)
 	}
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
-	svc, err := account.New(account.Deps{Config: cfg, Users: users, Emails: emails, Tokens: db.Tokens, Sessions: sessions,
-		Refresh: refreshStore{db.Refresh, sessions}, Lister: db.Users, Tx: db, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Log: log, Now: o.Now, Signer: s.Keys})
+	parts := server.Parts{DB: o.DB, Account: cfg, HTTP: hcfg, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Keys: s.Keys, Log: log, Now: o.Now}
+	if !o.NoSessionCache {
+		parts.Cache = &sessioncache.Config{Size: 1000, TTL: 30 * time.Second} // as latch serve runs by default
+	}
+	built, err := server.New(parts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Svc = svc
+	s.Svc = built.Core
 	t.Cleanup(s.Svc.Wait) // after the server stops, before the mailer and database close
-	var h http.Handler = httpapi.New(hcfg, s.Svc, o.DB, log)
+	var h http.Handler = built.API
 	if o.Wrap != nil {
 		h = o.Wrap(h)
 	}
@@ -145,15 +133,4 @@ func Start(t testing.TB, o Options) *Server {
 	s.Start()
 	t.Cleanup(s.Close)
 	return s
-}
-
-// refreshStore is account.RefreshStore: the refresh-token family, and the
-// session family's SessionByID (access tokens name their session by id).
-type refreshStore struct {
-	*sqlstore.RefreshTokens
-	sessionByID
-}
-
-type sessionByID interface {
-	SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
 }
