@@ -75,11 +75,12 @@ func TestCompatDRFSession(t *testing.T) {
 		// DRF's session fallback: a logged-in caller without Basic credentials.
 		want(t, c.do("POST", "/api/auth/login", nil), 200)
 
-		// logout: the tutorial's fetch sends no X-CSRFToken; the Origin check
+		// logout: the tutorial's fetch sends X-CSRFToken from the csrftoken
+		// cookie (docs/compat.md); the token is not required, the Origin check
 		// keeps other sites out.
-		want(t, c.do("POST", "/api/auth/logout", nil, "Origin", "https://evil.example"), 403)
+		want(t, c.do("POST", "/api/auth/logout", nil, "Origin", "https://evil.example", "X-CSRFToken", c.cookie("csrftoken")), 403)
 		want(t, c.do("GET", "/api/me", nil), 200)
-		want(t, c.do("POST", "/api/auth/logout", nil), 200, `{}`)
+		want(t, c.do("POST", "/api/auth/logout", nil, "X-CSRFToken", c.cookie("csrftoken")), 200, `{}`)
 		if c.cookie("sessionid") != "" {
 			t.Error("logout left the session cookie")
 		}

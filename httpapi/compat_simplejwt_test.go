@@ -65,6 +65,9 @@ func TestCompatSimpleJWTTutorial(t *testing.T) {
 		r = c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh})
 		want(t, r, 200)
 		access2 := r.str("access")
+		if len(r.obj()) != 1 { // docs/compat.md: {"access"} only
+			t.Errorf("refresh answered %s, want {\"access\"} only", r.Raw)
+		}
 		want(t, c.do("GET", "/api/user/", nil, bearer(access2)...), 200)
 		srv.advance(6 * time.Minute)
 		r = c.do("POST", "/api/auth/refresh/", map[string]any{"refresh": refresh})
