@@ -29,6 +29,7 @@ import (
 	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -98,19 +99,14 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	refresh := struct { // access tokens name their session by id
-		*sqlstore.RefreshTokens
-		*sqlstore.Sessions
-	}{db.Refresh, db.Sessions}
-	svc, err := account.New(account.Deps{Config: cfg, Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions,
-		Refresh: refresh, Lister: db.Users, Tx: db, Mail: oaNoMail{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public}, Mail: oaNoMail{},
+		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Config.Handler = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, svc, db, log)
+	hs.Config.Handler = built.API
 	hs.Start()
-	s := &oaServer{Server: hs, db: db, svc: svc}
+	s := &oaServer{Server: hs, db: db, svc: built.Core}
 	s.route(t)
 	return s
 }
