@@ -22,6 +22,7 @@ import (
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sqlite"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -234,11 +235,12 @@ func TestSeed(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			svc, err := account.New(account.Deps{Config: account.DefaultConfig(), Users: db.Users, Emails: db.Emails, Tokens: db.Tokens,
-				Sessions: db.Sessions, Refresh: refreshStore{db.Refresh, db.Sessions}, Lister: db.Users, Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: quiet, Now: nil})
+			built, err := server.New(server.Parts{DB: db, Account: account.DefaultConfig(), Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams),
+				Limiter: ratelimit.NewMemory(nil), Log: quiet, Now: nil})
 			if err != nil {
 				t.Fatal(err)
 			}
+			svc := built.Core
 			for _, i := range []int{0, 9, 10, 1199} {
 				for _, kind := range []latch.ClientKind{latch.Browser, latch.App} {
 					st, err := svc.Sessions.Resolve(ctx, latch.Client{Kind: kind}, sessionKey(salt, string(kind), i))

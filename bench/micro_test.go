@@ -38,6 +38,7 @@ import (
 	"github.com/latchauth/latch/latchauth"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlite"
 	"github.com/latchauth/latch/sqlstore"
@@ -93,24 +94,18 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = microIssuer, microIssuer
 	cfg.Tokens.Secret = []byte("micro-benchmark refresh secret")
 	s := &stack{store: &countingStore{DB: db}, keys: keys, email: "ann@bench.example"}
-	var users account.UserStore = s.store
-	var emails account.EmailStore = s.store
-	var sessions interface {
-		account.SessionStore
-		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
-	} = s.store
+	public, _ := url.Parse(microIssuer)
+	parts := server.Parts{DB: db, Stores: &server.Stores{Users: s.store, Emails: s.store, Tokens: s.store, Sessions: s.store, Refresh: s.store},
+		Account: cfg, HTTP: httpapi.Config{PublicURL: public}, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams),
+		Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: log, Now: nil}
 	if cached {
-		cache := sessioncache.New(s.store, sessioncache.Config{Size: 10000, TTL: 30 * time.Second}, nil, log, nil)
-		users, emails, sessions = cache.Users(s.store), cache.Emails(s.store), cache
+		parts.Cache = &sessioncache.Config{Size: 10000, TTL: 30 * time.Second}
 	}
-	svc, err := account.New(account.Deps{Config: cfg, Users: users, Emails: emails, Tokens: s.store, Sessions: sessions,
-		Refresh: refreshStore{s.store, sessions}, Lister: s.store, Tx: db, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil, Signer: keys})
+	built, err := server.New(parts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.svc = svc
-	public, _ := url.Parse(microIssuer)
-	s.api = httpapi.New(httpapi.Config{PublicURL: public, JWKS: keys.JWKS}, s.svc, db, log)
+	s.svc, s.api = built.Core, built.API
 
 	client := latch.Client{Kind: latch.App, IP: "127.0.0.1", UserAgent: "latch-bench"}
 	st, err := s.svc.Users.Signup(ctx, &account.State{Client: client}, account.SignupInput{Email: s.email, Password: benchPassword})

@@ -18,7 +18,6 @@ type countingStore struct {
 	reads, writes atomic.Int64
 }
 
-
 // InUnitOfWork is not a store call: it asks the context.
 func (c *countingStore) InUnitOfWork(ctx context.Context) bool {
 	return c.DB.Sessions.InUnitOfWork(ctx)
@@ -27,32 +26,6 @@ func (c *countingStore) InUnitOfWork(ctx context.Context) bool {
 func (c *countingStore) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
 	c.w()
 	return c.DB.Users.SetActive(ctx, userID, active, at)
-}
-
-// refreshStore is account.RefreshStore: the refresh-token calls, and
-// SessionByID from the session family (through the cache when there is one).
-type refreshStore struct {
-	refresh interface {
-		AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error
-		UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
-		RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error)
-	}
-	sessions interface {
-		SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error)
-	}
-}
-
-func (r refreshStore) AddRefreshToken(ctx context.Context, t *latch.RefreshToken) error {
-	return r.refresh.AddRefreshToken(ctx, t)
-}
-func (r refreshStore) UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error) {
-	return r.refresh.UseRefreshToken(ctx, hash, now)
-}
-func (r refreshStore) RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error) {
-	return r.refresh.RefreshTokenByHash(ctx, hash)
-}
-func (r refreshStore) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
-	return r.sessions.SessionByID(ctx, id)
 }
 
 func (c *countingStore) r() { c.reads.Add(1) }
