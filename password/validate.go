@@ -35,7 +35,7 @@ type Attrs struct {
 }
 
 // Policy selects and tunes the password rules. The zero value turns every
-// tunable rule off, which leaves only the numeric rule. Start from
+// rule off except the NUL rule, which cannot be. Start from
 // [DefaultPolicy].
 type Policy struct {
 	// MinLength is the minimum number of Unicode code points. A value of 0
@@ -49,12 +49,15 @@ type Policy struct {
 	// CheckCommon turns on the rule that rejects passwords in the embedded
 	// list of common passwords (see [IsCommon]).
 	CheckCommon bool
+	// CheckNumeric turns on the rule that rejects entirely numeric
+	// passwords (Django's NumericPasswordValidator).
+	CheckNumeric bool
 }
 
 // DefaultPolicy is Django's default AUTH_PASSWORD_VALIDATORS. It rejects
 // passwords too similar to the user's attributes (0.7), shorter than 8
 // characters, common, or entirely numeric.
-var DefaultPolicy = Policy{MinLength: 8, MaxSimilarity: 0.7, CheckCommon: true}
+var DefaultPolicy = Policy{MinLength: 8, MaxSimilarity: 0.7, CheckCommon: true, CheckNumeric: true}
 
 // Validate returns every rule that plain breaks: first Latch's own rule
 // that a password holds no NUL character (U+0000, code
@@ -93,7 +96,7 @@ func (p Policy) Validate(plain string, a Attrs) []Violation {
 	if p.CheckCommon && IsCommon(plain) {
 		vs = append(vs, Violation{Code: "password_too_common", Message: "This password is too common."})
 	}
-	if isDigits(plain) {
+	if p.CheckNumeric && isDigits(plain) {
 		vs = append(vs, Violation{Code: "password_entirely_numeric", Message: "This password is entirely numeric."})
 	}
 	return vs

@@ -49,6 +49,12 @@ type config struct {
 	SessionCache   sessioncache.Config
 	Argon2         password.Params
 	Account        account.Config
+
+	// passwordValidators holds the rules LATCH_PASSWORD_VALIDATORS names.
+	passwordValidators map[string]bool
+	// warnings are problems with the settings that do not stop the server,
+	// logged at startup.
+	warnings []string
 }
 
 // setting is one environment variable: its name, default and meaning, and
@@ -308,6 +314,22 @@ var settings = []setting{
 		c.Account.PasswordPolicy.MinLength = n
 		return nil
 	}},
+	{"LATCH_PASSWORD_VALIDATORS", "length,common,similarity,numeric", "password rules to apply, comma-separated, as Django's AUTH_PASSWORD_VALIDATORS: length (LATCH_PASSWORD_MIN_LENGTH), common, similarity (to the username and email), numeric; leaving any out logs a warning", func(c *config, v string) error {
+		on := map[string]bool{}
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			switch name {
+			case "length", "common", "similarity", "numeric":
+				on[name] = true
+			case "", "none":
+			default:
+				return fmt.Errorf("%q: want any of length, common, similarity, numeric (or none)", name)
+			}
+		}
+		// Applied in loadConfig, after LATCH_PASSWORD_MIN_LENGTH.
+		c.passwordValidators = on
+		return nil
+	}},
 	{"LATCH_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB (OWASP: 19456)", func(c *config, v string) error {
 		return parseUint32(v, 8, 4<<20, &c.Argon2.Memory)
 	}},
@@ -417,6 +439,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := c.applyPasswordValidators(getenv("LATCH_PASSWORD_MIN_LENGTH") != ""); err != nil {
+		return nil, err
+	}
 	if c.PublicURL == nil {
 		c.PublicURL = &url.URL{Scheme: "http", Host: c.Addr}
 		c.publicDefault = true
@@ -439,6 +464,38 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	// of the lifetime keeps short idle timeouts sliding.
 	c.Account.TouchInterval = min(time.Minute, c.Account.SessionTTL/10)
 	return c, nil
+}
+
+// applyPasswordValidators turns off the password rules that
+// LATCH_PASSWORD_VALIDATORS leaves out, with a warning naming them. A
+// minimum length set explicitly while the length rule is off is refused:
+// one of the two is a mistake.
+func (c *config) applyPasswordValidators(minLengthSet bool) error {
+	on, p := c.passwordValidators, &c.Account.PasswordPolicy
+	var off []string
+	if !on["length"] {
+		if minLengthSet {
+			return errors.New("LATCH_PASSWORD_MIN_LENGTH is set but LATCH_PASSWORD_VALIDATORS leaves out length")
+		}
+		p.MinLength = 0
+		off = append(off, "length")
+	}
+	if !on["common"] {
+		p.CheckCommon = false
+		off = append(off, "common")
+	}
+	if !on["similarity"] {
+		p.MaxSimilarity = 0
+		off = append(off, "similarity")
+	}
+	if !on["numeric"] {
+		p.CheckNumeric = false
+		off = append(off, "numeric")
+	}
+	if len(off) > 0 {
+		c.warnings = append(c.warnings, fmt.Sprintf("LATCH_PASSWORD_VALIDATORS turns off password rules: %s; new passwords are checked less than Django's defaults", strings.Join(off, ", ")))
+	}
+	return nil
 }
 
 // checkAddr validates a listen address: host:port with a port in range and

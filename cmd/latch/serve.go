@@ -189,7 +189,7 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 		return nil, nil, "", nil, err
 	}
 	log := newLogger(c, e.stderr)
-	for _, w := range unknownSettings(e.environ()) {
+	for _, w := range append(c.warnings, unknownSettings(e.environ())...) {
 		log.Warn(w)
 	}
 	secret, err := secretKey(c, log)
