@@ -15,6 +15,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
+	"github.com/latchauth/latch/server"
 )
 
 func createSuperuser(ctx context.Context, e env, args []string) error {
@@ -58,13 +59,12 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer mailer.Close(ctx)
-	deps := account.Deps{Config: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: ratelimit.NewMemory(nil), Log: log, Now: nil}
-	setStores(&deps, db, nil)
-	svc, err := account.New(deps)
+	built, err := server.New(server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2),
+		Limiter: ratelimit.NewMemory(nil), Log: log})
 	if err != nil {
 		return err
 	}
-	u, err := svc.Users.CreateSuperuser(ctx, in)
+	u, err := built.Core.Users.CreateSuperuser(ctx, in)
 	var input *latch.InputError
 	if errors.As(err, &input) {
 		var msgs []string
