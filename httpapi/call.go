@@ -131,6 +131,7 @@ func (cw *cookieWriter) WriteHeader(status int) {
 			http.SetCookie(cw.ResponseWriter, &http.Cookie{
 				Name: csrfCookie, Value: cw.c.csrf, Path: "/", Domain: cw.s.cfg.CookieDomain,
 				MaxAge: 365 * 24 * 3600, Secure: cw.s.secure, SameSite: cw.s.cfg.CookieSameSite,
+				HttpOnly: cw.s.cfg.CSRFCookieHTTPOnly,
 			})
 		}
 	}

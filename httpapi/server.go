@@ -39,6 +39,11 @@ type Config struct {
 	// CookieDomain and CookieSameSite shape the session and CSRF cookies.
 	CookieDomain   string
 	CookieSameSite http.SameSite
+	// CSRFCookieHTTPOnly makes the csrftoken cookie HttpOnly, as Django's
+	// CSRF_COOKIE_HTTPONLY: scripts cannot read it, and a frontend takes the
+	// token from the X-CSRFToken header of the django-session surface's
+	// GET /api/csrf/ instead.
+	CSRFCookieHTTPOnly bool
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	MaxBodyBytes int64
 	// TrustedProxyCount is how many reverse proxies append to

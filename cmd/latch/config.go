@@ -34,6 +34,7 @@ type config struct {
 	TrustedOrigins []string
 	CookieDomain   string
 	CookieSameSite http.SameSite
+	CSRFHTTPOnly   bool
 	MaxBodyBytes   int64
 	ProxyCount     int
 	LogFormat      string
@@ -142,6 +143,9 @@ var settings = []setting{
 		b, err := strconv.ParseBool(v)
 		c.Account.SignupClosed = !b
 		return err
+	}},
+	{"LATCH_CSRF_COOKIE_HTTPONLY", "false", "make the csrftoken cookie HttpOnly (Django's CSRF_COOKIE_HTTPONLY): frontends then take the token from the X-CSRFToken header of the django-session surface's GET /api/csrf/; frontends that read the cookie (the headless browser API's, the embedded web app) stop working", func(c *config, v string) error {
+		return parseBool(v, &c.CSRFHTTPOnly)
 	}},
 	{"LATCH_CORS_ALLOWED_ORIGINS", "", "origins (scheme://host[:port]) of SPAs allowed to call the API cross-origin with credentials, comma-separated", func(c *config, v string) error {
 		list, err := parseOrigins(v)

@@ -75,16 +75,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Keys: keys, Log: log, Now: nil,
 		HTTP: httpapi.Config{
-			PublicURL:         c.PublicURL,
-			CORSOrigins:       c.CORSOrigins,
-			TrustedOrigins:    c.TrustedOrigins,
-			CookieDomain:      c.CookieDomain,
-			CookieSameSite:    c.CookieSameSite,
-			MaxBodyBytes:      c.MaxBodyBytes,
-			TrustedProxyCount: c.ProxyCount,
-			Compat:            c.Compat,
-			CSRFKey:           deriveSecret(secret, "csrf tokens"),
-			App:               web.Handler(),
+			PublicURL:          c.PublicURL,
+			CORSOrigins:        c.CORSOrigins,
+			TrustedOrigins:     c.TrustedOrigins,
+			CookieDomain:       c.CookieDomain,
+			CookieSameSite:     c.CookieSameSite,
+			CSRFCookieHTTPOnly: c.CSRFHTTPOnly,
+			MaxBodyBytes:       c.MaxBodyBytes,
+			TrustedProxyCount:  c.ProxyCount,
+			Compat:             c.Compat,
+			CSRFKey:            deriveSecret(secret, "csrf tokens"),
+			App:                web.Handler(),
 		}}
 	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
