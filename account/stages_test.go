@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 )
 
@@ -366,6 +367,46 @@ func TestDeactivatedWhilePending(t *testing.T) {
 			if got := c.pendingStage(); got != "" {
 				t.Errorf("pending login %q kept", got)
 			}
+		})
+	}
+}
+
+// TestLoginVerifiesTheAddressUsed: under mandatory verification the address
+// a login must have verified is the one typed, else (username login) the
+// primary one.
+func TestLoginVerifiesTheAddressUsed(t *testing.T) {
+	for _, tc := range []struct {
+		name, email, username string
+		wantPending           string // the address mailed, "" for authenticated
+	}{
+		{"verified secondary typed", "work@example.com", "", ""},
+		{"unverified primary typed", "home@example.com", "", "home@example.com"},
+		{"username: the primary", "", "flo", "home@example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *account.Config) { c.EmailVerification = account.VerificationMandatory })
+			u := h.addUser("home@example.com", "flo", false)
+			if err := h.db.Emails.AddEmail(bg, &latch.EmailAddress{UserID: u.ID, Email: "work@example.com", Verified: true, Created: h.now}); err != nil {
+				t.Fatal(err)
+			}
+			c := h.browser()
+			st, err := c.login(tc.email, tc.username, testPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantPending == "" {
+				if !st.Authenticated() {
+					t.Fatal("not authenticated")
+				}
+				if sent := h.mail.take(); len(sent) != 0 {
+					t.Errorf("mailed %v", kinds(sent))
+				}
+				return
+			}
+			if st.Authenticated() || c.pendingStage() != string(account.StageVerifyEmail) {
+				t.Fatalf("authenticated=%v, pending %q", st.Authenticated(), c.pendingStage())
+			}
+			h.lastMail("email_confirmation", tc.wantPending)
 		})
 	}
 }
