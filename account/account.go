@@ -126,6 +126,16 @@ type Config struct {
 	LoginMethods      []string // "email", "username"
 	EmailVerification string   // VerificationNone, VerificationOptional or VerificationMandatory
 	SignupClosed      bool
+	// EmailOptional lets a signup give no email address (allauth's
+	// ACCOUNT_SIGNUP_FIELDS with "email" instead of "email*"): the account
+	// then has no address, so no verification and no reset by email, and
+	// a username is required. It has no effect under mandatory
+	// verification, which needs an address to verify.
+	EmailOptional bool
+	// UsernameRequired makes the username a required signup field
+	// ("username*"); it is also required when username is the only login
+	// method, and when a signup gives no address.
+	UsernameRequired bool
 
 	VerificationByCode  bool // email verification by typed code instead of link
 	PasswordResetByCode bool

@@ -10,8 +10,9 @@ import (
 	"github.com/latchauth/latch/password"
 )
 
-// SignupInput is a signup by email (always required) with an optional
-// username (required when username is the only login method).
+// SignupInput is a signup by email (required unless Config.EmailOptional)
+// with a username (required when Config.UsernameRequired, when username is
+// the only login method, or when no email is given).
 type SignupInput struct {
 	Email    string
 	Username string
@@ -38,7 +39,7 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	if s.cfg.SignupClosed {
 		return nil, latch.ErrForbidden
 	}
-	if s.cfg.VerificationByCode && s.cfg.EmailVerification != VerificationNone {
+	if email != "" && s.cfg.VerificationByCode && s.cfg.EmailVerification != VerificationNone {
 		// A code will be mailed: refuse now, before anything is created,
 		// when the address's mail budget is spent.
 		if err := s.budget.peek(ctx, "confirm_email_code", nil, email); err != nil {
@@ -62,9 +63,12 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 		Updated:      now,
 		Email:        email,
 	}
-	addr := latch.EmailAddress{Email: email, Primary: true, Created: now}
+	var addrs []latch.EmailAddress
+	if email != "" {
+		addrs = []latch.EmailAddress{{Email: email, Primary: true, Created: now}}
+	}
 	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
-		switch err := s.users.CreateUser(ctx, user, []latch.EmailAddress{addr}); {
+		switch err := s.users.CreateUser(ctx, user, addrs); {
 		case errors.Is(err, latch.ErrEmailTaken):
 			// Lost a race with another signup for the same address.
 			return latch.Invalid("email", "email_taken", msgEmailTaken)
@@ -82,7 +86,7 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	if err != nil {
 		return nil, err
 	}
-	if s.cfg.EmailVerification == VerificationOptional {
+	if email != "" && s.cfg.EmailVerification == VerificationOptional {
 		// Optional verification: the user is in, and gets a link or code.
 		st, _, err = s.sendVerification(ctx, st, user.ID, email, true)
 	}
@@ -94,7 +98,10 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 // can look like a genuine signup's.
 func (s *Users) validateSignup(ctx context.Context, email, username, plain string) (taken bool, err error) {
 	var errs latch.InputError
-	usernameRequired := len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"
+	// Without an address the account is reached by its username only.
+	emailOptional := s.emailOptional()
+	usernameRequired := s.cfg.UsernameRequired || len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username" ||
+		email == "" && emailOptional
 	switch problem := usernameProblem(username); {
 	case username == "" && usernameRequired:
 		errs.Add("username", "required", msgRequired)
@@ -110,6 +117,7 @@ func (s *Users) validateSignup(ctx context.Context, email, username, plain strin
 		}
 	}
 	switch {
+	case email == "" && emailOptional:
 	case email == "":
 		errs.Add("email", "required", msgRequired)
 	case !validEmail(email):
@@ -135,6 +143,13 @@ func (s *Users) validateSignup(ctx context.Context, email, username, plain strin
 		}
 	}
 	return taken, errs.Err()
+}
+
+// emailOptional reports whether a signup may give no address: when the
+// operator allows it, username login is on (else an account without an
+// address could not log in), and verification is not mandatory.
+func (s *Users) emailOptional() bool {
+	return s.cfg.EmailOptional && s.cfg.EmailVerification != VerificationMandatory && s.LoginMethod("username")
 }
 
 // fakeSignup answers a signup for an address that has an account exactly as

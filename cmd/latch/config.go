@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -137,6 +138,36 @@ var settings = []setting{
 			return errors.New("at least one of email, username")
 		}
 		c.Account.LoginMethods = methods
+		return nil
+	}},
+	{"LATCH_SIGNUP_FIELDS", "email*,username,password1*", "signup fields in allauth's ACCOUNT_SIGNUP_FIELDS syntax (* = required): email* or email (optional: username-only accounts, which need username*, username in LATCH_LOGIN_METHODS and verification not mandatory), username or username*, password1*", func(c *config, v string) error {
+		var email, username, password bool
+		for _, f := range splitList(v) {
+			switch f {
+			case "email*":
+				email = true
+			case "email":
+				email, c.Account.EmailOptional = true, true
+			case "username":
+				username = true
+			case "username*":
+				username, c.Account.UsernameRequired = true, true
+			case "password1*":
+				password = true
+			default:
+				return fmt.Errorf("unknown field %q; want email*, email, username*, username, password1*", f)
+			}
+		}
+		switch {
+		case !email:
+			return errors.New("email or email* must be listed (an email field left out is not supported; use email for an optional one)")
+		case !username:
+			return errors.New("username or username* must be listed (signup without a username field is not supported; username is optional by default)")
+		case !password:
+			return errors.New("password1* must be listed: every account has a password")
+		case c.Account.EmailOptional && !c.Account.UsernameRequired:
+			return errors.New("an optional email needs username*, as allauth requires: an account needs one or the other")
+		}
 		return nil
 	}},
 	{"LATCH_SIGNUP_ENABLED", "true", "whether anyone may sign up", func(c *config, v string) error {
@@ -442,6 +473,12 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if c.Account.EmailOptional && !slices.Contains(c.Account.LoginMethods, "username") {
+		return nil, errors.New("LATCH_SIGNUP_FIELDS makes the email optional, so LATCH_LOGIN_METHODS must include username: an account without an address logs in by its username")
+	}
+	if c.Account.EmailOptional && c.Account.EmailVerification == account.VerificationMandatory {
+		return nil, errors.New("LATCH_SIGNUP_FIELDS makes the email optional, which LATCH_EMAIL_VERIFICATION=mandatory cannot be: there would be no address to verify")
 	}
 	if err := c.applyPasswordValidators(getenv("LATCH_PASSWORD_MIN_LENGTH") != ""); err != nil {
 		return nil, err

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/latchauth/latch/internal/testdb"
+)
+
+// TestSignupFieldsSetting: LATCH_SIGNUP_FIELDS in allauth's syntax; the
+// default keeps the email required; an optional email needs username*,
+// username login and non-mandatory verification.
+func TestSignupFieldsSetting(t *testing.T) {
+	for _, tc := range []struct {
+		value                     string
+		emailOptional, userNeeded bool
+	}{
+		{"", false, false},
+		{"email*,username,password1*", false, false},
+		{"email*, username*, password1*", false, true},
+		{"email,username*,password1*", true, true},
+	} {
+		c, err := loadConfig(testEnv("sqlite:x.db", "LATCH_SIGNUP_FIELDS", tc.value))
+		if err != nil || c.Account.EmailOptional != tc.emailOptional || c.Account.UsernameRequired != tc.userNeeded {
+			t.Errorf("%q: %+v, %v", tc.value, c, err)
+		}
+	}
+	for _, env := range [][]string{
+		{"LATCH_SIGNUP_FIELDS", "email,username,password1*"},
+		{"LATCH_SIGNUP_FIELDS", "email*,username,password2*"},
+		{"LATCH_SIGNUP_FIELDS", "email*,password1*"},
+		{"LATCH_SIGNUP_FIELDS", "username*,password1*"},
+		{"LATCH_SIGNUP_FIELDS", "email*,username"},
+		{"LATCH_SIGNUP_FIELDS", "email,username*,password1*", "LATCH_LOGIN_METHODS", "email"},
+		{"LATCH_SIGNUP_FIELDS", "email,username*,password1*", "LATCH_EMAIL_VERIFICATION", "mandatory"},
+	} {
+		if _, err := loadConfig(testEnv("sqlite:x.db", env...)); err == nil || !strings.Contains(err.Error(), "LATCH_SIGNUP_FIELDS") {
+			t.Errorf("%v: %v, want an error naming LATCH_SIGNUP_FIELDS", env, err)
+		}
+	}
+}
+
+// TestSeed001UsernameOnlySignup: the djangorestframework-jwt tutorial's
+// signup ({"username", "password"}) through `latch serve` under the
+// settings docs/compat.md gives, and refused by default.
+func TestSeed001UsernameOnlySignup(t *testing.T) {
+	const signup = `{"username":"dakota","password":"amber-Falcon-38"}`
+	base, _ := startServe(t, testEnv(testdb.SQLiteURL(t), "LATCH_COMPAT", "drf-jwt"))
+	if status, body := post(t, base+"/core/users/", "", signup); status != 400 || body["email"] == nil {
+		t.Errorf("defaults: %d %v, want 400 email required", status, body)
+	}
+	base, _ = startServe(t, testEnv(testdb.SQLiteURL(t), "LATCH_COMPAT", "drf-jwt", "LATCH_SIGNUP_FIELDS", "email,username*,password1*"))
+	if status, body := post(t, base+"/core/users/", "", signup); status != 201 || body["token"] == nil || body["username"] != "dakota" {
+		t.Errorf("username-only: %d %v, want 201 with a token", status, body)
+	}
+	if status, body := post(t, base+"/token-auth/", "", signup); status != 200 || body["token"] == nil {
+		t.Errorf("login: %d %v", status, body)
+	}
+}

@@ -1,0 +1,81 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/sqlstore"
+)
+
+// usernameOnly is LATCH_SIGNUP_FIELDS=email,username*,password1*.
+func usernameOnly(c *account.Config, _ *httpapi.Config) {
+	c.EmailOptional, c.UsernameRequired = true, true
+}
+
+// TestCompatDRFJWTUsernameOnlySignup replays seed 001's frontend unchanged
+// (its signup form sends only a username and a password) under the
+// settings docs/compat.md gives for it; the account, which has no address,
+// then lives on the headless API too: login by username, its session, a
+// password change, no addresses.
+func TestCompatDRFJWTUsernameOnlySignup(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(*testing.T) *sqlstore.DB) {
+		srv := startLatch(t, open(t), compat("drf-jwt"), usernameOnly)
+		c := newTutorialClient(t, srv)
+
+		r := c.do("POST", "/core/users/", map[string]any{"username": "dakota", "password": goodPassword})
+		want(t, r, 201)
+		token := r.str("token")
+		if r.str("username") != "dakota" || token == "" {
+			t.Fatalf("signup: %s", r.Raw)
+		}
+		want(t, c.do("GET", "/core/current_user/", nil, "Authorization", "JWT "+token), 200, `{"username":"dakota"}`)
+		want(t, c.do("POST", "/core/users/", map[string]any{"username": "Dakota", "password": goodPassword}), 400,
+			`{"username":["A user with that username already exists."]}`)
+		r = c.do("POST", "/token-auth/", map[string]any{"username": "dakota", "password": goodPassword})
+		want(t, r, 200)
+		want(t, c.do("GET", "/core/current_user/", nil, "Authorization", "JWT "+r.str("token")), 200, `{"username":"dakota"}`)
+
+		// The headless API: the same account, by username.
+		hc := newClient(t, srv, "browser")
+		r2 := hc.do("POST", "/auth/login", map[string]any{"username": "dakota", "password": goodPassword})
+		expect(t, r2, 200)
+		if u, _ := r2.data()["user"].(map[string]any); u["username"] != "dakota" || u["email"] != nil {
+			t.Fatalf("login: %s", r2.Raw)
+		}
+		r2 = hc.do("GET", "/account/email", nil)
+		expect(t, r2, 200)
+		if list, _ := r2.Body["data"].([]any); len(list) != 0 {
+			t.Errorf("addresses of an account without any: %s", r2.Raw)
+		}
+		expect(t, hc.do("POST", "/account/password/change", map[string]any{"current_password": goodPassword, "new_password": "amber-Falcon-38-x"}), 200)
+		expect(t, hc.do("GET", "/auth/session", nil), 200)
+		expect(t, hc.do("GET", "/auth/sessions", nil), 200)
+		// The old password is gone everywhere, the new one works.
+		want(t, c.do("POST", "/token-auth/", map[string]any{"username": "dakota", "password": goodPassword}), 400)
+		want(t, c.do("POST", "/token-auth/", map[string]any{"username": "dakota", "password": "amber-Falcon-38-x"}), 200)
+		if n := len(srv.smtp.Messages()); n != 0 {
+			t.Errorf("%d mails sent for an account without an address", n)
+		}
+	})
+}
+
+// TestUsernameOnlySignupHeadless: the headless signup takes a username and a
+// password alone under the setting, and still requires the email without it.
+func TestUsernameOnlySignupHeadless(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		opts := []serverOption{}
+		if on {
+			opts = append(opts, usernameOnly)
+		}
+		srv := startLatch(t, openSQLite(t), opts...)
+		hc := newClient(t, srv, "browser")
+		r := hc.do("POST", "/auth/signup", map[string]any{"username": "kim", "password": goodPassword})
+		if on {
+			expect(t, r, http.StatusOK)
+		} else {
+			expect(t, r, http.StatusBadRequest, "email:required")
+		}
+	}
+}
