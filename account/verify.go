@@ -63,21 +63,21 @@ func (s *core) sendVerification(ctx context.Context, st *State, userID int64, em
 type VerifyInfo struct {
 	Email            string
 	User             *latch.User
-	IsAuthenticating bool // verifying will continue a login waiting for it
+	IsAuthenticating bool // a verify_email login stage is pending (allauth: whether or not this key finishes it)
 }
 
 // CheckVerification tells what key (a link key or a typed code) would
 // verify, without verifying. In code mode a wrong code counts as an attempt.
-// Errors: latch.ErrConflict (code mode: no verification in progress),
-// *latch.InputError (invalid key or code).
+// Errors: latch.ErrConflict (code mode: no verification in progress,
+// checked before the key), *latch.InputError (invalid key or code).
 func (s *Emails) CheckVerification(ctx context.Context, st *State, key string) (*VerifyInfo, error) {
+	if err := s.CanVerify(st); err != nil {
+		return nil, err
+	}
 	if key == "" {
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
 	if s.cfg.VerificationByCode {
-		if _, err := s.verificationProcess(st); err != nil {
-			return nil, err
-		}
 		p, err := s.checkVerificationCode(ctx, st, key, codePeek)
 		if err != nil {
 			return nil, err
@@ -99,9 +99,23 @@ func (s *Emails) verifyInfo(ctx context.Context, st *State, userID int64, email 
 	if err != nil {
 		return nil, latch.Invalid("key", "invalid_or_expired_key", msgInvalidOrExpiredKey)
 	}
-	p := s.pendingStage(st, StageVerifyEmail)
-	continues := p != nil && p.UserID == userID && (s.cfg.VerificationByCode || s.cfg.LoginOnEmailConfirmation)
-	return &VerifyInfo{Email: email, User: u, IsAuthenticating: continues}, nil
+	// As allauth: true whenever a verify_email stage is pending, whether or
+	// not verifying will finish that login (a link without
+	// LoginOnEmailConfirmation, another user's key).
+	pending := s.pendingStage(st, StageVerifyEmail) != nil
+	return &VerifyInfo{Email: email, User: u, IsAuthenticating: pending}, nil
+}
+
+// CanVerify is the guard allauth puts before any input check of the
+// verification endpoints: in code mode a caller with no verification in
+// progress (anonymous without a pending verify_email stage, or no code
+// process) gets latch.ErrConflict. In link mode anyone may verify.
+func (s *Emails) CanVerify(st *State) error {
+	if !s.cfg.VerificationByCode {
+		return nil
+	}
+	_, err := s.verificationProcess(st)
+	return err
 }
 
 // verificationProcess returns the caller's code verification in progress:
@@ -142,6 +156,9 @@ func (s *Emails) checkVerificationCode(ctx context.Context, st *State, code stri
 // (a 401 that is not a failure). Errors as CheckVerification, plus
 // email_taken when another account has the address meanwhile.
 func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State, error) {
+	if err := s.CanVerify(st); err != nil {
+		return nil, err
+	}
 	if key == "" {
 		return nil, latch.Invalid("key", "required", msgRequired)
 	}
@@ -155,9 +172,6 @@ func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State
 		return s.record(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
 	}
 	if s.cfg.VerificationByCode {
-		if _, err := s.verificationProcess(st); err != nil {
-			return nil, err
-		}
 		// Checked and spent in one conditional save: used once only. A
 		// wrong code's attempt is saved apart from any unit of work, so
 		// that no rollback gives it back.

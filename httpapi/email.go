@@ -40,6 +40,11 @@ func (a emailAPI) checkEmailVerification(w http.ResponseWriter, r *http.Request,
 
 // POST /auth/email/verify {key}: verify, and continue a waiting login.
 func (a emailAPI) verifyEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	// In code mode, no verification in progress is a 409 before any input
+	// check, as allauth answers.
+	if err := a.s.svc.Emails.CanVerify(c.st); err != nil {
+		return err
+	}
 	f, err := a.s.readForm(w, r)
 	if err != nil {
 		return err
