@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/latchauth/latch/account"
@@ -69,4 +70,47 @@ func TestVerifyByCodeConflictBeforeInput(t *testing.T) {
 	c := newClient(t, link, "browser")
 	expect(t, c.do("POST", "/auth/email/verify", map[string]any{}), 400, "key:required")
 	expect(t, c.do("GET", "/auth/email/verify", nil), 400, "key:required")
+}
+
+// TestAddEmailAnonymousConflict: an anonymous POST /account/email answers
+// 409 as allauth does (its endpoint serves anonymous callers only to change
+// a pending signup's address, under a setting Latch does not have), before
+// any input check and also with a signup waiting at verify_email, by link
+// or by code, and adds nothing; the other address endpoints keep their 401.
+func TestAddEmailAnonymousConflict(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(*testing.T) *sqlstore.DB) {
+		for _, byCode := range []bool{false, true} {
+			srv := startLatch(t, open(t), mandatory(byCode))
+			for _, kind := range []string{"browser", "app"} {
+				c := newClient(t, srv, kind)
+				r := c.do("POST", "/account/email", map[string]any{"email": kind + ".new@example.com"})
+				expect(t, r, 409)
+				if r.Raw != `{"status":409}`+"\n" && r.Raw != `{"status":409}` {
+					t.Errorf("anonymous add: %q", r.Raw)
+				}
+				expect(t, c.do("POST", "/account/email", map[string]any{"email": 7}), 409)
+				expect(t, c.do("GET", "/account/email", nil), 401)
+				expect(t, c.do("PUT", "/account/email", map[string]any{"email": kind + ".new@example.com"}), 401)
+
+				// A signup waiting at verify_email: still 409, and the
+				// pending address is the one to verify.
+				addr := kind + ".pending@example.com"
+				expect(t, c.do("POST", "/auth/signup", map[string]any{"email": addr, "password": goodPassword}), 401)
+				srv.mailTo(t, addr)
+				expect(t, c.do("POST", "/account/email", map[string]any{"email": kind + ".changed@example.com"}), 409)
+				r = c.do("GET", "/auth/session", nil)
+				expect(t, r, 401)
+				if got := r.flowIDs(); len(got) == 0 || got[len(got)-1] != "verify_email*" {
+					t.Errorf("flows after the refused change: %v", got)
+				}
+				for _, m := range srv.smtp.Messages() {
+					for _, to := range m.To {
+						if strings.Contains(to, ".new@") || strings.Contains(to, ".changed@") {
+							t.Errorf("a refused add mailed %s", to)
+						}
+					}
+				}
+			}
+		}
+	})
 }

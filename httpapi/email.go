@@ -99,7 +99,14 @@ func (a emailAPI) emailForm(w http.ResponseWriter, r *http.Request, c *call) (*f
 }
 
 // POST /account/email {email}: add an address and send it a verification.
+// allauth serves this endpoint to anonymous callers too, to change the
+// address of a pending signup (ACCOUNT_EMAIL_VERIFICATION_SUPPORTS_CHANGE,
+// off by default); Latch has no such change, so an anonymous caller gets
+// allauth's answer without it: 409, before any input check.
 func (a emailAPI) addEmail(w http.ResponseWriter, r *http.Request, c *call) error {
+	if !c.st.Authenticated() {
+		return latch.ErrConflict
+	}
 	_, email, err := a.emailForm(w, r, c)
 	if err != nil {
 		return err

@@ -885,7 +885,7 @@ func TestOpenAPIEmailByLink(t *testing.T) {
 			c := s.client(t, kind).start()
 			addr, work := kind+"@example.com", kind+".work@example.com"
 			oaWant(t, c.do("GET", "/account/email", nil, oaOffDoc()), 401)
-			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": work}, oaOffDoc()), 401)
+			oaWant(t, c.do("POST", "/account/email", map[string]any{"email": work}, oaOffDoc()), 409)
 			oaWant(t, c.do("POST", "/auth/email/verify/resend", nil), 409)
 
 			// Signup mails a link; its key is checked, then used.

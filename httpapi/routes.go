@@ -114,7 +114,7 @@ func (s *Server) routeTable(f features) []route {
 		api("POST /auth/email/verify", anyone, email.verifyEmail)
 		api("POST /auth/email/verify/resend", anyone, email.resendEmailVerification)
 		api("GET /account/email", authenticated, email.listEmails)
-		api("POST /account/email", authenticated, email.addEmail)
+		api("POST /account/email", anyone, email.addEmail) // anonymous: 409, as allauth
 		api("PUT /account/email", authenticated, email.resendEmail)
 		api("PATCH /account/email", authenticated, email.setPrimaryEmail)
 		api("DELETE /account/email", authenticated, email.removeEmail)
