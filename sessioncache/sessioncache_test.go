@@ -242,7 +242,7 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		"Users.CreateUser": true, "Users.UserByEmail": true, "Users.UserByUsername": true, "Users.UserByID": true,
 		"Users.Users": true, "Users.UserByPublicID": true,
 		"Emails.EmailAddresses": true,
-		"Tokens.CreateToken": true, "Tokens.TokenByHash": true, "Tokens.TakeToken": true, "Tokens.DeleteUserTokens": true,
+		"Tokens.CreateToken":    true, "Tokens.TokenByHash": true, "Tokens.TakeToken": true, "Tokens.DeleteUserTokens": true,
 		"Sessions.CreateSession": true, "Sessions.UserSessions": true, "Sessions.InUnitOfWork": true,
 		// Only expired sessions go, and an expired copy is never served.
 		"Sessions.DeleteExpiredSessions": true, "Sessions.FlushTouches": true,
