@@ -136,6 +136,11 @@ type Config struct {
 	// ("username*"); it is also required when username is the only login
 	// method, and when a signup gives no address.
 	UsernameRequired bool
+	// NoUsername leaves the username out of signup (ACCOUNT_SIGNUP_FIELDS
+	// without "username": email-only accounts): a username sent at signup
+	// is ignored, as allauth's form ignores a field it does not have, and
+	// accounts get none. Login is then by email only.
+	NoUsername bool
 
 	VerificationByCode  bool // email verification by typed code instead of link
 	PasswordResetByCode bool

@@ -29,6 +29,9 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	}
 	email := normalizeEmail(in.Email)
 	username := normalizeUsername(in.Username)
+	if s.cfg.NoUsername {
+		username = ""
+	}
 	taken, err := s.validateSignup(ctx, email, username, in.Password)
 	if err != nil {
 		return nil, err

@@ -16,18 +16,32 @@ type SuperuserInput struct {
 	Password string
 }
 
+// msgNoUsername refuses a username where accounts have none (Config.NoUsername).
+const msgNoUsername = "Accounts on this server have no username (LATCH_SIGNUP_FIELDS lists none)."
+
 // CreateSuperuser creates an active staff superuser with a verified primary
-// address. The password must pass the same rules as at signup.
+// address, or without any when the address is optional (Config.EmailOptional,
+// as at signup: the username is then required). Under Config.NoUsername a
+// username is refused. The password must pass the same rules as at signup.
 func (s *Users) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.User, error) {
 	email := normalizeEmail(in.Email)
 	username := normalizeUsername(in.Username)
 	var errs latch.InputError
-	if email == "" {
+	switch {
+	case email == "" && s.emailOptional():
+		// Username-only accounts: the username is then required.
+		if username == "" {
+			errs.Add("username", "required", msgRequired)
+		}
+	case email == "":
 		errs.Add("email", "required", msgRequired)
-	} else if !validEmail(email) {
+	case !validEmail(email):
 		errs.Add("email", "invalid", msgInvalidEmail)
 	}
-	if username != "" {
+	switch {
+	case username != "" && s.cfg.NoUsername:
+		errs.Add("username", "invalid", msgNoUsername)
+	case username != "":
 		if p := usernameProblem(username); p != nil {
 			errs.Errors = append(errs.Errors, *p)
 		}
@@ -53,8 +67,11 @@ func (s *Users) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.
 		IsActive: true, IsStaff: true, IsSuperuser: true,
 		DateJoined: now, Updated: now, Email: email,
 	}
-	addr := latch.EmailAddress{Email: email, Verified: true, Primary: true, Created: now}
-	switch err := s.users.CreateUser(ctx, u, []latch.EmailAddress{addr}); {
+	var addrs []latch.EmailAddress
+	if email != "" {
+		addrs = []latch.EmailAddress{{Email: email, Verified: true, Primary: true, Created: now}}
+	}
+	switch err := s.users.CreateUser(ctx, u, addrs); {
 	case errors.Is(err, latch.ErrEmailTaken):
 		return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
 	case errors.Is(err, latch.ErrUsernameTaken):

@@ -79,3 +79,43 @@ func TestUsernameOnlySignupHeadless(t *testing.T) {
 		}
 	}
 }
+
+// emailOnly is LATCH_SIGNUP_FIELDS=email*,password1* with
+// LATCH_LOGIN_METHODS=email, as the setting requires.
+func emailOnly(c *account.Config, _ *httpapi.Config) {
+	c.NoUsername, c.LoginMethods = true, []string{"email"}
+}
+
+// TestEmailOnlySignupHeadless: without a username field the headless signup
+// takes an address and a password; a username sent is ignored, as
+// allauth's form ignores a field it does not have, so accounts have none
+// and two signups sending the same one both succeed. GET /config tells the
+// frontend as allauth's does, through the login methods (allauth's config
+// has no signup-fields entry).
+func TestEmailOnlySignupHeadless(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(*testing.T) *sqlstore.DB) {
+		srv := startLatch(t, open(t), emailOnly)
+		for i, kind := range []string{"browser", "app"} {
+			c := newClient(t, srv, kind)
+			addr := kind + ".only@example.com"
+			r := c.do("POST", "/auth/signup", map[string]any{"email": addr, "username": "same", "password": goodPassword})
+			expect(t, r, http.StatusOK)
+			u, _ := r.data()["user"].(map[string]any)
+			if _, has := u["username"]; has || u["email"] != addr || u["display"] != addr {
+				t.Errorf("signup %d: user %v, want no username", i, u)
+			}
+			r = c.do("GET", "/config", nil)
+			expect(t, r, http.StatusOK)
+			acc, _ := r.data()["account"].(map[string]any)
+			if m, _ := acc["login_methods"].([]any); len(m) != 1 || m[0] != "email" || acc["authentication_method"] != "email" {
+				t.Errorf("config: %s", r.Raw)
+			}
+			// Login by email works; the username sent at signup names nobody.
+			l := newClient(t, srv, kind)
+			expect(t, l.do("POST", "/auth/login", map[string]any{"email": addr, "password": goodPassword}), http.StatusOK)
+			expect(t, newClient(t, srv, kind).do("POST", "/auth/login", map[string]any{"username": "same", "password": goodPassword}), http.StatusBadRequest)
+		}
+		// Without an address a signup is still refused.
+		expect(t, newClient(t, srv, "app").do("POST", "/auth/signup", map[string]any{"username": "kim", "password": goodPassword}), http.StatusBadRequest, "email:required")
+	})
+}

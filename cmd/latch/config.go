@@ -140,7 +140,7 @@ var settings = []setting{
 		c.Account.LoginMethods = methods
 		return nil
 	}},
-	{"LATCH_SIGNUP_FIELDS", "email*,username,password1*", "signup fields in allauth's ACCOUNT_SIGNUP_FIELDS syntax (* = required): email* or email (optional: username-only accounts, which need username*, username in LATCH_LOGIN_METHODS and verification not mandatory), username or username*, password1*", func(c *config, v string) error {
+	{"LATCH_SIGNUP_FIELDS", "email*,username,password1*", "signup fields in allauth's ACCOUNT_SIGNUP_FIELDS syntax (* = required): email* or email (optional: username-only accounts, which need username*, username in LATCH_LOGIN_METHODS and verification not mandatory); username, username* or neither (email-only accounts, which need LATCH_LOGIN_METHODS=email); password1*", func(c *config, v string) error {
 		var email, username, password bool
 		for _, f := range splitList(v) {
 			switch f {
@@ -158,11 +158,11 @@ var settings = []setting{
 				return fmt.Errorf("unknown field %q; want email*, email, username*, username, password1*", f)
 			}
 		}
+		// No username field: email-only accounts (login by email only).
+		c.Account.NoUsername = !username
 		switch {
 		case !email:
 			return errors.New("email or email* must be listed (an email field left out is not supported; use email for an optional one)")
-		case !username:
-			return errors.New("username or username* must be listed (signup without a username field is not supported; username is optional by default)")
 		case !password:
 			return errors.New("password1* must be listed: every account has a password")
 		case c.Account.EmailOptional && !c.Account.UsernameRequired:
@@ -476,6 +476,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 	}
 	if c.Account.EmailOptional && !slices.Contains(c.Account.LoginMethods, "username") {
 		return nil, errors.New("LATCH_SIGNUP_FIELDS makes the email optional, so LATCH_LOGIN_METHODS must include username: an account without an address logs in by its username")
+	}
+	if c.Account.NoUsername && slices.Contains(c.Account.LoginMethods, "username") {
+		return nil, errors.New("LATCH_SIGNUP_FIELDS lists no username (email-only accounts), so LATCH_LOGIN_METHODS must be email: accounts have no username to log in with")
 	}
 	if c.Account.EmailOptional && c.Account.EmailVerification == account.VerificationMandatory {
 		return nil, errors.New("LATCH_SIGNUP_FIELDS makes the email optional, which LATCH_EMAIL_VERIFICATION=mandatory cannot be: there would be no address to verify")

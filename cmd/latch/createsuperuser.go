@@ -19,9 +19,9 @@ import (
 )
 
 func createSuperuser(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet("createsuperuser", "Create an active staff superuser with a verified email address.\nWithout options it asks for each value; the password is never echoed.", e)
-	email := fs.String("email", "", "the superuser's email address")
-	username := fs.String("username", "", "the superuser's username (optional)")
+	fs := newFlagSet("createsuperuser", "Create an active staff superuser with a verified email address (none when LATCH_SIGNUP_FIELDS makes it optional and none is given).\nWithout options it asks for each value; the password is never echoed.", e)
+	email := fs.String("email", "", "the superuser's email address (optional when LATCH_SIGNUP_FIELDS makes it so; a username is then needed)")
+	username := fs.String("username", "", "the superuser's username (optional unless LATCH_SIGNUP_FIELDS lists username*; none when it lists no username)")
 	stdinPassword := fs.Bool("password-stdin", false, "read the password from the first line of standard input (non-interactive)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,8 +34,13 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	in := account.SuperuserInput{Email: *email, Username: *username}
 	lines := bufio.NewReader(e.stdin)
 	if *stdinPassword {
-		if in.Email == "" {
+		switch {
+		case in.Email == "" && !c.Account.EmailOptional:
 			return errors.New("--email is required with --password-stdin")
+		case in.Email == "" && in.Username == "":
+			return errors.New("--email or --username is required with --password-stdin")
+		case in.Username != "" && c.Account.NoUsername:
+			return errors.New("--username: LATCH_SIGNUP_FIELDS lists no username, so accounts have none")
 		}
 		pw, err := lines.ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -43,7 +48,7 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		}
 		in.Password = strings.TrimRight(pw, "\r\n")
 	} else {
-		if err := askSuperuser(e, lines, &in); err != nil {
+		if err := askSuperuser(e, lines, &in, c.Account); err != nil {
 			return err
 		}
 	}
@@ -76,13 +81,17 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Superuser %s created (id %s).\n", u.Email, u.PublicID)
+	name := u.Email
+	if name == "" {
+		name = u.Username
+	}
+	fmt.Fprintf(e.stdout, "Superuser %s created (id %s).\n", name, u.PublicID)
 	return nil
 }
 
 // askSuperuser prompts for what the flags did not give. The password is read
 // without echo and typed twice; it needs a terminal.
-func askSuperuser(e env, lines *bufio.Reader, in *account.SuperuserInput) error {
+func askSuperuser(e env, lines *bufio.Reader, in *account.SuperuserInput, cfg account.Config) error {
 	f, ok := e.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return errors.New("standard input is not a terminal: use --email, --username and --password-stdin")
@@ -96,11 +105,22 @@ func askSuperuser(e env, lines *bufio.Reader, in *account.SuperuserInput) error 
 		*dst = strings.TrimSpace(s)
 		return err
 	}
-	if err := ask("Email address: ", &in.Email); err != nil {
+	// The fields follow LATCH_SIGNUP_FIELDS: an optional address, a
+	// required username, or no username at all.
+	emailPrompt, usernamePrompt := "Email address: ", "Username (optional): "
+	if cfg.EmailOptional {
+		emailPrompt = "Email address (optional): "
+	}
+	if cfg.UsernameRequired {
+		usernamePrompt = "Username: "
+	}
+	if err := ask(emailPrompt, &in.Email); err != nil {
 		return err
 	}
-	if err := ask("Username (optional): ", &in.Username); err != nil {
-		return err
+	if !cfg.NoUsername {
+		if err := ask(usernamePrompt, &in.Username); err != nil {
+			return err
+		}
 	}
 	for {
 		fmt.Fprint(e.stdout, "Password: ")
