@@ -148,6 +148,23 @@ func (s *Users) validateSignup(ctx context.Context, email, username, plain strin
 	return taken, errs.Err()
 }
 
+// SignupFieldSet says which identity fields a signup asks for and which of
+// them it requires (a username is also required of a signup that gives no
+// address, when addresses are optional).
+type SignupFieldSet struct {
+	Email, EmailRequired       bool
+	Username, UsernameRequired bool
+}
+
+// SignupFields returns the identity fields a signup asks for.
+func (s *Users) SignupFields() SignupFieldSet {
+	return SignupFieldSet{
+		Email: true, EmailRequired: !s.emailOptional(),
+		Username:         !s.cfg.NoUsername,
+		UsernameRequired: !s.cfg.NoUsername && (s.cfg.UsernameRequired || len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username"),
+	}
+}
+
 // emailOptional reports whether a signup may give no address: when the
 // operator allows it, username login is on (else an account without an
 // address could not log in), and verification is not mandatory.

@@ -252,6 +252,31 @@ test("same origin: sign up, confirm by code, sign in and out, change password, s
   });
 });
 
+test("username-only accounts: the form asks no address, sign up and in by username", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_SIGNUP_FIELDS: "email,username*,password1*" });
+  await requireWebApp(latch);
+
+  const username = `kim${Date.now() % 100000}`;
+  const password = "correct horse battery staple";
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const step = stepper("4-username-only");
+
+  await step("sign up without an address", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await sees(h1(page, "Create an account"));
+    assert.equal(await page.getByLabel("Email").getAttribute("required"), null, "the email field is required");
+    assert.notEqual(await page.getByLabel("Username").getAttribute("required"), null, "the username field is optional");
+    await signUp(page, { email: "", username, password });
+    await seesHome(page, [username]);
+    await signOut(page);
+  });
+  await step("sign in by username", page, log, async () => {
+    await signIn(page, username, password);
+    await seesHome(page, [username]);
+  });
+});
+
 test("errors: a wrong password, then a rate limit", { timeout: 60_000 }, async (t) => {
   const latch = await latchFor(t, { LATCH_RATE_LIMITS: "login=2/m/ip" });
   await requireWebApp(latch);

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -118,4 +119,29 @@ func TestEmailOnlySignupHeadless(t *testing.T) {
 		// Without an address a signup is still refused.
 		expect(t, newClient(t, srv, "app").do("POST", "/auth/signup", map[string]any{"username": "kim", "password": goodPassword}), http.StatusBadRequest, "email:required")
 	})
+}
+
+// GET /config's signup_fields (a Latch extension) tells a form which
+// identity fields a signup asks for and requires, under each setting.
+func TestConfigSignupFields(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []serverOption
+		want string
+	}{
+		{"default", nil, `{"email":{"required":true},"username":{"required":false}}`},
+		{"username-only", []serverOption{usernameOnly}, `{"email":{"required":false},"username":{"required":true}}`},
+		{"email-only", []serverOption{emailOnly}, `{"email":{"required":true}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startLatch(t, openSQLite(t), tc.opts...)
+			r := newClient(t, srv, "browser").do("GET", "/config", nil)
+			expect(t, r, http.StatusOK)
+			acc, _ := r.data()["account"].(map[string]any)
+			got, _ := json.Marshal(acc["signup_fields"])
+			if string(got) != tc.want {
+				t.Errorf("signup_fields %s, want %s", got, tc.want)
+			}
+		})
+	}
 }

@@ -19,6 +19,18 @@ type accountConfigJSON struct {
 	LoginByCodeEnabled             bool     `json:"login_by_code_enabled"`
 	PasswordResetByCodeEnabled     bool     `json:"password_reset_by_code_enabled"`
 	AuthenticationMethod           string   `json:"authentication_method,omitempty"`
+	// SignupFields is a Latch extension: the identity fields a signup asks
+	// for (LATCH_SIGNUP_FIELDS), absent when not asked.
+	SignupFields signupFieldsJSON `json:"signup_fields"`
+}
+
+type signupFieldsJSON struct {
+	Email    *signupFieldJSON `json:"email,omitempty"`
+	Username *signupFieldJSON `json:"username,omitempty"`
+}
+
+type signupFieldJSON struct {
+	Required bool `json:"required"`
 }
 
 // GET /config: the account features this server offers. Not user dependent.
@@ -40,6 +52,13 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 		out.Account.AuthenticationMethod = "email"
 	case username:
 		out.Account.AuthenticationMethod = "username"
+	}
+	f := a.s.svc.Users.SignupFields()
+	if f.Email {
+		out.Account.SignupFields.Email = &signupFieldJSON{Required: f.EmailRequired}
+	}
+	if f.Username {
+		out.Account.SignupFields.Username = &signupFieldJSON{Required: f.UsernameRequired}
 	}
 	// Last-seen times are always kept (written at most once a minute).
 	out.UserSessions.TrackActivity = true

@@ -81,6 +81,8 @@ export interface AccountConfiguration {
   login_by_code_enabled: boolean;
   password_reset_by_code_enabled: boolean;
   authentication_method?: "email" | "username" | "username_email";
+  /** Latch extension: the identity fields a signup asks for; absent: not asked. */
+  signup_fields?: { email?: { required: boolean }; username?: { required: boolean } };
 }
 
 /** `GET /config`. `socialaccount` and `mfa` appear when the server offers them. */
@@ -140,7 +142,8 @@ export interface AccessToken {
 export type LoginInput = { password: string } & ({ email: string; username?: never } | { username: string; email?: never });
 
 export interface SignupInput {
-  email: string;
+  /** Optional only where the server's `signup_fields` says so. */
+  email?: string;
   /** Optional unless `username` is the only login method. */
   username?: string;
   password: string;

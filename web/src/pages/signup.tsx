@@ -9,14 +9,24 @@ import { ResendButton, StartOver } from "./shared";
 export function SignupPage() {
   const cfg = useAccountConfig();
   const finish = useFinishAuth();
-  const withUsername = cfg.login_methods.includes("username");
-  const usernameRequired = withUsername && !cfg.login_methods.includes("email");
+  // Servers that say which fields a signup asks for (Latch's signup_fields)
+  // decide; others are read from their login methods, as allauth's own
+  // frontend does.
+  const fields = cfg.signup_fields;
+  const withUsername = fields ? fields.username !== undefined : cfg.login_methods.includes("username");
+  const usernameRequired = fields ? !!fields.username?.required : withUsername && !cfg.login_methods.includes("email");
+  const emailRequired = fields ? !!fields.email?.required : true;
   const form = useApiForm({
     fields: ["email", "username", "password", "password2"],
     mutationFn: (v: Record<string, string>) => {
       if (v.password !== v.password2) return Promise.reject(mismatch("password2"));
       const username = (v.username ?? "").trim();
-      return api.signup({ email: (v.email ?? "").trim(), password: v.password ?? "", ...(username ? { username } : {}) });
+      const email = (v.email ?? "").trim();
+      return api.signup({
+        ...(email || emailRequired ? { email } : {}),
+        password: v.password ?? "",
+        ...(username ? { username } : {}),
+      });
     },
     onSuccess: (state) =>
       finish(state, state.status === "authenticated" ? { flash: "Welcome! Your account has been created." } : {}),
@@ -36,7 +46,15 @@ export function SignupPage() {
   return (
     <Page title="Create an account">
       <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Create an account">
-        <Field label="Email" name="email" type="email" autoComplete="email" required errors={form.fieldErrors.email} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          optional={!emailRequired}
+          required={emailRequired}
+          errors={form.fieldErrors.email}
+        />
         {withUsername ? (
           <Field
             label="Username"
