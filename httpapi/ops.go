@@ -9,13 +9,28 @@ import (
 // opsAPI serves the health checks.
 type opsAPI struct{ s *Server }
 
+// Drain marks the server as stopping: from now on /readyz answers 503, so
+// that load balancers take this node out of rotation, while every other
+// request is still served as before. latch serve calls it on SIGTERM, some
+// time before it stops accepting connections.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
 // GET /healthz: the process is up.
 func (a opsAPI) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
-// GET /readyz: the process can serve, i.e. its database answers.
+// GET /readyz: the process can serve, i.e. it is not stopping and its
+// database answers.
 func (a opsAPI) readyz(w http.ResponseWriter, r *http.Request) {
+	if a.s.Draining() {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody(http.StatusServiceUnavailable, "shutting_down",
+			"This node is shutting down; send new requests to another one."))
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.s.db.Ping(ctx); err != nil {

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchauth/latch/account"
 )
@@ -81,6 +82,8 @@ type Server struct {
 	cors    map[string][]string // CORS origin → its Access-Control-Allow-Origin value
 	table   []route             // the routes served (routes.go)
 	handler http.Handler
+	// draining is set by Drain: the process is stopping (ops.go).
+	draining atomic.Bool
 }
 
 // New returns the HTTP handler for the whole server.
