@@ -169,7 +169,16 @@ func (s *Emails) VerifyEmail(ctx context.Context, st *State, key string) (*State
 		if added, err = s.markVerified(ctx, st, userID, email); err != nil {
 			return err
 		}
-		return s.record(ctx, st, EventEmailVerified, s.userFor(ctx, st, userID), "email", email)
+		user := s.userFor(ctx, st, userID)
+		if user != nil && user.Email == "" {
+			// An account without a primary address (a username-only
+			// signup) gets its first verified one as primary, as allauth.
+			if err := s.emails.SetPrimaryEmail(ctx, userID, email, s.now()); err != nil {
+				return fmt.Errorf("make first address primary: %w", err)
+			}
+			user.Email = email
+		}
+		return s.record(ctx, st, EventEmailVerified, user, "email", email)
 	}
 	if s.cfg.VerificationByCode {
 		// Checked and spent in one conditional save: used once only. A

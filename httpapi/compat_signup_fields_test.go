@@ -145,3 +145,29 @@ func TestConfigSignupFields(t *testing.T) {
 		})
 	}
 }
+
+// An account signed up without an address gets its first verified one as
+// its primary address, as allauth does: it then receives reset links.
+func TestFirstVerifiedAddressBecomesPrimary(t *testing.T) {
+	eachEngine(t, func(t *testing.T, open func(*testing.T) *sqlstore.DB) {
+		srv := startLatch(t, open(t), usernameOnly)
+		c := newClient(t, srv, "browser")
+		expect(t, c.do("POST", "/auth/signup", map[string]any{"username": "kim", "password": goodPassword}), http.StatusOK)
+		expect(t, c.do("POST", "/account/email", map[string]any{"email": "kim@example.com"}), http.StatusOK)
+		key := keyIn(t, srv.mailTo(t, "kim@example.com"))
+		expect(t, c.do("POST", "/auth/email/verify", map[string]any{"key": key}), http.StatusOK)
+		r := c.do("GET", "/account/email", nil)
+		expect(t, r, http.StatusOK)
+		list, _ := r.Body["data"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("addresses: %s", r.Raw)
+		}
+		if a, _ := list[0].(map[string]any); a["primary"] != true || a["verified"] != true {
+			t.Errorf("the first verified address is not primary: %s", r.Raw)
+		}
+		r = c.do("GET", "/auth/session", nil)
+		if u, _ := r.data()["user"].(map[string]any); u["email"] != "kim@example.com" {
+			t.Errorf("session user: %s", r.Raw)
+		}
+	})
+}
