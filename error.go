@@ -28,6 +28,11 @@ var (
 	ErrEmailTaken = errors.New("email taken")
 	// ErrUsernameTaken is returned by stores when a username is already in use.
 	ErrUsernameTaken = errors.New("username taken")
+	// ErrUnavailable means the database cannot answer now (refused
+	// connection, pool or statement timeout, a lock held past the busy
+	// timeout, the request's deadline spent in the store): HTTP 503 with
+	// Retry-After. Stores return it wrapped around the driver's error.
+	ErrUnavailable = errors.New("store unavailable")
 )
 
 // FieldError is one input problem, as the headless API reports it. Param is

@@ -138,6 +138,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 		return
 	}
 	switch {
+	case errors.Is(err, latch.ErrUnavailable):
+		s.log.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeUnavailable(w)
 	case errors.Is(err, latch.ErrUnauthenticated):
 		s.writeAuth(w, r, c, c.st)
 	case errors.Is(err, latch.ErrSessionGone):
@@ -156,4 +159,19 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 		writeJSON(w, http.StatusInternalServerError, errorBody(http.StatusInternalServerError, "internal_error",
 			"Something went wrong on our side; it has been logged."))
 	}
+}
+
+// unavailableRetryAfter is the Retry-After of a 503: long enough for a pool
+// to free a connection or a database to come back, short enough that a
+// client retrying at once after it sees little of an outage.
+const unavailableRetryAfter = "2"
+
+// writeUnavailable answers 503 service_unavailable with Retry-After: the
+// store could not answer in time (latch.ErrUnavailable) or the request's
+// deadline passed. Clients and load balancers retry; nothing is logged as a
+// server error.
+func writeUnavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", unavailableRetryAfter)
+	writeJSON(w, http.StatusServiceUnavailable, errorBody(http.StatusServiceUnavailable, "service_unavailable",
+		"The service is temporarily unavailable; try again in "+unavailableRetryAfter+" seconds."))
 }

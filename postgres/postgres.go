@@ -11,10 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -29,18 +32,16 @@ var Dialect = sqlstore.Dialect{
 	Migrations:    sqlstore.MigrationsDir(migrations),
 	UniqueIndex:   uniqueIndex,
 	MigrationLock: `SELECT pg_advisory_xact_lock(7463002)`,
+	Unavailable:   unavailable,
 }
 
 // Open connects to the database at url (postgres://…) and applies the
 // migrations when migrate is true. opts configure the store.
 func Open(ctx context.Context, url string, migrate bool, log *slog.Logger, opts ...sqlstore.Option) (*sqlstore.DB, error) {
-	db, err := sql.Open("pgx", url)
+	db, err := openPool(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
-	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -53,6 +54,70 @@ func Open(ctx context.Context, url string, migrate bool, log *slog.Logger, opts 
 		}
 	}
 	return store, nil
+}
+
+// unavailable reports PostgreSQL's errors that mean it cannot answer now:
+// a failed connect, a timeout inside pgx, and the server's SQLSTATEs for a
+// statement or lock timeout, too many connections, a server shutting down
+// or starting, and lost connections (class 08).
+func unavailable(err error) bool {
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if pgconn.Timeout(err) {
+		return true
+	}
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	if !ok {
+		return false
+	}
+	switch pe.Code {
+	case "57014", // query_canceled: statement_timeout
+		"55P03",                   // lock_not_available: lock_timeout
+		"53300",                   // too_many_connections
+		"57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
+		return true
+	}
+	return strings.HasPrefix(pe.Code, "08") // connection_exception
+}
+
+// Pool settings (README, "PostgreSQL"). A connection waits for the pool no
+// longer than its request's deadline (LATCH_REQUEST_TIMEOUT) allows, as
+// database/sql waits on the query's context.
+const (
+	// MaxOpenConns bounds the connections of one node.
+	MaxOpenConns = 32
+	// MaxIdleConns bounds those kept open between requests.
+	MaxIdleConns = 16
+	// ConnMaxIdleTime closes a connection unused this long, so the pool
+	// shrinks back soon after a burst of load.
+	ConnMaxIdleTime = 30 * time.Second
+	// ConnectTimeout bounds opening a connection (when the URL's
+	// connect_timeout does not).
+	ConnectTimeout = 5 * time.Second
+	// StatementTimeout is the server-side statement_timeout of every
+	// connection, unless the URL sets statement_timeout (in milliseconds):
+	// a statement stuck on a lock or a slow plan ends with 503.
+	StatementTimeout = 10 * time.Second
+)
+
+// openPool opens the connection pool with the settings above.
+func openPool(url string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = ConnectTimeout
+	}
+	if _, set := cfg.RuntimeParams["statement_timeout"]; !set {
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(StatementTimeout.Milliseconds(), 10)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(MaxOpenConns)
+	db.SetMaxIdleConns(MaxIdleConns)
+	db.SetConnMaxIdleTime(ConnMaxIdleTime)
+	return db, nil
 }
 
 func uniqueIndex(err error) (string, bool) {

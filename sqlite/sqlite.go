@@ -34,6 +34,7 @@ var Dialect = sqlstore.Dialect{
 	UniqueIndex: uniqueIndex,
 	OnClose:     `PRAGMA wal_checkpoint(TRUNCATE)`,
 	BackupInto:  `VACUUM INTO $1`,
+	Unavailable: unavailable,
 }
 
 // Open opens (creating if needed) the database file at path and applies the
@@ -49,7 +50,10 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	} else {
 		f.Close()
 	}
-	pragmas := "&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	// A lock held by another process is waited for 5 s at most, within the
+	// request deadline (LATCH_REQUEST_TIMEOUT, default 10 s); then the
+	// store answers latch.ErrUnavailable, a 503.
+	pragmas := "&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_time_format=sqlite"
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
 	if err != nil {
@@ -79,6 +83,20 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 		}
 	}
 	return db, nil
+}
+
+// unavailable reports SQLite's "database is locked" past the busy timeout
+// (SQLITE_BUSY and SQLITE_LOCKED, with their extended codes).
+func unavailable(err error) bool {
+	se, ok := errors.AsType[*sqlite.Error](err)
+	if !ok {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
 }
 
 // uniqueIndex extracts the violated index from SQLite's "UNIQUE constraint

@@ -36,11 +36,12 @@ func (h *handle) unit(ctx context.Context) *unit {
 //
 // Session touches stay outside units of work (Sessions.TouchSession); Migrate,
 // Backup and Close must not be called in one.
-func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	h := db.h
 	if h.unit(ctx) != nil {
 		return fn(ctx)
 	}
+	defer h.classify(&err)
 	ctx, done := latch.WithCommitHooks(ctx)
 	tx, err := h.write.BeginTx(ctx, nil)
 	if err != nil {

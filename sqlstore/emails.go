@@ -15,7 +15,8 @@ import (
 type Emails struct{ h *handle }
 
 // EmailAddresses lists a user's addresses, primary first.
-func (es *Emails) EmailAddresses(ctx context.Context, userID int64) ([]latch.EmailAddress, error) {
+func (es *Emails) EmailAddresses(ctx context.Context, userID int64) (_ []latch.EmailAddress, err error) {
+	defer es.h.classify(&err)
 	rows, err := es.h.readRows(ctx, `SELECT id, user_id, email, verified, is_primary, created FROM email_addresses WHERE user_id = $1 ORDER BY is_primary DESC, id`, userID)
 	if err != nil {
 		return nil, err
@@ -36,7 +37,8 @@ func (es *Emails) EmailAddresses(ctx context.Context, userID int64) ([]latch.Ema
 // when the user has it already, or when it is verified or primary and
 // another user has authority over it. A verified address drops the
 // unverified claims other users hold on it.
-func (es *Emails) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
+func (es *Emails) AddEmail(ctx context.Context, e *latch.EmailAddress) (err error) {
+	defer es.h.classify(&err)
 	email := strings.ToLower(e.Email)
 	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
@@ -51,7 +53,8 @@ func (es *Emails) AddEmail(ctx context.Context, e *latch.EmailAddress) error {
 // SetEmailVerified marks a user's address verified and drops the unverified
 // claims other users hold on it; latch.ErrNotFound when the user does not
 // have it, latch.ErrEmailTaken when another user has authority over it.
-func (es *Emails) SetEmailVerified(ctx context.Context, userID int64, email string) error {
+func (es *Emails) SetEmailVerified(ctx context.Context, userID int64, email string) (err error) {
+	defer es.h.classify(&err)
 	email = strings.ToLower(email)
 	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE email_addresses SET verified = TRUE WHERE user_id = $1 AND email = $2`, userID, email)
@@ -79,7 +82,8 @@ func dropClaims(ctx context.Context, tx *sql.Tx, owner int64, email string) erro
 }
 
 // SetPrimaryEmail makes one of a user's addresses the primary one.
-func (es *Emails) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) error {
+func (es *Emails) SetPrimaryEmail(ctx context.Context, userID int64, email string, at time.Time) (err error) {
+	defer es.h.classify(&err)
 	return es.h.uniqueErr(es.h.tx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, strings.ToLower(email)).Scan(&id); err != nil {
@@ -101,7 +105,8 @@ func (es *Emails) SetPrimaryEmail(ctx context.Context, userID int64, email strin
 
 // DeleteEmail removes a user's address and the tokens sent to it;
 // latch.ErrNotFound when the user does not have it.
-func (es *Emails) DeleteEmail(ctx context.Context, userID int64, email string) error {
+func (es *Emails) DeleteEmail(ctx context.Context, userID int64, email string) (err error) {
+	defer es.h.classify(&err)
 	email = strings.ToLower(email)
 	return es.h.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM email_addresses WHERE user_id = $1 AND email = $2`, userID, email)

@@ -25,7 +25,8 @@ type Sessions struct {
 func (ss *Sessions) InUnitOfWork(ctx context.Context) bool { return ss.h.unit(ctx) != nil }
 
 // CreateSession inserts s and sets its ID.
-func (ss *Sessions) CreateSession(ctx context.Context, s *latch.Session) error {
+func (ss *Sessions) CreateSession(ctx context.Context, s *latch.Session) (err error) {
+	defer ss.h.classify(&err)
 	return ss.h.insertSession(ctx, ss.h.w(ctx), s)
 }
 
@@ -33,7 +34,8 @@ func (ss *Sessions) CreateSession(ctx context.Context, s *latch.Session) error {
 // in one transaction — one commit, so one disk flush per login: the end of
 // the session it replaces (0: none), the user's last login (s.Created), and
 // the first refresh token of its family (nil: none), whose SessionID it sets.
-func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) (err error) {
+	defer ss.h.classify(&err)
 	h := ss.h
 	return h.tx(ctx, func(tx *sql.Tx) error {
 		if err := h.insertSession(ctx, tx, s); err != nil {
@@ -72,7 +74,8 @@ func (h *handle) insertSession(ctx context.Context, q querier, s *latch.Session)
 
 // SessionByKey returns the session stored under keyHash and, when it is
 // authenticated, its user with the primary address: one indexed query.
-func (ss *Sessions) SessionByKey(ctx context.Context, keyHash []byte) (*latch.Session, *latch.User, error) {
+func (ss *Sessions) SessionByKey(ctx context.Context, keyHash []byte) (_ *latch.Session, _ *latch.User, err error) {
+	defer ss.h.classify(&err)
 	return ss.sessionWhere(ctx, `s.key_hash = $1`, keyHash)
 }
 
@@ -111,7 +114,8 @@ func (ss *Sessions) sessionWhere(ctx context.Context, where string, arg any) (*l
 // provided the stored version is still s.Version, and moves s.Version on.
 // latch.ErrStale when another save came first (or the session is gone): the
 // write is a compare-and-swap, so concurrent uses of one state cannot all win.
-func (ss *Sessions) UpdateSession(ctx context.Context, s *latch.Session) error {
+func (ss *Sessions) UpdateSession(ctx context.Context, s *latch.Session) (err error) {
+	defer ss.h.classify(&err)
 	state, err := json.Marshal(s.State)
 	if err != nil {
 		return fmt.Errorf("encode session state: %w", err)
@@ -132,21 +136,24 @@ func (ss *Sessions) UpdateSession(ctx context.Context, s *latch.Session) error {
 }
 
 // DeleteSession removes a session; removing one that is gone is not an error.
-func (ss *Sessions) DeleteSession(ctx context.Context, id int64) error {
+func (ss *Sessions) DeleteSession(ctx context.Context, id int64) (err error) {
+	defer ss.h.classify(&err)
 	// In a unit of work the pending touch goes with the row, at the commit.
 	latch.AfterCommit(ctx, func() { ss.dropTouch(id) })
-	_, err := ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	_, err = ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
 	return err
 }
 
 // DeleteUserSessions removes every session of userID except the one with id except.
-func (ss *Sessions) DeleteUserSessions(ctx context.Context, userID, except int64) error {
-	_, err := ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
+func (ss *Sessions) DeleteUserSessions(ctx context.Context, userID, except int64) (err error) {
+	defer ss.h.classify(&err)
+	_, err = ss.h.w(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, except)
 	return err
 }
 
 // UserSessions lists a user's sessions that have not expired at now, newest first.
-func (ss *Sessions) UserSessions(ctx context.Context, userID int64, now time.Time) ([]latch.SessionInfo, error) {
+func (ss *Sessions) UserSessions(ctx context.Context, userID int64, now time.Time) (_ []latch.SessionInfo, err error) {
+	defer ss.h.classify(&err)
 	if err := ss.FlushTouches(ctx); err != nil {
 		return nil, err
 	}
@@ -168,7 +175,8 @@ func (ss *Sessions) UserSessions(ctx context.Context, userID int64, now time.Tim
 
 // DeleteExpiredSessions removes sessions that expired before now, and
 // refresh tokens too, and returns how many sessions it removed.
-func (ss *Sessions) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+func (ss *Sessions) DeleteExpiredSessions(ctx context.Context, now time.Time) (_ int64, err error) {
+	defer ss.h.classify(&err)
 	// A pending touch may have extended a session past now.
 	if err := ss.FlushTouches(ctx); err != nil {
 		return 0, err
@@ -193,6 +201,7 @@ func nullID(id int64) any {
 
 // SessionByID returns a session and its user, as SessionByKey does; for
 // access tokens, which name their session by id.
-func (ss *Sessions) SessionByID(ctx context.Context, id int64) (*latch.Session, *latch.User, error) {
+func (ss *Sessions) SessionByID(ctx context.Context, id int64) (_ *latch.Session, _ *latch.User, err error) {
+	defer ss.h.classify(&err)
 	return ss.sessionWhere(ctx, `s.id = $1`, id)
 }

@@ -38,6 +38,12 @@ type Dialect struct {
 	// BackupInto, when set, writes a consistent copy of the live database
 	// to the file named by its one parameter (SQLite: VACUUM INTO).
 	BackupInto string
+	// Unavailable, when set, reports the engine's errors that mean the
+	// database cannot answer now (a statement timeout, a lock wait past the
+	// busy timeout, too many connections): the store returns them wrapped
+	// in latch.ErrUnavailable. Deadlines and refused connections are
+	// recognised for every engine.
+	Unavailable func(err error) bool
 }
 
 // DB is the store: one handle on the database, its table families as

@@ -32,7 +32,8 @@ type touch struct{ lastSeen, expires time.Time }
 // already see it. A session deleted meanwhile is not an error: there is
 // nothing left to touch. A touch is never part of a unit of work: one made in
 // a unit that rolls back stands.
-func (ss *Sessions) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) error {
+func (ss *Sessions) TouchSession(ctx context.Context, id int64, lastSeen, expires time.Time) (err error) {
+	defer ss.h.classify(&err)
 	t := &ss.touches
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -81,7 +82,8 @@ func (ss *Sessions) closeTouches() {
 // never moves a time backwards. In a unit of work the touches are written in
 // it and stay pending (seen by this node's reads) until it commits, so that
 // a rollback loses none.
-func (ss *Sessions) FlushTouches(ctx context.Context) error {
+func (ss *Sessions) FlushTouches(ctx context.Context) (err error) {
+	defer ss.h.classify(&err)
 	t := &ss.touches
 	inUnit := ss.h.unit(ctx) != nil
 	t.mu.Lock()
@@ -95,7 +97,7 @@ func (ss *Sessions) FlushTouches(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := ss.h.tx(ctx, func(tx *sql.Tx) error {
+	err = ss.h.tx(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `UPDATE sessions SET
 			last_seen = CASE WHEN last_seen < $1 THEN $1 ELSE last_seen END,
 			expires = CASE WHEN expires < $2 THEN $2 ELSE expires END

@@ -52,30 +52,34 @@ func (us *Users) oneUser(ctx context.Context, where string, arg any) (*latch.Use
 }
 
 // UserByID returns the user with internal id id, or latch.ErrNotFound.
-func (us *Users) UserByID(ctx context.Context, id int64) (*latch.User, error) {
+func (us *Users) UserByID(ctx context.Context, id int64) (_ *latch.User, err error) {
+	defer us.h.classify(&err)
 	return us.oneUser(ctx, `WHERE u.id = $1`, id)
 }
 
 // UserByEmail returns the user an address has authority for — verified, or
 // the account's primary (signup) address — or latch.ErrNotFound. Unverified
 // addresses added to an account are never found: they belong to no one yet.
-func (us *Users) UserByEmail(ctx context.Context, email string) (*latch.User, error) {
+func (us *Users) UserByEmail(ctx context.Context, email string) (_ *latch.User, err error) {
+	defer us.h.classify(&err)
 	return us.oneUser(ctx, `WHERE u.id = (SELECT user_id FROM email_addresses WHERE email = $1 AND (verified OR is_primary))`, strings.ToLower(email))
 }
 
 // UserByUsername returns the user whose username has the same
 // latch.UsernameKey as username (compared case-insensitively, fullwidth
 // forms folded), or latch.ErrNotFound.
-func (us *Users) UserByUsername(ctx context.Context, username string) (*latch.User, error) {
+func (us *Users) UserByUsername(ctx context.Context, username string) (_ *latch.User, err error) {
+	defer us.h.classify(&err)
 	return us.oneUser(ctx, `WHERE u.username_key = $1`, latch.UsernameKey(username))
 }
 
 // CreateUser inserts u with its addresses in one transaction and sets their
 // IDs. A taken username or address gives latch.ErrUsernameTaken or
 // latch.ErrEmailTaken.
-func (us *Users) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) error {
+func (us *Users) CreateUser(ctx context.Context, u *latch.User, emails []latch.EmailAddress) (err error) {
+	defer us.h.classify(&err)
 	h := us.h
-	err := h.tx(ctx, func(tx *sql.Tx) error {
+	err = h.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 			u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
@@ -116,17 +120,20 @@ func (h *handle) uniqueErr(err error) error {
 }
 
 // SetPassword replaces a user's password hash.
-func (us *Users) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error {
+func (us *Users) SetPassword(ctx context.Context, userID int64, hash string, at time.Time) (err error) {
+	defer us.h.classify(&err)
 	return us.h.exec1(ctx, `UPDATE users SET password_hash = $1, updated = $2 WHERE id = $3`, hash, us.h.t(at), userID)
 }
 
 // SetLastLogin records the time of a completed login.
-func (us *Users) SetLastLogin(ctx context.Context, userID int64, at time.Time) error {
+func (us *Users) SetLastLogin(ctx context.Context, userID int64, at time.Time) (err error) {
+	defer us.h.classify(&err)
 	return us.h.exec1(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, us.h.t(at), userID)
 }
 
 // SetActive activates or deactivates a user.
-func (us *Users) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+func (us *Users) SetActive(ctx context.Context, userID int64, active bool, at time.Time) (err error) {
+	defer us.h.classify(&err)
 	return us.h.exec1(ctx, `UPDATE users SET is_active = $1, updated = $2 WHERE id = $3`, active, us.h.t(at), userID)
 }
 
@@ -147,7 +154,8 @@ func (h *handle) exec1(ctx context.Context, query string, args ...any) error {
 }
 
 // UserByPublicID returns the user with that public id, or latch.ErrNotFound.
-func (us *Users) UserByPublicID(ctx context.Context, publicID string) (*latch.User, error) {
+func (us *Users) UserByPublicID(ctx context.Context, publicID string) (_ *latch.User, err error) {
+	defer us.h.classify(&err)
 	if !isUUID(publicID) {
 		return nil, latch.ErrNotFound // PostgreSQL would refuse to compare it with a uuid
 	}
@@ -155,7 +163,8 @@ func (us *Users) UserByPublicID(ctx context.Context, publicID string) (*latch.Us
 }
 
 // Users lists users, most recently updated first, at most limit of them.
-func (us *Users) Users(ctx context.Context, limit int) ([]latch.User, error) {
+func (us *Users) Users(ctx context.Context, limit int) (_ []latch.User, err error) {
+	defer us.h.classify(&err)
 	rows, err := us.h.readRows(ctx, `SELECT `+userColumns+userFrom+` ORDER BY u.updated DESC, u.id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
