@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -169,5 +170,26 @@ func (s *Server) corsHeaders(h http.Handler) http.Handler {
 		}
 		hd["Access-Control-Expose-Headers"] = headerExposed
 		h.ServeHTTP(w, r)
+	})
+}
+
+// DefaultRequestTimeout is the deadline WithRequestTimeout gives a request
+// when given none.
+const DefaultRequestTimeout = 10 * time.Second
+
+// WithRequestTimeout bounds every request h serves by d (<= 0:
+// DefaultRequestTimeout): its context's deadline, which every store call
+// takes, so that a hung or overloaded database costs a request at most d.
+// A store call that runs out of it returns latch.ErrUnavailable, which the
+// API answers with 503 and Retry-After. Handlers write their own response;
+// the deadline only cancels what they wait for.
+func WithRequestTimeout(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		d = DefaultRequestTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -138,7 +139,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 		return
 	}
 	switch {
-	case errors.Is(err, latch.ErrUnavailable):
+	case errors.Is(err, latch.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// The request's deadline (WithRequestTimeout) passed in the store or
+		// in what the core waited for: the same answer.
 		s.log.WarnContext(r.Context(), "store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeUnavailable(w)
 	case errors.Is(err, latch.ErrUnauthenticated):

@@ -37,6 +37,7 @@ type config struct {
 	CookieSameSite http.SameSite
 	CSRFHTTPOnly   bool
 	MaxBodyBytes   int64
+	RequestTimeout time.Duration
 	ProxyCount     int
 	LogFormat      string
 	LogLevel       slog.Level
@@ -421,6 +422,9 @@ var settings = []setting{
 		}
 		c.ProxyCount = n
 		return nil
+	}},
+	{"LATCH_REQUEST_TIMEOUT", "10s", "deadline of each request, database work included; a request that runs out of it waiting for the database gets 503 with Retry-After (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.RequestTimeout)
 	}},
 	{"LATCH_MAX_BODY_BYTES", "65536", "largest request body accepted; larger ones get 413", func(c *config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)

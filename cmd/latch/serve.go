@@ -103,7 +103,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &http.Server{
-		Handler:           built.API,
+		Handler:           httpapi.WithRequestTimeout(built.API, c.RequestTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
