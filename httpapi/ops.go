@@ -23,8 +23,14 @@ func (a opsAPI) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
+// writeChecker is a Pinger that also tells whether the database accepts
+// writes (sqlstore.DB: a cheap write, at most once per few seconds).
+type writeChecker interface {
+	CheckWrite(ctx context.Context) error
+}
+
 // GET /readyz: the process can serve, i.e. it is not stopping and its
-// database answers.
+// database answers and accepts writes.
 func (a opsAPI) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.s.Draining() {
 		writeJSON(w, http.StatusServiceUnavailable, errorBody(http.StatusServiceUnavailable, "shutting_down",
@@ -37,6 +43,13 @@ func (a opsAPI) readyz(w http.ResponseWriter, r *http.Request) {
 		a.s.log.Warn("readiness check failed", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": "unreachable"})
 		return
+	}
+	if wc, ok := a.s.db.(writeChecker); ok {
+		if err := wc.CheckWrite(ctx); err != nil {
+			a.s.log.Warn("readiness check failed: the database does not accept writes", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": "not_writable"})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }

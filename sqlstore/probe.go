@@ -17,6 +17,14 @@ func (db *DB) ProbeWrite(ctx context.Context) error {
 	return err
 }
 
+// WriteCheckInterval is how often CheckWrite probes at most.
+const WriteCheckInterval = 5 * time.Second
+
+// CheckWrite reports whether the database accepts writes, for readiness
+// probes: the store's own WriteCheck, probing at most once per
+// WriteCheckInterval.
+func (db *DB) CheckWrite(ctx context.Context) error { return db.writes.Check(ctx) }
+
 // WriteProbeTimeout bounds one probe of a WriteCheck.
 const WriteProbeTimeout = 2 * time.Second
 

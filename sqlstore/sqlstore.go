@@ -56,7 +56,8 @@ type DB struct {
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
 
-	h *handle
+	h      *handle
+	writes *WriteCheck // for CheckWrite (probe.go)
 }
 
 // handle is what every family shares. Reads go to read and writes to write:
@@ -94,7 +95,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		opt(&o)
 	}
 	h := &handle{read: read, write: write, d: d}
-	return &DB{
+	db := &DB{
 		h:        h,
 		Users:    &Users{h},
 		Emails:   &Emails{h},
@@ -103,6 +104,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
 	}
+	db.writes = NewWriteCheck(db, WriteCheckInterval)
+	return db
 }
 
 // Dialect returns the engine's dialect.
