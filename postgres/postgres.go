@@ -25,13 +25,19 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// migrationLock starts every migration transaction: it waits for the
+// advisory lock, and lets the transaction migrate, however long that takes,
+// since the timeouts that bound requests would make nodes that start while
+// another migrates exit.
+const migrationLock = `SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0; SELECT pg_advisory_xact_lock(7463002)`
+
 // Dialect is PostgreSQL's dialect for sqlstore.
 var Dialect = sqlstore.Dialect{
 	Name:          "postgres",
 	Time:          func(t time.Time) any { return t.UTC() },
 	Migrations:    sqlstore.MigrationsDir(migrations),
 	UniqueIndex:   uniqueIndex,
-	MigrationLock: `SELECT pg_advisory_xact_lock(7463002)`,
+	MigrationLock: migrationLock,
 	Unavailable:   unavailable,
 }
 
