@@ -53,6 +53,10 @@ type config struct {
 	Argon2         password.Params
 	Account        account.Config
 
+	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
+	// (serve.go).
+	ShutdownDelay, ShutdownTimeout time.Duration
+
 	// passwordValidators holds the rules LATCH_PASSWORD_VALIDATORS names.
 	passwordValidators map[string]bool
 	// warnings are problems with the settings that do not stop the server,
@@ -434,6 +438,12 @@ var settings = []setting{
 		c.MaxBodyBytes = n
 		return nil
 	}},
+	{"LATCH_SHUTDOWN_DELAY", "5s", "on SIGTERM or SIGINT, how long /readyz answers 503 while requests are still served, so that load balancers stop sending new ones (Go duration; 0: none)", func(c *config, v string) error {
+		return parseWait(v, &c.ShutdownDelay)
+	}},
+	{"LATCH_SHUTDOWN_TIMEOUT", "30s", "after LATCH_SHUTDOWN_DELAY, how long requests still running may take to finish before they are cut off (Go duration; 0: cut off at once)", func(c *config, v string) error {
+		return parseWait(v, &c.ShutdownTimeout)
+	}},
 	{"LATCH_LOG_FORMAT", "text", "text or json", func(c *config, v string) error {
 		if v != "text" && v != "json" {
 			return errors.New("want text or json")
@@ -702,6 +712,16 @@ func parseDuration(v string, d *time.Duration) error {
 	x, err := time.ParseDuration(v)
 	if err != nil || x <= 0 {
 		return errors.New("want a positive Go duration, e.g. 336h")
+	}
+	*d = x
+	return nil
+}
+
+// parseWait reads a duration that may be zero.
+func parseWait(v string, d *time.Duration) error {
+	x, err := time.ParseDuration(v)
+	if err != nil || x < 0 {
+		return errors.New("want a Go duration, 0 or more, e.g. 5s")
 	}
 	*d = x
 	return nil

@@ -31,6 +31,7 @@ func testEnv(dbURL string, extra ...string) func(string) string {
 		"LATCH_ARGON2_MEMORY_KIB": "64",
 		"LATCH_ARGON2_ITERATIONS": "1",
 		"LATCH_LOG_LEVEL":         "warn",
+		"LATCH_SHUTDOWN_DELAY":    "0",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i]] = extra[i+1]

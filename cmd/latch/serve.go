@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/latchauth/latch/account"
@@ -27,7 +28,7 @@ import (
 func serve(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("serve", "Run the Latch server. It applies pending database migrations first,\nand stops gracefully on SIGINT or SIGTERM.", e)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: latch serve\n\nRun the Latch server. It applies pending database migrations first and\nstops gracefully on SIGINT or SIGTERM: in-flight requests finish, then the\ndatabase is closed.\n\nConfiguration (environment variables):\n\n")
+		fmt.Fprintf(e.stdout, "Usage: latch serve\n\nRun the Latch server. It applies pending database migrations first and\nstops gracefully on SIGINT or SIGTERM: /readyz answers 503 while requests\nare still served for LATCH_SHUTDOWN_DELAY, then the listener closes,\nin-flight requests finish (for at most LATCH_SHUTDOWN_TIMEOUT), queued mail\nis sent and the database is closed. A second signal stops at once.\n\nConfiguration (environment variables):\n\n")
 		printSettings(e.stdout)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -98,12 +99,21 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The background work lasts until the server has stopped, not just
+	// until the signal: while draining, the session cache must still hear
+	// what other nodes change, and the keys keep being reloaded.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
 	if peers != nil {
-		go peers.Listen(ctx, built.Cache)
+		background.Go(func() { peers.Listen(bg, built.Cache) })
 	}
 
 	srv := &http.Server{
-		Handler:           httpapi.WithRequestTimeout(built.API, c.RequestTimeout),
+		Handler:           httpapi.WithRequestTimeout(drainingHandler(built.API), c.RequestTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -111,7 +121,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
-	go sweep(ctx, db, keys, log)
+	background.Go(func() { sweep(bg, db, keys, log) })
 	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
 	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
 
@@ -122,18 +132,61 @@ func serve(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	err = drain(c, log, srv, built.API, errc)
+	built.Core.Wait() // reset links being stored and mailed after their answer
+	if err != nil {
 		return err
 	}
-	built.Core.Wait() // reset links being stored and mailed after their answer
+	// Then, deferred: the mail queue is delivered and the database closed
+	// (SQLite checkpoints its WAL into the file).
 	log.Info("stopped")
 	return nil
+}
+
+// drain stops srv without failing a request, on SIGTERM or SIGINT. First
+// /readyz answers 503 while everything else is served as before, for
+// LATCH_SHUTDOWN_DELAY, so that load balancers take the node out of
+// rotation; then the listener closes (new connections are refused, not
+// reset) and the requests still running get LATCH_SHUTDOWN_TIMEOUT to
+// finish. A second signal stops the process at once (main).
+func drain(c *config, log *slog.Logger, srv *http.Server, api *httpapi.Server, errc <-chan error) error {
+	api.Drain()
+	log.Info("shutting down: /readyz answers 503; still serving until the delay has passed", "delay", c.ShutdownDelay.String())
+	if c.ShutdownDelay > 0 {
+		t := time.NewTimer(c.ShutdownDelay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	log.Info("shutting down: no new connections; finishing in-flight requests", "timeout", c.ShutdownTimeout.String())
+	ctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	var cut error
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+		cut = fmt.Errorf("shutdown: requests still running after LATCH_SHUTDOWN_TIMEOUT=%s were cut off", c.ShutdownTimeout)
+		log.Error(cut.Error())
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return cut
+}
+
+// drainingHandler serves api, closing each connection after its answer
+// once the server drains: clients (a load balancer's pool included) then
+// open new connections, which go to other nodes, and no idle keep-alive
+// connection is left for Shutdown to close under a request sent on it.
+func drainingHandler(api *httpapi.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if api.Draining() {
+			w.Header().Set("Connection", "close")
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // cacheSessions turns the session cache on in p when c asks for it. With
