@@ -392,6 +392,7 @@ func (h *harness) latchEnv(d *database, addr string) []string {
 		"LATCH_JWT_ACCESS_TTL=3h", // outlives the run: jwt-verify reuses tokens from the start
 		"LATCH_EMAIL_URL=console:",
 		"LATCH_LOG_LEVEL=" + h.o.logLevel,
+		"LATCH_SHUTDOWN_DELAY=0", // no load balancer to warn: stop at once on SIGTERM
 	}, h.o.latchEnv...)
 }
 

@@ -218,6 +218,7 @@ export async function startLatch({ bin, dir, smtpUrl, env = {} }) {
     LATCH_ARGON2_MEMORY_KIB: "1024",
     LATCH_ARGON2_ITERATIONS: "1",
     LATCH_LOG_LEVEL: "warn",
+    LATCH_SHUTDOWN_DELAY: "0", // no load balancer to warn: stop at once on SIGTERM
     ...env,
   });
   const child = spawn(bin, ["serve"], { cwd: dir, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });

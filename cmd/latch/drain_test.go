@@ -318,3 +318,24 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownSettings(t *testing.T) {
+	c, err := loadConfig(func(string) string { return "" })
+	if err != nil || c.ShutdownDelay != 5*time.Second || c.ShutdownTimeout != 30*time.Second {
+		t.Fatalf("defaults: delay %v, timeout %v, %v; want 5s, 30s", c.ShutdownDelay, c.ShutdownTimeout, err)
+	}
+	env := map[string]string{"LATCH_SHUTDOWN_DELAY": "0", "LATCH_SHUTDOWN_TIMEOUT": "1m"}
+	if c, err := loadConfig(func(k string) string { return env[k] }); err != nil || c.ShutdownDelay != 0 || c.ShutdownTimeout != time.Minute {
+		t.Errorf("%v: delay %v, timeout %v, %v", env, c.ShutdownDelay, c.ShutdownTimeout, err)
+	}
+	for _, name := range []string{"LATCH_SHUTDOWN_DELAY", "LATCH_SHUTDOWN_TIMEOUT"} {
+		for _, v := range []string{"-1s", "soon", "5"} {
+			if _, err := loadConfig(func(k string) string { return map[string]string{name: v}[k] }); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: %v, want a refusal naming the variable", name, v, err)
+			}
+		}
+	}
+	if w := unknownSettings([]string{"LATCH_SHUTDOWN_DELAY=1s", "LATCH_SHUTDOWN_TIMEOUT=1s"}); len(w) != 0 {
+		t.Errorf("warnings for known settings: %v", w)
+	}
+}
