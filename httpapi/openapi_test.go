@@ -826,12 +826,12 @@ func TestOpenAPILimitsAndFailures(t *testing.T) {
 	}
 	oaWant(t, ops.do("GET", "/readyz", nil), 503)
 	oaWant(t, ops.do("GET", "/healthz", nil), 200)
-	oaWant(t, u.do("GET", "/auth/session", nil), 500, "internal_error")
-	oaWant(t, u.do("GET", "/config", nil), 500, "internal_error")
-	oaWant(t, fb.do("POST", "/tokens/access", nil), 500, "internal_error")
-	oaWant(t, s.verify(t, oaHdr("Cookie", "sessionid="+fb.cookie("sessionid"))), 500, "internal_error")
-	oaWant(t, s.verify(t, oaHdr("X-Session-Token", "x")), 500, "internal_error")
-	oaWant(t, s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": "x"}), 500, "internal_error")
+	oaWant(t, u.do("GET", "/auth/session", nil), 503, "service_unavailable")
+	oaWant(t, u.do("GET", "/config", nil), 503, "service_unavailable")
+	oaWant(t, fb.do("POST", "/tokens/access", nil), 503, "service_unavailable")
+	oaWant(t, s.verify(t, oaHdr("Cookie", "sessionid="+fb.cookie("sessionid"))), 503, "service_unavailable")
+	oaWant(t, s.verify(t, oaHdr("X-Session-Token", "x")), 503, "service_unavailable")
+	oaWant(t, s.client(t, "app").do("POST", "/tokens/refresh", map[string]any{"refresh_token": "x"}), 503, "service_unavailable")
 	s.jwks(t) // the keys are in memory
 }
 
