@@ -47,14 +47,14 @@ type config struct {
 	// EmailTimeout bounds one delivery attempt; EmailRetryFor is how long
 	// a mail is retried before it is given up.
 	EmailTimeout, EmailRetryFor time.Duration
-	FrontendPaths  map[string]string
-	publicDefault  bool // PublicURL was derived from Addr
-	JWTAlgorithm   jwt.Algorithm
-	Compat         []string
-	RedisURL       string
-	SessionCache   sessioncache.Config
-	Argon2         password.Params
-	Account        account.Config
+	FrontendPaths               map[string]string
+	publicDefault               bool // PublicURL was derived from Addr
+	JWTAlgorithm                jwt.Algorithm
+	Compat                      []string
+	RedisURL                    string
+	SessionCache                sessioncache.Config
+	Argon2                      password.Params
+	Account                     account.Config
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
