@@ -55,6 +55,7 @@ type DB struct {
 	Sessions *Sessions
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
+	Social   *Social // social.go
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -103,6 +104,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Sessions: &Sessions{h: h, delay: o.touchDelay},
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
+		Social:   &Social{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db
