@@ -116,6 +116,9 @@ func New(cfgs []Config, client *http.Client) (*Registry, error) {
 
 // Providers returns what the core and the API show of each provider.
 func (r *Registry) Providers() []latch.Provider {
+	if r == nil {
+		return nil
+	}
 	out := make([]latch.Provider, 0, len(r.list))
 	for _, p := range r.list {
 		out = append(out, p.Info())
@@ -125,6 +128,9 @@ func (r *Registry) Providers() []latch.Provider {
 
 // Lookup returns the provider with that id.
 func (r *Registry) Lookup(id string) (*Provider, bool) {
+	if r == nil {
+		return nil, false
+	}
 	for _, p := range r.list {
 		if p.cfg.ID == id {
 			return p, true
