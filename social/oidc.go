@@ -248,4 +248,3 @@ func appleName(id *latch.SocialIdentity, user string) {
 		id.Name = name
 	}
 }
-
