@@ -195,7 +195,7 @@ func (s *Social) BeginRedirect(ctx context.Context, st *State, in RedirectInput)
 	return r, nil
 }
 
-func (s *core) flowTTL() time.Duration {
+func (s *Social) flowTTL() time.Duration {
 	if s.cfg.Social.FlowTTL > 0 {
 		return s.cfg.Social.FlowTTL
 	}
@@ -625,7 +625,7 @@ func (s *Social) Disconnect(ctx context.Context, st *State, provider, uid string
 // socialFlows appends the provider flows open to the caller to flows:
 // provider_redirect (browser), provider_token, and a pending
 // provider_signup with its provider.
-func (s *core) socialFlows(st *State, flows []Flow) []Flow {
+func (s *Social) flows(st *State, flows []Flow) []Flow {
 	var redirect, token []string
 	for _, p := range s.cfg.Social.Providers {
 		if slices.Contains(p.Flows, FlowProviderRedirect) {
@@ -642,7 +642,7 @@ func (s *core) socialFlows(st *State, flows []Flow) []Flow {
 		flows = append(flows, Flow{ID: FlowProviderToken, Providers: token})
 	}
 	if p := s.pendingStage(st, StageProviderSignup); p != nil && p.Social != nil {
-		prov, _ := (&Social{s}).Provider(p.Social.Provider)
+		prov, _ := s.Provider(p.Social.Provider)
 		flows = append(flows, Flow{ID: string(StageProviderSignup), IsPending: true, Provider: &prov})
 	}
 	return flows
@@ -658,7 +658,7 @@ func randomToken() string {
 // sealTokens encrypts a login's provider tokens for storage (AES-256-GCM
 // under a key derived from TokenKey: a random nonce, then the ciphertext),
 // or returns nil when tokens are not stored.
-func (s *core) sealTokens(t *latch.ProviderTokens) []byte {
+func (s *Social) sealTokens(t *latch.ProviderTokens) []byte {
 	if t == nil || !s.cfg.Social.StoreTokens || len(s.cfg.Social.TokenKey) == 0 {
 		return nil
 	}
@@ -692,7 +692,7 @@ func (s *Social) OpenTokens(a *latch.SocialAccount) (*latch.ProviderTokens, erro
 	return &t, nil
 }
 
-func (s *core) tokenAEAD() cipher.AEAD {
+func (s *Social) tokenAEAD() cipher.AEAD {
 	key := sha256.Sum256(append([]byte("latch provider tokens\x00"), s.cfg.Social.TokenKey...))
 	block, _ := aes.NewCipher(key[:]) // a 32-byte key never fails
 	aead, _ := cipher.NewGCM(block)

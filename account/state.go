@@ -130,7 +130,7 @@ func (s *Sessions) Flows(st *State) []Flow {
 	if !s.cfg.SignupClosed {
 		flows = append(flows, Flow{ID: "signup"})
 	}
-	flows = s.socialFlows(st, flows)
+	flows = (&Social{s.core}).flows(st, flows)
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
 		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false

@@ -64,7 +64,7 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 		out.Account.SignupFields.Username = &signupFieldJSON{Required: f.UsernameRequired}
 	}
 	// Always sent, possibly empty: allauth's frontends read it unguarded.
-	out.SocialAccount.Providers = a.s.configProviders(c.kind)
+	out.SocialAccount.Providers = configProviders(a.s, c.kind)
 	// Last-seen times are always kept (written at most once a minute).
 	out.UserSessions.TrackActivity = true
 	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: out})

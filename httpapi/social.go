@@ -52,7 +52,7 @@ type providerAccountJSON struct {
 
 // configProviders lists the providers for GET /config: those the client's
 // flow serves (browser: redirect, app: token), sorted by name.
-func (s *Server) configProviders(kind latch.ClientKind) []providerJSON {
+func configProviders(s *Server, kind latch.ClientKind) []providerJSON {
 	flow := account.FlowProviderToken
 	if kind == latch.Browser {
 		flow = account.FlowProviderRedirect
@@ -80,7 +80,7 @@ func (a socialAPI) redirect(w http.ResponseWriter, r *http.Request, c *call) err
 	switch {
 	case callback == "":
 		return latch.Invalid("callback_url", "required", "This field is required.")
-	case !a.s.trustedCallback(callback):
+	case !a.trustedCallback(callback):
 		return latch.Invalid("callback_url", "invalid_url", msgInvalidURL)
 	}
 	red, err := a.s.svc.Social.BeginRedirect(r.Context(), c.st, account.RedirectInput{Provider: f.Get("provider"),
@@ -97,7 +97,7 @@ func (a socialAPI) redirect(w http.ResponseWriter, r *http.Request, c *call) err
 	if !ok {
 		return latch.Invalid("provider", "invalid_choice", "Unknown provider.")
 	}
-	target, err := prov.AuthCodeURL(r.Context(), social.Request{RedirectURI: a.s.redirectURI(prov), State: red.State, Nonce: red.Nonce, Verifier: red.Verifier})
+	target, err := prov.AuthCodeURL(r.Context(), social.Request{RedirectURI: a.redirectURI(prov), State: red.State, Nonce: red.Nonce, Verifier: red.Verifier})
 	if err != nil {
 		a.s.log.WarnContext(r.Context(), "provider redirect failed", "provider", red.Provider.ID, "err", err)
 		http.Redirect(w, r, withError(callback, "unknown", f.Get("process")), http.StatusFound)
@@ -126,8 +126,8 @@ func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 
 // redirectURI is where a provider returns the browser: the callback path
 // on the public URL (never the request's Host, which a client chooses).
-func (s *Server) redirectURI(p *social.Provider) string {
-	base := s.cfg.PublicURL
+func (a socialAPI) redirectURI(p *social.Provider) string {
+	base := a.s.cfg.PublicURL
 	if base == nil {
 		base = &url.URL{Scheme: "http", Host: "localhost"}
 	}
@@ -137,7 +137,8 @@ func (s *Server) redirectURI(p *social.Provider) string {
 // trustedCallback reports whether a frontend callback URL may be
 // redirected to: a path on this server, or an absolute http(s) URL on the
 // public URL's, the frontend's, a CORS or a CSRF-trusted origin.
-func (s *Server) trustedCallback(raw string) bool {
+func (a socialAPI) trustedCallback(raw string) bool {
+	s := a.s
 	if strings.ContainsAny(raw, "\\\r\n\t") {
 		return false
 	}
@@ -235,7 +236,7 @@ func (a socialAPI) callback(w http.ResponseWriter, r *http.Request) {
 		fail("unknown", errors.New("provider error "+truncate(q.Get("error"), 64)))
 		return
 	}
-	id, err := prov.Exchange(ctx, social.Request{RedirectURI: a.s.redirectURI(prov), State: q.Get("state"), Nonce: flow.Nonce,
+	id, err := prov.Exchange(ctx, social.Request{RedirectURI: a.redirectURI(prov), State: q.Get("state"), Nonce: flow.Nonce,
 		Verifier: flow.Verifier}, q.Get("code"), q)
 	if err != nil {
 		fail("unknown", err)
