@@ -58,6 +58,9 @@ type AuthMethod struct {
 	Email           string  `json:"email,omitempty"`
 	Username        string  `json:"username,omitempty"`
 	Reauthenticated bool    `json:"reauthenticated,omitempty"`
+	// Provider and UID name the identity of a third-party login.
+	Provider string `json:"provider,omitempty"`
+	UID      string `json:"uid,omitempty"`
 }
 
 // PendingLogin is a login that has proved a first factor but still has stages
@@ -68,6 +71,9 @@ type PendingLogin struct {
 	Stages  []string     `json:"stages"`
 	Methods []AuthMethod `json:"methods,omitempty"`
 	Email   string       `json:"email,omitempty"`
+	// Social is the provider identity a provider_signup waits to turn into
+	// an account (UserID is 0 until then).
+	Social *SocialIdentity `json:"social,omitempty"`
 }
 
 // SessionInfo is a session of a user as listed to that user.

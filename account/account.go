@@ -170,6 +170,9 @@ type Config struct {
 	// DeviceSecret signs device tokens (see device.go); empty: none are
 	// issued and every client counts as unknown.
 	DeviceSecret []byte
+
+	// Social holds the rules of social login (social.go).
+	Social SocialConfig
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -214,6 +217,7 @@ func DefaultConfig() Config {
 		EmailNotifications:   true,
 		Tokens: TokenConfig{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
+		Social: SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
 	}
 }
 
@@ -261,6 +265,9 @@ type Deps struct {
 	Log    *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// Social keeps connected identities and provider redirects; required
+	// when providers are configured.
+	Social SocialStore
 }
 
 // core is what every family of flows shares: the dependencies, the login
@@ -273,6 +280,7 @@ type core struct {
 	sessions SessionStore
 	refresh  RefreshStore
 	lister   UserLister
+	social   SocialStore
 	tx       Transactor
 	signer   Signer    // nil: no access tokens
 	sid      sidCipher // encrypts session ids into sid claims (sid.go)
@@ -301,6 +309,7 @@ type (
 	Tokens struct{ *core }
 	// Users signs users up and lists them.
 	Users struct{ *core }
+	// Social (social.go) logs in, signs up and connects with providers.
 )
 
 // Service is the account core: one value per family of flows, over one
@@ -311,6 +320,7 @@ type Service struct {
 	Passwords *Passwords
 	Tokens    *Tokens
 	Users     *Users
+	Social    *Social
 	core      *core
 }
 
@@ -325,6 +335,9 @@ func New(d Deps) (*Service, error) {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
 		}
 	}
+	if d.Social == nil && len(d.Config.Social.Providers) > 0 {
+		return nil, fmt.Errorf("account: Deps.Social is required with providers")
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -335,7 +348,7 @@ func New(d Deps) (*Service, error) {
 		d.Events = LogEvents(d.Log)
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
-		refresh: d.Refresh, lister: d.Lister, tx: d.Tx, mail: d.Mail, hasher: d.Hasher,
+		refresh: d.Refresh, lister: d.Lister, social: d.Social, tx: d.Tx, mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
@@ -346,7 +359,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, core: c}, nil
+		Users: &Users{c}, Social: &Social{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

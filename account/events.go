@@ -35,6 +35,9 @@ const (
 	EventSessionRevoked  = "session.revoked"            // session: the id the sessions list shows
 	EventTokenReuse      = "token.reuse_detected"       // session: the session ended with its token family
 	EventRateLimitHit    = "rate_limit.hit"             // action: the rate-limited action
+
+	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
+	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
 )
 
 // Events lists every event name, for consumers that subscribe to them.
@@ -43,6 +46,7 @@ var Events = []string{
 	EventPasswordChanged, EventPasswordReset,
 	EventEmailAdded, EventEmailRemoved, EventEmailVerified, EventPrimaryChanged,
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
+	EventProviderConnected, EventProviderDisconnected,
 }
 
 // Reasons of EventLoginFailed.

@@ -112,6 +112,10 @@ type Flow struct {
 	// ShowPending says to report IsPending even when false, as allauth
 	// always does for password_reset_by_code.
 	ShowPending bool
+	// Providers are the provider ids of provider_redirect and
+	// provider_token; Provider is the provider of a pending provider_signup.
+	Providers []string
+	Provider  *latch.Provider
 }
 
 // Flows lists what an unauthenticated caller can do next, in allauth's order:
@@ -126,6 +130,7 @@ func (s *Sessions) Flows(st *State) []Flow {
 	if !s.cfg.SignupClosed {
 		flows = append(flows, Flow{ID: "signup"})
 	}
+	flows = (&Social{s.core}).flows(st, flows)
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
 		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false

@@ -71,6 +71,8 @@ func appendSessionJSON(b []byte, u userJSON, methods []latch.AuthMethod, session
 		if m.Reauthenticated {
 			b = append(b, `,"reauthenticated":true`...)
 		}
+		b = appendJSONField(b, "provider", m.Provider)
+		b = appendJSONField(b, "uid", m.UID)
 		b = append(b, '}')
 	}
 	b = append(b, `]},"meta":{"is_authenticated":true`...)
@@ -98,6 +100,7 @@ func appendFlowsJSON(b []byte, status int, flows []account.Flow, sessionToken st
 			b = append(b, `,"is_pending":`...)
 			b = strconv.AppendBool(b, f.IsPending)
 		}
+		b = appendProviderFlow(b, f)
 		b = append(b, '}')
 	}
 	b = append(b, `]},"meta":{"is_authenticated":false`...)

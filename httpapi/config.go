@@ -6,7 +6,10 @@ import "net/http"
 type configAPI struct{ s *Server }
 
 type configJSON struct {
-	Account      accountConfigJSON `json:"account"`
+	Account       accountConfigJSON `json:"account"`
+	SocialAccount struct {
+		Providers []providerJSON `json:"providers"`
+	} `json:"socialaccount"`
 	UserSessions struct {
 		TrackActivity bool `json:"track_activity"`
 	} `json:"usersessions"`
@@ -60,6 +63,8 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 	if f.Username {
 		out.Account.SignupFields.Username = &signupFieldJSON{Required: f.UsernameRequired}
 	}
+	// Always sent, possibly empty: allauth's frontends read it unguarded.
+	out.SocialAccount.Providers = configProviders(a.s, c.kind)
 	// Last-seen times are always kept (written at most once a minute).
 	out.UserSessions.TrackActivity = true
 	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: out})

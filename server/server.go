@@ -129,4 +129,5 @@ func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store
 		d.Users, d.Emails, d.Sessions = cache.Users(s.Users), cache.Emails(s.Emails), cache
 	}
 	d.Tokens, d.Refresh, d.Lister, d.Tx = s.Tokens, s.Refresh, s.Users, db
+	d.Social = db.Social
 }

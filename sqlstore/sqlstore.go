@@ -60,6 +60,7 @@ type DB struct {
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
 	Outbox   *Outbox
+	Social   *Social // social.go
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -109,6 +110,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
+		Social:   &Social{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db
