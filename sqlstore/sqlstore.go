@@ -55,6 +55,8 @@ type DB struct {
 	Sessions *Sessions
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
+	// Authenticators are users' second factors (MFA).
+	Authenticators *Authenticators
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -103,6 +105,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Sessions: &Sessions{h: h, delay: o.touchDelay},
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
+
+		Authenticators: &Authenticators{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db
