@@ -57,15 +57,28 @@ func (s *core) trusted(st *State, user *latch.User, list []latch.Authenticator) 
 	if !s.cfg.MFA.Trust || tok == "" || st.Client.Kind != latch.Browser {
 		return false
 	}
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 || parts[0] != user.PublicID {
+	rest, mac, ok := cut(tok)
+	if !ok {
 		return false
 	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	id, expiry, ok := cut(rest)
+	if !ok || id != user.PublicID {
+		return false
+	}
+	exp, err := strconv.ParseInt(expiry, 10, 64)
 	if err != nil || s.now().Unix() >= exp {
 		return false
 	}
-	return hmac.Equal([]byte(parts[2]), []byte(s.trustMAC(user, exp, list)))
+	return hmac.Equal([]byte(mac), []byte(s.trustMAC(user, exp, list)))
+}
+
+// cut splits s at its last dot.
+func cut(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // needTrust: in the browser, with trust on, a login that has just passed
