@@ -170,7 +170,7 @@ type Config struct {
 	// DeviceSecret signs device tokens (see device.go); empty: none are
 	// issued and every client counts as unknown.
 	DeviceSecret []byte
-	// MFA holds the second-factor rules (mfa.go); MFA.Secret is required.
+	// MFA holds the second-factor rules (mfa.go).
 	MFA MFAConfig
 }
 
@@ -330,7 +330,7 @@ func New(d Deps) (*Service, error) {
 		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
 		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
 		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
-		"Authenticators": d.Authenticators == nil, "Config.MFA.Secret": len(d.Config.MFA.Secret) == 0,
+		"Authenticators": d.Authenticators == nil,
 	} {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
@@ -344,6 +344,12 @@ func New(d Deps) (*Service, error) {
 	}
 	if d.Events == nil {
 		d.Events = LogEvents(d.Log)
+	}
+	if len(d.Config.MFA.Secret) == 0 {
+		// Good for this process only: latch serve derives it from the
+		// master secret, so that every node and restart opens the secrets.
+		d.Config.MFA.Secret = make([]byte, 32)
+		rand.Read(d.Config.MFA.Secret)
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
 		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret), mail: d.Mail, hasher: d.Hasher,

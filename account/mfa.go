@@ -47,14 +47,16 @@ type MFAConfig struct {
 	// PasskeyLogin and PasskeySignup are reported by GET /config.
 	PasskeyLogin, PasskeySignup bool
 	// Secret is what the keys of MFA secrets at rest and of trust tokens
-	// are derived from; required.
+	// are derived from; derive it from the master secret, the same on
+	// every node. Empty: a random key, for this process only.
 	Secret []byte
 }
 
 // DefaultMFAConfig returns the MFA defaults documented in the README.
 func DefaultMFAConfig() MFAConfig {
 	return MFAConfig{
-		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes, latch.AuthenticatorWebAuthn},
+		// WebAuthn joins the defaults once it is implemented.
+		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes},
 		TOTPIssuer:     "Latch", RecoveryCodes: 10, MaxAttempts: 5,
 		TrustTTL: 14 * 24 * time.Hour, ReauthenticationTimeout: 5 * time.Minute,
 	}

@@ -7,6 +7,7 @@ type configAPI struct{ s *Server }
 
 type configJSON struct {
 	Account      accountConfigJSON `json:"account"`
+	MFA          mfaConfigJSON     `json:"mfa"`
 	UserSessions struct {
 		TrackActivity bool `json:"track_activity"`
 	} `json:"usersessions"`
@@ -22,6 +23,13 @@ type accountConfigJSON struct {
 	// SignupFields is a Latch extension: the identity fields a signup asks
 	// for (LATCH_SIGNUP_FIELDS), absent when not asked.
 	SignupFields signupFieldsJSON `json:"signup_fields"`
+}
+
+// mfaConfigJSON is allauth's mfa section.
+type mfaConfigJSON struct {
+	SupportedTypes       []string `json:"supported_types"`
+	PasskeyLoginEnabled  bool     `json:"passkey_login_enabled"`
+	PasskeySignupEnabled bool     `json:"passkey_signup_enabled"`
 }
 
 type signupFieldsJSON struct {
@@ -59,6 +67,11 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	if f.Username {
 		out.Account.SignupFields.Username = &signupFieldJSON{Required: f.UsernameRequired}
+	}
+	out.MFA = mfaConfigJSON{SupportedTypes: cfg.MFA.SupportedTypes, PasskeyLoginEnabled: cfg.MFA.PasskeyLogin,
+		PasskeySignupEnabled: cfg.MFA.PasskeySignup}
+	if out.MFA.SupportedTypes == nil {
+		out.MFA.SupportedTypes = []string{}
 	}
 	// Last-seen times are always kept (written at most once a minute).
 	out.UserSessions.TrackActivity = true
