@@ -55,7 +55,12 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	// store answers latch.ErrUnavailable, a 503.
 	pragmas := "&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_time_format=sqlite"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
+	// The WAL is checkpointed every 128 pages (512 KiB, not SQLite's 4 MiB)
+	// and cut back to 1 MiB after a checkpoint, so it never fills a small
+	// disk by itself: with SQLite's defaults a WAL on a disk smaller than
+	// 4 MiB filled it, never reached a checkpoint, and every write failed
+	// for good, even once space was freed.
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(128)&_pragma=journal_size_limit(1048576)"+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -65,6 +70,13 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Start with an empty WAL: one left large by a full disk (or a crash)
+	// gives its space back here, before the migrations write.
+	if _, err := write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		if log != nil {
+			log.Warn("sqlite: cannot checkpoint the WAL at start", "err", err)
+		}
 	}
 	read, err := sql.Open("sqlite", base+"&mode=ro"+pragmas)
 	if err != nil {
@@ -86,14 +98,16 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 }
 
 // unavailable reports SQLite's "database is locked" past the busy timeout
-// (SQLITE_BUSY and SQLITE_LOCKED, with their extended codes).
+// (SQLITE_BUSY and SQLITE_LOCKED, with their extended codes) and a full
+// disk (SQLITE_FULL, or SQLITE_IOERR from a write that found no space): the
+// request is fine, the node cannot take it now (503).
 func unavailable(err error) bool {
 	se, ok := errors.AsType[*sqlite.Error](err)
 	if !ok {
 		return false
 	}
 	switch se.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
 		return true
 	}
 	return false
