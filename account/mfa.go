@@ -169,8 +169,8 @@ type TOTPSetup struct {
 	Secret, URL string
 }
 
-// authenticators lists a user's authenticators.
-func (s *core) authenticatorsOf(ctx context.Context, userID int64) ([]latch.Authenticator, error) {
+// authenticatorsOf lists a user's authenticators.
+func (s *MFA) authenticatorsOf(ctx context.Context, userID int64) ([]latch.Authenticator, error) {
 	list, err := s.authn.Authenticators(ctx, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list authenticators: %w", err)
@@ -191,7 +191,7 @@ func find(list []latch.Authenticator, t string) *latch.Authenticator {
 // mfaTypes returns the types a user can pass a second-factor step with:
 // those of its authenticators that are supported, recovery codes only
 // beside another one. Empty: the user has no MFA.
-func (s *core) mfaTypes(list []latch.Authenticator) []string {
+func (s *MFA) mfaTypes(list []latch.Authenticator) []string {
 	var types []string
 	for _, a := range list {
 		if a.Type != latch.AuthenticatorRecoveryCodes && s.cfg.MFA.Supports(a.Type) && !slices.Contains(types, a.Type) {
@@ -206,7 +206,7 @@ func (s *core) mfaTypes(list []latch.Authenticator) []string {
 }
 
 // info describes an authenticator to its owner.
-func (s *core) info(a *latch.Authenticator) AuthenticatorInfo {
+func (s *MFA) info(a *latch.Authenticator) AuthenticatorInfo {
 	out := AuthenticatorInfo{ID: a.ID, Type: a.Type, Created: a.Created, LastUsed: a.LastUsed}
 	if a.Type == latch.AuthenticatorRecoveryCodes {
 		var d recoveryData
@@ -238,7 +238,7 @@ func (s *MFA) Authenticators(ctx context.Context, st *State) ([]AuthenticatorInf
 // canAddAuthenticator refuses (latch.ErrConflict, as allauth) an account
 // with no verified address: a second factor must not lock in an account
 // whose owner cannot be reached.
-func (s *core) canAddAuthenticator(ctx context.Context, user *latch.User) error {
+func (s *MFA) canAddAuthenticator(ctx context.Context, user *latch.User) error {
 	addrs, err := s.emails.EmailAddresses(ctx, user.ID)
 	if err != nil {
 		return fmt.Errorf("list addresses: %w", err)
@@ -355,7 +355,7 @@ func (s *MFA) ActivateTOTP(ctx context.Context, st *State, code string) (info *A
 
 // addRecoveryCodes stores a new set of recovery codes for a user (inside
 // the caller's unit of work) and returns it.
-func (s *core) addRecoveryCodes(ctx context.Context, userID int64) (*latch.Authenticator, error) {
+func (s *MFA) addRecoveryCodes(ctx context.Context, userID int64) (*latch.Authenticator, error) {
 	codes := newRecoveryCodes(s.cfg.MFA.RecoveryCodes)
 	plain, _ := json.Marshal(codes)
 	d := recoveryData{Sealed: s.mfaKeys.seal(sealRecoveryCodes, plain)}
@@ -421,7 +421,7 @@ func (s *MFA) RecoveryCodes(ctx context.Context, st *State) (*RecoveryCodes, err
 	return s.openRecoveryCodes(a)
 }
 
-func (s *core) openRecoveryCodes(a *latch.Authenticator) (*RecoveryCodes, error) {
+func (s *MFA) openRecoveryCodes(a *latch.Authenticator) (*RecoveryCodes, error) {
 	var d recoveryData
 	if err := json.Unmarshal([]byte(a.Data), &d); err != nil {
 		return nil, fmt.Errorf("recovery codes %d: %w", a.ID, err)
@@ -481,7 +481,7 @@ func (s *MFA) RegenerateRecoveryCodes(ctx context.Context, st *State) (*Recovery
 // TOTP step is recorded (a code works once), the recovery code marked
 // used. It returns the type of the authenticator the code belongs to, or
 // "" when it is wrong. Of concurrent uses of one code, one succeeds.
-func (s *core) checkCode(ctx context.Context, user *latch.User, code string) (string, error) {
+func (s *MFA) checkCode(ctx context.Context, user *latch.User, code string) (string, error) {
 	list, err := s.authenticatorsOf(ctx, user.ID)
 	if err != nil {
 		return "", err
@@ -530,7 +530,8 @@ func (s *core) checkCode(ctx context.Context, user *latch.User, code string) (st
 
 // needMFA: a user with a second factor must pass it, unless this login
 // already did, or the browser is trusted for the user (trust.go).
-func (s *core) needMFA(ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+func needMFA(c *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+	s := &MFA{c}
 	if slices.Contains(p.Done, string(StageMFAAuthenticate)) {
 		return false, nil
 	}
@@ -545,7 +546,7 @@ func (s *core) needMFA(ctx context.Context, st *State, p *latch.PendingLogin, us
 }
 
 // beginMFA puts the login at mfa_authenticate.
-func (s *core) beginMFA(ctx context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (*State, error) {
+func beginMFA(s *core, ctx context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (*State, error) {
 	p.Attempts = 0
 	st, err := s.holdLogin(ctx, st, p, StageMFAAuthenticate)
 	if err != nil {
@@ -632,5 +633,5 @@ func (s *MFA) Reauthenticate(ctx context.Context, st *State, code string) (*Stat
 	if typ == "" {
 		return nil, latch.Invalid("code", "incorrect_code", msgIncorrectCode)
 	}
-	return st, s.reauthenticated(ctx, st, latch.AuthMethod{Method: "mfa", Type: typ})
+	return st, reauthenticated(ctx, s.core, st, latch.AuthMethod{Method: "mfa", Type: typ})
 }

@@ -394,7 +394,7 @@ func TestReauthentication(t *testing.T) {
 			t.Errorf("%s after 6 minutes: %v, want reauthentication", name, err)
 		}
 	}
-	flows, err := h.svc.Sessions.ReauthenticationFlows(bg, c.state())
+	flows, err := h.svc.MFA.ReauthenticationFlows(bg, c.state())
 	if err != nil || len(flows) != 2 || flows[0].ID != "reauthenticate" || flows[1].ID != "mfa_reauthenticate" ||
 		!slices.Equal(flows[1].Types, []string{"recovery_codes", "totp"}) {
 		t.Fatalf("flows %+v %v", flows, err)

@@ -41,7 +41,7 @@ func (s *core) RequireRecentAuthentication(st *State) error {
 
 // reauthenticated records on the caller's session that it has just proved
 // itself with m.
-func (s *core) reauthenticated(ctx context.Context, st *State, m latch.AuthMethod) error {
+func reauthenticated(ctx context.Context, s *core, st *State, m latch.AuthMethod) error {
 	m.At, m.Reauthenticated = unixFloat(s.now()), true
 	st.Session.State.Methods = append(st.Session.State.Methods, m)
 	return s.saveSession(ctx, st)
@@ -50,7 +50,7 @@ func (s *core) reauthenticated(ctx context.Context, st *State, m latch.AuthMetho
 // ReauthenticationFlows lists the ways the caller can reauthenticate: by
 // password when it has a usable one, by a second factor (with its types)
 // when it has one.
-func (s *core) ReauthenticationFlows(ctx context.Context, st *State) ([]Flow, error) {
+func (s *MFA) ReauthenticationFlows(ctx context.Context, st *State) ([]Flow, error) {
 	if !st.Authenticated() {
 		return nil, nil
 	}
@@ -93,5 +93,5 @@ func (s *Sessions) Reauthenticate(ctx context.Context, st *State, plain string) 
 	if !ok {
 		return nil, latch.Invalid("password", "incorrect_password", msgIncorrectPassword)
 	}
-	return st, s.reauthenticated(ctx, st, latch.AuthMethod{Method: "password", Email: st.User.Email})
+	return st, reauthenticated(ctx, s.core, st, latch.AuthMethod{Method: "password", Email: st.User.Email})
 }

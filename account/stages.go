@@ -44,8 +44,8 @@ type stageRule struct {
 // decides which stages a login needs.
 var loginStages = []stageRule{
 	{StageVerifyEmail, (*core).needVerifiedEmail, (*core).beginVerifyEmail},
-	{StageMFAAuthenticate, (*core).needMFA, (*core).beginMFA},
-	{StageMFATrust, (*core).needTrust, (*core).beginTrust},
+	{StageMFAAuthenticate, needMFA, beginMFA},
+	{StageMFATrust, needTrust, beginTrust},
 }
 
 // beginLogin starts the stages of a login whose first factor m is proved:

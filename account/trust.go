@@ -28,7 +28,7 @@ import (
 // covers and so ends every trust of that user.
 
 // trustMAC is the MAC of a trust token for user until exp (Unix seconds).
-func (s *core) trustMAC(user *latch.User, exp int64, list []latch.Authenticator) string {
+func (s *MFA) trustMAC(user *latch.User, exp int64, list []latch.Authenticator) string {
 	m := hmac.New(sha256.New, s.mfaKeys.trust)
 	var n [8]byte
 	write := func(b []byte) {
@@ -46,13 +46,13 @@ func (s *core) trustMAC(user *latch.User, exp int64, list []latch.Authenticator)
 }
 
 // trustToken returns a new trust token of user's browser.
-func (s *core) trustToken(user *latch.User, list []latch.Authenticator) string {
+func (s *MFA) trustToken(user *latch.User, list []latch.Authenticator) string {
 	exp := s.now().Add(s.cfg.MFA.TrustTTL).Unix()
 	return user.PublicID + "." + strconv.FormatInt(exp, 10) + "." + s.trustMAC(user, exp, list)
 }
 
 // trusted reports whether the caller presents a valid trust token for user.
-func (s *core) trusted(st *State, user *latch.User, list []latch.Authenticator) bool {
+func (s *MFA) trusted(st *State, user *latch.User, list []latch.Authenticator) bool {
 	tok := st.Client.Trust
 	if !s.cfg.MFA.Trust || tok == "" || st.Client.Kind != latch.Browser {
 		return false
@@ -83,13 +83,13 @@ func cut(s string) (before, after string, ok bool) {
 
 // needTrust: in the browser, with trust on, a login that has just passed
 // mfa_authenticate is asked whether to trust the browser.
-func (s *core) needTrust(_ context.Context, st *State, p *latch.PendingLogin, _ *latch.User) (bool, error) {
+func needTrust(s *core, _ context.Context, st *State, p *latch.PendingLogin, _ *latch.User) (bool, error) {
 	return s.cfg.MFA.Trust && st.Client.Kind == latch.Browser &&
 		slices.Contains(p.Done, string(StageMFAAuthenticate)) && !slices.Contains(p.Done, string(StageMFATrust)), nil
 }
 
 // beginTrust puts the login at mfa_trust.
-func (s *core) beginTrust(ctx context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (*State, error) {
+func beginTrust(s *core, ctx context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (*State, error) {
 	st, err := s.holdLogin(ctx, st, p, StageMFATrust)
 	if err != nil {
 		return nil, err

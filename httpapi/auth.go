@@ -124,7 +124,7 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *
 	buf := bodyBuffer()
 	defer recycle(buf)
 	if !st.Authenticated() {
-		flows, err := s.mfaFlows(r, st, s.svc.Sessions.Flows(st))
+		flows, err := mfaAPI{s}.flows(r, st, s.svc.Sessions.Flows(st))
 		if err != nil {
 			s.writeError(w, r, c, err)
 			return

@@ -155,7 +155,7 @@ func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter 
 // It returns the token to put in meta for the app client.
 func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
 	s.applyDevice(w, c.kind, st)
-	s.applyTrust(w, c.kind, st)
+	mfaAPI{s}.applyTrust(w, c.kind, st)
 	switch {
 	case st.NewKey != "" && c.kind == latch.Browser:
 		http.SetCookie(w, &http.Cookie{

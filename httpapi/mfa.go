@@ -27,10 +27,11 @@ func trustToken(r *http.Request, kind latch.ClientKind) string {
 }
 
 // applyTrust hands the browser the trust token its login asked for.
-func (s *Server) applyTrust(w http.ResponseWriter, kind latch.ClientKind, st *account.State) {
+func (a mfaAPI) applyTrust(w http.ResponseWriter, kind latch.ClientKind, st *account.State) {
 	if st.NewTrust == "" || kind != latch.Browser {
 		return
 	}
+	s := a.s
 	http.SetCookie(w, &http.Cookie{
 		Name: trustCookie, Value: st.NewTrust, Path: "/", Domain: s.cfg.CookieDomain,
 		MaxAge: int(s.svc.Config().MFA.TrustTTL.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: s.cfg.CookieSameSite,
@@ -249,8 +250,9 @@ type flowJSON struct {
 // writeReauthenticate answers an action that needs a recent
 // authentication: allauth's 401 with the user, how it authenticated and
 // the flows it can reauthenticate with.
-func (s *Server) writeReauthenticate(w http.ResponseWriter, r *http.Request, c *call) {
-	flows, err := s.svc.Sessions.ReauthenticationFlows(r.Context(), c.st)
+func (a mfaAPI) writeReauthenticate(w http.ResponseWriter, r *http.Request, c *call) {
+	s := a.s
+	flows, err := s.svc.MFA.ReauthenticationFlows(r.Context(), c.st)
 	if err != nil {
 		s.writeError(w, r, c, err)
 		return
@@ -276,7 +278,8 @@ func (s *Server) writeReauthenticate(w http.ResponseWriter, r *http.Request, c *
 
 // mfaFlows adds to a pending mfa_authenticate flow the types the login can
 // pass it with, as allauth lists them.
-func (s *Server) mfaFlows(r *http.Request, st *account.State, flows []account.Flow) ([]account.Flow, error) {
+func (a mfaAPI) flows(r *http.Request, st *account.State, flows []account.Flow) ([]account.Flow, error) {
+	s := a.s
 	for i := range flows {
 		if flows[i].ID == string(account.StageMFAAuthenticate) && flows[i].IsPending {
 			types, err := s.svc.MFA.PendingTypes(r.Context(), st)

@@ -147,7 +147,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 	case errors.Is(err, latch.ErrUnauthenticated):
 		s.writeAuth(w, r, c, c.st)
 	case errors.Is(err, latch.ErrReauthenticationRequired) && c.st.Authenticated():
-		s.writeReauthenticate(w, r, c)
+		mfaAPI{s}.writeReauthenticate(w, r, c)
 	case errors.Is(err, latch.ErrSessionGone):
 		buf := bodyBuffer()
 		defer recycle(buf)
