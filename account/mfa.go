@@ -136,6 +136,12 @@ const (
 	sealRecoveryCodes = "recovery codes"
 )
 
+// The second factors as notifications name them.
+const (
+	factorTOTP          = "an authenticator app (TOTP)"
+	factorRecoveryCodes = "a new set of recovery codes"
+)
+
 // totpData is the Data of a TOTP authenticator.
 type totpData struct {
 	Secret string `json:"secret"` // sealed
@@ -349,6 +355,7 @@ func (s *MFA) ActivateTOTP(ctx context.Context, st *State, code string) (info *A
 	if err != nil {
 		return nil, false, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeMFAEnabled, factor: factorTOTP})
 	out := s.info(a)
 	return &out, makeCodes, nil
 }
@@ -386,7 +393,7 @@ func (s *MFA) DeactivateTOTP(ctx context.Context, st *State) error {
 	if a == nil {
 		return latch.ErrNotFound
 	}
-	return s.tx.Atomic(ctx, func(ctx context.Context) error {
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
 		if err := s.authn.DeleteAuthenticator(ctx, st.User.ID, a.ID); err != nil {
 			return fmt.Errorf("delete totp: %w", err)
 		}
@@ -398,6 +405,10 @@ func (s *MFA) DeactivateTOTP(ctx context.Context, st *State) error {
 		}
 		return s.record(ctx, st, EventMFADisabled, nil, "type", latch.AuthenticatorTOTP)
 	})
+	if err == nil {
+		s.notify(ctx, st, nil, notice{kind: noticeMFADisabled, factor: factorTOTP})
+	}
+	return err
 }
 
 // RecoveryCodes returns the caller's recovery codes with the unused ones.
@@ -474,6 +485,7 @@ func (s *MFA) RegenerateRecoveryCodes(ctx context.Context, st *State) (*Recovery
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeMFAEnabled, factor: factorRecoveryCodes})
 	return s.openRecoveryCodes(a)
 }
 

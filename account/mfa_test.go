@@ -56,6 +56,9 @@ func (h *harness) enrol(c *client, email string) (string, []string) {
 	if err != nil || info.Type != latch.AuthenticatorTOTP || !made {
 		h.t.Fatalf("activate: %+v %v %v", info, made, err)
 	}
+	if m := h.lastMail("mfa_enabled", email); !strings.Contains(m.str("Factor"), "TOTP") {
+		h.t.Fatalf("notification %+v", m)
+	}
 	rc, err := h.svc.MFA.RecoveryCodes(bg, c.state())
 	if err != nil {
 		h.t.Fatalf("recovery codes: %v", err)
@@ -429,6 +432,7 @@ func TestReauthentication(t *testing.T) {
 	if h.events.count(account.EventMFADisabled) != 1 {
 		t.Error("no mfa_disabled event")
 	}
+	h.lastMail("mfa_disabled", "ann@example.com")
 	// Without MFA, a login skips the stage again.
 	d := h.browser()
 	if st, err := d.login("ann@example.com", "", testPassword); err != nil || !st.Authenticated() {
