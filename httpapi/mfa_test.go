@@ -256,3 +256,34 @@ func TestMFATrustBrowser(t *testing.T) {
 	other := newClient(t, srv, "browser")
 	expect(t, other.do("POST", "/auth/login", login), 401)
 }
+
+// TestMFACompatSurfacesRefuse: the tutorial surfaces have no second-factor
+// step, so an account with one gets no session and no token from them —
+// the password alone never logs it in.
+func TestMFACompatSurfacesRefuse(t *testing.T) {
+	srv := startLatch(t, openSQLite(t), compat("all"), func(c *account.Config, _ *httpapi.Config) { c.Tokens.Strategy = "jwt" })
+	app := newClient(t, srv, "app")
+	app.signup("compat-mfa@example.com", "compatmfa")
+	expect(t, app.do("POST", "/auth/email/verify", map[string]any{"key": keyIn(t, srv.mailTo(t, "compat-mfa@example.com"))}), 200)
+	r := app.do("GET", "/account/authenticators/totp", nil)
+	expect(t, r, 404)
+	secret := r.meta()["secret"].(string)
+	expect(t, app.do("POST", "/account/authenticators/totp", map[string]any{"code": totpCode(t, secret, srv.clock())}), 200)
+
+	c := newTutorialClient(t, srv)
+	for _, path := range []string{"/api/token/", "/api/auth/login/", "/token-auth/"} {
+		creds := map[string]any{"username": "compatmfa", "password": goodPassword}
+		if path == "/api/auth/login/" {
+			creds = map[string]any{"email": "compat-mfa@example.com", "password": goodPassword}
+		}
+		r := c.do("POST", path, creds)
+		if r.Status < 400 || !strings.Contains(r.Raw, "two-factor authentication") {
+			t.Errorf("%s: %d %s", path, r.Status, r.Raw)
+		}
+	}
+	sessions := app.do("GET", "/auth/sessions", nil)
+	expect(t, sessions, 200)
+	if n := len(sessions.Body["data"].([]any)); n != 1 {
+		t.Fatalf("%d sessions after the refused logins, want the app's one", n)
+	}
+}
