@@ -219,7 +219,7 @@ const (
 	msgUnverified       = "E-mail is not verified."
 	// msgSecondFactor refuses an account with a second factor, which
 	// these surfaces have no step for.
-	msgSecondFactor = "This account uses two-factor authentication; sign in through the headless API."
+	msgSecondFactor     = "This account uses two-factor authentication; sign in through the headless API."
 	msgVerificationSent = "Verification e-mail sent."
 )
 
