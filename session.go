@@ -63,6 +63,9 @@ type AuthMethod struct {
 	Reauthenticated bool    `json:"reauthenticated,omitempty"`
 	// Type is the authenticator type of an "mfa" method.
 	Type string `json:"type,omitempty"`
+	// Provider and UID name the identity of a third-party login.
+	Provider string `json:"provider,omitempty"`
+	UID      string `json:"uid,omitempty"`
 }
 
 // PendingLogin is a login that has proved a first factor but still has stages
@@ -77,6 +80,9 @@ type PendingLogin struct {
 	Done []string `json:"done,omitempty"`
 	// Attempts counts the wrong codes typed at mfa_authenticate.
 	Attempts int `json:"attempts,omitempty"`
+	// Social is the provider identity a provider_signup waits to turn into
+	// an account (UserID is 0 until then).
+	Social *SocialIdentity `json:"social,omitempty"`
 }
 
 // SessionInfo is a session of a user as listed to that user.

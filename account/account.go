@@ -172,6 +172,9 @@ type Config struct {
 	DeviceSecret []byte
 	// MFA holds the second-factor rules (mfa.go).
 	MFA MFAConfig
+
+	// Social holds the rules of social login (social.go).
+	Social SocialConfig
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -219,6 +222,7 @@ func DefaultConfig() Config {
 		EmailNotifications:   true,
 		Tokens: TokenConfig{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
+		Social: SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
 	}
 }
 
@@ -268,6 +272,9 @@ type Deps struct {
 	Log    *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
+	// Social keeps connected identities and provider redirects; required
+	// when providers are configured.
+	Social SocialStore
 }
 
 // core is what every family of flows shares: the dependencies, the login
@@ -281,6 +288,7 @@ type core struct {
 	refresh  RefreshStore
 	lister   UserLister
 	authn    AuthenticatorStore
+	social   SocialStore
 	tx       Transactor
 	signer   Signer    // nil: no access tokens
 	sid      sidCipher // encrypts session ids into sid claims (sid.go)
@@ -310,6 +318,7 @@ type (
 	Tokens struct{ *core }
 	// Users signs users up and lists them.
 	Users struct{ *core }
+	// Social (social.go) logs in, signs up and connects with providers.
 )
 
 // Service is the account core: one value per family of flows, over one
@@ -321,6 +330,7 @@ type Service struct {
 	Tokens    *Tokens
 	Users     *Users
 	MFA       *MFA
+	Social    *Social
 	core      *core
 }
 
@@ -335,6 +345,9 @@ func New(d Deps) (*Service, error) {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
 		}
+	}
+	if d.Social == nil && len(d.Config.Social.Providers) > 0 {
+		return nil, fmt.Errorf("account: Deps.Social is required with providers")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -352,7 +365,8 @@ func New(d Deps) (*Service, error) {
 		rand.Read(d.Config.MFA.Secret)
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
-		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret), mail: d.Mail, hasher: d.Hasher,
+		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
+		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
@@ -363,7 +377,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, MFA: &MFA{c}, core: c}, nil
+		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

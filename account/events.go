@@ -37,6 +37,9 @@ const (
 	EventRateLimitHit    = "rate_limit.hit"             // action: the rate-limited action
 	EventMFAEnabled      = "user.mfa_enabled"           // type: the authenticator type added (recovery_codes when regenerated)
 	EventMFADisabled     = "user.mfa_disabled"          // type: the authenticator type removed
+
+	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
+	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
 )
 
 // Events lists every event name, for consumers that subscribe to them.
@@ -46,6 +49,7 @@ var Events = []string{
 	EventEmailAdded, EventEmailRemoved, EventEmailVerified, EventPrimaryChanged,
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
 	EventMFAEnabled, EventMFADisabled,
+	EventProviderConnected, EventProviderDisconnected,
 }
 
 // Reasons of EventLoginFailed.

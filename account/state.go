@@ -117,6 +117,10 @@ type Flow struct {
 	ShowPending bool
 	// Types are the authenticator types a second-factor flow accepts.
 	Types []string
+	// Providers are the provider ids of provider_redirect and
+	// provider_token; Provider is the provider of a pending provider_signup.
+	Providers []string
+	Provider  *latch.Provider
 }
 
 // Flows lists what an unauthenticated caller can do next, in allauth's order:
@@ -131,6 +135,7 @@ func (s *Sessions) Flows(st *State) []Flow {
 	if !s.cfg.SignupClosed {
 		flows = append(flows, Flow{ID: "signup"})
 	}
+	flows = (&Social{s.core}).flows(st, flows)
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
 		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false

@@ -72,6 +72,8 @@ func appendSessionJSON(b []byte, u userJSON, methods []latch.AuthMethod, session
 			b = append(b, `,"reauthenticated":true`...)
 		}
 		b = appendJSONField(b, "type", m.Type)
+		b = appendJSONField(b, "provider", m.Provider)
+		b = appendJSONField(b, "uid", m.UID)
 		b = append(b, '}')
 	}
 	b = append(b, `]},"meta":{"is_authenticated":true`...)
@@ -109,6 +111,7 @@ func appendFlowsJSON(b []byte, status int, flows []account.Flow, sessionToken st
 			}
 			b = append(b, ']')
 		}
+		b = appendProviderFlow(b, f)
 		b = append(b, '}')
 	}
 	b = append(b, `]},"meta":{"is_authenticated":false`...)

@@ -62,6 +62,7 @@ func (s *Server) api(rt route) http.Handler {
 				c.csrf = s.csrfKey.newToken(key)
 			}
 			if !safeMethod(r.Method) {
+				formCSRF(r, rt, s.cfg.MaxBodyBytes)
 				if refused = s.checkCSRF(r, key); refused != nil && !s.csrfKey.anonymousOnly(r, refused, key) {
 					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
 					return

@@ -6,8 +6,11 @@ import "net/http"
 type configAPI struct{ s *Server }
 
 type configJSON struct {
-	Account      accountConfigJSON `json:"account"`
-	MFA          mfaConfigJSON     `json:"mfa"`
+	Account       accountConfigJSON `json:"account"`
+	MFA           mfaConfigJSON     `json:"mfa"`
+	SocialAccount struct {
+		Providers []providerJSON `json:"providers"`
+	} `json:"socialaccount"`
 	UserSessions struct {
 		TrackActivity bool `json:"track_activity"`
 	} `json:"usersessions"`
@@ -73,6 +76,8 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 	if out.MFA.SupportedTypes == nil {
 		out.MFA.SupportedTypes = []string{}
 	}
+	// Always sent, possibly empty: allauth's frontends read it unguarded.
+	out.SocialAccount.Providers = configProviders(a.s, c.kind)
 	// Last-seen times are always kept (written at most once a minute).
 	out.UserSessions.TrackActivity = true
 	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: out})

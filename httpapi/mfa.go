@@ -238,6 +238,8 @@ type methodJSON struct {
 	Username        string  `json:"username,omitempty"`
 	Reauthenticated bool    `json:"reauthenticated,omitempty"`
 	Type            string  `json:"type,omitempty"`
+	Provider        string  `json:"provider,omitempty"`
+	UID             string  `json:"uid,omitempty"`
 }
 
 // flowJSON is one entry of allauth's "flows" list.

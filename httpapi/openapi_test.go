@@ -1319,7 +1319,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for path, item := range s.doc.Paths.Map() {
-		if strings.Contains(path, "{") {
+		// The provider callbacks are allauth's templated paths (kind, id).
+		if strings.Contains(path, "{") && !strings.HasPrefix(path, "/accounts/") {
 			t.Errorf("%s: path templates are not used; spell each client tree out", path)
 		}
 		for method := range item.Operations() {
@@ -1337,11 +1338,13 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 
-	// Every documented operation answers (anonymously), and not as unknown.
+	// Every documented operation answers (anonymously), and not as unknown;
+	// a redirect is its answer (the provider callbacks redirect).
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, r := range slices.Sorted(maps.Keys(documented)) {
 		method, path, _ := strings.Cut(r, " ")
 		req, _ := http.NewRequest(method, s.URL+path, nil)
-		res, err := http.DefaultClient.Do(req)
+		res, err := noFollow.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,9 @@ const (
 	surfaceJWKS        surface = "jwks"
 	surfaceForwardAuth surface = "forward-auth"
 	surfaceOps         surface = "ops"
+	// surfaceProviderCallback is where providers send the browser back
+	// (GET, or a cross-site form POST that no CSRF check applies to).
+	surfaceProviderCallback surface = "provider-callback"
 	// surfaceWebApp is the account web app, served for GET requests that no
 	// other route matches outside the API's paths.
 	surfaceWebApp surface = "web-app"
@@ -143,6 +146,16 @@ func (s *Server) routeTable(f features) []route {
 		if sf == surfaceBrowser {
 			api("POST /auth/2fa/trust", anyone, mfa.trust)
 		}
+		// Social login (social.go).
+		soc := socialAPI{s}
+		if sf == surfaceBrowser {
+			api("POST /auth/provider/redirect", anyone, soc.redirect) // an HTML form: CSRF token in csrfmiddlewaretoken
+		}
+		api("POST /auth/provider/token", anyone, soc.token)
+		api("GET /auth/provider/signup", anyone, soc.getSignup)
+		api("POST /auth/provider/signup", anyone, soc.signup)
+		api("GET /account/providers", authenticated, soc.listAccounts)
+		api("DELETE /account/providers", authenticated, soc.disconnect)
 
 		switch {
 		case sf == surfaceApp:
@@ -202,6 +215,12 @@ func (s *Server) routeTable(f features) []route {
 		plain(surfaceJWKS, "GET /.well-known/jwks.json", tokens.jwks)
 	}
 	plain(surfaceForwardAuth, "GET /auth/verify", forwardAuth{s}.ServeHTTP)
+	// The provider's return, at allauth's callback paths (social.go); the
+	// handler resolves the browser's session itself.
+	for _, path := range []string{"/accounts/{kind}/login/callback/", "/accounts/oidc/{id}/login/callback/"} {
+		plain(surfaceProviderCallback, "GET "+path, socialAPI{s}.callback)
+		plain(surfaceProviderCallback, "POST "+path, socialAPI{s}.callback) // Apple's form_post
+	}
 	ops := opsAPI{s}
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)

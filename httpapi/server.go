@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/social"
 )
 
 // Config is what the HTTP layer needs to know about the deployment.
@@ -63,6 +64,12 @@ type Config struct {
 	// App serves the account web app for GET requests to paths outside the
 	// API (client-side routes included); nil serves none.
 	App http.Handler
+
+	// Social is the configured login providers (nil: none); FrontendURL,
+	// when set, is trusted as a provider callback_url origin besides the
+	// public URL, the CORS and the CSRF-trusted origins (social.go).
+	Social      *social.Registry
+	FrontendURL *url.URL
 }
 
 // Pinger reports whether the database answers, for /readyz.

@@ -136,4 +136,5 @@ func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store
 	if d.Authenticators == nil {
 		d.Authenticators = db.Authenticators
 	}
+	d.Social = db.Social
 }

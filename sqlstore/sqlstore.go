@@ -60,6 +60,7 @@ type DB struct {
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
 	Outbox   *Outbox
+	Social   *Social // social.go
 	// Authenticators are users' second factors (MFA).
 	Authenticators *Authenticators
 
@@ -111,6 +112,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
+		Social:   &Social{h},
 
 		Authenticators: &Authenticators{h},
 	}

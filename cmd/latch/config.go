@@ -22,6 +22,7 @@ import (
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sessioncache"
+	"github.com/latchauth/latch/social"
 )
 
 // config is everything read from the environment.
@@ -56,6 +57,8 @@ type config struct {
 	SessionCache                sessioncache.Config
 	Argon2                      password.Params
 	Account                     account.Config
+	// SocialProviders is LATCH_SOCIAL_PROVIDERS, checked.
+	SocialProviders []social.Config
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -493,6 +496,30 @@ var settings = []setting{
 	}},
 	{"LATCH_SHUTDOWN_TIMEOUT", "30s", "after LATCH_SHUTDOWN_DELAY, how long requests still running may take to finish before they are cut off (Go duration; 0: cut off at once)", func(c *config, v string) error {
 		return parseWait(v, &c.ShutdownTimeout)
+	}},
+	// Social login (DESIGN.md "Social login").
+	{"LATCH_SOCIAL_PROVIDERS", "", "login providers: a JSON array, inline or the path of a file holding it; entries {id, kind (oidc, google, github, microsoft, apple, gitlab, discord), name, client_id, secret, scopes, issuer, tenant, authorize_url, token_url, userinfo_url, emails_url, audiences}", func(c *config, v string) error {
+		list, err := social.Parse(v)
+		if err != nil {
+			return err
+		}
+		if _, err := social.New(list, nil); err != nil {
+			return err
+		}
+		c.SocialProviders = list
+		return nil
+	}},
+	{"LATCH_SOCIAL_EMAIL_AUTHENTICATION", "false", "a provider login whose address the provider verified logs into the account where that address is verified (never on an unverified address on either side)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.Social.EmailAuthentication)
+	}},
+	{"LATCH_SOCIAL_EMAIL_AUTHENTICATION_AUTO_CONNECT", "true", "with LATCH_SOCIAL_EMAIL_AUTHENTICATION, connect the provider to the account it logged into", func(c *config, v string) error {
+		return parseBool(v, &c.Account.Social.AutoConnect)
+	}},
+	{"LATCH_SOCIAL_AUTO_SIGNUP", "true", "a new provider identity with a usable address nobody holds gets an account at once; false: it always goes through the provider signup form", func(c *config, v string) error {
+		return parseBool(v, &c.Account.Social.AutoSignup)
+	}},
+	{"LATCH_SOCIAL_STORE_TOKENS", "false", "keep the providers' access and refresh tokens, encrypted with a key derived from LATCH_SECRET_KEY", func(c *config, v string) error {
+		return parseBool(v, &c.Account.Social.StoreTokens)
 	}},
 	{"LATCH_LOG_FORMAT", "text", "text or json", func(c *config, v string) error {
 		if v != "text" && v != "json" {

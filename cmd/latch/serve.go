@@ -21,6 +21,7 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/redis"
 	"github.com/latchauth/latch/server"
+	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
 )
@@ -66,6 +67,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	c.Account.Tokens.Secret = deriveSecret(secret, "refresh tokens")
 	c.Account.DeviceSecret = deriveSecret(secret, "device tokens")
+	providers, err := social.New(c.SocialProviders, nil)
+	if err != nil {
+		return fmt.Errorf("LATCH_SOCIAL_PROVIDERS: %w", err)
+	}
+	c.Account.Social.Providers = providers.Providers()
+	c.Account.Social.TokenKey = deriveSecret(secret, "provider tokens")
 	var limiter account.Limiter = ratelimit.NewMemory(nil)
 	if c.RedisURL != "" {
 		rl, err := redis.Open(ctx, c.RedisURL, "latch:rl:", nil)
@@ -88,6 +95,8 @@ func serve(ctx context.Context, e env, args []string) error {
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
 			App:                web.Handler(),
+			Social:             providers,
+			FrontendURL:        c.FrontendURL,
 		}}
 	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
