@@ -97,6 +97,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
+	mfa := mfaAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -136,6 +137,19 @@ func (s *Server) routeTable(f features) []route {
 			api("POST /auth/code/resend", anyone, code.resendLoginCode)
 		}
 
+		// Second factors and reauthentication (mfa.go).
+		api("GET /account/authenticators", authenticated, mfa.listAuthenticators)
+		api("GET /account/authenticators/totp", authenticated, mfa.getTOTP)
+		api("POST /account/authenticators/totp", authenticated, mfa.activateTOTP)
+		api("DELETE /account/authenticators/totp", authenticated, mfa.deactivateTOTP)
+		api("GET /account/authenticators/recovery-codes", authenticated, mfa.getRecoveryCodes)
+		api("POST /account/authenticators/recovery-codes", authenticated, mfa.regenerateRecoveryCodes)
+		api("POST /auth/2fa/authenticate", anyone, mfa.authenticate)
+		api("POST /auth/2fa/reauthenticate", authenticated, mfa.reauthenticate)
+		api("POST /auth/reauthenticate", authenticated, mfa.reauthenticatePassword)
+		if sf == surfaceBrowser {
+			api("POST /auth/2fa/trust", anyone, mfa.trust)
+		}
 		// Social login (social.go).
 		soc := socialAPI{s}
 		if sf == surfaceBrowser {

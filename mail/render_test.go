@@ -107,6 +107,10 @@ func TestRenderEveryKind(t *testing.T) {
 		{"primary_email_changed", withNotice(map[string]any{"OldEmail": "alice@example.com", "NewEmail": "new@example.org"}),
 			"[Acme] Your primary email address was changed",
 			append([]string{"new@example.org"}, noticeShown...), nil},
+		{"mfa_enabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was set up",
+			append([]string{"an authenticator app was just added"}, noticeShown...), nil},
+		{"mfa_disabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was turned off",
+			append([]string{"an authenticator app was just removed"}, noticeShown...), nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})

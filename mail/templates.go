@@ -47,6 +47,8 @@ var kinds = map[string]kindSpec{
 	"email_added":               {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"email_removed":             {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
+	"mfa_enabled":               {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"mfa_disabled":              {required: []string{"Email", "Factor"}, optional: noticeDetails},
 }
 
 // noticeDetails are the optional keys of the security notifications: when

@@ -262,6 +262,9 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
+	// Derived, not random: MFA secrets stored by one node (or before a
+	// restart) must open on every other.
+	c.Account.MFA.Secret = deriveSecret(secret, "mfa")
 	db, err := openDB(ctx, c, true, log)
 	if err != nil {
 		return nil, nil, "", nil, err
