@@ -256,6 +256,11 @@ type Deps struct {
 	Limiter Limiter
 	// Signer signs access tokens; nil: no access tokens are issued.
 	Signer Signer
+	// Admin, Audit and APIKeys are the stores of the Admin family
+	// (admin.go); without them its actions fail.
+	Admin   AdminStore
+	Audit   AuditReader
+	APIKeys APIKeyStore
 	// Events receives every security event; nil: they are logged to Log.
 	Events EventSink
 	Log    *slog.Logger
@@ -282,6 +287,7 @@ type core struct {
 	devices  deviceKey
 	codes    *codes
 	events   EventSink
+	admin    adminStores
 	log      *slog.Logger
 	now      func() time.Time
 	bg       sync.WaitGroup // work done after the answer (see background)
@@ -303,6 +309,8 @@ type (
 	Users struct{ *core }
 )
 
+// The Admin family (operators' actions) is declared in admin.go.
+
 // Service is the account core: one value per family of flows, over one
 // shared core. It is safe for concurrent use.
 type Service struct {
@@ -311,6 +319,7 @@ type Service struct {
 	Passwords *Passwords
 	Tokens    *Tokens
 	Users     *Users
+	Admin     *Admin
 	core      *core
 }
 
@@ -336,7 +345,8 @@ func New(d Deps) (*Service, error) {
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
 		refresh: d.Refresh, lister: d.Lister, tx: d.Tx, mail: d.Mail, hasher: d.Hasher,
-		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
+		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now,
+		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys}}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
 			c.event(ctx, st, EventRateLimitHit, nil, "action", action)
@@ -346,7 +356,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, core: c}, nil
+		Users: &Users{c}, Admin: &Admin{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

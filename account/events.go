@@ -37,12 +37,23 @@ const (
 	EventRateLimitHit    = "rate_limit.hit"             // action: the rate-limited action
 )
 
+// Admin events (admin.go): every admin action, by the admin API or the
+// CLI. Each has actor (who acted: "user:<public id>", "apikey:<name>" or
+// "cli"); user is the account acted on.
+const (
+	EventAdminUserCreated     = "admin.user_created"     // is_staff
+	EventAdminUserUpdated     = "admin.user_updated"     // the fields changed, with their new values
+	EventAdminUserDeleted     = "admin.user_deleted"     //
+	EventAdminSessionsRevoked = "admin.sessions_revoked" //
+)
+
 // Events lists every event name, for consumers that subscribe to them.
 var Events = []string{
 	EventSignedUp, EventLoggedIn, EventLoginFailed, EventLoggedOut,
 	EventPasswordChanged, EventPasswordReset,
 	EventEmailAdded, EventEmailRemoved, EventEmailVerified, EventPrimaryChanged,
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
+	EventAdminUserCreated, EventAdminUserUpdated, EventAdminUserDeleted, EventAdminSessionsRevoked,
 }
 
 // Reasons of EventLoginFailed.

@@ -55,6 +55,9 @@ type DB struct {
 	Sessions *Sessions
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
+	// Operations (issue 14): the audit log and the admin API keys.
+	Audit   *Audit
+	APIKeys *APIKeys
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -103,6 +106,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Sessions: &Sessions{h: h, delay: o.touchDelay},
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
+		Audit:    &Audit{h},
+		APIKeys:  &APIKeys{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db
