@@ -79,10 +79,10 @@ func (a Actor) name() string {
 // a superuser, a key or the CLI (which already hold every power).
 func (a Actor) superuser() bool { return a.User == nil || a.User.IsSuperuser }
 
-// check refuses an actor that may not administer: nobody is
+// Check refuses an actor that may not administer: nobody is
 // latch.ErrUnauthenticated, a user who is not staff (or is inactive)
 // latch.ErrForbidden.
-func (a Actor) check() error {
+func (a Actor) Check() error {
 	switch {
 	case a.User != nil && (!a.User.IsStaff || !a.User.IsActive):
 		return latch.ErrForbidden
@@ -101,7 +101,7 @@ type adminStores struct {
 
 // ready refuses the actor or a core built without the admin stores.
 func (s *Admin) ready(a Actor) error {
-	if err := a.check(); err != nil {
+	if err := a.Check(); err != nil {
 		return err
 	}
 	if s.admin.users == nil || s.admin.audit == nil || s.admin.apiKeys == nil {

@@ -1319,7 +1319,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for path, item := range s.doc.Paths.Map() {
-		if strings.Contains(path, "{") {
+		if strings.Contains(path, "{") && !strings.HasPrefix(path, "/_latch/admin/") {
 			t.Errorf("%s: path templates are not used; spell each client tree out", path)
 		}
 		for method := range item.Operations() {
@@ -1340,6 +1340,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	// Every documented operation answers (anonymously), and not as unknown.
 	for _, r := range slices.Sorted(maps.Keys(documented)) {
 		method, path, _ := strings.Cut(r, " ")
+		path = strings.ReplaceAll(path, "{id}", "00000000-0000-4000-8000-000000000000")
 		req, _ := http.NewRequest(method, s.URL+path, nil)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
