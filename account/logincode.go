@@ -48,8 +48,8 @@ func (s *Sessions) RequestLoginCode(ctx context.Context, st *State, email string
 		if s.cfg.EmailUnknownAccounts {
 			s.send(ctx, "unknown_account", email, map[string]any{"Email": email, "SignupLink": s.cfg.Links.Signup})
 		}
-	} else {
-		s.send(ctx, "login_code", email, map[string]any{"Email": email, "Code": code})
+	} else if err := s.send(ctx, "login_code", email, map[string]any{"Email": email, "Code": code}); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

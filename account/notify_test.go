@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/mail"
 )
 
@@ -45,7 +46,7 @@ func (f fakeEmails) EmailAddresses(context.Context, int64) ([]latch.EmailAddress
 // and the data notify gives it is what the template needs.
 func TestEveryNoticeRenders(t *testing.T) {
 	u, _ := url.Parse("console:")
-	m, err := mail.New(mail.Config{URL: u, Out: &bytes.Buffer{}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m, err := mail.New(mail.Config{URL: u, Out: &bytes.Buffer{}, Queue: testdb.OpenSQLite(t).Outbox}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

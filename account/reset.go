@@ -45,8 +45,8 @@ func (s *Passwords) RequestPasswordReset(ctx context.Context, st *State, email s
 	}
 	if user == nil {
 		s.mailUnknownAccount(ctx, email)
-	} else {
-		s.send(ctx, "password_reset_code", email, map[string]any{"Email": email, "Code": code})
+	} else if err := s.send(ctx, "password_reset_code", email, map[string]any{"Email": email, "Code": code}); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -84,12 +84,18 @@ func (s *Passwords) mailResetLink(ctx context.Context, email string) {
 	key, hash := newKey()
 	now := s.now()
 	t := &latch.Token{Kind: latch.TokenPasswordReset, Hash: hash, UserID: user.ID, Email: email, Created: now, Expires: now.Add(s.cfg.ResetLinkTTL)}
-	if err := s.tokens.CreateToken(ctx, t); err != nil {
-		s.log.Error("store reset key", "user", user.PublicID, "err", err)
-		return
+	// The key and its mail are stored together: neither exists without the
+	// other.
+	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.tokens.CreateToken(ctx, t); err != nil {
+			return fmt.Errorf("store reset key: %w", err)
+		}
+		return s.send(ctx, "password_reset_key", email, map[string]any{"Email": email, "Username": user.Username,
+			"Link": link(s.cfg.Links.ResetPassword, key), "Key": key})
+	})
+	if err != nil {
+		s.log.Error("password reset request", "user", user.PublicID, "err", err)
 	}
-	s.send(ctx, "password_reset_key", email, map[string]any{"Email": email, "Username": user.Username,
-		"Link": link(s.cfg.Links.ResetPassword, key), "Key": key})
 }
 
 // ResetPending reports whether a reset by code is in progress in the caller's session.

@@ -16,10 +16,12 @@ const (
 // send queues a mail; a failure to queue is logged (with the recipient and
 // kind only) but does not fail the request, whose answer must not depend on
 // the mail system.
-func (s *core) send(ctx context.Context, kind, to string, data map[string]any) {
+func (s *core) send(ctx context.Context, kind, to string, data map[string]any) error {
 	if err := s.mail.Send(ctx, kind, to, data); err != nil {
 		s.log.Error("mail not queued", "kind", kind, "to", to, "err", err)
+		return fmt.Errorf("queue %s mail: %w", kind, err)
 	}
+	return nil
 }
 
 // sendVerification mails a verification link or code for a user's address.
@@ -40,7 +42,9 @@ func (s *core) sendVerification(ctx context.Context, st *State, userID int64, em
 		if err != nil {
 			return nil, false, err
 		}
-		s.send(ctx, kind, email, map[string]any{"Email": email, "Code": code})
+		if err := s.send(ctx, kind, email, map[string]any{"Email": email, "Code": code}); err != nil {
+			return nil, false, err
+		}
 		return st, true, nil
 	}
 	var rl *latch.RateLimitError
@@ -52,10 +56,17 @@ func (s *core) sendVerification(ctx context.Context, st *State, userID int64, em
 	key, hash := newKey()
 	now := s.now()
 	t := &latch.Token{Kind: latch.TokenVerifyEmail, Hash: hash, UserID: userID, Email: email, Created: now, Expires: now.Add(s.cfg.VerificationLinkTTL)}
-	if err := s.tokens.CreateToken(ctx, t); err != nil {
-		return nil, false, fmt.Errorf("store verification key: %w", err)
+	// The key and its mail are stored together: neither exists without the
+	// other.
+	err := s.tx.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.tokens.CreateToken(ctx, t); err != nil {
+			return fmt.Errorf("store verification key: %w", err)
+		}
+		return s.send(ctx, kind, email, map[string]any{"Email": email, "Link": link(s.cfg.Links.VerifyEmail, key), "Key": key})
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	s.send(ctx, kind, email, map[string]any{"Email": email, "Link": link(s.cfg.Links.VerifyEmail, key), "Key": key})
 	return st, true, nil
 }
 
@@ -280,6 +291,5 @@ func (s *codes) resend(ctx context.Context, st *State, kind, mailKind, budget st
 	if p.UserID == 0 {
 		return nil
 	}
-	s.send(ctx, mailKind, p.Email, map[string]any{"Email": p.Email, "Code": code})
-	return nil
+	return s.send(ctx, mailKind, p.Email, map[string]any{"Email": p.Email, "Code": code})
 }

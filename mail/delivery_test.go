@@ -66,8 +66,25 @@ func textLogger(w io.Writer) *slog.Logger {
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// newTest is New with a queue in memory (unless cfg has one) and short
+// polls, for the package's tests.
+func newTest(cfg Config, log *slog.Logger) (*Mailer, error) {
+	if cfg.Queue == nil {
+		cfg.Queue = newMemQueue()
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 5 * time.Millisecond
+	}
+	return New(cfg, log)
+}
+
+// closeMailer waits until the queue of m (in memory) has nothing pending,
+// then closes m.
 func closeMailer(t *testing.T, m *Mailer) {
 	t.Helper()
+	if q, ok := m.cfg.Queue.(*memQueue); ok {
+		q.settle(t)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := m.Close(ctx); err != nil {
@@ -85,11 +102,12 @@ func newSMTPMailer(t *testing.T, rawURL string, logs io.Writer, edit func(*Confi
 		SiteName: "Acme",
 		Timeout:  2 * time.Second,
 		Backoff:  time.Millisecond,
+		RetryFor: 200 * time.Millisecond,
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
-	m, err := New(cfg, textLogger(logs))
+	m, err := newTest(cfg, textLogger(logs))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -216,7 +234,8 @@ func TestTransientFailureRetried(t *testing.T) {
 }
 
 // assertOneFailure checks that logs hold exactly one error line, for kind
-// and to, and that no log line carries the message's secrets.
+// and to, after attempts attempts (0: any number), and that no log line
+// carries the message's secrets.
 func assertOneFailure(t *testing.T, logs *lockedBuffer, kind, to string, attempts int, secrets ...string) {
 	t.Helper()
 	errs := logs.lines("level=ERROR")
@@ -224,7 +243,11 @@ func assertOneFailure(t *testing.T, logs *lockedBuffer, kind, to string, attempt
 		t.Fatalf("%d error lines, want 1; logs:\n%s", len(errs), logs.String())
 	}
 	line := errs[0]
-	for _, want := range []string{"kind=" + kind, "to=" + to, fmt.Sprintf("attempts=%d", attempts), "error="} {
+	wants := []string{"kind=" + kind, "to=" + to, "error="}
+	if attempts > 0 {
+		wants = append(wants, fmt.Sprintf("attempts=%d", attempts))
+	}
+	for _, want := range wants {
 		if !strings.Contains(line, want) {
 			t.Errorf("error line lacks %q: %s", want, line)
 		}
@@ -270,35 +293,39 @@ func TestPermanentFailureNotRetried(t *testing.T) {
 	}
 }
 
-func TestRetriesExhausted(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.FailNext(100, 451))
+// TestRetriedUntilRetryFor: transient failures are retried with backoff
+// until RetryFor has passed since the message was queued; it is then given
+// up, logged once and kept in the queue as failed.
+func TestRetriedUntilRetryFor(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.FailNext(1000, 451))
 	var logs lockedBuffer
-	m := newSMTPMailer(t, srv.URL(), &logs, func(c *Config) { c.Retries = 2 })
+	m := newSMTPMailer(t, srv.URL(), &logs, func(c *Config) { c.RetryFor = 100 * time.Millisecond })
 	if err := m.Send(t.Context(), "login_code", "dave@example.com", map[string]any{"Code": testCode}); err != nil {
 		t.Fatal(err)
 	}
 	closeMailer(t, m)
-	if n := srv.Transactions(); n != 3 {
-		t.Errorf("Transactions = %d, want 3 (first attempt and 2 retries)", n)
+	if n := srv.Transactions(); n < 3 {
+		t.Errorf("Transactions = %d, want several attempts", n)
 	}
-	assertOneFailure(t, &logs, "login_code", "dave@example.com", 3, testCode)
-	if n := len(logs.lines("level=DEBUG", "will retry")); n != 2 {
-		t.Errorf("%d retry lines, want 2:\n%s", n, logs.String())
+	assertOneFailure(t, &logs, "login_code", "dave@example.com", 0, testCode)
+	if n := len(logs.lines("level=WARN", "will retry")); n != srv.Transactions()-1 {
+		t.Errorf("%d retry lines for %d attempts:\n%s", n, srv.Transactions(), logs.String())
+	}
+	if p, f := m.cfg.Queue.(*memQueue).counts(); p != 0 || f != 1 {
+		t.Errorf("queue: %d pending, %d failed; want 0, 1", p, f)
 	}
 }
 
-func TestNoRetriesWhenNegative(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.FailNext(100, 451))
-	var logs lockedBuffer
-	m := newSMTPMailer(t, srv.URL(), &logs, func(c *Config) { c.Retries = -1 })
-	if err := m.Send(t.Context(), "password_changed", "erin@example.com", nil); err != nil {
-		t.Fatal(err)
+func TestBackoff(t *testing.T) {
+	m := &Mailer{cfg: Config{Backoff: time.Second, MaxBackoff: 30 * time.Minute}}
+	for _, tt := range []struct {
+		attempts int
+		want     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {11, 1024 * time.Second}, {12, 30 * time.Minute}, {500, 30 * time.Minute}} {
+		if got := m.backoff(tt.attempts); got != tt.want {
+			t.Errorf("backoff(%d) = %v, want %v", tt.attempts, got, tt.want)
+		}
 	}
-	closeMailer(t, m)
-	if n := srv.Transactions(); n != 1 {
-		t.Errorf("Transactions = %d, want 1", n)
-	}
-	assertOneFailure(t, &logs, "password_changed", "erin@example.com", 1)
 }
 
 func TestConnectionRefusedRetried(t *testing.T) {
@@ -310,12 +337,12 @@ func TestConnectionRefusedRetried(t *testing.T) {
 	ln.Close() // nothing listens there now
 
 	var logs lockedBuffer
-	m := newSMTPMailer(t, "smtp://"+addr, &logs, func(c *Config) { c.Retries = 2 })
+	m := newSMTPMailer(t, "smtp://"+addr, &logs, func(c *Config) { c.RetryFor = 50 * time.Millisecond })
 	if err := m.Send(t.Context(), "login_code", "frank@example.com", map[string]any{"Code": testCode}); err != nil {
 		t.Fatalf("Send must not fail on the network: %v", err)
 	}
 	closeMailer(t, m)
-	assertOneFailure(t, &logs, "login_code", "frank@example.com", 3, testCode)
+	assertOneFailure(t, &logs, "login_code", "frank@example.com", 0, testCode)
 	if line := logs.lines("level=ERROR")[0]; !strings.Contains(line, "permanent=false") {
 		t.Errorf("refused connection should count as transient: %s", line)
 	}
@@ -377,10 +404,11 @@ func (b *blockingTransport) count() int {
 	return len(b.got)
 }
 
-// newBlockingMailer returns a Mailer whose transport blocks until released.
-func newBlockingMailer(t *testing.T, queueSize int, logs io.Writer) (*Mailer, *blockingTransport) {
+// newBlockingMailer returns a Mailer on q whose transport blocks until
+// released.
+func newBlockingMailer(t *testing.T, q Queue, logs io.Writer) (*Mailer, *blockingTransport) {
 	t.Helper()
-	cfg := Config{QueueSize: queueSize, Backoff: time.Millisecond, Timeout: time.Minute}
+	cfg := Config{Queue: q, Backoff: time.Millisecond, Timeout: time.Minute, Poll: 5 * time.Millisecond}
 	applyDefaults(&cfg)
 	tmpl, err := loadTemplates("", discardLogger())
 	if err != nil {
@@ -390,87 +418,80 @@ func newBlockingMailer(t *testing.T, queueSize int, logs io.Writer) (*Mailer, *b
 	return start(cfg, textLogger(logs), tmpl, tr), tr
 }
 
-func TestQueueFull(t *testing.T) {
-	var logs lockedBuffer
-	m, tr := newBlockingMailer(t, 2, &logs)
+// failingQueue refuses every write, as a database that is away does.
+type failingQueue struct{ *memQueue }
 
-	// The workers each hold one message and the queue holds two more, so
-	// the queue is full after at most QueueSize+workers sends.
-	accepted := 0
-	var err error
-	for range 2 + workers + 1 {
-		if err = m.Send(t.Context(), "password_changed", "hank@example.com", nil); err != nil {
-			break
+var errStoreAway = errors.New("store away")
+
+func (failingQueue) AddOutbox(context.Context, string, []byte, time.Time) error { return errStoreAway }
+
+// TestSendWritesTheQueue: Send returns once the message is in the queue,
+// without waiting on delivery, and fails when the queue cannot take it.
+func TestSendWritesTheQueue(t *testing.T) {
+	q := newMemQueue()
+	m, tr := newBlockingMailer(t, q, io.Discard)
+	for range 5 {
+		if err := m.Send(t.Context(), "password_changed", "hank@example.com", nil); err != nil {
+			t.Fatal(err)
 		}
-		accepted++
 	}
-	if !errors.Is(err, ErrQueueFull) {
-		t.Fatalf("err = %v after %d sends, want ErrQueueFull", err, accepted)
+	if p, _ := q.counts(); p != 5 {
+		t.Errorf("%d pending, want 5", p)
 	}
-	if accepted < 2 {
-		t.Errorf("only %d sends accepted before the queue was full", accepted)
-	}
-
 	close(tr.release)
 	closeMailer(t, m)
-	if n := tr.count(); n != accepted {
-		t.Errorf("%d delivered, want %d", n, accepted)
+	if n := tr.count(); n != 5 {
+		t.Errorf("%d delivered, want 5", n)
 	}
-	if len(logs.lines("level=WARN", "queue full", "kind=password_changed")) != 1 {
-		t.Errorf("queue full not logged:\n%s", logs.String())
+
+	f, _ := newBlockingMailer(t, failingQueue{newMemQueue()}, io.Discard)
+	defer f.Close(t.Context())
+	if err := f.Send(t.Context(), "password_changed", "hank@example.com", nil); !errors.Is(err, errStoreAway) {
+		t.Errorf("Send on a failing queue: err = %v, want errStoreAway", err)
 	}
 }
 
-func TestCloseDrainsQueue(t *testing.T) {
-	srv := smtptest.Start(t)
+// TestCloseLeavesTheQueue: Close ends the deliveries in progress when its
+// context ends; nothing is lost: every message is still queued and due, and
+// the next Mailer on the queue delivers each once.
+func TestCloseLeavesTheQueue(t *testing.T) {
+	q := newMemQueue()
 	var logs lockedBuffer
-	m := newSMTPMailer(t, srv.URL(), &logs, nil)
-	const n = 20
-	for i := range n {
-		if err := m.Send(t.Context(), "login_code", fmt.Sprintf("user%d@example.com", i), map[string]any{"Code": fmt.Sprint(100000 + i)}); err != nil {
+	m, tr := newBlockingMailer(t, q, &logs)
+	for i := range 4 {
+		if err := m.Send(t.Context(), "login_code", fmt.Sprintf("ivy%d@example.com", i), map[string]any{"Code": testCode}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	closeMailer(t, m)
-	// Close returned, so everything must already be there: no waiting.
-	if got := len(srv.Messages()); got != n {
-		t.Fatalf("%d messages delivered by the time Close returned, want %d", got, n)
-	}
-	for i := range n {
-		srv.Wait(t, fmt.Sprintf("user%d@example.com", i), 0)
-	}
-	if err := m.Send(t.Context(), "login_code", "late@example.com", map[string]any{"Code": "1"}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Send after Close: err = %v, want ErrClosed", err)
-	}
-	if err := m.Close(t.Context()); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-}
-
-func TestCloseGivesUpWhenContextEnds(t *testing.T) {
-	var logs lockedBuffer
-	m, tr := newBlockingMailer(t, 10, &logs)
-	for range 4 {
-		if err := m.Send(t.Context(), "password_changed", "ivy@example.com", nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	time.Sleep(20 * time.Millisecond) // let the workers claim
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	if err := m.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Close: err = %v, want DeadlineExceeded", err)
 	}
-	// The workers stop promptly once Close has given up.
 	select {
 	case <-m.done:
-	case <-time.After(waitFor):
-		t.Fatal("workers still running after Close gave up")
+	default:
+		t.Fatal("workers still running after Close returned")
 	}
 	if n := tr.count(); n != 0 {
 		t.Errorf("%d delivered, want 0", n)
 	}
-	if n := len(logs.lines("level=ERROR", "to=ivy@example.com")); n != 4 {
-		t.Errorf("%d error lines, want one per undelivered message:\n%s", n, logs.String())
+	if n := len(logs.lines("level=ERROR")); n != 0 {
+		t.Errorf("error logged although nothing was lost:\n%s", logs.String())
+	}
+	if p, f := q.counts(); p != 4 || f != 0 {
+		t.Fatalf("queue: %d pending, %d failed; want 4, 0", p, f)
+	}
+
+	srv := smtptest.Start(t)
+	next := newSMTPMailer(t, srv.URL(), io.Discard, func(c *Config) { c.Queue = q })
+	for i := range 4 {
+		srv.Wait(t, fmt.Sprintf("ivy%d@example.com", i), waitFor)
+	}
+	closeMailer(t, next)
+	if n := len(srv.Messages()); n != 4 {
+		t.Errorf("%d messages delivered, want 4", n)
 	}
 }
 
@@ -541,7 +562,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			if tt.url != "" {
 				cfg.URL = mustURL(t, tt.url)
 			}
-			m, err := New(cfg, discardLogger())
+			m, err := newTest(cfg, discardLogger())
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("New: %v", err)
@@ -583,5 +604,11 @@ func TestIsTransient(t *testing.T) {
 				t.Errorf("isTransient(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestNewNeedsAQueue(t *testing.T) {
+	if _, err := New(Config{URL: mustURL(t, "console:"), Out: io.Discard}, discardLogger()); err == nil || !strings.Contains(err.Error(), "queue") {
+		t.Errorf("New without a queue: err = %v, want one naming the queue", err)
 	}
 }

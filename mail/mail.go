@@ -2,13 +2,16 @@
 // confirmations, password resets, sign-in codes and account notices.
 //
 // A [Mailer] renders a template kind (see below) into a [Message] with a
-// subject, a plain-text part and an HTML part, queues it and delivers it in
-// the background, so an HTTP request never waits on the mail server.
-// Delivery goes over SMTP (smtp:// with STARTTLS when offered, or smtps://
-// with implicit TLS) or, for local development, to the console (console:).
-// Transient failures are retried with exponential backoff; a message that
+// subject, a plain-text part and an HTML part and writes it to a durable
+// [Queue] (the store's outbox, in the unit of work of the change that asked
+// for it); workers deliver it in the background, so an HTTP request never
+// waits on the mail server and an acknowledged mail survives a crash, a
+// restart or a mail server that is away for hours. Delivery goes over SMTP
+// (smtp:// with STARTTLS when offered, or smtps:// with implicit TLS) or,
+// for local development, to the console (console:). Transient failures are
+// retried with exponential backoff for [Config.RetryFor]; a message that
 // finally cannot be delivered is logged once at error level, naming its kind
-// and recipient but never its content.
+// and recipient but never its content, and kept in the queue as failed.
 //
 // # Templates
 //
@@ -42,6 +45,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,37 +57,44 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/latchauth/latch"
 )
 
 // Defaults for the zero values in [Config].
 const (
-	defaultTimeout   = 10 * time.Second
-	defaultRetries   = 3
-	defaultBackoff   = time.Second
-	defaultQueueSize = 1000
-	defaultSiteName  = "Latch"
+	defaultTimeout    = 10 * time.Second
+	defaultBackoff    = time.Second
+	defaultMaxBackoff = 30 * time.Minute
+	defaultRetryFor   = 72 * time.Hour
+	defaultPoll       = time.Second
+	defaultSiteName   = "Latch"
 )
 
-// maxBackoff caps the doubling retry delay (unless Config.Backoff is larger).
-const maxBackoff = time.Minute
+// topic is the outbox topic of mail.
+const topic = "mail"
 
 // workers is the number of goroutines delivering from the queue.
 const workers = 2
 
-// ErrQueueFull is returned by [Mailer.Send] when the delivery queue has no
-// room; the message is dropped.
-var ErrQueueFull = errors.New("mail: queue full")
-
-// ErrClosed is returned by [Mailer.Send] after [Mailer.Close].
-var ErrClosed = errors.New("mail: mailer closed")
+// Queue is the durable store of messages waiting for delivery: the outbox
+// (sqlstore.Outbox). AddOutbox joins the unit of work its context carries.
+type Queue interface {
+	AddOutbox(ctx context.Context, topic string, payload []byte, at time.Time) error
+	// ClaimOutbox returns latch.ErrNotFound when nothing is due.
+	ClaimOutbox(ctx context.Context, topic string, now time.Time, lease time.Duration) (*latch.OutboxItem, error)
+	DeleteOutbox(ctx context.Context, id int64) error
+	RetryOutbox(ctx context.Context, id int64, at time.Time, reason string) error
+	FailOutbox(ctx context.Context, id int64, reason string) error
+}
 
 // Message is one rendered email.
 type Message struct {
-	To      string
-	Subject string
-	Text    string // plain-text part
-	HTML    string // HTML part
-	Kind    string // template kind, for logs, e.g. "password_reset_key"
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Text    string `json:"text"` // plain-text part
+	HTML    string `json:"html"` // HTML part
+	Kind    string `json:"kind"` // template kind, for logs, e.g. "password_reset_key"
 }
 
 // Config configures a Mailer. Zero values mean the documented defaults.
@@ -111,15 +122,21 @@ type Config struct {
 	TemplateDir string
 	// Timeout bounds each SMTP attempt (dial and conversation); default 10s.
 	Timeout time.Duration
-	// Retries is the number of attempts after the first for transient
-	// failures; 0 means the default (3) and a negative value disables
-	// retries.
-	Retries int
+	// Queue holds the messages until they are delivered; required.
+	Queue Queue
+	// RetryFor is how long a message is retried after transient failures
+	// before it is given up; default 72h.
+	RetryFor time.Duration
 	// Backoff is the delay before the first retry, doubling for each
-	// further retry (up to a minute); default 1s.
-	Backoff time.Duration
-	// QueueSize is how many messages may wait for delivery; default 1000.
-	QueueSize int
+	// further retry up to MaxBackoff; defaults 1s and 30m.
+	Backoff, MaxBackoff time.Duration
+	// Poll is how often an idle worker looks for due messages (other
+	// nodes' and retries'; its own node's wake it at once); default 1s.
+	Poll time.Duration
+	// Lease is how long a claimed message stays hidden from other workers
+	// while it is being delivered (after a crash, how long until another
+	// worker takes it); default 3×Timeout.
+	Lease time.Duration
 	// TLSConfig is optional, e.g. for tests that trust a test CA. ServerName
 	// defaults to the URL's host.
 	TLSConfig *tls.Config
@@ -127,21 +144,22 @@ type Config struct {
 	Out io.Writer
 }
 
-// Mailer renders templates and delivers messages in the background, so a
-// request never waits on SMTP. It is safe for concurrent use. Create it with
-// [New]; call [Mailer.Close] on shutdown to deliver what is queued and stop
-// its workers.
+// Mailer renders templates into the queue and delivers them in the
+// background, so a request never waits on SMTP. It is safe for concurrent
+// use. Create it with [New]; call [Mailer.Close] on shutdown to stop its
+// workers (what is queued stays queued for the next start or another node).
 type Mailer struct {
 	cfg       Config
 	log       *slog.Logger
 	templates map[string]*kindTemplates
 	transport transport
+	now       func() time.Time
 
-	mu     sync.RWMutex // guards closed and sends on queue against Close
-	closed bool
-	queue  chan Message
+	wake chan struct{} // a message of this node was queued
 
-	ctx       context.Context // canceled when Close gives up waiting
+	stop      context.Context // canceled by Close: workers take no more messages
+	halt      context.CancelFunc
+	ctx       context.Context // canceled when Close gives up waiting: deliveries end
 	cancel    context.CancelFunc
 	closeOnce sync.Once
 	done      chan struct{} // closed when every worker has exited
@@ -159,6 +177,9 @@ func New(cfg Config, log *slog.Logger) (*Mailer, error) {
 		log = slog.Default()
 	}
 	applyDefaults(&cfg)
+	if cfg.Queue == nil {
+		return nil, errors.New("mail: no queue configured")
+	}
 
 	tr, err := newTransport(&cfg)
 	if err != nil {
@@ -175,12 +196,16 @@ func New(cfg Config, log *slog.Logger) (*Mailer, error) {
 // start creates the Mailer and its delivery workers. cfg must be complete.
 func start(cfg Config, log *slog.Logger, tmpl map[string]*kindTemplates, tr transport) *Mailer {
 	ctx, cancel := context.WithCancel(context.Background())
+	stop, halt := context.WithCancel(ctx)
 	m := &Mailer{
 		cfg:       cfg,
 		log:       log,
 		templates: tmpl,
 		transport: tr,
-		queue:     make(chan Message, cfg.QueueSize),
+		now:       time.Now,
+		wake:      make(chan struct{}, 1),
+		stop:      stop,
+		halt:      halt,
 		ctx:       ctx,
 		cancel:    cancel,
 		done:      make(chan struct{}),
@@ -202,17 +227,21 @@ func applyDefaults(cfg *Config) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = defaultTimeout
 	}
-	switch {
-	case cfg.Retries == 0:
-		cfg.Retries = defaultRetries
-	case cfg.Retries < 0:
-		cfg.Retries = 0
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = defaultRetryFor
 	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = defaultBackoff
 	}
-	if cfg.QueueSize <= 0 {
-		cfg.QueueSize = defaultQueueSize
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = defaultMaxBackoff
+	}
+	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.Backoff)
+	if cfg.Poll <= 0 {
+		cfg.Poll = defaultPoll
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 3 * cfg.Timeout
 	}
 	if cfg.Out == nil {
 		cfg.Out = os.Stdout
@@ -283,90 +312,121 @@ func (m *Mailer) Render(kind, to string, data map[string]any) (Message, error) {
 }
 
 // Send renders template kind with data (the Mailer adds "SiteName" to data)
-// and queues it; it returns an error only when rendering fails or the queue
-// is full (never blocks on the network). After Close it returns ErrClosed.
-// ctx only carries values for logging; delivery is not tied to it, so a
-// message queued during a request is sent even after the request ends.
+// and writes it to the queue, in the unit of work ctx carries if any: the
+// message is then delivered if and only if that unit commits. It returns an
+// error when rendering or the write fails; it never waits on the network.
 func (m *Mailer) Send(ctx context.Context, kind, to string, data map[string]any) error {
 	msg, err := m.Render(kind, to, data)
 	if err != nil {
 		return err
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.closed {
-		return ErrClosed
+	payload, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("mail: %s: %w", kind, err)
 	}
-	select {
-	case m.queue <- msg:
-		m.log.DebugContext(ctx, "mail: queued", "kind", msg.Kind, "to", msg.To)
-		return nil
-	default:
-		m.log.WarnContext(ctx, "mail: queue full, message dropped", "kind", msg.Kind, "to", msg.To)
-		return ErrQueueFull
+	if err := m.cfg.Queue.AddOutbox(ctx, topic, payload, m.now()); err != nil {
+		return fmt.Errorf("mail: queue %s: %w", kind, err)
 	}
+	latch.AfterCommit(ctx, func() {
+		select {
+		case m.wake <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	})
+	m.log.DebugContext(ctx, "mail: queued", "kind", msg.Kind, "to", msg.To)
+	return nil
 }
 
-// Close stops accepting messages and waits until the queue is delivered or
-// ctx ends. When ctx ends first, pending retries are abandoned, messages
-// still queued are logged as not delivered, and Close returns ctx's error.
-// Close may be called more than once.
+// Close stops the workers: each finishes the delivery it is making, unless
+// ctx ends first, when deliveries are abandoned (their messages are made due
+// again) and Close returns ctx's error. Messages still queued stay there for
+// the next start or another node. Close may be called more than once.
 func (m *Mailer) Close(ctx context.Context) error {
-	m.closeOnce.Do(func() {
-		m.mu.Lock()
-		m.closed = true
-		close(m.queue)
-		m.mu.Unlock()
-	})
+	m.closeOnce.Do(m.halt)
 	select {
 	case <-m.done:
 		return nil
 	case <-ctx.Done():
 		m.cancel()
+		<-m.done
 		return ctx.Err()
 	}
 }
 
-// work delivers queued messages until the queue is closed and empty.
+// work claims and delivers due messages until Close.
 func (m *Mailer) work() {
-	for msg := range m.queue {
-		m.deliver(msg)
+	for m.stop.Err() == nil {
+		it, err := m.cfg.Queue.ClaimOutbox(m.stop, topic, m.now(), m.cfg.Lease)
+		if err == nil {
+			m.deliver(it)
+			continue
+		}
+		if !errors.Is(err, latch.ErrNotFound) && m.stop.Err() == nil {
+			m.log.Warn("mail: cannot read the queue", "error", err.Error())
+		}
+		t := time.NewTimer(m.cfg.Poll)
+		select {
+		case <-t.C:
+		case <-m.wake:
+			t.Stop()
+		case <-m.stop.Done():
+			t.Stop()
+		}
 	}
 }
 
-// deliver sends one message, retrying transient failures, and logs the
-// outcome.
-func (m *Mailer) deliver(msg Message) {
-	delay := m.cfg.Backoff
-	limit := max(maxBackoff, m.cfg.Backoff)
-	for attempt := 1; ; attempt++ {
-		if m.ctx.Err() != nil {
-			m.log.Error("mail: not delivered: mailer shut down", "kind", msg.Kind, "to", msg.To, "attempts", attempt-1)
-			return
-		}
-		ctx, cancel := context.WithTimeout(m.ctx, m.cfg.Timeout)
-		err := m.transport.deliver(ctx, msg)
-		cancel()
-		if err == nil {
-			m.log.Debug("mail: delivered", "kind", msg.Kind, "to", msg.To, "attempts", attempt)
-			return
-		}
+// deliver makes one attempt at a claimed message and records the outcome:
+// delivered messages leave the queue, transient failures are retried with
+// exponential backoff until RetryFor has passed, others are given up.
+func (m *Mailer) deliver(it *latch.OutboxItem) {
+	var msg Message
+	if err := json.Unmarshal(it.Payload, &msg); err != nil {
+		m.log.Error("mail: undeliverable queue entry", "id", it.ID, "error", err.Error())
+		m.record(m.cfg.Queue.FailOutbox(m.ctx, it.ID, "unreadable: "+err.Error()), it)
+		return
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.Timeout)
+	err := m.transport.deliver(ctx, msg)
+	cancel()
+	if err == nil {
+		m.log.Debug("mail: delivered", "kind", msg.Kind, "to", msg.To, "attempts", it.Attempts)
+		m.record(m.cfg.Queue.DeleteOutbox(m.ctx, it.ID), it)
+		return
+	}
+	if m.ctx.Err() != nil { // Close gave up waiting: due again at once
+		m.log.Warn("mail: delivery abandoned at shutdown", "kind", msg.Kind, "to", msg.To, "attempts", it.Attempts)
+		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		m.record(m.cfg.Queue.RetryOutbox(rctx, it.ID, m.now(), "abandoned at shutdown"), it)
+		return
+	}
+	transient := isTransient(err)
+	if !transient || m.now().Sub(it.Created) >= m.cfg.RetryFor {
+		m.log.Error("mail: delivery failed", "kind", msg.Kind, "to", msg.To,
+			"attempts", it.Attempts, "permanent", !transient, "error", err.Error())
+		m.record(m.cfg.Queue.FailOutbox(m.ctx, it.ID, err.Error()), it)
+		return
+	}
+	delay := m.backoff(it.Attempts)
+	m.log.Warn("mail: delivery failed, will retry", "kind", msg.Kind, "to", msg.To,
+		"attempt", it.Attempts, "retry_in", delay, "error", err.Error())
+	m.record(m.cfg.Queue.RetryOutbox(m.ctx, it.ID, m.now().Add(delay), err.Error()), it)
+}
 
-		transient := isTransient(err)
-		if !transient || attempt > m.cfg.Retries || m.ctx.Err() != nil {
-			m.log.Error("mail: delivery failed", "kind", msg.Kind, "to", msg.To,
-				"attempts", attempt, "permanent", !transient, "error", err.Error())
-			return
-		}
-		m.log.Debug("mail: delivery failed, will retry", "kind", msg.Kind, "to", msg.To,
-			"attempt", attempt, "retry_in", delay, "error", err.Error())
+// backoff is the delay after the given attempt: Backoff doubled for each
+// earlier attempt, at most MaxBackoff.
+func (m *Mailer) backoff(attempts int) time.Duration {
+	d := m.cfg.Backoff
+	for i := 1; i < attempts && d < m.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, m.cfg.MaxBackoff)
+}
 
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-m.ctx.Done():
-			t.Stop()
-		}
-		delay = min(delay*2, limit)
+// record logs a failure to record a delivery's outcome in the queue: the
+// message's lease then ends and it is attempted again.
+func (m *Mailer) record(err error, it *latch.OutboxItem) {
+	if err != nil {
+		m.log.Warn("mail: cannot record the delivery outcome; it will be attempted again", "id", it.ID, "error", err.Error())
 	}
 }

@@ -18,7 +18,7 @@ func newConsoleMailer(t *testing.T, cfg Config) *Mailer {
 	if cfg.Out == nil {
 		cfg.Out = &bytes.Buffer{}
 	}
-	m, err := New(cfg, discardLogger())
+	m, err := newTest(cfg, discardLogger())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -313,13 +313,13 @@ func TestTemplateDirErrors(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "login_code_message.txt"), []byte("{{.Code"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := New(Config{URL: mustURL(t, "console:"), TemplateDir: dir}, discardLogger())
+		_, err := newTest(Config{URL: mustURL(t, "console:"), TemplateDir: dir}, discardLogger())
 		if err == nil || !strings.Contains(err.Error(), "login_code_message.txt") {
 			t.Fatalf("err = %v, want a parse error naming the file", err)
 		}
 	})
 	t.Run("directory missing", func(t *testing.T) {
-		_, err := New(Config{URL: mustURL(t, "console:"), TemplateDir: filepath.Join(t.TempDir(), "nope")}, discardLogger())
+		_, err := newTest(Config{URL: mustURL(t, "console:"), TemplateDir: filepath.Join(t.TempDir(), "nope")}, discardLogger())
 		if err == nil {
 			t.Fatal("New accepted a missing template directory")
 		}
@@ -330,7 +330,7 @@ func TestTemplateDirErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		var logs lockedBuffer
-		m, err := New(Config{URL: mustURL(t, "console:"), TemplateDir: dir, Out: &bytes.Buffer{}}, textLogger(&logs))
+		m, err := newTest(Config{URL: mustURL(t, "console:"), TemplateDir: dir, Out: &bytes.Buffer{}}, textLogger(&logs))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,6 +39,7 @@ var Dialect = sqlstore.Dialect{
 	UniqueIndex:   uniqueIndex,
 	MigrationLock: migrationLock,
 	Unavailable:   unavailable,
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 }
 
 // Open connects to the database at url (postgres://…) and applies the

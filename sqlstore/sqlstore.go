@@ -44,6 +44,10 @@ type Dialect struct {
 	// in latch.ErrUnavailable. Deadlines and refused connections are
 	// recognised for every engine.
 	Unavailable func(err error) bool
+	// SkipLocked, when set, ends the subquery that picks a row to claim
+	// (PostgreSQL: " FOR UPDATE SKIP LOCKED"), so concurrent claims on
+	// several nodes take different rows without waiting on each other.
+	SkipLocked string
 }
 
 // DB is the store: one handle on the database, its table families as
@@ -55,6 +59,7 @@ type DB struct {
 	Sessions *Sessions
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
+	Outbox   *Outbox
 	// Operations (issue 14): the audit log and the admin API keys.
 	Audit   *Audit
 	APIKeys *APIKeys
@@ -106,6 +111,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Sessions: &Sessions{h: h, delay: o.touchDelay},
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
+		Outbox:   &Outbox{h},
 		Audit:    &Audit{h},
 		APIKeys:  &APIKeys{h},
 	}

@@ -44,14 +44,17 @@ type config struct {
 	EmailFrom      string
 	SiteName       string
 	EmailTemplates string
-	FrontendPaths  map[string]string
-	publicDefault  bool // PublicURL was derived from Addr
-	JWTAlgorithm   jwt.Algorithm
-	Compat         []string
-	RedisURL       string
-	SessionCache   sessioncache.Config
-	Argon2         password.Params
-	Account        account.Config
+	// EmailTimeout bounds one delivery attempt; EmailRetryFor is how long
+	// a mail is retried before it is given up.
+	EmailTimeout, EmailRetryFor time.Duration
+	FrontendPaths               map[string]string
+	publicDefault               bool // PublicURL was derived from Addr
+	JWTAlgorithm                jwt.Algorithm
+	Compat                      []string
+	RedisURL                    string
+	SessionCache                sessioncache.Config
+	Argon2                      password.Params
+	Account                     account.Config
 
 	// AuditRetention is how long audit entries are kept (sweep, serve.go).
 	AuditRetention time.Duration
@@ -298,6 +301,12 @@ var settings = []setting{
 	{"LATCH_SITE_NAME", "Latch", "the site name shown in mail", func(c *config, v string) error {
 		c.SiteName = v
 		return nil
+	}},
+	{"LATCH_EMAIL_TIMEOUT", "10s", "bound on one mail delivery attempt (connect and SMTP conversation); a claimed mail is retried by any node after 3× this", func(c *config, v string) error {
+		return parseDuration(v, &c.EmailTimeout)
+	}},
+	{"LATCH_EMAIL_RETRY_FOR", "72h", "how long a mail that the server refuses for now (or cannot reach) is retried, with exponential backoff up to 30m, before it is given up", func(c *config, v string) error {
+		return parseDuration(v, &c.EmailRetryFor)
 	}},
 	{"LATCH_EMAIL_TEMPLATES", "", "directory of mail templates overriding the built-in ones (same file names)", func(c *config, v string) error {
 		if v == "" {

@@ -59,7 +59,7 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	defer db.Close()
 	// createsuperuser sends no mail; the mailer is there because the core
 	// needs one.
-	mailer, err := newMailer(c, e, log)
+	mailer, err := newMailer(c, e, db, log)
 	if err != nil {
 		return err
 	}

@@ -47,16 +47,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer ln.Close()
 	c.listening(ln.Addr().String())
 
-	mailer, err := newMailer(c, e, log)
+	mailer, err := newMailer(c, e, db, log)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		// Deliver what is queued before exiting.
+		// Finish the deliveries under way; what is still queued stays in
+		// the outbox for the next start or another node.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := mailer.Close(ctx); err != nil {
-			log.Error("mail queue not fully delivered at shutdown", "err", err)
+			log.Error("mail deliveries abandoned at shutdown", "err", err)
 		}
 	}()
 	keys, err := openKeyring(ctx, c, db, secret)
@@ -314,8 +315,9 @@ func keys(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-func newMailer(c *config, e env, log *slog.Logger) (*mail.Mailer, error) {
-	m, err := mail.New(mail.Config{URL: c.EmailURL, From: c.EmailFrom, SiteName: c.SiteName, TemplateDir: c.EmailTemplates, Out: e.stdout}, log)
+func newMailer(c *config, e env, db *sqlstore.DB, log *slog.Logger) (*mail.Mailer, error) {
+	m, err := mail.New(mail.Config{URL: c.EmailURL, From: c.EmailFrom, SiteName: c.SiteName, TemplateDir: c.EmailTemplates,
+		Out: e.stdout, Queue: db.Outbox, Timeout: c.EmailTimeout, RetryFor: c.EmailRetryFor}, log)
 	if err != nil {
 		return nil, fmt.Errorf("mail (LATCH_EMAIL_URL, LATCH_EMAIL_TEMPLATES): %w", err)
 	}

@@ -35,7 +35,7 @@ func adminCore(ctx context.Context, e env) (core *account.Service, closeFn func(
 		return nil, nil, err
 	}
 	// These commands send no mail; the mailer is there because the core needs one.
-	mailer, err := newMailer(c, e, log)
+	mailer, err := newMailer(c, e, db, log)
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -94,7 +94,7 @@ func Start(t testing.TB, o Options) *Server {
 	s := &Server{DB: o.DB, SMTP: smtptest.Start(t)}
 	smtpURL, _ := url.Parse(s.SMTP.URL())
 	mailer, err := mail.New(mail.Config{URL: smtpURL, From: "Latch <no-reply@example.com>", SiteName: "Latch Test",
-		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second}, log)
+		Queue: o.DB.Outbox, Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second, Poll: 20 * time.Millisecond}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
