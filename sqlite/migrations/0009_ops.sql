@@ -33,3 +33,15 @@ CREATE TABLE api_keys (
 CREATE INDEX users_date_joined ON users (date_joined, id);
 CREATE INDEX users_last_login ON users (last_login, id);
 CREATE INDEX email_addresses_primary_email ON email_addresses (email) WHERE is_primary;
+
+-- Users imported from another system (latch import-django): the source's
+-- id of each, so that a second run updates instead of duplicating, and the
+-- password hash as imported, so that a run never overwrites a password the
+-- user has changed since.
+CREATE TABLE imported_users (
+    source        TEXT    NOT NULL,  -- e.g. "django:auth_user"
+    source_id     INTEGER  NOT NULL,
+    user_id       INTEGER  NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
+    password_hash TEXT    NOT NULL,
+    PRIMARY KEY (source, source_id)
+);
