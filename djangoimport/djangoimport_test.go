@@ -88,6 +88,7 @@ func djangoSchema(postgres bool) []string {
 			"is_staff" ` + b + ` NOT NULL, "is_active" ` + b + ` NOT NULL, "date_joined" ` + dt + ` NOT NULL)`,
 		`CREATE TABLE "account_emailaddress" ("id" ` + id + `, "email" varchar(254) NOT NULL, "verified" ` + b + ` NOT NULL, "primary" ` + b + ` NOT NULL,
 			"user_id" integer NOT NULL REFERENCES "auth_user" ("id"))`,
+		`CREATE INDEX "account_emailaddress_user_id_2c513194" ON "account_emailaddress" ("user_id")`,
 		`CREATE TABLE "socialaccount_socialaccount" ("id" ` + id + `, "provider" varchar(200) NOT NULL, "uid" varchar(191) NOT NULL,
 			"last_login" ` + dt + ` NOT NULL, "date_joined" ` + dt + ` NOT NULL, "extra_data" text NOT NULL, "user_id" integer NOT NULL REFERENCES "auth_user" ("id"))`,
 	}
@@ -197,7 +198,7 @@ func TestImportDjango(t *testing.T) {
 				{id: 5, username: "dave", email: "dave@example.com", hash: djangoBcrypt, active: false},
 				{id: 6, username: "erin", email: "", hash: djangoArgon2, superuser: true, staff: true, active: true},
 				{id: 7, username: "frank", email: "frank@example.com", hash: "!vfDsXl0tdstpdbG9Kw70TUD1UxVlPFSuCHRlbSTa", active: true},
-				{id: 8, username: "", email: "", hash: djangoArgon2, active: true},                                      // no email, no username
+				{id: 8, username: "", email: "", hash: djangoArgon2, active: true},                                     // no email, no username
 				{id: 9, username: "alice2", email: "ALICE@example.com", hash: djangoArgon2, active: true},              // alice's address
 				{id: 10, username: "Alice", email: "other@example.com", hash: djangoArgon2, active: true},              // alice's username, case aside
 				{id: 11, username: "gina", email: "gina@example.com", hash: "md5$salt$0123456789abcdef", active: true}, // a hash Latch cannot verify

@@ -45,15 +45,56 @@ type importRowError struct{ err error }
 
 func (e *importRowError) Error() string { return e.err.Error() }
 
-func (h *handle) importBatch(ctx context.Context, tx *sql.Tx, source string, batch []latch.ImportedUser, perRow bool) ([]latch.ImportOutcome, error) {
-	known, err := importedIDs(ctx, tx, source, batch)
+// stmtTx is a transaction that prepares each statement once: a batch runs
+// the same few statements a thousand times.
+type stmtTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *stmtTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *stmtTx) exec(ctx context.Context, q string, args ...any) error {
+	st, err := t.stmt(ctx, q)
+	if err == nil {
+		_, err = st.ExecContext(ctx, args...)
+	}
+	return err
+}
+
+func (t *stmtTx) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func (h *handle) importBatch(ctx context.Context, sqlTx *sql.Tx, source string, batch []latch.ImportedUser, perRow bool) ([]latch.ImportOutcome, error) {
+	tx := &stmtTx{Tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+	defer func() {
+		for _, st := range tx.stmts {
+			st.Close()
+		}
+	}()
+	known, err := importedIDs(ctx, sqlTx, source, batch)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]latch.ImportOutcome, len(batch))
 	for i := range batch {
 		if perRow {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT latch_import`); err != nil {
+			if err := tx.exec(ctx, `SAVEPOINT latch_import`); err != nil {
 				return nil, err
 			}
 		}
@@ -66,13 +107,13 @@ func (h *handle) importBatch(ctx context.Context, tx *sql.Tx, source string, bat
 			if !perRow {
 				return nil, &importRowError{err}
 			}
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT latch_import`); err != nil {
+			if err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT latch_import`); err != nil {
 				return nil, err
 			}
 			res = latch.ImportOutcome{Result: latch.Skipped, Reason: reason}
 		}
 		if perRow {
-			if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT latch_import`); err != nil {
+			if err := tx.exec(ctx, `RELEASE SAVEPOINT latch_import`); err != nil {
 				return nil, err
 			}
 		}
@@ -123,48 +164,50 @@ func importedIDs(ctx context.Context, tx *sql.Tx, source string, batch []latch.I
 	return known, rows.Err()
 }
 
-func (h *handle) importRow(ctx context.Context, tx *sql.Tx, source string, in *latch.ImportedUser, known map[int64]importedID) (latch.ImportOutcome, error) {
+func (h *handle) importRow(ctx context.Context, tx *stmtTx, source string, in *latch.ImportedUser, known map[int64]importedID) (latch.ImportOutcome, error) {
 	u := &in.User
 	prev, seen := known[in.SourceID]
 	if !seen {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
+		err := tx.queryRow(ctx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-			u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
-			h.t(u.DateJoined), h.nt(u.LastLogin), h.t(u.Updated)).Scan(&u.ID)
+			[]any{u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff, u.IsSuperuser,
+				h.t(u.DateJoined), h.nt(u.LastLogin), h.t(u.Updated)}, &u.ID)
 		if err != nil {
 			return latch.ImportOutcome{}, err
 		}
 		for _, e := range in.Emails {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5)`,
+			if err := tx.exec(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5)`,
 				u.ID, strings.ToLower(e.Email), e.Verified, e.Primary, h.t(e.Created)); err != nil {
 				return latch.ImportOutcome{}, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO imported_users (source, source_id, user_id, password_hash) VALUES ($1, $2, $3, $4)`,
+		if err := tx.exec(ctx, `INSERT INTO imported_users (source, source_id, user_id, password_hash) VALUES ($1, $2, $3, $4)`,
 			source, in.SourceID, u.ID, u.PasswordHash); err != nil {
 			return latch.ImportOutcome{}, err
 		}
 		return latch.ImportOutcome{Result: latch.Imported}, nil
 	}
 	u.ID = prev.userID
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET username = $1, username_key = $2, is_active = $3, is_staff = $4, is_superuser = $5,
+	if err := tx.exec(ctx, `UPDATE users SET username = $1, username_key = $2, is_active = $3, is_staff = $4, is_superuser = $5,
 		date_joined = $6, last_login = COALESCE($7, last_login), updated = $8,
 		password_hash = CASE WHEN password_hash = $9 THEN $10 ELSE password_hash END WHERE id = $11`,
 		nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.IsActive, u.IsStaff, u.IsSuperuser,
 		h.t(u.DateJoined), h.nt(u.LastLogin), h.t(u.Updated), prev.hash, u.PasswordHash, u.ID); err != nil {
 		return latch.ImportOutcome{}, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE imported_users SET password_hash = $1 WHERE source = $2 AND source_id = $3 AND $4 = (SELECT password_hash FROM users WHERE id = $5)`,
-		u.PasswordHash, source, in.SourceID, u.PasswordHash, u.ID); err != nil {
-		return latch.ImportOutcome{}, err
+	if prev.hash != u.PasswordHash {
+		if err := tx.exec(ctx, `UPDATE imported_users SET password_hash = $1 WHERE source = $2 AND source_id = $3 AND $4 = (SELECT password_hash FROM users WHERE id = $5)`,
+			u.PasswordHash, source, in.SourceID, u.PasswordHash, u.ID); err != nil {
+			return latch.ImportOutcome{}, err
+		}
 	}
 	var hasPrimary bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM email_addresses WHERE user_id = $1 AND is_primary)`, u.ID).Scan(&hasPrimary); err != nil {
+	if err := tx.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM email_addresses WHERE user_id = $1 AND is_primary)`, []any{u.ID}, &hasPrimary); err != nil {
 		return latch.ImportOutcome{}, err
 	}
 	for _, e := range in.Emails {
 		primary := e.Primary && !hasPrimary
-		if _, err := tx.ExecContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5)
+		if err := tx.exec(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (user_id, email) DO UPDATE SET verified = email_addresses.verified OR excluded.verified`,
 			u.ID, strings.ToLower(e.Email), e.Verified, primary, h.t(e.Created)); err != nil {
 			return latch.ImportOutcome{}, err
