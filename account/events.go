@@ -42,6 +42,16 @@ const (
 	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
 )
 
+// Admin events (admin.go): every admin action, by the admin API or the
+// CLI. Each has actor (who acted: "user:<public id>", "apikey:<name>" or
+// "cli"); user is the account acted on.
+const (
+	EventAdminUserCreated     = "admin.user_created"     // is_staff
+	EventAdminUserUpdated     = "admin.user_updated"     // the fields changed, with their new values
+	EventAdminUserDeleted     = "admin.user_deleted"     //
+	EventAdminSessionsRevoked = "admin.sessions_revoked" //
+)
+
 // Events lists every event name, for consumers that subscribe to them.
 var Events = []string{
 	EventSignedUp, EventLoggedIn, EventLoginFailed, EventLoggedOut,
@@ -50,6 +60,7 @@ var Events = []string{
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
 	EventMFAEnabled, EventMFADisabled,
 	EventProviderConnected, EventProviderDisconnected,
+	EventAdminUserCreated, EventAdminUserUpdated, EventAdminUserDeleted, EventAdminSessionsRevoked,
 }
 
 // Reasons of EventLoginFailed.

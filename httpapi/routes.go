@@ -37,6 +37,9 @@ const (
 	// surfaceProviderCallback is where providers send the browser back
 	// (GET, or a cross-site form POST that no CSRF check applies to).
 	surfaceProviderCallback surface = "provider-callback"
+	// surfaceAdmin is the admin API (admin.go): staff sessions, access
+	// tokens and admin API keys.
+	surfaceAdmin surface = "admin"
 	// surfaceWebApp is the account web app, served for GET requests that no
 	// other route matches outside the API's paths.
 	surfaceWebApp surface = "web-app"
@@ -210,6 +213,21 @@ func (s *Server) routeTable(f features) []route {
 		compat(sf, "GET /api/user/{public_id}/", authenticated, j.user)
 	}
 
+	// The admin API (admin*.go): staff and admin API keys only.
+	adm := adminAPI{s}
+	admin := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: adminPrefix + path, surface: surfaceAdmin, access: staff, h: h})
+	}
+	admin("GET /users", adm.listUsers)
+	admin("POST /users", adm.createUser)
+	admin("GET /users/{id}", adm.getUser)
+	admin("PATCH /users/{id}", adm.updateUser)
+	admin("DELETE /users/{id}", adm.deleteUser)
+	admin("DELETE /users/{id}/sessions", adm.revokeSessions)
+	admin("POST /users/{id}/emails/verify", adm.verifyEmail)
+	admin("GET /audit", adm.listAudit)
+
 	// The surfaces without sessions.
 	plain := func(sf surface, pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -279,6 +297,8 @@ func (s *Server) router(table []route) http.Handler {
 	for _, rt := range table {
 		var h http.Handler
 		switch {
+		case rt.surface == surfaceAdmin:
+			h = s.admin(rt)
 		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
 			h = s.api(rt)
 		case rt.h != nil:
