@@ -111,6 +111,8 @@ func TestRenderEveryKind(t *testing.T) {
 			append([]string{"an authenticator app was just added"}, noticeShown...), nil},
 		{"mfa_disabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was turned off",
 			append([]string{"an authenticator app was just removed"}, noticeShown...), nil},
+		{"account_deleted", map[string]any{"Time": "Mon, 30 Nov 2026 10:00:00 UTC"}, "[Acme] Your account was deleted",
+			[]string{"has been deleted", "at Mon, 30 Nov 2026 10:00:00 UTC", "did not ask for this"}, nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})

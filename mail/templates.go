@@ -49,6 +49,7 @@ var kinds = map[string]kindSpec{
 	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
 	"mfa_enabled":               {required: []string{"Email", "Factor"}, optional: noticeDetails},
 	"mfa_disabled":              {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"account_deleted":           {required: []string{"Email"}, optional: []string{"Time"}},
 }
 
 // noticeDetails are the optional keys of the security notifications: when
