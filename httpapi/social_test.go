@@ -13,6 +13,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/providertest"
+	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -557,4 +558,24 @@ func TestSocialSignupGuards(t *testing.T) {
 	app := newClient(t, s.latchServer, "app")
 	expect(t, app.do("POST", "/auth/provider/token", map[string]any{"provider": "corp", "process": "login",
 		"token": map[string]any{"id_token": s.op.IDToken(providertest.User{Sub: "new2", Email: "n2@example.com", EmailVerified: true}, "")}}), 403)
+}
+
+// Provider logins spend the login budget before Latch calls the provider.
+func TestSocialRateLimited(t *testing.T) {
+	s := startSocial(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) {
+		c.RateLimits = map[string][]ratelimit.Rate{"login": {{Amount: 2, Period: time.Minute, Per: "ip"}}}
+	})
+	app := newClient(t, s.latchServer, "app")
+	body := map[string]any{"provider": "github", "process": "login", "token": map[string]any{"access_token": "forged"}}
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	before := s.gh.Count("/user")
+	expect(t, app.do("POST", "/auth/provider/token", body), 429)
+	if s.gh.Count("/user") != before {
+		t.Error("the provider was called past the budget")
+	}
+	c := newClient(t, s.latchServer, "browser")
+	if res := c.redirectForm(url.Values{"provider": {"corp"}, "callback_url": {"/done"}, "process": {"login"}}); res.StatusCode != 429 {
+		t.Fatalf("redirect past the budget: %d", res.StatusCode)
+	}
 }
