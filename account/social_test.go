@@ -49,7 +49,9 @@ func socialCore(t *testing.T, db *sqlstore.DB, social account.SocialStore, now *
 	return svc, events
 }
 
-func browser() *account.State { return &account.State{Client: latch.Client{Kind: latch.Browser, IP: "192.0.2.1"}} }
+func browser() *account.State {
+	return &account.State{Client: latch.Client{Kind: latch.Browser, IP: "192.0.2.1"}}
+}
 
 // A social signup is one unit of work: when connecting the identity fails,
 // neither the user nor its address nor a session is left.
