@@ -19,10 +19,14 @@ const (
 	noticeEmailAdded      = "email_added"           // to the other verified addresses and the primary, not the new one
 	noticeEmailRemoved    = "email_removed"         // to the primary and the removed address (if it was verified)
 	noticePrimaryChanged  = "primary_email_changed" // to the old primary
+	// Provider changes (social.go): to the primary address.
+	noticeProviderConnected    = "provider_connected"
+	noticeProviderDisconnected = "provider_disconnected"
 )
 
 // notices lists the notification kinds.
-var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged}
+var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged,
+	noticeProviderConnected, noticeProviderDisconnected}
 
 // notice is one security notification: its kind and the addresses it is about.
 type notice struct {
@@ -35,6 +39,8 @@ type notice struct {
 	// told of its removal (an unverified one was never shown to be the
 	// account owner's, and mailing it would mail strangers).
 	verified bool
+	// provider is the provider's name (provider_connected, _disconnected).
+	provider string
 }
 
 // notify mails a security notification about user's account (default: the
@@ -70,6 +76,8 @@ func (s *core) notify(ctx context.Context, st *State, user *latch.User, n notice
 		data["Address"] = n.address
 	case noticePrimaryChanged:
 		data["OldEmail"], data["NewEmail"] = n.previous, n.address
+	case noticeProviderConnected, noticeProviderDisconnected:
+		data["Provider"] = n.provider
 	}
 	for _, addr := range to {
 		s.send(ctx, n.kind, addr, data)
@@ -91,7 +99,7 @@ func (s *core) recipients(ctx context.Context, user *latch.User, n notice) ([]st
 		to = append(to, addr)
 	}
 	switch n.kind {
-	case noticePasswordChanged, noticePasswordReset:
+	case noticePasswordChanged, noticePasswordReset, noticeProviderConnected, noticeProviderDisconnected:
 		add(user.Email)
 	case noticeEmailAdded:
 		list, err := s.emails.EmailAddresses(ctx, user.ID)

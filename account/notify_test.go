@@ -69,6 +69,9 @@ func TestEveryNoticeRenders(t *testing.T) {
 		noticeEmailAdded:      {"a@example.com", "b@example.com"},
 		noticeEmailRemoved:    {"a@example.com", "gone@example.com"},
 		noticePrimaryChanged:  {"old@example.com"},
+
+		noticeProviderConnected:    {"a@example.com"},
+		noticeProviderDisconnected: {"a@example.com"},
 	}
 	for _, kind := range notices {
 		rm.sent = nil
@@ -76,6 +79,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 		switch kind {
 		case noticeEmailRemoved:
 			n.address, n.verified = "gone@example.com", true
+		case noticeProviderConnected, noticeProviderDisconnected:
+			n.provider = "GitHub"
 		case noticePrimaryChanged:
 			n.previous = "old@example.com"
 		}

@@ -311,6 +311,7 @@ func (s *Social) LoginWith(ctx context.Context, st *State, id *latch.SocialIdent
 			if err != nil {
 				return nil, err
 			}
+			s.notify(ctx, st, owner, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 		}
 		return s.socialLogin(ctx, st, owner, method)
 	}
@@ -575,6 +576,7 @@ func (s *Social) Connect(ctx context.Context, st *State, id *latch.SocialIdentit
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 	return st, nil
 }
 
@@ -628,6 +630,7 @@ func (s *Social) Disconnect(ctx context.Context, st *State, provider, uid string
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderDisconnected, provider: s.providerName(provider)})
 	return slices.Delete(list, i, i+1), nil
 }
 

@@ -191,7 +191,7 @@ func TestSocialBrowserLogin(t *testing.T) {
 		}
 		// The tokens are stored sealed, not in the clear.
 		stored, err := s.db.Social.SocialAccount(context.Background(), "corp", "sub-1")
-		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "ey") {
+		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "access_token") {
 			t.Errorf("stored tokens %q, %v", stored.Tokens, err)
 		}
 		userID := me.data()["user"].(map[string]any)["id"]
@@ -425,6 +425,7 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	s := startSocial(t, openSQLite(t))
 	alice := newClient(t, s.latchServer, "browser")
 	alice.signup("alice@example.com", "alice")
+	s.mailTo(t, "alice@example.com") // the verification
 	s.gh.SetUser(providertest.User{Sub: "42", Username: "alice-gh", Email: "alice@work.example.com", EmailVerified: true})
 	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
 		t.Fatalf("connect landed at %s", land)
@@ -432,6 +433,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	list := alice.do("GET", "/account/providers", nil)
 	if l := list.Body["data"].([]any); len(l) != 1 || l[0].(map[string]any)["uid"] != "42" {
 		t.Fatalf("providers %s", list.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was connected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 	// Another account cannot connect the same identity.
 	bob := newClient(t, s.latchServer, "browser")
@@ -453,6 +457,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	expect(t, done, 200)
 	if l := done.Body["data"].([]any); len(l) != 0 {
 		t.Fatalf("after disconnect %s", done.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was disconnected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 
 	// A social-only account cannot drop its one way in.

@@ -107,6 +107,10 @@ func TestRenderEveryKind(t *testing.T) {
 		{"primary_email_changed", withNotice(map[string]any{"OldEmail": "alice@example.com", "NewEmail": "new@example.org"}),
 			"[Acme] Your primary email address was changed",
 			append([]string{"new@example.org"}, noticeShown...), nil},
+		{"provider_connected", withNotice(map[string]any{"Provider": "GitHub"}), "[Acme] A GitHub account was connected to your account",
+			append([]string{"can now be used to sign in", "someone else may have access"}, noticeShown...), nil},
+		{"provider_disconnected", withNotice(map[string]any{"Provider": "GitHub"}), "[Acme] A GitHub account was disconnected from your account",
+			append([]string{"no longer be used to sign in"}, noticeShown...), nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})
