@@ -173,6 +173,9 @@ type Config struct {
 
 	// Social holds the rules of social login (social.go).
 	Social SocialConfig
+	// AccountDeletion lets users delete their own account (default true;
+	// LATCH_ACCOUNT_DELETION).
+	AccountDeletion bool
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -217,7 +220,8 @@ func DefaultConfig() Config {
 		EmailNotifications:   true,
 		Tokens: TokenConfig{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
-		Social: SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
+		Social:          SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
+		AccountDeletion: true,
 	}
 }
 

@@ -32,6 +32,8 @@ const (
 	surfaceJWKS        surface = "jwks"
 	surfaceForwardAuth surface = "forward-auth"
 	surfaceOps         surface = "ops"
+	// surfaceBrand serves the operator's logo file (brand.go).
+	surfaceBrand surface = "brand"
 	// surfaceProviderCallback is where providers send the browser back
 	// (GET, or a cross-site form POST that no CSRF check applies to).
 	surfaceProviderCallback surface = "provider-callback"
@@ -81,10 +83,12 @@ type features struct {
 	compat map[surface]bool
 	// app: the web app is served (Config.App).
 	app bool
+	// logo: a logo file is served (Config.Brand.Logo).
+	logo bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true,
+var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -207,6 +211,9 @@ func (s *Server) routeTable(f features) []route {
 		plain(surfaceProviderCallback, "GET "+path, socialAPI{s}.callback)
 		plain(surfaceProviderCallback, "POST "+path, socialAPI{s}.callback) // Apple's form_post
 	}
+	if f.logo {
+		plain(surfaceBrand, "GET "+BrandLogoPath, brandAPI{s}.logo)
+	}
 	ops := opsAPI{s}
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
@@ -220,7 +227,7 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}

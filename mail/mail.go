@@ -71,6 +71,10 @@ const (
 	defaultSiteName   = "Latch"
 )
 
+// DefaultBrandColor is the accent colour of mail (and of the web app) unless
+// an operator sets one.
+const DefaultBrandColor = "#2f5d50"
+
 // topic is the outbox topic of mail.
 const topic = "mail"
 
@@ -117,6 +121,10 @@ type Config struct {
 	From string
 	// SiteName is shown in subjects and bodies; default "Latch".
 	SiteName string
+	// BrandColor is the colour of buttons and links (#rrggbb); default
+	// DefaultBrandColor, the web app's accent. LogoURL, when set, is an
+	// absolute URL of a logo shown beside the site name.
+	BrandColor, LogoURL string
 	// TemplateDir optionally holds operator overrides: a file there named
 	// like an embedded template replaces it.
 	TemplateDir string
@@ -249,6 +257,9 @@ func applyDefaults(cfg *Config) {
 	if strings.TrimSpace(cfg.SiteName) == "" {
 		cfg.SiteName = defaultSiteName
 	}
+	if cfg.BrandColor == "" {
+		cfg.BrandColor = DefaultBrandColor
+	}
 }
 
 // newTransport checks cfg.URL and cfg.From and builds the transport they
@@ -300,7 +311,7 @@ func (m *Mailer) Render(kind, to string, data map[string]any) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("mail: %s: invalid recipient address: %w", kind, err)
 	}
-	d, err := prepareData(kind, kinds[kind], addr, m.cfg.SiteName, data)
+	d, err := prepareData(kind, kinds[kind], addr, brand{m.cfg.SiteName, m.cfg.BrandColor, m.cfg.LogoURL}, data)
 	if err != nil {
 		return Message{}, err
 	}

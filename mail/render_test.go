@@ -354,3 +354,34 @@ func TestEmbeddedTemplatesComplete(t *testing.T) {
 		}
 	}
 }
+
+// TestBrand: buttons take the brand colour (the web app's accent by
+// default) and a logo URL shows beside the site name.
+func TestBrand(t *testing.T) {
+	for _, tt := range []struct {
+		name, color, logo string
+		want, wantNot     []string
+	}{
+		{"default", "", "", []string{"background-color:" + DefaultBrandColor}, []string{"<img", "1d4ed8"}},
+		{"operator's", "#aa3300", "https://cdn.example.com/logo.png",
+			[]string{"background-color:#aa3300", `<img src="https://cdn.example.com/logo.png"`}, []string{DefaultBrandColor}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newConsoleMailer(t, Config{SiteName: "Acme", BrandColor: tt.color, LogoURL: tt.logo})
+			msg, err := m.Render("password_reset_key", "kim@example.com", map[string]any{"Link": testLink})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg.HTML, w) {
+					t.Errorf("HTML lacks %q", w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(msg.HTML, w) {
+					t.Errorf("HTML has %q", w)
+				}
+			}
+		})
+	}
+}

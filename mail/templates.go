@@ -180,13 +180,19 @@ func kindNames() []string {
 // prepareData copies data, adds SiteName (unless data sets it) and Email
 // (the recipient's address, unless data sets it), sets missing optional keys
 // to "" and checks that the required keys are there.
-func prepareData(kind string, spec kindSpec, to *mail.Address, siteName string, data map[string]any) (map[string]any, error) {
-	d := make(map[string]any, len(data)+len(spec.optional)+2)
+// brand is what every template gets about the site unless its data says
+// otherwise: SiteName, BrandColor and LogoURL.
+type brand struct{ siteName, color, logoURL string }
+
+func prepareData(kind string, spec kindSpec, to *mail.Address, b brand, data map[string]any) (map[string]any, error) {
+	d := make(map[string]any, len(data)+len(spec.optional)+4)
 	for k, v := range data {
 		d[k] = v
 	}
-	if isEmpty(d["SiteName"]) {
-		d["SiteName"] = siteName
+	for k, v := range map[string]string{"SiteName": b.siteName, "BrandColor": b.color, "LogoURL": b.logoURL} {
+		if isEmpty(d[k]) {
+			d[k] = v
+		}
 	}
 	if isEmpty(d["Email"]) {
 		d["Email"] = to.Address

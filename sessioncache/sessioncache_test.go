@@ -248,6 +248,12 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		"Sessions.DeleteExpiredSessions": true, "Sessions.FlushTouches": true,
 		"Refresh.AddRefreshToken": true, "Refresh.UseRefreshToken": true, "Refresh.RefreshTokenByHash": true,
 		"Keys.SigningKeys": true, "Keys.AddSigningKey": true, "Keys.DeleteRetiredKeys": true,
+		// Mail and webhooks waiting for delivery.
+		"Outbox.AddOutbox": true, "Outbox.ClaimOutbox": true, "Outbox.DeleteOutbox": true, "Outbox.FailOutbox": true,
+		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true,
+		// Connected provider accounts and login flows: not in a cached session.
+		"Social.CreateSocialAccount": true, "Social.CreateSocialFlow": true, "Social.DeleteSocialAccount": true,
+		"Social.SocialAccount": true, "Social.SocialAccounts": true, "Social.TakeSocialFlow": true, "Social.UpdateSocialAccount": true,
 	}
 	wrapper := map[string]string{"Sessions": "Store", "Users": "Users", "Emails": "Emails"}
 	db := reflect.TypeFor[sqlstore.DB]()
