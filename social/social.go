@@ -70,7 +70,7 @@ func Parse(value string) ([]Config, error) {
 	if text == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(text, "[") {
+	if !strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "{") {
 		b, err := os.ReadFile(text)
 		if err != nil {
 			return nil, fmt.Errorf("read providers file: %w", err)
