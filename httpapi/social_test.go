@@ -586,3 +586,47 @@ func TestSocialRateLimited(t *testing.T) {
 		t.Fatalf("redirect past the budget: %d", res.StatusCode)
 	}
 }
+
+// Bad input on every social endpoint of both clients is a JSON 4xx, never
+// a 5xx.
+func TestSocialBadInput(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	bodies := []any{"{", "[]", "null", `"x"`, map[string]any{"provider": 5, "process": []int{1}, "token": 7, "email": false, "username": 3, "account": map[string]any{}},
+		map[string]any{"provider": "corp", "process": "login", "token": map[string]any{"id_token": 5, "access_token": true}},
+		map[string]any{"provider": strings.Repeat("p", 5000), "process": "connect", "token": map[string]any{"id_token": strings.Repeat("a.", 3000)}}}
+	endpoints := []string{"POST /auth/provider/token", "GET /auth/provider/signup", "POST /auth/provider/signup", "GET /account/providers", "DELETE /account/providers"}
+	for _, kind := range []string{"browser", "app"} {
+		anon := newClient(t, s.latchServer, kind)
+		user := newClient(t, s.latchServer, kind)
+		expect(t, user.do("POST", "/auth/signup", map[string]any{"email": kind + "@example.com", "password": goodPassword}), 200)
+		for _, c := range []*client{anon, user} {
+			for _, ep := range endpoints {
+				method, path, _ := strings.Cut(ep, " ")
+				for _, b := range bodies {
+					if method == "GET" {
+						b = nil
+					}
+					r := c.do(method, path, b)
+					if r.Status < 400 && !(method == "GET" && r.Status == 200) || r.Status >= 500 {
+						t.Errorf("%s %s %s %v: %d %s", kind, method, path, b, r.Status, r.Raw)
+					}
+				}
+			}
+		}
+	}
+	// The browser form and the callbacks, with nonsense.
+	c := newClient(t, s.latchServer, "browser")
+	for _, form := range []url.Values{{}, {"provider": {"corp"}, "callback_url": {strings.Repeat("/x", 4000)}, "process": {"login"}},
+		{"provider": {"\x00"}, "callback_url": {"/%zz"}, "process": {"login"}}} {
+		if res := c.redirectForm(form); res.StatusCode >= 500 || res.StatusCode == 200 {
+			t.Errorf("form %v: %d", form, res.StatusCode)
+		}
+	}
+	for _, q := range []string{"", "?state=", "?state=" + strings.Repeat("s", 3000) + "&code=x", "?error=%00&state=x", "?code=a&code=b&state=c"} {
+		for _, p := range []string{"/accounts/oidc/corp/login/callback/", "/accounts/github/login/callback/", "/accounts/nope/login/callback/", "/accounts/oidc/nope/login/callback/"} {
+			if res := c.get(s.URL + p + q); res.StatusCode != http.StatusFound {
+				t.Errorf("GET %s%s: %d", p, q, res.StatusCode)
+			}
+		}
+	}
+}
