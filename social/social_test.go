@@ -296,3 +296,12 @@ func TestApple(t *testing.T) {
 		t.Errorf("later login %+v, %v", later, err)
 	}
 }
+
+func TestFormOrigins(t *testing.T) {
+	r := registry(t, social.Config{Kind: "github", ClientID: "a"}, social.Config{Kind: "google", ClientID: "b"},
+		social.Config{ID: "corp", Kind: "oidc", ClientID: "c", Issuer: "http://127.0.0.1:9999/realms/x"}, social.Config{ID: "gh2", Kind: "github", ClientID: "d"})
+	got := strings.Join(r.FormOrigins(), " ")
+	if got != "https://github.com https://accounts.google.com http://127.0.0.1:9999" {
+		t.Errorf("form origins %q", got)
+	}
+}
