@@ -14,7 +14,9 @@ func TestHandlerWithProvidersFormAction(t *testing.T) {
 		want string
 	}{
 		{func() any { return Handler() }, "form-action 'self';"},
-		{func() any { return HandlerWithProviders(nil, []string{"https://accounts.google.com", "https://github.com"}) },
+		{func() any {
+			return HandlerWithProviders(nil, []string{"https://accounts.google.com", "https://github.com"})
+		},
 			"form-action 'self' https://accounts.google.com https://github.com;"},
 	} {
 		rec := httptest.NewRecorder()
