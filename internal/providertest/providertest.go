@@ -73,16 +73,28 @@ type Provider struct {
 	github        bool
 }
 
-// NewOIDC starts an OpenID Connect provider.
-func NewOIDC(t testing.TB) *Provider { return start(t, false) }
+// NewOIDC starts an OpenID Connect provider that stops when the test ends.
+func NewOIDC(t testing.TB) *Provider { return started(t, false) }
 
-// NewGitHub starts a GitHub-like OAuth2 provider.
-func NewGitHub(t testing.TB) *Provider { return start(t, true) }
+// NewGitHub starts a GitHub-like OAuth2 provider that stops when the test ends.
+func NewGitHub(t testing.TB) *Provider { return started(t, true) }
 
-func start(t testing.TB, github bool) *Provider {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+func started(t testing.TB, github bool) *Provider {
+	p, err := Start(github)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Start starts a provider (GitHub-like when github is true, else OpenID
+// Connect) on loopback; Close stops it. For programs (the browser tests'
+// provider); tests use NewOIDC and NewGitHub.
+func Start(github bool) (*Provider, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
 	}
 	p := &Provider{ClientID: "client-" + randomString(6), Secret: randomString(20), grants: map[string]grant{},
 		tokens: map[string]User{}, key: key, Requests: map[string]int{}, github: github}
@@ -110,8 +122,7 @@ func start(t testing.TB, github bool) *Provider {
 		mux.ServeHTTP(w, r)
 	}))
 	keys.SetIssuer(p.URL)
-	t.Cleanup(p.Close)
-	return p
+	return p, nil
 }
 
 // SetUser sets who logs in next.
