@@ -19,6 +19,8 @@ const (
 	noticeEmailAdded      = "email_added"           // to the other verified addresses and the primary, not the new one
 	noticeEmailRemoved    = "email_removed"         // to the primary and the removed address (if it was verified)
 	noticePrimaryChanged  = "primary_email_changed" // to the old primary
+	noticeMFAEnabled      = "mfa_enabled"           // to the primary address
+	noticeMFADisabled     = "mfa_disabled"          // to the primary address
 	// Provider changes (social.go): to the primary address.
 	noticeProviderConnected    = "provider_connected"
 	noticeProviderDisconnected = "provider_disconnected"
@@ -26,7 +28,7 @@ const (
 
 // notices lists the notification kinds.
 var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged,
-	noticeProviderConnected, noticeProviderDisconnected}
+	noticeMFAEnabled, noticeMFADisabled, noticeProviderConnected, noticeProviderDisconnected}
 
 // notice is one security notification: its kind and the addresses it is about.
 type notice struct {
@@ -35,6 +37,8 @@ type notice struct {
 	address string
 	// previous is the old primary address (primary_email_changed).
 	previous string
+	// factor names the second factor added or removed, in words.
+	factor string
 	// verified says the removed address had been verified: only then is it
 	// told of its removal (an unverified one was never shown to be the
 	// account owner's, and mailing it would mail strangers).
@@ -76,6 +80,8 @@ func (s *core) notify(ctx context.Context, st *State, user *latch.User, n notice
 		data["Address"] = n.address
 	case noticePrimaryChanged:
 		data["OldEmail"], data["NewEmail"] = n.previous, n.address
+	case noticeMFAEnabled, noticeMFADisabled:
+		data["Factor"] = n.factor
 	case noticeProviderConnected, noticeProviderDisconnected:
 		data["Provider"] = n.provider
 	}
@@ -99,7 +105,7 @@ func (s *core) recipients(ctx context.Context, user *latch.User, n notice) ([]st
 		to = append(to, addr)
 	}
 	switch n.kind {
-	case noticePasswordChanged, noticePasswordReset, noticeProviderConnected, noticeProviderDisconnected:
+	case noticePasswordChanged, noticePasswordReset, noticeMFAEnabled, noticeMFADisabled, noticeProviderConnected, noticeProviderDisconnected:
 		add(user.Email)
 	case noticeEmailAdded:
 		list, err := s.emails.EmailAddresses(ctx, user.ID)

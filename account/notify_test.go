@@ -69,6 +69,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 		noticeEmailAdded:      {"a@example.com", "b@example.com"},
 		noticeEmailRemoved:    {"a@example.com", "gone@example.com"},
 		noticePrimaryChanged:  {"old@example.com"},
+		noticeMFAEnabled:      {"a@example.com"},
+		noticeMFADisabled:     {"a@example.com"},
 
 		noticeProviderConnected:    {"a@example.com"},
 		noticeProviderDisconnected: {"a@example.com"},
@@ -83,6 +85,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 			n.provider = "GitHub"
 		case noticePrimaryChanged:
 			n.previous = "old@example.com"
+		case noticeMFAEnabled, noticeMFADisabled:
+			n.factor = factorTOTP
 		}
 		s.notify(context.Background(), st, nil, n)
 		var to []string

@@ -7,6 +7,7 @@ type configAPI struct{ s *Server }
 
 type configJSON struct {
 	Account       accountConfigJSON `json:"account"`
+	MFA           mfaConfigJSON     `json:"mfa"`
 	SocialAccount struct {
 		Providers []providerJSON `json:"providers"`
 	} `json:"socialaccount"`
@@ -50,6 +51,13 @@ type accountConfigJSON struct {
 	SignupFields signupFieldsJSON `json:"signup_fields"`
 }
 
+// mfaConfigJSON is allauth's mfa section.
+type mfaConfigJSON struct {
+	SupportedTypes       []string `json:"supported_types"`
+	PasskeyLoginEnabled  bool     `json:"passkey_login_enabled"`
+	PasskeySignupEnabled bool     `json:"passkey_signup_enabled"`
+}
+
 type signupFieldsJSON struct {
 	Email    *signupFieldJSON `json:"email,omitempty"`
 	Username *signupFieldJSON `json:"username,omitempty"`
@@ -85,6 +93,11 @@ func (a configAPI) getConfig(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	if f.Username {
 		out.Account.SignupFields.Username = &signupFieldJSON{Required: f.UsernameRequired}
+	}
+	out.MFA = mfaConfigJSON{SupportedTypes: cfg.MFA.SupportedTypes, PasskeyLoginEnabled: cfg.MFA.PasskeyLogin,
+		PasskeySignupEnabled: cfg.MFA.PasskeySignup}
+	if out.MFA.SupportedTypes == nil {
+		out.MFA.SupportedTypes = []string{}
 	}
 	// Always sent, possibly empty: allauth's frontends read it unguarded.
 	out.SocialAccount.Providers = configProviders(a.s, c.kind)

@@ -32,8 +32,12 @@
 //   - email_added, email_removed: Email, Address (the address added or
 //     removed)
 //   - primary_email_changed: Email, OldEmail, NewEmail
+//   - account_deleted: Email; optional Time
+//   - mfa_enabled, mfa_disabled: Email, Factor (the second factor added or
+//     removed, in words: "an authenticator app", "a new set of recovery
+//     codes")
 //
-// The last five are security notifications; each also takes the optional
+// The last seven are security notifications; each also takes the optional
 // Time, IP and UserAgent of the change and a ResetLink.
 //
 // Every template also gets SiteName ([Config.SiteName], unless the data sets

@@ -47,6 +47,9 @@ var kinds = map[string]kindSpec{
 	"email_added":               {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"email_removed":             {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
+	"mfa_enabled":               {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"mfa_disabled":              {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"account_deleted":           {required: []string{"Email"}, optional: []string{"Time"}},
 	// Social login: a provider account connected to or disconnected from the account.
 	"provider_connected":    {required: []string{"Email", "Provider"}, optional: noticeDetails},
 	"provider_disconnected": {required: []string{"Email", "Provider"}, optional: noticeDetails},

@@ -61,6 +61,11 @@ type DB struct {
 	Keys     *SigningKeys
 	Outbox   *Outbox
 	Social   *Social // social.go
+	// Authenticators are users' second factors (MFA).
+	Authenticators *Authenticators
+	// Operations (issue 14): the audit log and the admin API keys.
+	Audit   *Audit
+	APIKeys *APIKeys
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -111,6 +116,10 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
 		Social:   &Social{h},
+
+		Authenticators: &Authenticators{h},
+		Audit:          &Audit{h},
+		APIKeys:        &APIKeys{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/jwt"
@@ -61,6 +62,9 @@ type config struct {
 	SocialProviders []social.Config
 	// Brand is LATCH_BRAND_* (brand.go); its SiteName comes from SiteName.
 	Brand httpapi.Brand
+
+	// AuditRetention is how long audit entries are kept (sweep, serve.go).
+	AuditRetention time.Duration
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -393,6 +397,46 @@ var settings = []setting{
 	{"LATCH_SESSION_CACHE_TTL", "30s", "longest a session is served from memory before it is read again: the delay for changes made behind Latch's back (SQL by hand) to take effect", func(c *config, v string) error {
 		return parseDuration(v, &c.SessionCache.TTL)
 	}},
+	// MFA and reauthentication (account/mfa.go).
+	{"LATCH_MFA_SUPPORTED_TYPES", "totp,recovery_codes", "second factors offered, comma-separated: totp, recovery_codes (recovery codes only beside another factor), or none", func(c *config, v string) error {
+		var types []string
+		for _, t := range splitList(v) {
+			switch t {
+			case latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes:
+				if !slices.Contains(types, t) {
+					types = append(types, t)
+				}
+			case "none":
+			case latch.AuthenticatorWebAuthn:
+				c.warnings = append(c.warnings, "LATCH_MFA_SUPPORTED_TYPES: webauthn is not implemented yet; ignored")
+			default:
+				return fmt.Errorf("unknown type %q; want totp and/or recovery_codes", t)
+			}
+		}
+		c.Account.MFA.SupportedTypes = types
+		return nil
+	}},
+	{"LATCH_MFA_TOTP_ISSUER", "", "the issuer authenticator apps show for Latch's TOTP entries (default: LATCH_SITE_NAME)", func(c *config, v string) error {
+		c.Account.MFA.TOTPIssuer = v
+		return nil
+	}},
+	{"LATCH_MFA_RECOVERY_CODES", "10", "recovery codes in a set (8 digits each, single use)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errors.New("want a number from 1 to 100")
+		}
+		c.Account.MFA.RecoveryCodes = n
+		return nil
+	}},
+	{"LATCH_MFA_TRUST", "false", "offer \"trust this browser\" after the second factor in the browser: its later logins skip the second factor for LATCH_MFA_TRUST_TTL", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.Trust)
+	}},
+	{"LATCH_MFA_TRUST_TTL", "336h", "how long a trusted browser skips the second factor (Go duration); a password change or any authenticator change ends it sooner", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.MFA.TrustTTL)
+	}},
+	{"LATCH_REAUTHENTICATION_TIMEOUT", "5m", "how recent an authentication must be for MFA changes, address changes, ending other sessions and setting a first password; older ones must reauthenticate (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.MFA.ReauthenticationTimeout)
+	}},
 	{"LATCH_PASSWORD_MIN_LENGTH", "8", "minimum password length", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1024 {
@@ -525,6 +569,11 @@ var settings = []setting{
 	{"LATCH_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},
+
+	// Operations (issue 14).
+	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
+		return parseDuration(v, &c.AuditRetention)
+	}},
 }
 
 func parseBool(v string, out *bool) error {
@@ -576,6 +625,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.publicDefault = true
 	}
 	c.setLinks()
+	if c.Account.MFA.TOTPIssuer == "" {
+		c.Account.MFA.TOTPIssuer = c.SiteName
+	}
 	if c.EmailFrom == "" {
 		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()
 	}
