@@ -110,8 +110,28 @@ test("social login: provider buttons, callback, connected accounts, provider sig
     await sees(h1(page, "Your account"));
     await sees(page.getByText("mallory@example.com"));
   });
-  await step(page, log, "04-callback-error", async () => {
-    await page.goto(`${latch.url}/accounts/oidc/corp/login/callback/?state=forged&code=x`);
-    await sees(page.getByText(/did not work/));
+  await step(page, log, "04-callback-from-another-browser", async () => {
+    // Another browser starts a login; its provider callback, opened here
+    // (login CSRF), must not sign this browser in: the error page says so.
+    const other = await newPage(browser);
+    t.after(() => other.context.close());
+    // Its redirect form is sent as it would be; the provider's answer (the
+    // callback URL with code and state) is kept instead of followed.
+    let callback = null;
+    await other.page.route(`${latch.url}/_allauth/browser/v1/auth/provider/redirect`, async (route) => {
+      const res = await route.fetch({ maxRedirects: 0 });
+      const atProvider = await fetch(res.headers()["location"], { redirect: "manual" });
+      callback = atProvider.headers.get("location");
+      await route.fulfill({ status: 200, contentType: "text/plain", body: "stopped" });
+    });
+    await other.page.goto(`${latch.url}/account/login`);
+    await other.page.getByRole("button", { name: "Continue with Corp ID" }).click();
+    await other.page.getByText("stopped").waitFor();
+    assert.ok(callback?.startsWith(`${latch.url}/accounts/oidc/corp/login/callback/`), `callback ${callback}`);
+    await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "Sign out" }).click();
+    await sees(h1(page, "Sign in"));
+    await page.goto(callback);
+    await sees(h1(page, "Could not sign in"));
+    await sees(page.getByText(/started in another browser/));
   });
 });
