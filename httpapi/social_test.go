@@ -630,3 +630,38 @@ func TestSocialBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A provider login goes through the second factor like a password login:
+// an account with TOTP waits at mfa_authenticate, and only the code
+// finishes it.
+func TestSocialLoginNeedsSecondFactor(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	verifiedSignup(t, s.latchServer, alice, "alice@example.com")
+	secret := enrolTOTP(t, s.latchServer, alice)
+	s.gh.SetUser(providertest.User{Sub: "99", Username: "alice-gh", Email: "alice@example.com", EmailVerified: true})
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect landed at %s", land)
+	}
+	for _, kind := range []string{"browser", "app"} {
+		c := newClient(t, s.latchServer, kind)
+		var r *response
+		if kind == "browser" {
+			c.providerLogin("github", "/", "login")
+			r = c.do("GET", "/auth/session", nil)
+		} else {
+			r = c.do("POST", "/auth/provider/token", map[string]any{"provider": "github", "process": "login",
+				"token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "99", Email: "alice@example.com", EmailVerified: true})}})
+		}
+		expect(t, r, 401)
+		if !slices.Contains(r.flowIDs(), "mfa_authenticate*") {
+			t.Fatalf("%s: flows %v, want mfa_authenticate pending", kind, r.flowIDs())
+		}
+		s.advance(30 * time.Second)
+		done := c.do("POST", "/auth/2fa/authenticate", map[string]any{"code": totpCode(t, secret, s.clock())})
+		expect(t, done, 200)
+		if got := methods(done); len(got) != 2 || got[0] != "socialaccount" || got[1] != "mfa/totp" {
+			t.Fatalf("%s: methods %v", kind, got)
+		}
+	}
+}
