@@ -665,3 +665,18 @@ func TestSocialLoginNeedsSecondFactor(t *testing.T) {
 		}
 	}
 }
+
+// The admin API's user detail lists the user's connected identities.
+func TestSocialAdminUserProviders(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	s.op.SetUser(providertest.User{Sub: "adm-1", Email: "ida@example.com", EmailVerified: true, Name: "Ida"})
+	c := newClient(t, s.latchServer, "browser")
+	c.providerLogin("corp", "/", "login")
+	id := c.do("GET", "/auth/session", nil).data()["user"].(map[string]any)["id"].(string)
+	r := adminDo(t, s.latchServer, nil, "GET", "/users/"+id, nil, "Authorization", "Bearer "+adminKey(t, s.latchServer, "ops"))
+	expect(t, r, 200)
+	list, _ := r.data()["providers"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["uid"] != "adm-1" || list[0].(map[string]any)["provider"].(map[string]any)["id"] != "corp" {
+		t.Fatalf("admin detail providers: %s", r.Raw)
+	}
+}
