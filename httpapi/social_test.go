@@ -680,3 +680,43 @@ func TestSocialAdminUserProviders(t *testing.T) {
 		t.Fatalf("admin detail providers: %s", r.Raw)
 	}
 }
+
+// Connecting and disconnecting change the ways into the account: they need
+// a recent authentication (a taken-over session must not add the taker's
+// provider account), except for an account without a password.
+func TestSocialConnectNeedsRecentAuthentication(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	alice.signup("alice@example.com", "alice")
+	app := newClient(t, s.latchServer, "app")
+	expect(t, app.do("POST", "/auth/login", map[string]any{"email": "alice@example.com", "password": goodPassword}), 200)
+	s.advance(10 * time.Minute)
+
+	s.gh.SetUser(providertest.User{Sub: "31", Username: "mal", Email: "mal@example.com", EmailVerified: true})
+	res := alice.redirectForm(url.Values{"provider": {"github"}, "callback_url": {"/settings"}, "process": {"connect"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != "/settings?error=reauthentication_required&error_process=connect" {
+		t.Fatalf("stale connect: %d %q", res.StatusCode, loc)
+	}
+	token := map[string]any{"provider": "github", "process": "connect", "token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "31", Email: "mal@example.com"})}}
+	r := app.do("POST", "/auth/provider/token", token)
+	expect(t, r, 401)
+	if r.meta()["is_authenticated"] != true {
+		t.Fatalf("stale token connect: %s", r.Raw)
+	}
+	expect(t, alice.do("DELETE", "/account/providers", map[string]any{"provider": "github", "account": "31"}), 401)
+
+	// Reauthenticated, the connect goes through.
+	expect(t, alice.do("POST", "/auth/reauthenticate", map[string]any{"password": goodPassword}), 200)
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect after reauthentication landed at %s", land)
+	}
+	// An account without a password has nothing to reauthenticate with.
+	s.op.SetUser(providertest.User{Sub: "nopw", Email: "nopw@example.com", EmailVerified: true})
+	solo := newClient(t, s.latchServer, "browser")
+	solo.providerLogin("corp", "/", "login")
+	s.advance(10 * time.Minute)
+	s.gh.SetUser(providertest.User{Sub: "32", Username: "np", Email: "np@example.com", EmailVerified: true})
+	if land := solo.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("passwordless connect landed at %s", land)
+	}
+}
