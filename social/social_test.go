@@ -305,3 +305,30 @@ func TestFormOrigins(t *testing.T) {
 		t.Errorf("form origins %q", got)
 	}
 }
+
+// The issuer rotates its signing key: the next token names a key Latch has
+// not seen, and Latch fetches the JWKS again rather than refuse it; a token
+// of the retired key is refused after.
+func TestJWKSRotation(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	r := registry(t, social.Config{ID: "corp", Kind: "oidc", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL})
+	p, _ := r.Lookup("corp")
+	user := providertest.User{Sub: "rot", Email: "r@example.com", EmailVerified: true}
+	old := op.IDToken(user, "")
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err != nil {
+		t.Fatal(err)
+	}
+	fetched := op.Count("/keys")
+	if err := op.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: op.IDToken(user, "")}); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+	if op.Count("/keys") <= fetched {
+		t.Error("the JWKS was not fetched again")
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err == nil {
+		t.Error("a token of the retired key was accepted")
+	}
+}

@@ -62,6 +62,8 @@ type Provider struct {
 	grants map[string]grant
 	tokens map[string]User // access token → user
 	key    *rsa.PrivateKey
+	kid    string
+	keys   *oidctest.Server // the JWKS, under mu
 	// Claims, when set, rewrites the ID token's claims before signing
 	// (wrong iss, aud, nonce, exp…); Unsigned sends it with alg none.
 	Claims   func(map[string]any)
@@ -96,10 +98,10 @@ func Start(github bool) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{ClientID: "client-" + randomString(6), Secret: randomString(20), grants: map[string]grant{},
-		tokens: map[string]User{}, key: key, Requests: map[string]int{}, github: github}
-	mux := http.NewServeMux()
 	keys := &oidctest.Server{PublicKeys: []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: "k1", Algorithm: oidc.RS256}}}
+	p := &Provider{ClientID: "client-" + randomString(6), Secret: randomString(20), grants: map[string]grant{},
+		tokens: map[string]User{}, key: key, kid: "k1", keys: keys, Requests: map[string]int{}, github: github}
+	mux := http.NewServeMux()
 	if github {
 		mux.HandleFunc("GET /login/oauth/authorize", p.authorize)
 		mux.HandleFunc("POST /login/oauth/access_token", p.token)
@@ -110,7 +112,11 @@ func Start(github bool) (*Provider, error) {
 		// Microsoft's multi-tenant endpoints: /common/v2.0 and the like
 		// discover the issuer template …/{tenantid}/v2.0.
 		mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", p.tenantDiscovery)
-		mux.Handle("GET /keys", keys)
+		mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.keys.ServeHTTP(w, r)
+		})
 		mux.HandleFunc("GET /authorize", p.authorize)
 		mux.HandleFunc("POST /token", p.token)
 		mux.HandleFunc("GET /userinfo", p.userinfo)
@@ -245,7 +251,24 @@ func (p *Provider) IDToken(u User, nonce string) string {
 		enc := base64.RawURLEncoding
 		return enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc.EncodeToString(b) + "."
 	}
-	return oidctest.SignIDToken(p.key, "k1", oidc.RS256, string(b))
+	p.mu.Lock()
+	key, kid := p.key, p.kid
+	p.mu.Unlock()
+	return oidctest.SignIDToken(key, kid, oidc.RS256, string(b))
+}
+
+// Rotate replaces the signing key with a new one under a new key id; the
+// JWKS then lists only the new key, as after a provider's rotation.
+func (p *Provider) Rotate() error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.key, p.kid = key, "k-"+randomString(6)
+	p.keys.PublicKeys = []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: p.kid, Algorithm: oidc.RS256}}
+	return nil
 }
 
 // AccessToken issues an access token for u, as a native app would get one.
