@@ -14,6 +14,7 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/providertest"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -285,5 +286,30 @@ func TestMFACompatSurfacesRefuse(t *testing.T) {
 	expect(t, sessions, 200)
 	if n := len(sessions.Body["data"].([]any)); n != 1 {
 		t.Fatalf("%d sessions after the refused logins, want the app's one", n)
+	}
+}
+
+// TestMFASocialLogin: a provider login of an account with a second factor
+// waits at mfa_authenticate too (it goes through the same login stages).
+func TestMFASocialLogin(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	user := providertest.User{Sub: "mfa-1", Email: "social-mfa@example.com", EmailVerified: true}
+	login := func(c *client) *response {
+		return c.do("POST", "/auth/provider/token", map[string]any{"provider": "corp", "process": "login",
+			"token": map[string]any{"client_id": s.op.ClientID, "id_token": s.op.IDToken(user, "")}})
+	}
+	c := newClient(t, s.latchServer, "app")
+	expect(t, login(c), 200)
+	secret := enrolTOTP(t, s.latchServer, c)
+	c.logout()
+	r := login(c)
+	expect(t, r, 401)
+	if !slices.Contains(r.flowIDs(), "mfa_authenticate*") {
+		t.Fatalf("flows %v", r.flowIDs())
+	}
+	r = c.do("POST", "/auth/2fa/authenticate", map[string]any{"code": totpCode(t, secret, s.clock())})
+	expect(t, r, 200)
+	if got := methods(r); !slices.Equal(got, []string{"socialaccount", "mfa/totp"}) {
+		t.Fatalf("methods %v", got)
 	}
 }
