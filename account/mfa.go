@@ -304,9 +304,6 @@ func (s *MFA) ActivateTOTP(ctx context.Context, st *State, code string) (info *A
 	if !s.cfg.MFA.Supports(latch.AuthenticatorTOTP) {
 		return nil, false, latch.ErrNotFound
 	}
-	if err := s.budget.limit(ctx, "mfa_authenticate", st, "user:"+fmt.Sprint(st.User.ID)); err != nil {
-		return nil, false, err
-	}
 	list, err := s.authenticatorsOf(ctx, st.User.ID)
 	if err != nil {
 		return nil, false, err
