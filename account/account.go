@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -259,6 +260,8 @@ type Deps struct {
 	Lister   UserLister
 	// Authenticators keeps users' second factors.
 	Authenticators AuthenticatorStore
+	// WebAuthn runs WebAuthn ceremonies; nil: WebAuthn is not offered.
+	WebAuthn WebAuthn
 	// Tx runs several store writes as one unit of work.
 	Tx     Transactor
 	Mail   Mailer
@@ -288,6 +291,7 @@ type core struct {
 	refresh  RefreshStore
 	lister   UserLister
 	authn    AuthenticatorStore
+	webauthn WebAuthn // nil: not offered
 	social   SocialStore
 	tx       Transactor
 	signer   Signer    // nil: no access tokens
@@ -358,6 +362,10 @@ func New(d Deps) (*Service, error) {
 	if d.Events == nil {
 		d.Events = LogEvents(d.Log)
 	}
+	if d.WebAuthn == nil {
+		d.Config.MFA.SupportedTypes = slices.DeleteFunc(slices.Clone(d.Config.MFA.SupportedTypes),
+			func(t string) bool { return t == latch.AuthenticatorWebAuthn })
+	}
 	if len(d.Config.MFA.Secret) == 0 {
 		// Good for this process only: latch serve derives it from the
 		// master secret, so that every node and restart opens the secrets.
@@ -365,7 +373,7 @@ func New(d Deps) (*Service, error) {
 		rand.Read(d.Config.MFA.Secret)
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
-		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
+		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, webauthn: d.WebAuthn, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
 		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,

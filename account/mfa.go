@@ -140,6 +140,7 @@ const (
 const (
 	factorTOTP          = "an authenticator app (TOTP)"
 	factorRecoveryCodes = "a new set of recovery codes"
+	factorWebAuthn      = "a security key or passkey"
 )
 
 // totpData is the Data of a TOTP authenticator.
@@ -160,6 +161,10 @@ type AuthenticatorInfo struct {
 	LastUsed time.Time // zero: never used
 	// Total and Unused count the codes of a recovery-codes authenticator.
 	Total, Unused int
+	// Name and Passwordless describe a WebAuthn authenticator (a passkey
+	// is passwordless).
+	Name         string
+	Passwordless bool
 }
 
 // RecoveryCodes is a user's set of recovery codes, with the unused ones.
@@ -214,10 +219,16 @@ func (s *MFA) mfaTypes(list []latch.Authenticator) []string {
 // info describes an authenticator to its owner.
 func (s *MFA) info(a *latch.Authenticator) AuthenticatorInfo {
 	out := AuthenticatorInfo{ID: a.ID, Type: a.Type, Created: a.Created, LastUsed: a.LastUsed}
-	if a.Type == latch.AuthenticatorRecoveryCodes {
+	switch a.Type {
+	case latch.AuthenticatorRecoveryCodes:
 		var d recoveryData
 		if json.Unmarshal([]byte(a.Data), &d) == nil {
 			out.Total, out.Unused = len(d.Hashes), len(d.Hashes)-len(d.Used)
+		}
+	case latch.AuthenticatorWebAuthn:
+		var d webauthnData
+		if json.Unmarshal([]byte(a.Data), &d) == nil {
+			out.Name, out.Passwordless = d.Name, d.Passwordless
 		}
 	}
 	return out
