@@ -52,10 +52,10 @@ type user struct {
 	creds []wa.Credential
 }
 
-func (u *user) WebAuthnID() []byte                     { return u.u.Handle }
-func (u *user) WebAuthnName() string                   { return u.u.Name }
-func (u *user) WebAuthnDisplayName() string            { return u.u.DisplayName }
-func (u *user) WebAuthnCredentials() []wa.Credential   { return u.creds }
+func (u *user) WebAuthnID() []byte                   { return u.u.Handle }
+func (u *user) WebAuthnName() string                 { return u.u.Name }
+func (u *user) WebAuthnDisplayName() string          { return u.u.DisplayName }
+func (u *user) WebAuthnCredentials() []wa.Credential { return u.creds }
 func (u *user) descriptors() []protocol.CredentialDescriptor {
 	out := make([]protocol.CredentialDescriptor, len(u.creds))
 	for i, c := range u.creds {
