@@ -55,8 +55,8 @@ type MFAConfig struct {
 // DefaultMFAConfig returns the MFA defaults documented in the README.
 func DefaultMFAConfig() MFAConfig {
 	return MFAConfig{
-		// WebAuthn joins the defaults once it is implemented.
-		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes},
+		// WebAuthn is dropped when no adapter is wired (Deps.WebAuthn).
+		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes, latch.AuthenticatorWebAuthn},
 		TOTPIssuer:     "Latch", RecoveryCodes: 10, MaxAttempts: 5,
 		TrustTTL: 14 * 24 * time.Hour, ReauthenticationTimeout: 5 * time.Minute,
 	}

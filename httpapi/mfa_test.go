@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/providertest"
+	"github.com/latchauth/latch/internal/webauthntest"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -311,5 +313,82 @@ func TestMFASocialLogin(t *testing.T) {
 	expect(t, r, 200)
 	if got := methods(r); !slices.Equal(got, []string{"socialaccount", "mfa/totp"}) {
 		t.Fatalf("methods %v", got)
+	}
+}
+
+// TestWebAuthnEndpoints: a security key (the test's software authenticator:
+// real ES256 signatures and CBOR attestation) is added, listed, renamed,
+// passes mfa_authenticate, and is removed, through both clients; a
+// replayed assertion, a wrong origin and malformed credentials are 400s.
+func TestWebAuthnEndpoints(t *testing.T) {
+	srv := startLatch(t, openSQLite(t))
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-key@example.com"
+			c := newClient(t, srv, kind)
+			verifiedSignup(t, srv, c, email)
+			key := webauthntest.New(srv.URL)
+			r := c.do("GET", "/account/authenticators/webauthn", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["creation_options"])
+			cred, err := key.Create(options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"name": "Key", "credential": "x"}), 400, "credential:invalid")
+			r = c.do("POST", "/account/authenticators/webauthn", map[string]any{"name": "Blue key", "credential": json.RawMessage(cred)})
+			expect(t, r, 200)
+			if r.data()["name"] != "Blue key" || r.data()["is_passwordless"] != false || r.meta()["recovery_codes_generated"] != true {
+				t.Fatalf("added: %s", r.Raw)
+			}
+			id := r.data()["id"]
+			// The creation challenge was used up.
+			expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"credential": json.RawMessage(cred)}), 400, "credential:incorrect_code")
+			expect(t, c.do("PUT", "/account/authenticators/webauthn", map[string]any{"id": id, "name": "Red key"}), 200)
+			r = c.do("GET", "/account/authenticators", nil)
+			if expect(t, r, 200); !strings.Contains(r.Raw, `"name":"Red key"`) {
+				t.Fatalf("list: %s", r.Raw)
+			}
+
+			c.logout()
+			r = c.do("POST", "/auth/login", map[string]any{"email": email, "password": goodPassword})
+			expect(t, r, 401)
+			if !strings.Contains(r.Raw, `"types":["recovery_codes","webauthn"]`) {
+				t.Fatalf("mfa flow: %s", r.Raw)
+			}
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			expect(t, r, 200)
+			options, _ = json.Marshal(r.data()["request_options"])
+			assertion, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": strings.Repeat("[", 5000)}), 400)
+			r = c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(assertion)})
+			expect(t, r, 200)
+			if got := methods(r); !slices.Equal(got, []string{"password", "mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+
+			// A replayed assertion answers no new challenge.
+			c.logout()
+			expect(t, c.do("POST", "/auth/login", map[string]any{"email": email, "password": goodPassword}), 401)
+			expect(t, c.do("GET", "/auth/webauthn/authenticate", nil), 200)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(assertion)}), 400, "credential:incorrect_code")
+			// Another origin is refused.
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			key.Origin = "http://evil.example.com"
+			bad, _ := key.Get(options)
+			key.Origin = srv.URL
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(bad)}), 400, "credential:incorrect_code")
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			good, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(good)}), 200)
+
+			expect(t, c.do("DELETE", "/account/authenticators/webauthn", map[string]any{"authenticators": []any{id}}), 200)
+			r = c.do("GET", "/account/authenticators", nil)
+			if expect(t, r, 200); len(r.Body["data"].([]any)) != 0 {
+				t.Fatalf("left: %s", r.Raw)
+			}
+		})
 	}
 }

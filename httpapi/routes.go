@@ -146,6 +146,13 @@ func (s *Server) routeTable(f features) []route {
 		if sf == surfaceBrowser {
 			api("POST /auth/2fa/trust", anyone, mfa.trust)
 		}
+		wan := webauthnAPI{s}
+		api("GET /account/authenticators/webauthn", authenticated, wan.creationOptions)
+		api("POST /account/authenticators/webauthn", authenticated, wan.add)
+		api("PUT /account/authenticators/webauthn", authenticated, wan.rename)
+		api("DELETE /account/authenticators/webauthn", authenticated, wan.remove)
+		api("GET /auth/webauthn/authenticate", anyone, wan.requestOptions)
+		api("POST /auth/webauthn/authenticate", anyone, wan.authenticate)
 		// Social login (social.go).
 		soc := socialAPI{s}
 		if sf == surfaceBrowser {
