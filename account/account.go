@@ -334,8 +334,10 @@ type Service struct {
 	Tokens    *Tokens
 	Users     *Users
 	MFA       *MFA
-	Social    *Social
-	core      *core
+	// SecurityKeys are the WebAuthn flows (webauthn.go).
+	SecurityKeys *SecurityKeys
+	Social       *Social
+	core         *core
 }
 
 // New returns the core, or an error naming a missing dependency.
@@ -385,7 +387,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, core: c}, nil
+		Users: &Users{c}, MFA: &MFA{c}, SecurityKeys: &SecurityKeys{&MFA{c}}, Social: &Social{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

@@ -13,6 +13,10 @@ import (
 	"github.com/latchauth/latch"
 )
 
+// SecurityKeys is the family of WebAuthn flows: security keys and
+// passkeys as second factors. It shares the MFA family's helpers.
+type SecurityKeys struct{ *MFA }
+
 // WebAuthn security keys and passkeys as second factors: the core keeps
 // the credentials (authenticators of type webauthn) and the ceremony state
 // (in the caller's session, for one attempt), and a WebAuthn adapter
@@ -90,7 +94,7 @@ func webauthnUser(user *latch.User, list []latch.Authenticator) (WebAuthnUser, e
 
 // takeCeremony returns and forgets the caller's ceremony in progress for
 // purpose: a challenge is good for one answer, right or wrong.
-func (s *MFA) takeCeremony(ctx context.Context, st *State, purpose string) (*webauthnCeremony, error) {
+func (s *SecurityKeys) takeCeremony(ctx context.Context, st *State, purpose string) (*webauthnCeremony, error) {
 	raw := st.Session.State.WebAuthn
 	if raw == "" {
 		return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
@@ -107,7 +111,7 @@ func (s *MFA) takeCeremony(ctx context.Context, st *State, purpose string) (*web
 }
 
 // putCeremony keeps a ceremony in the caller's session.
-func (s *MFA) putCeremony(ctx context.Context, st *State, c webauthnCeremony) error {
+func (s *SecurityKeys) putCeremony(ctx context.Context, st *State, c webauthnCeremony) error {
 	b, _ := json.Marshal(c)
 	st.Session.State.WebAuthn = string(b)
 	return s.saveSession(ctx, st)
@@ -127,7 +131,7 @@ func refusedOr(err error) error {
 // navigator.credentials.create. Requires a recent authentication and a
 // verified address. Errors: latch.ErrNotFound (WebAuthn not offered),
 // latch.ErrConflict, latch.ErrReauthenticationRequired.
-func (s *MFA) WebAuthnCreationOptions(ctx context.Context, st *State, passwordless bool) ([]byte, error) {
+func (s *SecurityKeys) WebAuthnCreationOptions(ctx context.Context, st *State, passwordless bool) ([]byte, error) {
 	if err := s.RequireRecentAuthentication(st); err != nil {
 		return nil, err
 	}
@@ -157,7 +161,7 @@ func (s *MFA) WebAuthnCreationOptions(ctx context.Context, st *State, passwordle
 // gets recovery codes (codesMade). Errors: *latch.InputError
 // (incorrect_code: no ceremony, or the response does not verify),
 // latch.ErrConflict, latch.ErrReauthenticationRequired.
-func (s *MFA) AddWebAuthn(ctx context.Context, st *State, name string, credential []byte) (info *AuthenticatorInfo, codesMade bool, err error) {
+func (s *SecurityKeys) AddWebAuthn(ctx context.Context, st *State, name string, credential []byte) (info *AuthenticatorInfo, codesMade bool, err error) {
 	if err := s.RequireRecentAuthentication(st); err != nil {
 		return nil, false, err
 	}
@@ -230,7 +234,7 @@ func webauthnOf(list []latch.Authenticator, id int64) (*latch.Authenticator, err
 // RenameWebAuthn renames one of the caller's WebAuthn authenticators.
 // Errors: latch.ErrNotFound, *latch.InputError,
 // latch.ErrReauthenticationRequired.
-func (s *MFA) RenameWebAuthn(ctx context.Context, st *State, id int64, name string) (*AuthenticatorInfo, error) {
+func (s *SecurityKeys) RenameWebAuthn(ctx context.Context, st *State, id int64, name string) (*AuthenticatorInfo, error) {
 	if err := s.RequireRecentAuthentication(st); err != nil {
 		return nil, err
 	}
@@ -268,7 +272,7 @@ func (s *MFA) RenameWebAuthn(ctx context.Context, st *State, id int64, name stri
 // the recovery codes with them when no other second factor remains.
 // Errors: latch.ErrNotFound (one is not the caller's), *latch.InputError,
 // latch.ErrReauthenticationRequired.
-func (s *MFA) DeleteWebAuthn(ctx context.Context, st *State, ids []int64) error {
+func (s *SecurityKeys) DeleteWebAuthn(ctx context.Context, st *State, ids []int64) error {
 	if err := s.RequireRecentAuthentication(st); err != nil {
 		return err
 	}
@@ -308,7 +312,7 @@ func (s *MFA) DeleteWebAuthn(ctx context.Context, st *State, ids []int64) error 
 // mfa_authenticate stage with a security key or passkey: the options for
 // navigator.credentials.get. Errors: latch.ErrConflict (no login waiting
 // there, or the user has no WebAuthn credential).
-func (s *MFA) WebAuthnRequestOptions(ctx context.Context, st *State) ([]byte, error) {
+func (s *SecurityKeys) WebAuthnRequestOptions(ctx context.Context, st *State) ([]byte, error) {
 	p := s.pendingStage(st, StageMFAAuthenticate)
 	if p == nil || st.Authenticated() || !s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
 		return nil, latch.ErrConflict
@@ -339,7 +343,7 @@ func (s *MFA) WebAuthnRequestOptions(ctx context.Context, st *State) ([]byte, er
 // with the browser's assertion for the last request options. A wrong one
 // counts as a wrong code. Errors: latch.ErrConflict, *latch.InputError
 // (incorrect_code), *latch.RateLimitError.
-func (s *MFA) AuthenticateWebAuthn(ctx context.Context, st *State, credential []byte) (*State, error) {
+func (s *SecurityKeys) AuthenticateWebAuthn(ctx context.Context, st *State, credential []byte) (*State, error) {
 	p := s.pendingStage(st, StageMFAAuthenticate)
 	if p == nil || st.Authenticated() {
 		return nil, latch.ErrConflict
@@ -377,7 +381,7 @@ func (s *MFA) AuthenticateWebAuthn(ctx context.Context, st *State, credential []
 // useWebAuthn verifies an assertion by one of user's credentials and
 // stores the credential's new signature counter (a compare-and-swap: of
 // two uses racing, one wins).
-func (s *MFA) useWebAuthn(ctx context.Context, user *latch.User, state, response []byte) error {
+func (s *SecurityKeys) useWebAuthn(ctx context.Context, user *latch.User, state, response []byte) error {
 	list, err := s.authenticatorsOf(ctx, user.ID)
 	if err != nil {
 		return err

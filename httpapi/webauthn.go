@@ -50,7 +50,7 @@ func intField(f *form, name string) int64 {
 func (a webauthnAPI) creationOptions(w http.ResponseWriter, r *http.Request, c *call) error {
 	q := r.URL.Query()
 	passwordless := q.Has("passwordless") && q.Get("passwordless") != "false" && q.Get("passwordless") != "0"
-	options, err := a.s.svc.MFA.WebAuthnCreationOptions(r.Context(), c.st, passwordless)
+	options, err := a.s.svc.SecurityKeys.WebAuthnCreationOptions(r.Context(), c.st, passwordless)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (a webauthnAPI) add(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err := f.err(); err != nil {
 		return err
 	}
-	info, made, err := a.s.svc.MFA.AddWebAuthn(r.Context(), c.st, name, cred)
+	info, made, err := a.s.svc.SecurityKeys.AddWebAuthn(r.Context(), c.st, name, cred)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (a webauthnAPI) rename(w http.ResponseWriter, r *http.Request, c *call) err
 	if id == 0 {
 		return latch.Invalid("id", "required", "This field is required.")
 	}
-	info, err := a.s.svc.MFA.RenameWebAuthn(r.Context(), c.st, id, name)
+	info, err := a.s.svc.SecurityKeys.RenameWebAuthn(r.Context(), c.st, id, name)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (a webauthnAPI) remove(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := f.err(); err != nil {
 		return err
 	}
-	if err := a.s.svc.MFA.DeleteWebAuthn(r.Context(), c.st, ids); err != nil {
+	if err := a.s.svc.SecurityKeys.DeleteWebAuthn(r.Context(), c.st, ids); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK})
@@ -118,7 +118,7 @@ func (a webauthnAPI) remove(w http.ResponseWriter, r *http.Request, c *call) err
 // GET /auth/webauthn/authenticate: request options for the pending
 // mfa_authenticate stage.
 func (a webauthnAPI) requestOptions(w http.ResponseWriter, r *http.Request, c *call) error {
-	options, err := a.s.svc.MFA.WebAuthnRequestOptions(r.Context(), c.st)
+	options, err := a.s.svc.SecurityKeys.WebAuthnRequestOptions(r.Context(), c.st)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (a webauthnAPI) authenticate(w http.ResponseWriter, r *http.Request, c *cal
 	if err := f.err(); err != nil {
 		return err
 	}
-	st, err := a.s.svc.MFA.AuthenticateWebAuthn(r.Context(), c.st, cred)
+	st, err := a.s.svc.SecurityKeys.AuthenticateWebAuthn(r.Context(), c.st, cred)
 	if err != nil {
 		return err
 	}
