@@ -367,6 +367,7 @@ func New(d Deps) (*Service, error) {
 	if d.WebAuthn == nil {
 		d.Config.MFA.SupportedTypes = slices.DeleteFunc(slices.Clone(d.Config.MFA.SupportedTypes),
 			func(t string) bool { return t == latch.AuthenticatorWebAuthn })
+		d.Config.MFA.PasskeyLogin, d.Config.MFA.PasskeySignup = false, false
 	}
 	if len(d.Config.MFA.Secret) == 0 {
 		// Good for this process only: latch serve derives it from the

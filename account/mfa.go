@@ -549,10 +549,15 @@ func (s *MFA) checkCode(ctx context.Context, user *latch.User, code string) (str
 }
 
 // needMFA: a user with a second factor must pass it, unless this login
-// already did, or the browser is trusted for the user (trust.go).
+// already did (or began with a passkey), or the browser is trusted for the
+// user (trust.go).
 func needMFA(c *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
 	s := &MFA{c}
 	if slices.Contains(p.Done, string(StageMFAAuthenticate)) {
+		return false, nil
+	}
+	if len(p.Methods) > 0 && p.Methods[0].Method == "mfa" {
+		// A passkey login: possession and user verification at once.
 		return false, nil
 	}
 	list, err := s.authenticatorsOf(ctx, user.ID)

@@ -46,6 +46,10 @@ type WebAuthn interface {
 	FinishRegistration(u WebAuthnUser, state, response []byte) (id, credential []byte, err error)
 	BeginLogin(u WebAuthnUser) (options, state []byte, err error)
 	FinishLogin(u WebAuthnUser, state, response []byte) (id, credential []byte, err error)
+	// BeginDiscoverableLogin and FinishDiscoverableLogin are a passkey
+	// login: the user is found from the credential's user handle.
+	BeginDiscoverableLogin() (options, state []byte, err error)
+	FinishDiscoverableLogin(state, response []byte, lookup func(handle []byte) (WebAuthnUser, error)) (handle, id, credential []byte, err error)
 }
 
 // webauthnData is the Data of a WebAuthn authenticator.
@@ -66,9 +70,15 @@ type webauthnCeremony struct {
 const (
 	ceremonyRegister     = "register"
 	ceremonyAuthenticate = "authenticate"
-	maxAuthenticatorName = 100
-	msgWebAuthnRefused   = "Incorrect code."
-	defaultKeyName       = "Security key"
+	// ceremonyReauthenticate and ceremonyLogin are assertions for a
+	// reauthentication and a passkey login.
+	ceremonyReauthenticate = "reauthenticate"
+	ceremonyLogin          = "login"
+	maxAuthenticatorName   = 100
+	// flowPasskeyLogin is allauth's flow of a passkey login.
+	flowPasskeyLogin   = "mfa_login_webauthn"
+	msgWebAuthnRefused = "Incorrect code."
+	defaultKeyName     = "Security key"
 )
 
 // webauthnUser returns user as a WebAuthn ceremony sees it, with the
@@ -394,6 +404,14 @@ func (s *SecurityKeys) useWebAuthn(ctx context.Context, user *latch.User, state,
 	if err != nil {
 		return refusedOr(err)
 	}
+	_, err = s.storeUse(ctx, list, id, stored)
+	return err
+}
+
+// storeUse stores the new form (signature counter) of the credential id
+// among list, just used, and returns its authenticator: a compare-and-swap,
+// so of two uses racing one wins (incorrect_code for the other).
+func (s *SecurityKeys) storeUse(ctx context.Context, list []latch.Authenticator, id, stored []byte) (*webauthnData, error) {
 	for i := range list {
 		a := &list[i]
 		if a.Type != latch.AuthenticatorWebAuthn {
@@ -401,7 +419,7 @@ func (s *SecurityKeys) useWebAuthn(ctx context.Context, user *latch.User, state,
 		}
 		var d webauthnData
 		if err := json.Unmarshal([]byte(a.Data), &d); err != nil {
-			return fmt.Errorf("webauthn %d: %w", a.ID, err)
+			return nil, fmt.Errorf("webauthn %d: %w", a.ID, err)
 		}
 		if raw, err := base64.RawURLEncoding.DecodeString(d.CredentialID); err != nil || !bytes.Equal(raw, id) {
 			continue
@@ -411,11 +429,138 @@ func (s *SecurityKeys) useWebAuthn(ctx context.Context, user *latch.User, state,
 		prev := a.Counter
 		a.Data, a.Counter, a.LastUsed = string(data), prev+1, s.now()
 		if err := s.authn.UpdateAuthenticator(ctx, a, prev); errors.Is(err, latch.ErrStale) {
-			return latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
+			return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
 		} else if err != nil {
-			return fmt.Errorf("use webauthn: %w", err)
+			return nil, fmt.Errorf("use webauthn: %w", err)
 		}
-		return nil
+		return &d, nil
 	}
-	return latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
+	return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
+}
+
+// WebAuthnReauthenticationOptions starts the caller's reauthentication
+// with one of its security keys or passkeys: the request options. Errors:
+// latch.ErrUnauthenticated, latch.ErrConflict (no WebAuthn credential).
+func (s *SecurityKeys) WebAuthnReauthenticationOptions(ctx context.Context, st *State) ([]byte, error) {
+	if !st.Authenticated() {
+		return nil, latch.ErrUnauthenticated
+	}
+	if !s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		return nil, latch.ErrConflict
+	}
+	list, err := s.authenticatorsOf(ctx, st.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := webauthnUser(st.User, list)
+	if err != nil {
+		return nil, err
+	}
+	if len(u.Credentials) == 0 {
+		return nil, latch.ErrConflict
+	}
+	options, state, err := s.webauthn.BeginLogin(u)
+	if err != nil {
+		return nil, err
+	}
+	return options, s.putCeremony(ctx, st, webauthnCeremony{Purpose: ceremonyReauthenticate, State: state})
+}
+
+// ReauthenticateWebAuthn renews the caller's authentication with the
+// browser's assertion for the last reauthentication options. Errors:
+// latch.ErrUnauthenticated, *latch.InputError (incorrect_code),
+// *latch.RateLimitError.
+func (s *SecurityKeys) ReauthenticateWebAuthn(ctx context.Context, st *State, credential []byte) (*State, error) {
+	if !st.Authenticated() {
+		return nil, latch.ErrUnauthenticated
+	}
+	if len(credential) == 0 {
+		return nil, latch.Invalid("credential", "required", msgRequired)
+	}
+	if err := s.budget.limit(ctx, "mfa_authenticate", st, "user:"+fmt.Sprint(st.User.ID)); err != nil {
+		return nil, err
+	}
+	c, err := s.takeCeremony(ctx, st, ceremonyReauthenticate)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.useWebAuthn(ctx, st.User, c.State, credential); err != nil {
+		return nil, err
+	}
+	return st, reauthenticated(ctx, s.core, st, latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn})
+}
+
+// PasskeyLoginOptions starts a passkey login (Config.MFA.PasskeyLogin):
+// the request options for any discoverable credential, the challenge kept
+// in the caller's session (given one if it has none). Errors:
+// latch.ErrNotFound (passkey login off), latch.ErrConflict (logged in).
+func (s *SecurityKeys) PasskeyLoginOptions(ctx context.Context, st *State) (*State, []byte, error) {
+	if !s.cfg.MFA.PasskeyLogin || !s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		return nil, nil, latch.ErrNotFound
+	}
+	if st.Authenticated() {
+		return nil, nil, latch.ErrConflict
+	}
+	options, state, err := s.webauthn.BeginDiscoverableLogin()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = s.ensureSession(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, options, s.putCeremony(ctx, st, webauthnCeremony{Purpose: ceremonyLogin, State: state})
+}
+
+// PasskeyLogin logs in with a passkey: the assertion of a passwordless
+// credential (one added with user verification required) for the last
+// passkey login options. It counts as both factors, so mfa_authenticate is
+// not asked; other stages (verify_email) still are. Errors:
+// latch.ErrNotFound (off), latch.ErrConflict, *latch.InputError
+// (incorrect_code), *latch.RateLimitError.
+func (s *SecurityKeys) PasskeyLogin(ctx context.Context, st *State, credential []byte) (*State, error) {
+	if !s.cfg.MFA.PasskeyLogin || !s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		return nil, latch.ErrNotFound
+	}
+	if st.Authenticated() {
+		return nil, latch.ErrConflict
+	}
+	if len(credential) == 0 {
+		return nil, latch.Invalid("credential", "required", msgRequired)
+	}
+	if err := s.budget.limit(ctx, "login", st, ""); err != nil {
+		return nil, err
+	}
+	if st.Session == nil {
+		return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
+	}
+	c, err := s.takeCeremony(ctx, st, ceremonyLogin)
+	if err != nil {
+		return nil, err
+	}
+	var user *latch.User
+	var list []latch.Authenticator
+	lookup := func(handle []byte) (WebAuthnUser, error) {
+		u, err := s.lister.UserByPublicID(ctx, string(handle))
+		if err != nil {
+			return WebAuthnUser{}, fmt.Errorf("passkey user: %w", err)
+		}
+		if list, err = s.authenticatorsOf(ctx, u.ID); err != nil {
+			return WebAuthnUser{}, err
+		}
+		user = u
+		return webauthnUser(u, list)
+	}
+	_, id, stored, err := s.webauthn.FinishDiscoverableLogin(c.State, credential, lookup)
+	if err != nil {
+		return nil, refusedOr(err)
+	}
+	d, err := s.storeUse(ctx, list, id, stored)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Passwordless || !user.IsActive {
+		return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
+	}
+	return s.beginLogin(ctx, st, user, latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn, At: unixFloat(s.now())}, false)
 }

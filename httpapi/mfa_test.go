@@ -392,3 +392,74 @@ func TestWebAuthnEndpoints(t *testing.T) {
 		})
 	}
 }
+
+// TestPasskeyLogin: with LATCH_MFA_PASSKEY_LOGIN a passkey (a credential
+// added with ?passwordless) logs in without a password and without the
+// second-factor stage, through both clients; a plain security key, an
+// unknown user handle and a replay cannot; WebAuthn also reauthenticates.
+// Without the setting the endpoints do not exist.
+func TestPasskeyLogin(t *testing.T) {
+	off := startLatch(t, openSQLite(t))
+	if status, _ := plainRequest(t, "GET", off.URL+"/_allauth/app/v1/auth/webauthn/login"); status != 404 {
+		t.Fatalf("passkey login off: %d", status)
+	}
+
+	srv := startLatch(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) { c.MFA.PasskeyLogin = true })
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-passkey@example.com"
+			c := newClient(t, srv, kind)
+			verifiedSignup(t, srv, c, email)
+			add := func(key *webauthntest.Authenticator, query string) {
+				t.Helper()
+				r := c.do("GET", "/account/authenticators/webauthn"+query, nil)
+				expect(t, r, 200)
+				options, _ := json.Marshal(r.data()["creation_options"])
+				cred, _ := key.Create(options)
+				expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"credential": json.RawMessage(cred)}), 200)
+			}
+			passkey, securityKey := webauthntest.New(srv.URL), webauthntest.New(srv.URL)
+			add(passkey, "?passwordless")
+			add(securityKey, "")
+			r := c.do("GET", "/account/authenticators", nil)
+			if !strings.Contains(r.Raw, `"is_passwordless":true`) || !strings.Contains(r.Raw, `"is_passwordless":false`) {
+				t.Fatalf("list: %s", r.Raw)
+			}
+
+			// WebAuthn reauthentication.
+			srv.advance(6 * time.Minute)
+			expect(t, c.do("GET", "/account/authenticators/recovery-codes", nil), 401)
+			r = c.do("GET", "/auth/webauthn/reauthenticate", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["request_options"])
+			assertion, _ := securityKey.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/reauthenticate", map[string]any{"credential": json.RawMessage(assertion)}), 200)
+			expect(t, c.do("GET", "/account/authenticators/recovery-codes", nil), 200)
+			c.logout()
+
+			login := func(key *webauthntest.Authenticator) *response {
+				t.Helper()
+				r := c.do("GET", "/auth/webauthn/login", nil)
+				expect(t, r, 200)
+				options, _ := json.Marshal(r.data()["request_options"])
+				assertion, _ := key.Get(options)
+				return c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage(assertion)})
+			}
+			r = c.do("GET", "/auth/session", nil)
+			if !slices.Contains(r.flowIDs(), "mfa_login_webauthn") {
+				t.Fatalf("flows %v", r.flowIDs())
+			}
+			expect(t, login(securityKey), 400, "credential:incorrect_code")
+			handle := passkey.UserHandle
+			passkey.UserHandle = []byte("00000000-0000-4000-8000-000000000000")
+			expect(t, login(passkey), 400, "credential:incorrect_code")
+			passkey.UserHandle = handle
+			r = login(passkey)
+			expect(t, r, 200)
+			if got := methods(r); !slices.Equal(got, []string{"mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+			expect(t, c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage("{}")}), 409)
+		})
+	}
+}

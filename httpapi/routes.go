@@ -75,6 +75,8 @@ type route struct {
 // features are the parts of the configuration that decide which routes exist.
 type features struct {
 	loginByCode bool
+	// passkeyLogin: passkey login is on (LATCH_MFA_PASSKEY_LOGIN).
+	passkeyLogin bool
 	// tokens: access tokens are on (Config.JWKS).
 	tokens bool
 	// compat: the tutorial surfaces served.
@@ -84,7 +86,7 @@ type features struct {
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true,
+var allFeatures = features{loginByCode: true, passkeyLogin: true, tokens: true, app: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -153,6 +155,12 @@ func (s *Server) routeTable(f features) []route {
 		api("DELETE /account/authenticators/webauthn", authenticated, wan.remove)
 		api("GET /auth/webauthn/authenticate", anyone, wan.requestOptions)
 		api("POST /auth/webauthn/authenticate", anyone, wan.authenticate)
+		api("GET /auth/webauthn/reauthenticate", authenticated, wan.reauthenticationOptions)
+		api("POST /auth/webauthn/reauthenticate", authenticated, wan.reauthenticate)
+		if f.passkeyLogin {
+			api("GET /auth/webauthn/login", anyone, wan.loginOptions)
+			api("POST /auth/webauthn/login", anyone, wan.login)
+		}
 		// Social login (social.go).
 		soc := socialAPI{s}
 		if sf == surfaceBrowser {
@@ -241,7 +249,7 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}

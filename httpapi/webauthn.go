@@ -143,3 +143,66 @@ func (a webauthnAPI) authenticate(w http.ResponseWriter, r *http.Request, c *cal
 	a.s.writeAuth(w, r, c, st)
 	return nil
 }
+
+// GET /auth/webauthn/reauthenticate: request options to reauthenticate.
+func (a webauthnAPI) reauthenticationOptions(w http.ResponseWriter, r *http.Request, c *call) error {
+	options, err := a.s.svc.SecurityKeys.WebAuthnReauthenticationOptions(r.Context(), c.st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: map[string]json.RawMessage{"request_options": options}})
+	return nil
+}
+
+// POST /auth/webauthn/reauthenticate: {credential} renews the caller's
+// authentication.
+func (a webauthnAPI) reauthenticate(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	cred := credential(f)
+	if err := f.err(); err != nil {
+		return err
+	}
+	st, err := a.s.svc.SecurityKeys.ReauthenticateWebAuthn(r.Context(), c.st, cred)
+	if err != nil {
+		return err
+	}
+	a.s.writeAuth(w, r, c, st)
+	return nil
+}
+
+// GET /auth/webauthn/login: request options for a passkey login. The
+// challenge is kept in the caller's session: a caller without one gets
+// one (the browser a cookie, the app meta.session_token).
+func (a webauthnAPI) loginOptions(w http.ResponseWriter, r *http.Request, c *call) error {
+	st, options, err := a.s.svc.SecurityKeys.PasskeyLoginOptions(r.Context(), c.st)
+	if err != nil {
+		return err
+	}
+	body := envelope{Status: http.StatusOK, Data: map[string]json.RawMessage{"request_options": options}}
+	if token := a.s.applySession(w, c, st); token != "" {
+		body.Meta = map[string]string{"session_token": token}
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// POST /auth/webauthn/login: {credential} logs in with a passkey.
+func (a webauthnAPI) login(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	cred := credential(f)
+	if err := f.err(); err != nil {
+		return err
+	}
+	st, err := a.s.svc.SecurityKeys.PasskeyLogin(r.Context(), c.st, cred)
+	if err != nil {
+		return err
+	}
+	a.s.writeAuth(w, r, c, st)
+	return nil
+}

@@ -170,6 +170,51 @@ func (rp *RelyingParty) FinishLogin(u account.WebAuthnUser, state, response []by
 	return c.ID, b, nil
 }
 
+// BeginDiscoverableLogin returns the request options of a passkey login:
+// any discoverable credential of this relying party, user verification
+// required.
+func (rp *RelyingParty) BeginDiscoverableLogin() (options, state []byte, err error) {
+	assertion, session, err := rp.w.BeginDiscoverableLogin(wa.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return nil, nil, fmt.Errorf("webauthn: begin passkey login: %w", err)
+	}
+	return marshal(assertion, session)
+}
+
+// FinishDiscoverableLogin verifies a passkey assertion against state; the
+// user is the one lookup returns for the credential's user handle. It
+// returns that handle, the credential used and its stored form. Errors:
+// account.ErrWebAuthnRefused (malformed, not verified, unknown handle,
+// counter not increased).
+func (rp *RelyingParty) FinishDiscoverableLogin(state, response []byte, lookup func(handle []byte) (account.WebAuthnUser, error)) (handle, id, credential []byte, err error) {
+	var session wa.SessionData
+	if err := json.Unmarshal(state, &session); err != nil {
+		return nil, nil, nil, fmt.Errorf("webauthn: ceremony state: %w", err)
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil {
+		return nil, nil, nil, refused(err)
+	}
+	u, c, err := rp.w.ValidatePasskeyLogin(func(_, userHandle []byte) (wa.User, error) {
+		found, err := lookup(userHandle)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(found)
+	}, session, parsed)
+	if err != nil {
+		return nil, nil, nil, refused(err)
+	}
+	if c.Authenticator.CloneWarning {
+		return nil, nil, nil, refused(errors.New("signature counter did not increase"))
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("webauthn: encode credential: %w", err)
+	}
+	return u.WebAuthnID(), c.ID, b, nil
+}
+
 func marshal(options any, session *wa.SessionData) ([]byte, []byte, error) {
 	o, err := json.Marshal(options)
 	if err != nil {

@@ -400,6 +400,9 @@ var settings = []setting{
 	{"LATCH_MFA_TRUST_TTL", "336h", "how long a trusted browser skips the second factor (Go duration); a password change or any authenticator change ends it sooner", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.MFA.TrustTTL)
 	}},
+	{"LATCH_MFA_PASSKEY_LOGIN", "false", "passkey login: a passkey (a WebAuthn credential added as passwordless) logs in without a password or another factor", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.PasskeyLogin)
+	}},
 	{"LATCH_WEBAUTHN_RP_ID", "", "WebAuthn relying-party id: the registrable domain credentials are bound to (default: the host of LATCH_PUBLIC_URL; localhost is valid)", func(c *config, v string) error {
 		c.WebAuthnRPID = v
 		return nil

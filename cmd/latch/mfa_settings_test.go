@@ -36,13 +36,13 @@ func TestMFASettings(t *testing.T) {
 		t.Fatalf("defaults %+v", m)
 	}
 	c, err = load(map[string]string{"LATCH_SITE_NAME": "Acme", "LATCH_MFA_SUPPORTED_TYPES": "totp", "LATCH_MFA_RECOVERY_CODES": "12",
-		"LATCH_MFA_TRUST": "true", "LATCH_MFA_TRUST_TTL": "24h", "LATCH_REAUTHENTICATION_TIMEOUT": "90s"})
+		"LATCH_MFA_TRUST": "true", "LATCH_MFA_TRUST_TTL": "24h", "LATCH_REAUTHENTICATION_TIMEOUT": "90s", "LATCH_MFA_PASSKEY_LOGIN": "true"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m = c.Account.MFA
 	if !slices.Equal(m.SupportedTypes, []string{"totp"}) || m.TOTPIssuer != "Acme" || m.RecoveryCodes != 12 || !m.Trust ||
-		m.TrustTTL != 24*time.Hour || m.ReauthenticationTimeout != 90*time.Second {
+		m.TrustTTL != 24*time.Hour || m.ReauthenticationTimeout != 90*time.Second || !m.PasskeyLogin {
 		t.Fatalf("set %+v", m)
 	}
 	c, err = load(map[string]string{"LATCH_MFA_TOTP_ISSUER": "Acme ID", "LATCH_MFA_SUPPORTED_TYPES": "none"})
@@ -59,7 +59,7 @@ func TestMFASettings(t *testing.T) {
 		t.Fatalf("webauthn set: %v %q %v", err, c.WebAuthnRPID, c.WebAuthnOrigins)
 	}
 	for name, v := range map[string]string{"LATCH_MFA_SUPPORTED_TYPES": "sms", "LATCH_WEBAUTHN_ORIGINS": "https://a.example.com/path", "LATCH_MFA_RECOVERY_CODES": "0",
-		"LATCH_MFA_TRUST": "maybe", "LATCH_MFA_TRUST_TTL": "forever", "LATCH_REAUTHENTICATION_TIMEOUT": "-1m"} {
+		"LATCH_MFA_TRUST": "maybe", "LATCH_MFA_PASSKEY_LOGIN": "sure", "LATCH_MFA_TRUST_TTL": "forever", "LATCH_REAUTHENTICATION_TIMEOUT": "-1m"} {
 		if _, err := load(map[string]string{name: v}); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v", name, v, err)
 		}
