@@ -32,9 +32,14 @@ const (
 	surfaceJWKS        surface = "jwks"
 	surfaceForwardAuth surface = "forward-auth"
 	surfaceOps         surface = "ops"
+	// surfaceBrand serves the operator's logo file (brand.go).
+	surfaceBrand surface = "brand"
 	// surfaceProviderCallback is where providers send the browser back
 	// (GET, or a cross-site form POST that no CSRF check applies to).
 	surfaceProviderCallback surface = "provider-callback"
+	// surfaceAdmin is the admin API (admin.go): staff sessions, access
+	// tokens and admin API keys.
+	surfaceAdmin surface = "admin"
 	// surfaceWebApp is the account web app, served for GET requests that no
 	// other route matches outside the API's paths.
 	surfaceWebApp surface = "web-app"
@@ -83,10 +88,14 @@ type features struct {
 	compat map[surface]bool
 	// app: the web app is served (Config.App).
 	app bool
+	// logo: a logo file is served (Config.Brand.Logo).
+	logo bool
+	// accountDeletion: users may delete their own account.
+	accountDeletion bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, passkeyLogin: true, tokens: true, app: true,
+var allFeatures = features{loginByCode: true, passkeyLogin: true, tokens: true, app: true, logo: true, accountDeletion: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -95,7 +104,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
-	mfa := mfaAPI{s}
+	mfa, profile := mfaAPI{s}, profileAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -115,6 +124,11 @@ func (s *Server) routeTable(f features) []route {
 		api("DELETE /auth/sessions", authenticated, sessions.endSessions)
 
 		api("POST /account/password/change", authenticated, password.changePassword)
+		api("GET /account/profile", authenticated, profile.getProfile)
+		api("PATCH /account/profile", authenticated, profile.updateProfile)
+		if f.accountDeletion {
+			api("DELETE /account", authenticated, profile.deleteAccount)
+		}
 
 		api("GET /auth/email/verify", anyone, email.checkEmailVerification)
 		api("POST /auth/email/verify", anyone, email.verifyEmail)
@@ -221,6 +235,21 @@ func (s *Server) routeTable(f features) []route {
 		compat(sf, "GET /api/user/{public_id}/", authenticated, j.user)
 	}
 
+	// The admin API (admin*.go): staff and admin API keys only.
+	adm := adminAPI{s}
+	admin := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: adminPrefix + path, surface: surfaceAdmin, access: staff, h: h})
+	}
+	admin("GET /users", adm.listUsers)
+	admin("POST /users", adm.createUser)
+	admin("GET /users/{id}", adm.getUser)
+	admin("PATCH /users/{id}", adm.updateUser)
+	admin("DELETE /users/{id}", adm.deleteUser)
+	admin("DELETE /users/{id}/sessions", adm.revokeSessions)
+	admin("POST /users/{id}/emails/verify", adm.verifyEmail)
+	admin("GET /audit", adm.listAudit)
+
 	// The surfaces without sessions.
 	plain := func(sf surface, pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -236,6 +265,9 @@ func (s *Server) routeTable(f features) []route {
 		plain(surfaceProviderCallback, "GET "+path, socialAPI{s}.callback)
 		plain(surfaceProviderCallback, "POST "+path, socialAPI{s}.callback) // Apple's form_post
 	}
+	if f.logo {
+		plain(surfaceBrand, "GET "+BrandLogoPath, brandAPI{s}.logo)
+	}
 	ops := opsAPI{s}
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
@@ -249,7 +281,8 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin, tokens: s.cfg.JWKS != nil,
+		app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil, accountDeletion: s.svc.Config().AccountDeletion,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}
@@ -287,6 +320,8 @@ func (s *Server) router(table []route) http.Handler {
 	for _, rt := range table {
 		var h http.Handler
 		switch {
+		case rt.surface == surfaceAdmin:
+			h = s.admin(rt)
 		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
 			h = s.api(rt)
 		case rt.h != nil:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
@@ -65,6 +66,11 @@ type config struct {
 	webauthnOff string
 	// SocialProviders is LATCH_SOCIAL_PROVIDERS, checked.
 	SocialProviders []social.Config
+	// Brand is LATCH_BRAND_* (brand.go); its SiteName comes from SiteName.
+	Brand httpapi.Brand
+
+	// AuditRetention is how long audit entries are kept (sweep, serve.go).
+	AuditRetention time.Duration
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -309,6 +315,38 @@ var settings = []setting{
 		c.SiteName = v
 		return nil
 	}},
+	{"LATCH_BRAND_COLOR", "#2f5d50", "accent colour of the web app and of mail buttons (#rrggbb)", func(c *config, v string) error {
+		col, err := parseColor(v)
+		c.Brand.Color = col
+		return err
+	}},
+	{"LATCH_BRAND_LOGO_URL", "", "logo shown by the web app and in mail: an https:// URL (set this or LATCH_BRAND_LOGO_FILE)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if c.Brand.Logo != nil {
+			return errors.New("set LATCH_BRAND_LOGO_URL or LATCH_BRAND_LOGO_FILE, not both")
+		}
+		u, err := parseLogoURL(v)
+		if err == nil {
+			c.Brand.LogoURL = u.String()
+		}
+		return err
+	}},
+	{"LATCH_BRAND_LOGO_FILE", "", "logo file (PNG, JPEG, WebP, GIF or SVG, at most 512 KiB) that Latch serves at /_latch/brand/logo", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if c.Brand.LogoURL != "" {
+			return errors.New("set LATCH_BRAND_LOGO_URL or LATCH_BRAND_LOGO_FILE, not both")
+		}
+		b, t, err := readLogo(v)
+		c.Brand.Logo, c.Brand.LogoType = b, t
+		return err
+	}},
+	{"LATCH_ACCOUNT_DELETION", "true", "let users delete their own account (DELETE /_allauth/{client}/v1/account, after reauthentication)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.AccountDeletion)
+	}},
 	{"LATCH_EMAIL_TIMEOUT", "10s", "bound on one mail delivery attempt (connect and SMTP conversation); a claimed mail is retried by any node after 3× this", func(c *config, v string) error {
 		return parseDuration(v, &c.EmailTimeout)
 	}},
@@ -552,6 +590,11 @@ var settings = []setting{
 	}},
 	{"LATCH_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+
+	// Operations (issue 14).
+	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
+		return parseDuration(v, &c.AuditRetention)
 	}},
 }
 
