@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -384,6 +385,11 @@ func New(d Deps) (*Service, error) {
 		d.Config.MFA.SupportedTypes = slices.DeleteFunc(slices.Clone(d.Config.MFA.SupportedTypes),
 			func(t string) bool { return t == latch.AuthenticatorWebAuthn })
 		d.Config.MFA.PasskeyLogin, d.Config.MFA.PasskeySignup = false, false
+	}
+	if d.Config.MFA.PasskeySignup && (d.Config.EmailVerification != VerificationMandatory || !d.Config.VerificationByCode) {
+		// The address is the only way back into an account without a
+		// password: it must be proved, by a code, before the passkey.
+		return nil, errors.New("account: passkey signup needs mandatory email verification by code")
 	}
 	if len(d.Config.MFA.Secret) == 0 {
 		// Good for this process only: latch serve derives it from the

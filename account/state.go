@@ -139,6 +139,9 @@ func (s *Sessions) Flows(st *State) []Flow {
 	if s.cfg.MFA.PasskeyLogin && s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
 		flows = append(flows, Flow{ID: flowPasskeyLogin})
 	}
+	if s.cfg.MFA.PasskeySignup && !s.cfg.SignupClosed && s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		flows = append(flows, Flow{ID: string(StageMFASignupWebAuthn)})
+	}
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
 		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false

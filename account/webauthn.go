@@ -195,11 +195,23 @@ func (s *SecurityKeys) AddWebAuthn(ctx context.Context, st *State, name string, 
 	if err := s.canAddAuthenticator(ctx, st.User); err != nil {
 		return nil, false, err
 	}
-	list, err := s.authenticatorsOf(ctx, st.User.ID)
+	a, makeCodes, err := s.addCredential(ctx, st, st.User, name, c, credential)
 	if err != nil {
 		return nil, false, err
 	}
-	u, err := webauthnUser(st.User, list)
+	out := s.info(a)
+	return &out, makeCodes, nil
+}
+
+// addCredential verifies the browser's response to ceremony c and stores
+// the new credential of user under name; the user's first second factor
+// also gets recovery codes (codesMade).
+func (s *SecurityKeys) addCredential(ctx context.Context, st *State, user *latch.User, name string, c *webauthnCeremony, credential []byte) (_ *latch.Authenticator, codesMade bool, _ error) {
+	list, err := s.authenticatorsOf(ctx, user.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	u, err := webauthnUser(user, list)
 	if err != nil {
 		return nil, false, err
 	}
@@ -209,25 +221,24 @@ func (s *SecurityKeys) AddWebAuthn(ctx context.Context, st *State, name string, 
 	}
 	now := s.now()
 	data, _ := json.Marshal(webauthnData{Name: name, CredentialID: base64.RawURLEncoding.EncodeToString(id), Credential: stored, Passwordless: c.Passwordless})
-	a := &latch.Authenticator{UserID: st.User.ID, Type: latch.AuthenticatorWebAuthn, Data: string(data), Created: now}
+	a := &latch.Authenticator{UserID: user.ID, Type: latch.AuthenticatorWebAuthn, Data: string(data), Created: now}
 	makeCodes := len(s.mfaTypes(list)) == 0 && find(list, latch.AuthenticatorRecoveryCodes) == nil && s.cfg.MFA.Supports(latch.AuthenticatorRecoveryCodes)
 	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
 		if err := s.authn.AddAuthenticator(ctx, a); err != nil {
 			return fmt.Errorf("add webauthn: %w", err)
 		}
 		if makeCodes {
-			if _, err := s.addRecoveryCodes(ctx, st.User.ID); err != nil {
+			if _, err := s.addRecoveryCodes(ctx, user.ID); err != nil {
 				return err
 			}
 		}
-		return s.record(ctx, st, EventMFAEnabled, nil, "type", latch.AuthenticatorWebAuthn)
+		return s.record(ctx, st, EventMFAEnabled, user, "type", latch.AuthenticatorWebAuthn)
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	s.notify(ctx, st, nil, notice{kind: noticeMFAEnabled, factor: factorWebAuthn})
-	out := s.info(a)
-	return &out, makeCodes, nil
+	s.notify(ctx, st, user, notice{kind: noticeMFAEnabled, factor: factorWebAuthn})
+	return a, makeCodes, nil
 }
 
 // webauthnOf returns the caller's WebAuthn authenticator id, or
@@ -563,4 +574,102 @@ func (s *SecurityKeys) PasskeyLogin(ctx context.Context, st *State, credential [
 		return nil, latch.Invalid("credential", "incorrect_code", msgWebAuthnRefused)
 	}
 	return s.beginLogin(ctx, st, user, latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn, At: unixFloat(s.now())}, false)
+}
+
+// passkeyPlaceholder stands in for the password a passkey signup does not
+// have while its other fields are checked; it is never stored.
+const passkeyPlaceholder = "passkey signup: the account has no password 9f4c2e7a"
+
+// StageMFASignupWebAuthn waits, in a passkey signup, for the passkey the
+// account will log in with (after verify_email).
+const StageMFASignupWebAuthn Stage = "mfa_signup_webauthn"
+
+// needPasskey: a login that began as a passkey (its first method is a
+// WebAuthn one) must have a credential to show for it; a passkey signup
+// has none until this stage.
+func needPasskey(c *core, ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+	if len(p.Methods) == 0 || p.Methods[0].Method != "mfa" || p.Methods[0].Type != latch.AuthenticatorWebAuthn {
+		return false, nil
+	}
+	list, err := (&MFA{c}).authenticatorsOf(ctx, user.ID)
+	if err != nil {
+		return false, err
+	}
+	return find(list, latch.AuthenticatorWebAuthn) == nil, nil
+}
+
+// beginPasskey puts the login at mfa_signup_webauthn.
+func beginPasskey(s *core, ctx context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (*State, error) {
+	st, err := s.holdLogin(ctx, st, p, StageMFASignupWebAuthn)
+	if err != nil {
+		return nil, err
+	}
+	return st, s.saveSession(ctx, st)
+}
+
+// PasskeySignup starts a passkey signup (Config.MFA.PasskeySignup): an
+// account with no password, which waits at verify_email (mandatory, by
+// code) and then at mfa_signup_webauthn for its passkey. Errors: those of
+// Users.Signup, latch.ErrNotFound when passkey signup is off.
+func (s *SecurityKeys) PasskeySignup(ctx context.Context, st *State, in SignupInput) (*State, error) {
+	if !s.cfg.MFA.PasskeySignup || !s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		return nil, latch.ErrNotFound
+	}
+	in.Password = ""
+	return (&Users{s.core}).signup(ctx, st, in, true)
+}
+
+// PasskeySignupOptions returns the creation options of the passkey of the
+// caller's passkey signup. Errors: latch.ErrConflict when no signup waits
+// at mfa_signup_webauthn.
+func (s *SecurityKeys) PasskeySignupOptions(ctx context.Context, st *State) ([]byte, error) {
+	p := s.pendingStage(st, StageMFASignupWebAuthn)
+	if p == nil || st.Authenticated() {
+		return nil, latch.ErrConflict
+	}
+	user, err := s.users.UserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("pending signup user: %w", err)
+	}
+	u, err := webauthnUser(user, nil)
+	if err != nil {
+		return nil, err
+	}
+	options, state, err := s.webauthn.BeginRegistration(u, true)
+	if err != nil {
+		return nil, err
+	}
+	return options, s.putCeremony(ctx, st, webauthnCeremony{Purpose: ceremonyRegister, State: state, Passwordless: true})
+}
+
+// FinishPasskeySignup stores the passkey the browser created for the last
+// passkey signup options and finishes the signup's login. Errors:
+// latch.ErrConflict, *latch.InputError (incorrect_code).
+func (s *SecurityKeys) FinishPasskeySignup(ctx context.Context, st *State, name string, credential []byte) (*State, error) {
+	p := s.pendingStage(st, StageMFASignupWebAuthn)
+	if p == nil || st.Authenticated() {
+		return nil, latch.ErrConflict
+	}
+	if name = strings.TrimSpace(name); name == "" {
+		name = "Passkey"
+	}
+	if len(name) > maxAuthenticatorName {
+		return nil, latch.Invalid("name", "max_length", fmt.Sprintf("Ensure this value has at most %d characters.", maxAuthenticatorName))
+	}
+	if len(credential) == 0 {
+		return nil, latch.Invalid("credential", "required", msgRequired)
+	}
+	c, err := s.takeCeremony(ctx, st, ceremonyRegister)
+	if err != nil {
+		return nil, err
+	}
+	user, err := s.users.UserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("pending signup user: %w", err)
+	}
+	if _, _, err := s.addCredential(ctx, st, user, name, c, credential); err != nil {
+		return nil, err
+	}
+	p.Methods[0].At = unixFloat(s.now())
+	return s.passStage(ctx, st, StageMFASignupWebAuthn, nil)
 }

@@ -463,3 +463,59 @@ func TestPasskeyLogin(t *testing.T) {
 		})
 	}
 }
+
+// TestPasskeySignup: with LATCH_MFA_PASSKEY_SIGNUP (mandatory verification
+// by code) a signup without a password verifies its address, then adds its
+// passkey and is logged in with no usable password; the passkey then logs
+// in. The passkey cannot come before the address is verified.
+func TestPasskeySignup(t *testing.T) {
+	srv := startLatch(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) {
+		c.EmailVerification, c.VerificationByCode = account.VerificationMandatory, true
+		c.MFA.PasskeySignup, c.MFA.PasskeyLogin = true, true
+	})
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-signup@example.com"
+			c := newClient(t, srv, kind)
+			r := c.do("POST", "/auth/webauthn/signup", map[string]any{"email": email})
+			expect(t, r, 401)
+			if got := r.flowIDs(); !slices.Contains(got, "verify_email*") || !slices.Contains(got, "mfa_signup_webauthn") {
+				t.Fatalf("flows %v", got)
+			}
+			expect(t, c.do("GET", "/auth/webauthn/signup", nil), 409)
+			r = c.do("POST", "/auth/email/verify", map[string]any{"key": codeIn(t, srv.mailTo(t, email))})
+			expect(t, r, 401)
+			if got := r.flowIDs(); !slices.Contains(got, "mfa_signup_webauthn*") {
+				t.Fatalf("flows after verification %v", got)
+			}
+			r = c.do("GET", "/auth/webauthn/signup", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["creation_options"])
+			key := webauthntest.New(srv.URL)
+			cred, _ := key.Create(options)
+			r = c.do("PUT", "/auth/webauthn/signup", map[string]any{"credential": json.RawMessage(cred)})
+			expect(t, r, 200)
+			user := r.data()["user"].(map[string]any)
+			if user["has_usable_password"] != false || user["email"] != email {
+				t.Fatalf("signed up: %s", r.Raw)
+			}
+			if got := methods(r); !slices.Equal(got, []string{"mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+			c.logout()
+			r = c.do("GET", "/auth/webauthn/login", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			assertion, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage(assertion)}), 200)
+
+			// A taken address answers the same and creates nothing.
+			other := newClient(t, srv, kind)
+			r = other.do("POST", "/auth/webauthn/signup", map[string]any{"email": email})
+			expect(t, r, 401)
+			if !slices.Contains(r.flowIDs(), "verify_email*") {
+				t.Fatalf("taken address: %v", r.flowIDs())
+			}
+			srv.mailTo(t, email) // "an account already exists"
+		})
+	}
+}

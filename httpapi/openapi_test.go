@@ -1310,7 +1310,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 	// Some routes are served only when their feature is on.
 	s := startOpenAPIServer(t, func(c *account.Config) {
 		c.LoginByCode, c.VerificationByCode, c.PasswordResetByCode = true, true, true
-		c.MFA.PasskeyLogin = true
+		c.MFA.PasskeyLogin, c.MFA.PasskeySignup = true, true
+		c.EmailVerification = account.VerificationMandatory
 	})
 	api, ok := s.Config.Handler.(*httpapi.Server)
 	if !ok {

@@ -80,8 +80,8 @@ type route struct {
 // features are the parts of the configuration that decide which routes exist.
 type features struct {
 	loginByCode bool
-	// passkeyLogin: passkey login is on (LATCH_MFA_PASSKEY_LOGIN).
-	passkeyLogin bool
+	// passkeyLogin, passkeySignup: LATCH_MFA_PASSKEY_LOGIN, _SIGNUP.
+	passkeyLogin, passkeySignup bool
 	// tokens: access tokens are on (Config.JWKS).
 	tokens bool
 	// compat: the tutorial surfaces served.
@@ -95,7 +95,7 @@ type features struct {
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, passkeyLogin: true, tokens: true, app: true, logo: true, accountDeletion: true,
+var allFeatures = features{loginByCode: true, passkeyLogin: true, passkeySignup: true, tokens: true, app: true, logo: true, accountDeletion: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -174,6 +174,11 @@ func (s *Server) routeTable(f features) []route {
 		if f.passkeyLogin {
 			api("GET /auth/webauthn/login", anyone, wan.loginOptions)
 			api("POST /auth/webauthn/login", anyone, wan.login)
+		}
+		if f.passkeySignup {
+			api("POST /auth/webauthn/signup", anyone, wan.signup)
+			api("GET /auth/webauthn/signup", anyone, wan.signupOptions)
+			api("PUT /auth/webauthn/signup", anyone, wan.finishSignup)
 		}
 		// Social login (social.go).
 		soc := socialAPI{s}
@@ -281,7 +286,8 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin, tokens: s.cfg.JWKS != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin,
+		passkeySignup: s.svc.Config().MFA.PasskeySignup, tokens: s.cfg.JWKS != nil,
 		app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil, accountDeletion: s.svc.Config().AccountDeletion,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/latchauth/latch"
+	"github.com/latchauth/latch/account"
 )
 
 // webauthnAPI serves the WebAuthn endpoints of the headless API: adding,
@@ -200,6 +201,53 @@ func (a webauthnAPI) login(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	st, err := a.s.svc.SecurityKeys.PasskeyLogin(r.Context(), c.st, cred)
+	if err != nil {
+		return err
+	}
+	a.s.writeAuth(w, r, c, st)
+	return nil
+}
+
+// POST /auth/webauthn/signup: {email, username?} starts a passkey signup;
+// 401 with verify_email pending (then mfa_signup_webauthn).
+func (a webauthnAPI) signup(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	in := account.SignupInput{Email: f.str("email"), Username: f.str("username")}
+	if err := f.err(); err != nil {
+		return err
+	}
+	st, err := a.s.svc.SecurityKeys.PasskeySignup(r.Context(), c.st, in)
+	if err != nil {
+		return err
+	}
+	a.s.writeAuth(w, r, c, st)
+	return nil
+}
+
+// GET /auth/webauthn/signup: creation options for the signup's passkey.
+func (a webauthnAPI) signupOptions(w http.ResponseWriter, r *http.Request, c *call) error {
+	options, err := a.s.svc.SecurityKeys.PasskeySignupOptions(r.Context(), c.st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: map[string]json.RawMessage{"creation_options": options}})
+	return nil
+}
+
+// PUT /auth/webauthn/signup: {name, credential} finishes the signup.
+func (a webauthnAPI) finishSignup(w http.ResponseWriter, r *http.Request, c *call) error {
+	f, err := a.s.readForm(w, r)
+	if err != nil {
+		return err
+	}
+	name, cred := f.str("name"), credential(f)
+	if err := f.err(); err != nil {
+		return err
+	}
+	st, err := a.s.svc.SecurityKeys.FinishPasskeySignup(r.Context(), c.st, name, cred)
 	if err != nil {
 		return err
 	}

@@ -441,6 +441,9 @@ var settings = []setting{
 	{"LATCH_MFA_PASSKEY_LOGIN", "false", "passkey login: a passkey (a WebAuthn credential added as passwordless) logs in without a password or another factor", func(c *config, v string) error {
 		return parseBool(v, &c.Account.MFA.PasskeyLogin)
 	}},
+	{"LATCH_MFA_PASSKEY_SIGNUP", "false", "passkey signup: an account made with a passkey and no password; needs LATCH_EMAIL_VERIFICATION=mandatory and LATCH_EMAIL_VERIFICATION_BY_CODE=true", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.PasskeySignup)
+	}},
 	{"LATCH_WEBAUTHN_RP_ID", "", "WebAuthn relying-party id: the registrable domain credentials are bound to (default: the host of LATCH_PUBLIC_URL; localhost is valid)", func(c *config, v string) error {
 		c.WebAuthnRPID = v
 		return nil
@@ -647,6 +650,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.publicDefault = true
 	}
 	c.setLinks()
+	if c.Account.MFA.PasskeySignup && (c.Account.EmailVerification != account.VerificationMandatory || !c.Account.VerificationByCode) {
+		return nil, errors.New("LATCH_MFA_PASSKEY_SIGNUP needs LATCH_EMAIL_VERIFICATION=mandatory and LATCH_EMAIL_VERIFICATION_BY_CODE=true: the address is the only way back into an account without a password")
+	}
 	if c.Account.MFA.TOTPIssuer == "" {
 		c.Account.MFA.TOTPIssuer = c.SiteName
 	}

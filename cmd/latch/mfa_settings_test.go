@@ -58,6 +58,13 @@ func TestMFASettings(t *testing.T) {
 	if err != nil || c.WebAuthnRPID != "example.com" || !slices.Equal(c.WebAuthnOrigins, []string{"https://a.example.com", "https://b.example.com"}) {
 		t.Fatalf("webauthn set: %v %q %v", err, c.WebAuthnRPID, c.WebAuthnOrigins)
 	}
+	if _, err := load(map[string]string{"LATCH_MFA_PASSKEY_SIGNUP": "true"}); err == nil || !strings.Contains(err.Error(), "LATCH_MFA_PASSKEY_SIGNUP") {
+		t.Errorf("passkey signup without mandatory verification by code: %v", err)
+	}
+	c, err = load(map[string]string{"LATCH_MFA_PASSKEY_SIGNUP": "true", "LATCH_EMAIL_VERIFICATION": "mandatory", "LATCH_EMAIL_VERIFICATION_BY_CODE": "true"})
+	if err != nil || !c.Account.MFA.PasskeySignup {
+		t.Fatalf("passkey signup: %v", err)
+	}
 	for name, v := range map[string]string{"LATCH_MFA_SUPPORTED_TYPES": "sms", "LATCH_WEBAUTHN_ORIGINS": "https://a.example.com/path", "LATCH_MFA_RECOVERY_CODES": "0",
 		"LATCH_MFA_TRUST": "maybe", "LATCH_MFA_PASSKEY_LOGIN": "sure", "LATCH_MFA_TRUST_TTL": "forever", "LATCH_REAUTHENTICATION_TIMEOUT": "-1m"} {
 		if _, err := load(map[string]string{name: v}); err == nil || !strings.Contains(err.Error(), name) {
