@@ -1,6 +1,9 @@
 package webauthn_test
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -125,6 +128,29 @@ func TestCeremonies(t *testing.T) {
 		_, state, _ = rp.BeginRegistration(user, false)
 		if _, _, err := rp.FinishRegistration(user, state, []byte(bad)); !errors.Is(err, account.ErrWebAuthnRefused) {
 			t.Errorf("malformed %.20q: %v, want refused", bad, err)
+		}
+	}
+}
+
+// TestHostileCBOR: attestation objects and authenticator data that are
+// deeply nested, declare huge lengths or are truncated are refused as
+// responses, without a panic.
+func TestHostileCBOR(t *testing.T) {
+	rp := newRP(t)
+	user := account.WebAuthnUser{Handle: []byte("user-1"), Name: "ann"}
+	_, state, err := rp.BeginRegistration(user, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nested := bytes.Repeat([]byte{0x81}, 100000)                                                    // an array in an array in …
+	huge := []byte{0xa1, 0x63, 'f', 'm', 't', 0x7b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff} // a 2^64-byte string
+	truncated := []byte{0xa3, 0x63, 'f', 'm', 't'}
+	client := base64.RawURLEncoding.EncodeToString([]byte(`{"type":"webauthn.create","challenge":"x","origin":"` + origin + `"}`))
+	for name, att := range map[string][]byte{"nested": nested, "huge": huge, "truncated": truncated} {
+		body, _ := json.Marshal(map[string]any{"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+			"response": map[string]any{"clientDataJSON": client, "attestationObject": base64.RawURLEncoding.EncodeToString(att)}})
+		if _, _, err := rp.FinishRegistration(user, state, body); !errors.Is(err, account.ErrWebAuthnRefused) {
+			t.Errorf("%s attestation object: %v, want refused", name, err)
 		}
 	}
 }
