@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -55,14 +57,21 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	// store answers latch.ErrUnavailable, a 503.
 	pragmas := "&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_time_format=sqlite"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)"+pragmas)
+	// The WAL is checkpointed every 128 pages (512 KiB, not SQLite's 4 MiB)
+	// and cut back to 1 MiB after a checkpoint, so it never fills a small
+	// disk by itself: with SQLite's defaults a WAL on a disk smaller than
+	// 4 MiB filled it, never reached a checkpoint, and every write failed
+	// for good, even once space was freed.
+	// busy_timeout comes first: switching a new file to WAL takes a lock
+	// that processes opening it at the same instant wait for.
+	write, err := sql.Open("sqlite", base+pragmas+"&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(128)&_pragma=journal_size_limit(1048576)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingWriter(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -85,15 +94,37 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	return db, nil
 }
 
+// pingWriter opens the writer's connection, which switches the file to WAL.
+// Processes opening a new file at the same instant can be refused that
+// switch at once (SQLITE_BUSY without waiting: two connections upgrading
+// their locks would deadlock), so it is tried again for up to 5 s.
+func pingWriter(ctx context.Context, write *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := write.PingContext(ctx)
+		se, busy := errors.AsType[*sqlite.Error](err)
+		if err == nil || !busy || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
+}
+
 // unavailable reports SQLite's "database is locked" past the busy timeout
-// (SQLITE_BUSY and SQLITE_LOCKED, with their extended codes).
+// (SQLITE_BUSY and SQLITE_LOCKED, with their extended codes) and a full
+// disk (SQLITE_FULL, or SQLITE_IOERR from a write that found no space): the
+// request is fine, the node cannot take it now (503).
 func unavailable(err error) bool {
 	se, ok := errors.AsType[*sqlite.Error](err)
 	if !ok {
 		return false
 	}
 	switch se.Code() & 0xff {
-	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
 		return true
 	}
 	return false
@@ -119,6 +150,8 @@ func uniqueIndex(err error) (string, bool) {
 		return "users_username_key", true
 	case strings.Contains(msg, "email_addresses.email"):
 		return "email_addresses_email_key", true
+	case strings.Contains(msg, "authenticators.user_id, authenticators.type"):
+		return "authenticators_one_per_type", true
 	}
 	return "", true
 }

@@ -11,8 +11,9 @@ import (
 // a full disk, a read-only file or a server that refuses writes fail it
 // where Ping, which only reads, succeeds. It is one small statement; callers
 // that probe often (readiness checks) go through a WriteCheck.
-func (db *DB) ProbeWrite(ctx context.Context) error {
-	_, err := db.h.write.ExecContext(ctx,
+func (db *DB) ProbeWrite(ctx context.Context) (err error) {
+	defer db.h.classify(&err)
+	_, err = db.h.write.ExecContext(ctx,
 		`INSERT INTO write_probe (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = write_probe.n + 1`)
 	return err
 }
