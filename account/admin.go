@@ -33,6 +33,12 @@ type AdminStore interface {
 	SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error
 	// DeleteUser deletes a user and everything that is theirs.
 	DeleteUser(ctx context.Context, userID int64) error
+	// Authenticators and SocialAccounts list what the user page shows
+	// (the MFA and social families' tables); DeleteUserAuthenticators
+	// resets MFA and returns the types removed.
+	Authenticators(ctx context.Context, userID int64) ([]latch.Authenticator, error)
+	SocialAccounts(ctx context.Context, userID int64) ([]latch.SocialAccount, error)
+	DeleteUserAuthenticators(ctx context.Context, userID int64) ([]string, error)
 }
 
 // AuditReader reads the audit log.
@@ -133,6 +139,11 @@ type UserDetail struct {
 	latch.UserSummary
 	Emails   []latch.EmailAddress
 	Sessions []latch.SessionInfo
+	// Authenticators carry their type and dates; their Data (encrypted
+	// secrets) is cleared.
+	Authenticators []latch.Authenticator
+	// Providers carry no tokens.
+	Providers []latch.SocialAccount
 }
 
 // FindUser returns the user with a public id, or (for the CLI) an address
@@ -176,6 +187,21 @@ func (s *Admin) User(ctx context.Context, a Actor, ref string) (*UserDetail, err
 	}
 	if d.Sessions, err = s.sessions.UserSessions(ctx, u.ID, s.now()); err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	if d.Authenticators, err = s.admin.users.Authenticators(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("list authenticators: %w", err)
+	}
+	for i := range d.Authenticators {
+		d.Authenticators[i].Data = ""
+		if d.Authenticators[i].Type != latch.AuthenticatorRecoveryCodes {
+			d.HasMFA = true
+		}
+	}
+	if d.Providers, err = s.admin.users.SocialAccounts(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	for i := range d.Providers {
+		d.Providers[i].Tokens = nil
 	}
 	return d, nil
 }
@@ -338,6 +364,29 @@ func (s *Admin) SetPassword(ctx context.Context, a Actor, ref, plain string) err
 			return fmt.Errorf("end sessions: %w", err)
 		}
 		return s.recordAdmin(ctx, a, EventAdminUserUpdated, u, "password", "set")
+	})
+}
+
+// ResetMFA removes every authenticator of a user (TOTP, recovery codes,
+// WebAuthn credentials), so that they log in with their password alone and
+// set MFA up again; a user.mfa_disabled event per type removed and an
+// admin.user_updated event.
+func (s *Admin) ResetMFA(ctx context.Context, a Actor, ref string) error {
+	u, err := s.FindUser(ctx, a, ref)
+	if err != nil {
+		return err
+	}
+	return s.tx.Atomic(ctx, func(ctx context.Context) error {
+		types, err := s.admin.users.DeleteUserAuthenticators(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("reset MFA: %w", err)
+		}
+		for _, t := range types {
+			if err := s.record(ctx, &State{Client: a.Client}, EventMFADisabled, u, "type", t); err != nil {
+				return err
+			}
+		}
+		return s.recordAdmin(ctx, a, EventAdminUserUpdated, u, "mfa", "reset")
 	})
 }
 
