@@ -23,6 +23,7 @@ import (
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sessioncache"
+	"github.com/latchauth/latch/webhook"
 	"github.com/latchauth/latch/social"
 )
 
@@ -65,6 +66,8 @@ type config struct {
 
 	// AuditRetention is how long audit entries are kept (sweep, serve.go).
 	AuditRetention time.Duration
+	// Webhooks is LATCH_WEBHOOKS, checked.
+	Webhooks []webhook.Endpoint
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -571,6 +574,11 @@ var settings = []setting{
 	}},
 
 	// Operations (issue 14).
+	{"LATCH_WEBHOOKS", "", "webhook endpoints: a JSON array, inline or the path of a file holding it, of {url, secret (16+ characters), events (event types, or \"*\")}; signed POSTs from a durable outbox, retried with backoff for 24h", func(c *config, v string) error {
+		list, err := webhook.Parse(v, account.Events)
+		c.Webhooks = list
+		return err
+	}},
 	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
 		return parseDuration(v, &c.AuditRetention)
 	}},

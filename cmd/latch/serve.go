@@ -24,6 +24,7 @@ import (
 	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
+	"github.com/latchauth/latch/webhook"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -106,6 +107,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	if peers != nil {
 		defer peers.Close()
+	}
+	if len(c.Webhooks) > 0 {
+		// Deliveries wait in the outbox; workers on every node send them.
+		hooks := webhook.Start(webhook.Config{Endpoints: c.Webhooks, Outbox: db.Outbox, Log: log})
+		defer hooks.Close()
+		parts.Events = account.Sinks(account.LogEvents(log), webhook.NewSink(c.Webhooks, db.Outbox, hooks.Wake))
 	}
 	built, err := server.New(parts)
 	if err != nil {
