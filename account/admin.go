@@ -41,6 +41,12 @@ type AdminStore interface {
 	DeleteUserAuthenticators(ctx context.Context, userID int64) ([]string, error)
 }
 
+// DeliveryReader lists the webhook deliveries still in the outbox
+// (sqlstore.Outbox).
+type DeliveryReader interface {
+	OutboxEntries(ctx context.Context, topic string, limit int) ([]latch.OutboxEntry, error)
+}
+
 // AuditReader reads the audit log.
 type AuditReader interface {
 	AuditEvents(ctx context.Context, f latch.AuditFilter) ([]latch.AuditEntry, string, error)
@@ -100,9 +106,10 @@ func (a Actor) Check() error {
 
 // adminStores are the stores only the admin family uses; nil without them.
 type adminStores struct {
-	users   AdminStore
-	audit   AuditReader
-	apiKeys APIKeyStore
+	users      AdminStore
+	audit      AuditReader
+	apiKeys    APIKeyStore
+	deliveries DeliveryReader
 }
 
 // ready refuses the actor or a core built without the admin stores.
@@ -110,7 +117,7 @@ func (s *Admin) ready(a Actor) error {
 	if err := a.Check(); err != nil {
 		return err
 	}
-	if s.admin.users == nil || s.admin.audit == nil || s.admin.apiKeys == nil {
+	if s.admin.users == nil || s.admin.audit == nil || s.admin.apiKeys == nil || s.admin.deliveries == nil {
 		return errors.New("account: the admin stores are not configured (Deps.Admin)")
 	}
 	return nil
@@ -434,6 +441,20 @@ func (s *Admin) Audit(ctx context.Context, a Actor, f latch.AuditFilter) ([]latc
 		return nil, "", fmt.Errorf("read audit log: %w", err)
 	}
 	return list, next, nil
+}
+
+// WebhookDeliveries lists the webhook deliveries not yet made: waiting
+// for their next attempt (with the attempts so far and the last error) or
+// given up. Delivered ones leave the outbox (and are counted in /metrics).
+func (s *Admin) WebhookDeliveries(ctx context.Context, a Actor, limit int) ([]latch.OutboxEntry, error) {
+	if err := s.ready(a); err != nil {
+		return nil, err
+	}
+	list, err := s.admin.deliveries.OutboxEntries(ctx, "webhook", limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	return list, nil
 }
 
 // apiKeyPrefix starts every admin API key, so that the admin API tells

@@ -157,6 +157,7 @@ func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
 	}
 	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
 	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, auth: p.DB.Authenticators, social: p.DB.Social, cache: cache}, p.DB.Audit, p.DB.APIKeys
+	d.Deliveries = p.DB.Outbox
 }
 
 // adminUsers is the user family as the admin family writes it: each write

@@ -23,8 +23,8 @@ import (
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sessioncache"
-	"github.com/latchauth/latch/webhook"
 	"github.com/latchauth/latch/social"
+	"github.com/latchauth/latch/webhook"
 )
 
 // config is everything read from the environment.
