@@ -66,6 +66,8 @@ type config struct {
 
 	// AuditRetention is how long audit entries are kept (sweep, serve.go).
 	AuditRetention time.Duration
+	// MetricsAddr, when set, serves /metrics there only.
+	MetricsAddr string
 	// Webhooks is LATCH_WEBHOOKS, checked.
 	Webhooks []webhook.Endpoint
 
@@ -578,6 +580,15 @@ var settings = []setting{
 		list, err := webhook.Parse(v, account.Events)
 		c.Webhooks = list
 		return err
+	}},
+	{"LATCH_METRICS_ADDR", "", "serve /metrics (Prometheus) on this separate host:port only, e.g. 127.0.0.1:9100; empty: on LATCH_ADDR", func(c *config, v string) error {
+		if v != "" {
+			if err := checkAddr(v); err != nil {
+				return err
+			}
+		}
+		c.MetricsAddr = v
+		return nil
 	}},
 	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
 		return parseDuration(v, &c.AuditRetention)
