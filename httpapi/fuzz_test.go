@@ -1,0 +1,314 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/latchtest"
+)
+
+// FuzzRequestBodies sends arbitrary bodies to every route of the route table
+// that reads a request (the headless API of both clients and the tutorial
+// surfaces) on a real SQLite-backed server, as an anonymous or a logged-in
+// caller, with the CSRF cookie and header a browser sends. Whatever the
+// body, the answer is never a 5xx (a panic would be one, or a dropped
+// connection), it is a JSON object whose status is the HTTP status, every
+// error entry has a message and a code, and it matches the route's OpenAPI
+// document (openapi.yaml, or openapi-compat.yaml for a tutorial surface).
+//
+// The route is named by its "METHOD path"; any other string picks a route by
+// its hash, so that the fuzzer's mutations still land on routes. The mode
+// byte chooses: bit 0 a logged-in caller (a fresh account), bits 1–2 the
+// Content-Type, bit 3 a broken CSRF header (the body is then the header).
+// On a GET the body is also sent as the email-verification and reset keys.
+func FuzzRequestBodies(f *testing.F) {
+	srv := latchtest.Start(f, latchtest.Options{
+		Account: func(c *account.Config) { c.LoginByCode = true },
+		HTTP:    func(h *httpapi.Config) { h.Compat = []string{"all"} },
+	})
+	fz := &bodyFuzzer{url: srv.URL, docs: fuzzRouters(f)}
+	for _, rt := range httpapi.AllRoutes() {
+		switch rt.Surface {
+		case "jwks", "forward-auth", "ops", "web-app":
+			continue // no session, no body: nothing to decode
+		}
+		fz.routes = append(fz.routes, rt)
+	}
+	fz.anonCSRF = fz.csrfCookie(f)
+
+	for _, rt := range fz.routes {
+		name := rt.Method + " " + rt.Path
+		for i, body := range []string{
+			"", "null", `{"email":1,"password":[]}`,
+			`{"email":"ann@example.com","password":"violet-Harbor-92","username":"ann"}`,
+			`{"key":"` + strings.Repeat("A", 64) + `","code":"BCDF-GHJK","primary":true}`,
+			`{"refresh":"x","refresh_token":"y","token":"z","session_token":null}`,
+			`{"current_password":"violet-Harbor-92","new_password":"\u0000\ud800"}`,
+		} {
+			f.Add(name, byte(i&1), []byte(body)) // anonymous and logged in in turn
+		}
+		f.Add(name, byte(2), []byte(`{"email":"ann@example.com"}`))
+		f.Add(name, byte(9), []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+	}
+	f.Fuzz(fz.check)
+}
+
+// bodyFuzzer is FuzzRequestBodies' client.
+type bodyFuzzer struct {
+	url      string
+	routes   []httpapi.Route
+	docs     []routers.Router // openapi.yaml, openapi-compat.yaml
+	anonCSRF string           // a csrftoken for a caller without a session
+	accounts atomic.Int64
+}
+
+// contentTypes are the Content-Types the mode byte picks from ("" is none).
+var contentTypes = [4]string{"application/json", "", "text/plain", "application/merge-patch+json; charset=utf-8"}
+
+func (fz *bodyFuzzer) check(t *testing.T, name string, mode byte, body []byte) {
+	rt := fz.pick(name)
+	browser := rt.Surface == "headless-browser" || rt.Surface == "django-session" || rt.Surface == "drf-session"
+	sessionCookie, csrf, token := "", fz.anonCSRF, ""
+	if mode&1 != 0 {
+		sessionCookie, csrf, token = fz.login(t, browser)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), rt.Method, fz.url+strings.Replace(rt.Path, "{public_id}", "usr_x", 1), bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := contentTypes[mode>>1&3]; ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	header := csrf
+	if mode&8 != 0 {
+		header = headerValue(body)
+	}
+	switch {
+	case browser:
+		req.Header.Set("Origin", fz.url)
+		req.Header.Set("Cookie", "csrftoken="+csrf)
+		if sessionCookie != "" {
+			req.Header.Add("Cookie", "sessionid="+sessionCookie)
+		}
+		req.Header.Set("X-CSRFToken", header)
+	case rt.Surface == "headless-app" && token != "":
+		req.Header.Set("X-Session-Token", token)
+	case token != "":
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rt.Method == http.MethodGet {
+		req.Header.Set("X-Email-Verification-Key", headerValue(body))
+		req.Header.Set("X-Password-Reset-Key", headerValue(body))
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %q: %v", name, body, err)
+	}
+	raw, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+
+	what := fmt.Sprintf("%s %s (mode %#x, body %.200q)", rt.Method, rt.Path, mode, body)
+	if res.StatusCode >= 500 {
+		t.Fatalf("%s: %d %s", what, res.StatusCode, raw)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("%s: %d with Content-Type %q: %s", what, res.StatusCode, ct, raw)
+	}
+	if !json.Valid(raw) {
+		t.Fatalf("%s: %d, not JSON: %s", what, res.StatusCode, raw)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(raw, &obj); (err != nil || obj == nil) && (res.StatusCode >= 400 || rt.Surface == "headless-browser" || rt.Surface == "headless-app") {
+		t.Fatalf("%s: %d, not a JSON object: %s", what, res.StatusCode, raw)
+	}
+	if strings.HasPrefix(rt.Surface, "headless-") {
+		checkEnvelope(t, what, rt.Path, res.StatusCode, obj)
+	}
+	fz.validate(t, what, req, res, raw)
+}
+
+// pick returns the route name names, or one chosen by its hash.
+func (fz *bodyFuzzer) pick(name string) httpapi.Route {
+	for _, rt := range fz.routes {
+		if rt.Method+" "+rt.Path == name {
+			return rt
+		}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fz.routes[h.Sum32()%uint32(len(fz.routes))]
+}
+
+// checkEnvelope checks a headless answer: its status is the HTTP status, and
+// a 4xx either lists errors, each with a message and a code, or is one of
+// the answers that carry none (the flows of a 401 or 410, a bare 403, 404 or
+// 409, and allauth's bare 400 for a refused refresh token).
+func checkEnvelope(t *testing.T, what, path string, status int, obj map[string]any) {
+	t.Helper()
+	if got, ok := obj["status"].(float64); !ok || int(got) != status {
+		t.Fatalf("%s: body status %v, HTTP status %d", what, obj["status"], status)
+	}
+	if status < 400 {
+		return
+	}
+	errs, has := obj["errors"].([]any)
+	switch {
+	case has && len(errs) == 0:
+		t.Fatalf("%s: %d with an empty error list", what, status)
+	case !has && status == 400 && strings.HasSuffix(path, "/tokens/refresh"):
+	case !has && status != 401 && status != 403 && status != 404 && status != 409 && status != 410:
+		t.Fatalf("%s: %d without errors: %v", what, status, obj)
+	}
+	for _, e := range errs {
+		m, _ := e.(map[string]any)
+		msg, _ := m["message"].(string)
+		code, _ := m["code"].(string)
+		if msg == "" || code == "" {
+			t.Fatalf("%s: error entry %v lacks a message or a code", what, e)
+		}
+	}
+}
+
+// headerValue returns b as a header value, with the bytes a header cannot
+// carry dropped.
+func headerValue(b []byte) string {
+	out := make([]byte, 0, len(b))
+	for _, c := range b {
+		if c >= 0x20 && c != 0x7f {
+			out = append(out, c)
+		}
+	}
+	v := strings.TrimSpace(string(out))
+	if !httpguts.ValidHeaderFieldValue(v) {
+		return ""
+	}
+	return v
+}
+
+// csrfCookie returns the csrftoken cookie a GET of the browser config sets.
+func (fz *bodyFuzzer) csrfCookie(tb testing.TB) string {
+	tb.Helper()
+	res, err := http.Get(fz.url + "/_allauth/browser/v1/config")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "csrftoken" {
+			return c.Value
+		}
+	}
+	tb.Fatal("no csrftoken cookie")
+	return ""
+}
+
+// login signs up a fresh account (a request may log it out or change its
+// password) and returns its session: for a browser the session cookie and
+// the csrftoken issued with it, for an app the access token (which the app
+// tree also takes in place of the session token, and the token surfaces
+// take as a bearer).
+func (fz *bodyFuzzer) login(t *testing.T, browser bool) (sessionCookie, csrf, token string) {
+	n := fz.accounts.Add(1)
+	kind := "app"
+	if browser {
+		kind = "browser"
+	}
+	body := fmt.Sprintf(`{"email":"fuzz%d@example.com","password":"violet-Harbor-92"}`, n)
+	req, _ := http.NewRequest("POST", fz.url+"/_allauth/"+kind+"/v1/auth/signup", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if browser {
+		req.Header.Set("Origin", fz.url)
+		req.Header.Set("Cookie", "csrftoken="+fz.anonCSRF)
+		req.Header.Set("X-CSRFToken", fz.anonCSRF)
+	}
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var env struct {
+		Meta struct {
+			SessionToken string `json:"session_token"`
+			AccessToken  string `json:"access_token"`
+		} `json:"meta"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&env); err != nil || res.StatusCode != 200 {
+		t.Fatalf("signup: %d, %v", res.StatusCode, err)
+	}
+	if !browser {
+		if env.Meta.AccessToken == "" {
+			t.Fatal("signup: no access token")
+		}
+		return "", "", env.Meta.AccessToken
+	}
+	for _, c := range res.Cookies() {
+		switch c.Name {
+		case "sessionid":
+			sessionCookie = c.Value
+		case "csrftoken":
+			csrf = c.Value
+		}
+	}
+	if sessionCookie == "" || csrf == "" {
+		t.Fatal("signup: no session or csrftoken cookie")
+	}
+	return sessionCookie, csrf, ""
+}
+
+// fuzzRouters returns routers over openapi.yaml and openapi-compat.yaml.
+func fuzzRouters(tb testing.TB) []routers.Router {
+	tb.Helper()
+	var out []routers.Router
+	for _, path := range []string{oaDocPath, compatDocPath} {
+		loader := openapi3.NewLoader()
+		doc, err := loader.LoadFromFile(path)
+		if err != nil {
+			tb.Fatalf("load %s: %v", path, err)
+		}
+		doc.Servers = openapi3.Servers{{URL: harnessBase}}
+		router, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			tb.Fatalf("router for %s: %v", path, err)
+		}
+		out = append(out, router)
+	}
+	return out
+}
+
+// validate checks the response against the document that has its operation.
+func (fz *bodyFuzzer) validate(t *testing.T, what string, req *http.Request, res *http.Response, raw []byte) {
+	t.Helper()
+	vreq, _ := http.NewRequest(req.Method, harnessBase+req.URL.RequestURI(), nil)
+	vreq.Header = req.Header.Clone()
+	for _, router := range fz.docs {
+		route, params, err := router.FindRoute(vreq)
+		if err != nil {
+			continue
+		}
+		opts := &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+		in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route, Options: opts}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
+		out.SetBodyBytes(raw)
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Fatalf("%s: response %d does not match the document: %v\nbody: %s", what, res.StatusCode, err, raw)
+		}
+		return
+	}
+	t.Fatalf("%s: in neither OpenAPI document", what)
+}
