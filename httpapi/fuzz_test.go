@@ -54,18 +54,22 @@ func FuzzRequestBodies(f *testing.F) {
 
 	for _, rt := range fz.routes {
 		name := rt.Method + " " + rt.Path
-		for i, body := range []string{
-			"", "null", `{"email":1,"password":[]}`,
-			`{"email":"ann@example.com","password":"violet-Harbor-92","username":"ann"}`,
-			`{"key":"` + strings.Repeat("A", 64) + `","code":"BCDF-GHJK","primary":true}`,
-			`{"refresh":"x","refresh_token":"y","token":"z","session_token":null}`,
-			`{"current_password":"violet-Harbor-92","new_password":"\u0000\ud800"}`,
-		} {
-			f.Add(name, byte(i&1), []byte(body)) // anonymous and logged in in turn
-		}
-		f.Add(name, byte(2), []byte(`{"email":"ann@example.com"}`))
-		f.Add(name, byte(9), []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+		f.Add(name, byte(0), []byte(`{"email":"ann@example.com","password":"violet-Harbor-92","username":"ann","key":"k","code":"BCDF-GHJK"}`))
+		f.Add(name, byte(1), []byte(`{"email":1,"password":[],"refresh_token":{},"current_password":null,"primary":"yes"}`))
 	}
+	signup := "POST /_allauth/app/v1/auth/signup"
+	for i, body := range []string{
+		"", "null", "[]", `"x"`, "{", `{"email":"a@b.c"}x`, "\xff", `{"email":"\u0000\ud800"}`,
+		`{"a":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}`,
+		`{"email":"` + strings.Repeat("a", 300) + `@example.com","password":"` + strings.Repeat("p", 5000) + `"}`,
+		`{"email":"ann@example.com","email":"bob@example.com","password":1e999}`,
+	} {
+		f.Add(signup, byte(i%2), []byte(body))
+	}
+	f.Add("POST /_allauth/browser/v1/auth/login", byte(9), []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+	f.Add("POST /_allauth/browser/v1/auth/login", byte(4), []byte(`{"email":"a@b.c","password":"x"}`))
+	f.Add("GET /_allauth/app/v1/auth/password/reset", byte(0), []byte("not-a-key"))
+	f.Add("unknown route", byte(6), []byte(`{}`))
 	f.Fuzz(fz.check)
 }
 
