@@ -35,6 +35,21 @@ const (
 	EventSessionRevoked  = "session.revoked"            // session: the id the sessions list shows
 	EventTokenReuse      = "token.reuse_detected"       // session: the session ended with its token family
 	EventRateLimitHit    = "rate_limit.hit"             // action: the rate-limited action
+	EventMFAEnabled      = "user.mfa_enabled"           // type: the authenticator type added (recovery_codes when regenerated)
+	EventMFADisabled     = "user.mfa_disabled"          // type: the authenticator type removed
+
+	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
+	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
+)
+
+// Admin events (admin.go): every admin action, by the admin API or the
+// CLI. Each has actor (who acted: "user:<public id>", "apikey:<name>" or
+// "cli"); user is the account acted on.
+const (
+	EventAdminUserCreated     = "admin.user_created"     // is_staff
+	EventAdminUserUpdated     = "admin.user_updated"     // the fields changed, with their new values
+	EventAdminUserDeleted     = "admin.user_deleted"     //
+	EventAdminSessionsRevoked = "admin.sessions_revoked" //
 )
 
 // Events lists every event name, for consumers that subscribe to them.
@@ -43,6 +58,9 @@ var Events = []string{
 	EventPasswordChanged, EventPasswordReset,
 	EventEmailAdded, EventEmailRemoved, EventEmailVerified, EventPrimaryChanged,
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
+	EventMFAEnabled, EventMFADisabled,
+	EventProviderConnected, EventProviderDisconnected,
+	EventAdminUserCreated, EventAdminUserUpdated, EventAdminUserDeleted, EventAdminSessionsRevoked,
 }
 
 // Reasons of EventLoginFailed.
@@ -51,6 +69,7 @@ const (
 	ReasonUnknownAccount = "unknown_account"
 	ReasonInactive       = "inactive"
 	ReasonRateLimited    = "rate_limited"
+	ReasonWrongCode      = "wrong_code" // a wrong second-factor code at mfa_authenticate
 )
 
 // eventMessage is the message of every event record.

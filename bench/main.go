@@ -16,6 +16,7 @@
 //	go run ./bench -db postgres               # LATCH_TEST_POSTGRES_URL or -postgres-url
 //	go run ./bench -db sqlite -scale          # 1,000 users, then 1,000,000
 //	go run ./bench -smoke                     # baseline + session-token, 4 workers, 2 s
+//	go run ./bench -db sqlite -soak 10m       # mixed load at half capacity, RSS etc. over time
 //
 // Only loopback traffic is generated. Rate limits are off in the measured
 // Latch (LATCH_RATE_LIMITS=off), its console mail and its request log are
@@ -87,6 +88,10 @@ type options struct {
 	quietCores  float64
 	noisyCores  float64
 	retries     int
+	// importDjango, when positive, times latch import-django of that many users instead (importdjango.go).
+	importDjango int
+	soak         time.Duration
+	soakEvery    time.Duration
 }
 
 // defaultPostgresURL is where scripts/test finds PostgreSQL.
@@ -115,6 +120,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.users, "users", 1000, "users (each with a browser and an app session) seeded for the standard run")
 	fs.BoolVar(&o.scale, "scale", false, "scale mode: session-cookie and login at -users users, then again after seeding up to -scale-users")
 	fs.IntVar(&o.scaleUsers, "scale-users", 1_000_000, "users (and sessions) in the second half of the scale mode")
+	fs.DurationVar(&o.soak, "soak", 0, "soak mode: the mix of session checks, refreshes, logins and signups at half its capacity for this long, sampling RSS, goroutines, file descriptors and database connections (e.g. 10m)")
+	fs.DurationVar(&o.soakEvery, "soak-every", 10*time.Second, "soak mode: time between samples")
 	fs.BoolVar(&o.smoke, "smoke", false, "a quick check that the harness works: baseline and session-token, SQLite, 4 workers, 2 s")
 	fs.StringVar(&o.out, "out", "", "where to write the results as JSON (default bench/results.json, or results-scale.json with -scale; - for none)")
 	fs.StringVar(&o.markdown, "md", "", "also write the results as Markdown tables to this file")
@@ -128,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	})
 	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth (and the hash rate just after each login cell), and take their ratios from those pairs: on a shared machine the speed drifts within a run")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
+	fs.IntVar(&o.importDjango, "import-django", 0, "instead of the load test, time latch import-django of this many users from a Django-shaped SQLite database into each -db")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "upper bound on the whole run")
 	fs.StringVar(&o.perfDir, "perf-dir", "", "after each Latch scenario's cells, run one more at 16 workers under `perf record -g` and write the profile here (needs perf)")
@@ -192,11 +200,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-scale-users: want more than -users, at most 10,000,000")
 	case o.timeout <= 0:
 		return nil, errors.New("-timeout: want a positive duration")
+	case o.soak < 0 || o.soak > 24*time.Hour || (o.soak > 0 && (o.scale || o.smoke)):
+		return nil, errors.New("-soak: want a duration up to 24h, without -scale or -smoke")
+	case o.soakEvery <= 0 || (o.soak > 0 && o.soakEvery > o.soak):
+		return nil, errors.New("-soak-every: want a positive duration, at most -soak")
 	}
 	if o.out == "" {
 		o.out = filepath.Join("bench", "results.json")
 		if o.scale {
 			o.out = filepath.Join("bench", "results-scale.json")
+		}
+		if o.soak > 0 {
+			o.out = filepath.Join("bench", "results-soak.json")
 		}
 		if fi, err := os.Stat("bench"); err != nil || !fi.IsDir() {
 			o.out = filepath.Base(o.out) // run from inside bench/
@@ -252,6 +267,7 @@ type harness struct {
 	runID  string
 	hashMu sync.Mutex
 	hash   string // argon2id hash of benchPassword, computed once
+	soaks  []*soakResult
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -302,7 +318,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.importDjango > 0 {
+		for _, engine := range o.dbs {
+			if err := h.runImportDjango(ctx, engine, o.importDjango); err != nil {
+				return fmt.Errorf("%s: %w", engine, err)
+			}
+		}
+		return nil
+	}
 	h.rep = newReport(o)
+	if o.soak > 0 {
+		for _, engine := range o.dbs {
+			if err := h.runSoak(ctx, engine); err != nil {
+				return fmt.Errorf("%s: %w", engine, err)
+			}
+		}
+		if o.out == "-" {
+			return nil
+		}
+		fmt.Fprintln(stdout, "soak results written to", o.out)
+		return writeSoak(o.out, h.soaks)
+	}
 	for _, engine := range o.dbs {
 		if o.scale {
 			err = h.runScale(ctx, engine)

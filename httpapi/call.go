@@ -35,6 +35,8 @@ type call struct {
 	// cw wraps a browser request's ResponseWriter; it lives here to save an
 	// allocation per request.
 	cw cookieWriter
+	// actor is the caller of an admin route (admin.go).
+	actor account.Actor
 }
 
 // handlerFunc is a headless endpoint. It returns an error for anything but
@@ -49,7 +51,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) api(rt route) http.Handler {
 	kind, h := rt.surface.clientKind(), rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind)}
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind),
+			Trust: trustToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
 		var refused *csrfError // an anonymous token with a session cookie: good only if it names no session
@@ -61,6 +64,7 @@ func (s *Server) api(rt route) http.Handler {
 				c.csrf = s.csrfKey.newToken(key)
 			}
 			if !safeMethod(r.Method) {
+				formCSRF(r, rt, s.cfg.MaxBodyBytes)
 				if refused = s.checkCSRF(r, key); refused != nil && !s.csrfKey.anonymousOnly(r, refused, key) {
 					writeJSON(w, http.StatusForbidden, errorBody(http.StatusForbidden, refused.code, refused.message))
 					return
@@ -154,6 +158,7 @@ func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter 
 // It returns the token to put in meta for the app client.
 func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
 	s.applyDevice(w, c.kind, st)
+	mfaAPI{s}.applyTrust(w, c.kind, st)
 	switch {
 	case st.NewKey != "" && c.kind == latch.Browser:
 		http.SetCookie(w, &http.Cookie{

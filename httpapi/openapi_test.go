@@ -99,7 +99,8 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public}, Mail: oaNoMail{},
+	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public,
+		Brand: httpapi.Brand{Logo: []byte("\x89PNG\r\n\x1a\n"), LogoType: "image/png"}}, Mail: oaNoMail{},
 		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -1319,7 +1320,9 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 	documented := map[string]bool{}
 	for path, item := range s.doc.Paths.Map() {
-		if strings.Contains(path, "{") {
+		// The provider callbacks are allauth's templated paths (kind, id),
+		// and the admin API names its resources by id.
+		if strings.Contains(path, "{") && !strings.HasPrefix(path, "/accounts/") && !strings.HasPrefix(path, "/_latch/admin/") {
 			t.Errorf("%s: path templates are not used; spell each client tree out", path)
 		}
 		for method := range item.Operations() {
@@ -1337,11 +1340,14 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 
-	// Every documented operation answers (anonymously), and not as unknown.
+	// Every documented operation answers (anonymously), and not as unknown;
+	// a redirect is its answer (the provider callbacks redirect).
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, r := range slices.Sorted(maps.Keys(documented)) {
 		method, path, _ := strings.Cut(r, " ")
+		path = strings.ReplaceAll(path, "{id}", "00000000-0000-4000-8000-000000000000")
 		req, _ := http.NewRequest(method, s.URL+path, nil)
-		res, err := http.DefaultClient.Do(req)
+		res, err := noFollow.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

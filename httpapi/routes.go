@@ -32,6 +32,14 @@ const (
 	surfaceJWKS        surface = "jwks"
 	surfaceForwardAuth surface = "forward-auth"
 	surfaceOps         surface = "ops"
+	// surfaceBrand serves the operator's logo file (brand.go).
+	surfaceBrand surface = "brand"
+	// surfaceProviderCallback is where providers send the browser back
+	// (GET, or a cross-site form POST that no CSRF check applies to).
+	surfaceProviderCallback surface = "provider-callback"
+	// surfaceAdmin is the admin API (admin.go): staff sessions, access
+	// tokens and admin API keys.
+	surfaceAdmin surface = "admin"
 	// surfaceWebApp is the account web app, served for GET requests that no
 	// other route matches outside the API's paths.
 	surfaceWebApp surface = "web-app"
@@ -78,10 +86,12 @@ type features struct {
 	compat map[surface]bool
 	// app: the web app is served (Config.App).
 	app bool
+	// logo: a logo file is served (Config.Brand.Logo).
+	logo bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true,
+var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -90,6 +100,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
+	mfa := mfaAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -128,6 +139,30 @@ func (s *Server) routeTable(f features) []route {
 			api("POST /auth/code/request", anyone, code.requestLoginCode)
 			api("POST /auth/code/resend", anyone, code.resendLoginCode)
 		}
+
+		// Second factors and reauthentication (mfa.go).
+		api("GET /account/authenticators", authenticated, mfa.listAuthenticators)
+		api("GET /account/authenticators/totp", authenticated, mfa.getTOTP)
+		api("POST /account/authenticators/totp", authenticated, mfa.activateTOTP)
+		api("DELETE /account/authenticators/totp", authenticated, mfa.deactivateTOTP)
+		api("GET /account/authenticators/recovery-codes", authenticated, mfa.getRecoveryCodes)
+		api("POST /account/authenticators/recovery-codes", authenticated, mfa.regenerateRecoveryCodes)
+		api("POST /auth/2fa/authenticate", anyone, mfa.authenticate)
+		api("POST /auth/2fa/reauthenticate", authenticated, mfa.reauthenticate)
+		api("POST /auth/reauthenticate", authenticated, mfa.reauthenticatePassword)
+		if sf == surfaceBrowser {
+			api("POST /auth/2fa/trust", anyone, mfa.trust)
+		}
+		// Social login (social.go).
+		soc := socialAPI{s}
+		if sf == surfaceBrowser {
+			api("POST /auth/provider/redirect", anyone, soc.redirect) // an HTML form: CSRF token in csrfmiddlewaretoken
+		}
+		api("POST /auth/provider/token", anyone, soc.token)
+		api("GET /auth/provider/signup", anyone, soc.getSignup)
+		api("POST /auth/provider/signup", anyone, soc.signup)
+		api("GET /account/providers", authenticated, soc.listAccounts)
+		api("DELETE /account/providers", authenticated, soc.disconnect)
 
 		switch {
 		case sf == surfaceApp:
@@ -178,6 +213,21 @@ func (s *Server) routeTable(f features) []route {
 		compat(sf, "GET /api/user/{public_id}/", authenticated, j.user)
 	}
 
+	// The admin API (admin*.go): staff and admin API keys only.
+	adm := adminAPI{s}
+	admin := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: adminPrefix + path, surface: surfaceAdmin, access: staff, h: h})
+	}
+	admin("GET /users", adm.listUsers)
+	admin("POST /users", adm.createUser)
+	admin("GET /users/{id}", adm.getUser)
+	admin("PATCH /users/{id}", adm.updateUser)
+	admin("DELETE /users/{id}", adm.deleteUser)
+	admin("DELETE /users/{id}/sessions", adm.revokeSessions)
+	admin("POST /users/{id}/emails/verify", adm.verifyEmail)
+	admin("GET /audit", adm.listAudit)
+
 	// The surfaces without sessions.
 	plain := func(sf surface, pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -187,6 +237,15 @@ func (s *Server) routeTable(f features) []route {
 		plain(surfaceJWKS, "GET /.well-known/jwks.json", tokens.jwks)
 	}
 	plain(surfaceForwardAuth, "GET /auth/verify", forwardAuth{s}.ServeHTTP)
+	// The provider's return, at allauth's callback paths (social.go); the
+	// handler resolves the browser's session itself.
+	for _, path := range []string{"/accounts/{kind}/login/callback/", "/accounts/oidc/{id}/login/callback/"} {
+		plain(surfaceProviderCallback, "GET "+path, socialAPI{s}.callback)
+		plain(surfaceProviderCallback, "POST "+path, socialAPI{s}.callback) // Apple's form_post
+	}
+	if f.logo {
+		plain(surfaceBrand, "GET "+BrandLogoPath, brandAPI{s}.logo)
+	}
 	ops := opsAPI{s}
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
@@ -200,7 +259,7 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}
@@ -238,6 +297,8 @@ func (s *Server) router(table []route) http.Handler {
 	for _, rt := range table {
 		var h http.Handler
 		switch {
+		case rt.surface == surfaceAdmin:
+			h = s.admin(rt)
 		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
 			h = s.api(rt)
 		case rt.h != nil:

@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/social"
 )
 
 // Config is what the HTTP layer needs to know about the deployment.
@@ -63,6 +65,15 @@ type Config struct {
 	// App serves the account web app for GET requests to paths outside the
 	// API (client-side routes included); nil serves none.
 	App http.Handler
+
+	// Social is the configured login providers (nil: none); FrontendURL,
+	// when set, is trusted as a provider callback_url origin besides the
+	// public URL, the CORS and the CSRF-trusted origins (social.go).
+	Social      *social.Registry
+	FrontendURL *url.URL
+
+	// Brand is the operator's site name, logo and colour (brand.go).
+	Brand Brand
 }
 
 // Pinger reports whether the database answers, for /readyz.
@@ -93,6 +104,12 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 	}
 	if cfg.CookieSameSite == 0 {
 		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
+	if cfg.Brand.SiteName == "" {
+		cfg.Brand.SiteName = "Latch"
+	}
+	if cfg.Brand.Color == "" {
+		cfg.Brand.Color = mail.DefaultBrandColor
 	}
 	s := &Server{
 		cfg:     cfg,

@@ -9,6 +9,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -73,6 +74,7 @@ func New(p Parts) (*Server, error) {
 		d.Signer = p.Keys
 	}
 	stores.Fill(&d, p.DB, s.Cache)
+	fillAdmin(&d, p, s.Cache)
 	core, err := account.New(d)
 	if err != nil {
 		return nil, err
@@ -93,6 +95,8 @@ type Stores struct {
 	Tokens   account.TokenStore
 	Sessions SessionStore
 	Refresh  account.RefreshStore
+	// Authenticators are the users' second factors; nil: DB's.
+	Authenticators account.AuthenticatorStore
 }
 
 // UserStore is the user family: the core's reads and writes, its listing,
@@ -117,7 +121,8 @@ type SessionStore interface {
 
 // StoresOf returns db's families.
 func StoresOf(db *sqlstore.DB) Stores {
-	return Stores{Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions, Refresh: db.Refresh}
+	return Stores{Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions, Refresh: db.Refresh,
+		Authenticators: db.Authenticators}
 }
 
 // Fill sets d's stores from s and its unit of work from db. cache, unless
@@ -129,4 +134,54 @@ func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store
 		d.Users, d.Emails, d.Sessions = cache.Users(s.Users), cache.Emails(s.Emails), cache
 	}
 	d.Tokens, d.Refresh, d.Lister, d.Tx = s.Tokens, s.Refresh, s.Users, db
+	d.Authenticators = s.Authenticators
+	if d.Authenticators == nil {
+		d.Authenticators = db.Authenticators
+	}
+	d.Social = db.Social
+}
+
+// fillAdmin gives the core the admin family's stores and the audit log:
+// every event goes to the audit log (in the unit of work of its change) and
+// then to p.Events, or the log. The admin family's user writes drop the
+// user's cached sessions.
+func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
+	events := p.Events
+	if events == nil {
+		log := p.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		events = account.LogEvents(log)
+	}
+	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
+	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, cache: cache}, p.DB.Audit, p.DB.APIKeys
+}
+
+// adminUsers is the user family as the admin family writes it: each write
+// drops the user's cached sessions once it has committed.
+type adminUsers struct {
+	*sqlstore.Users
+	cache *sessioncache.Store // nil: no cache
+}
+
+func (a adminUsers) forget(ctx context.Context, userID int64) {
+	if a.cache != nil {
+		a.cache.ForgetUser(ctx, userID)
+	}
+}
+
+func (a adminUsers) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetActive(ctx, userID, active, at)
+}
+
+func (a adminUsers) SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetRoles(ctx, userID, staff, superuser, at)
+}
+
+func (a adminUsers) DeleteUser(ctx context.Context, userID int64) error {
+	defer a.forget(ctx, userID)
+	return a.Users.DeleteUser(ctx, userID)
 }

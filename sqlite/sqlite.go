@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -60,23 +62,18 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 	// disk by itself: with SQLite's defaults a WAL on a disk smaller than
 	// 4 MiB filled it, never reached a checkpoint, and every write failed
 	// for good, even once space was freed.
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(128)&_pragma=journal_size_limit(1048576)"+pragmas)
+	// busy_timeout comes first: switching a new file to WAL takes a lock
+	// that processes opening it at the same instant wait for.
+	write, err := sql.Open("sqlite", base+pragmas+"&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(128)&_pragma=journal_size_limit(1048576)")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(0)
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingWriter(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	// Start with an empty WAL: one left large by a full disk (or a crash)
-	// gives its space back here, before the migrations write.
-	if _, err := write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		if log != nil {
-			log.Warn("sqlite: cannot checkpoint the WAL at start", "err", err)
-		}
 	}
 	read, err := sql.Open("sqlite", base+"&mode=ro"+pragmas)
 	if err != nil {
@@ -95,6 +92,26 @@ func Open(ctx context.Context, path string, migrate bool, log *slog.Logger, opts
 		}
 	}
 	return db, nil
+}
+
+// pingWriter opens the writer's connection, which switches the file to WAL.
+// Processes opening a new file at the same instant can be refused that
+// switch at once (SQLITE_BUSY without waiting: two connections upgrading
+// their locks would deadlock), so it is tried again for up to 5 s.
+func pingWriter(ctx context.Context, write *sql.DB) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := write.PingContext(ctx)
+		se, busy := errors.AsType[*sqlite.Error](err)
+		if err == nil || !busy || se.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+rand.IntN(40)) * time.Millisecond):
+		}
+	}
 }
 
 // unavailable reports SQLite's "database is locked" past the busy timeout
@@ -133,6 +150,8 @@ func uniqueIndex(err error) (string, bool) {
 		return "users_username_key", true
 	case strings.Contains(msg, "email_addresses.email"):
 		return "email_addresses_email_key", true
+	case strings.Contains(msg, "authenticators.user_id, authenticators.type"):
+		return "authenticators_one_per_type", true
 	}
 	return "", true
 }

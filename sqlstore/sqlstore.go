@@ -60,6 +60,12 @@ type DB struct {
 	Refresh  *RefreshTokens
 	Keys     *SigningKeys
 	Outbox   *Outbox
+	Social   *Social // social.go
+	// Authenticators are users' second factors (MFA).
+	Authenticators *Authenticators
+	// Operations (issue 14): the audit log and the admin API keys.
+	Audit   *Audit
+	APIKeys *APIKeys
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -109,6 +115,11 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Refresh:  &RefreshTokens{h},
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
+		Social:   &Social{h},
+
+		Authenticators: &Authenticators{h},
+		Audit:          &Audit{h},
+		APIKeys:        &APIKeys{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db

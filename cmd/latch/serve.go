@@ -21,6 +21,7 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/redis"
 	"github.com/latchauth/latch/server"
+	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
 )
@@ -66,6 +67,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	c.Account.Tokens.Secret = deriveSecret(secret, "refresh tokens")
 	c.Account.DeviceSecret = deriveSecret(secret, "device tokens")
+	providers, err := social.New(c.SocialProviders, nil)
+	if err != nil {
+		return fmt.Errorf("LATCH_SOCIAL_PROVIDERS: %w", err)
+	}
+	c.Account.Social.Providers = providers.Providers()
+	c.Account.Social.TokenKey = deriveSecret(secret, "provider tokens")
 	var limiter account.Limiter = ratelimit.NewMemory(nil)
 	if c.RedisURL != "" {
 		rl, err := redis.Open(ctx, c.RedisURL, "latch:rl:", nil)
@@ -75,6 +82,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer rl.Close()
 		limiter = rl
 	}
+	brand, imgOrigins, _ := c.brandParts()
 	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Keys: keys, Log: log, Now: nil,
 		HTTP: httpapi.Config{
 			PublicURL:          c.PublicURL,
@@ -87,7 +95,10 @@ func serve(ctx context.Context, e env, args []string) error {
 			TrustedProxyCount:  c.ProxyCount,
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
-			App:                web.Handler(),
+			App:                web.Handler(imgOrigins...),
+			Social:             providers,
+			FrontendURL:        c.FrontendURL,
+			Brand:              brand,
 		}}
 	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
@@ -122,7 +133,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
-	background.Go(func() { sweep(bg, db, keys, log) })
+	background.Go(func() { sweep(bg, db, keys, c.AuditRetention, log) })
 	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
 	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
 
@@ -211,9 +222,9 @@ func cacheSessions(c *config, p *server.Parts, log *slog.Logger) (*postgres.Peer
 }
 
 // sweep runs the periodic chores: it deletes expired sessions and refresh
-// tokens, and reloads the signing keys so that a key rotated by another
-// node is used here too.
-func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slog.Logger) {
+// tokens and the audit entries older than retention, and reloads the
+// signing keys so that a key rotated by another node is used here too.
+func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, retention time.Duration, log *slog.Logger) {
 	// Keys are reloaded every 5 s, well inside keyring.PublishDelay, so a
 	// key rotated by `latch keys rotate` or another node is in this node's
 	// JWKS before anyone signs with it; the sweep runs every 5 minutes.
@@ -231,6 +242,9 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 		if i%60 == 0 {
 			if _, err := db.Sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("deleting expired sessions failed", "err", err)
+			}
+			if _, err := db.Audit.PruneAudit(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+				log.Warn("pruning the audit log failed", "err", err)
 			}
 		}
 	}
@@ -251,6 +265,9 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
+	// Derived, not random: MFA secrets stored by one node (or before a
+	// restart) must open on every other.
+	c.Account.MFA.Secret = deriveSecret(secret, "mfa")
 	db, err := openDB(ctx, c, true, log)
 	if err != nil {
 		return nil, nil, "", nil, err
@@ -313,7 +330,9 @@ func keys(ctx context.Context, e env, args []string) error {
 }
 
 func newMailer(c *config, e env, db *sqlstore.DB, log *slog.Logger) (*mail.Mailer, error) {
+	_, _, logo := c.brandParts()
 	m, err := mail.New(mail.Config{URL: c.EmailURL, From: c.EmailFrom, SiteName: c.SiteName, TemplateDir: c.EmailTemplates,
+		BrandColor: c.Brand.Color, LogoURL: logo,
 		Out: e.stdout, Queue: db.Outbox, Timeout: c.EmailTimeout, RetryFor: c.EmailRetryFor}, log)
 	if err != nil {
 		return nil, fmt.Errorf("mail (LATCH_EMAIL_URL, LATCH_EMAIL_TEMPLATES): %w", err)
