@@ -54,6 +54,7 @@ func FuzzVerifyDifferential(f *testing.F) {
 			{hdr + `}`, claims + `}`},
 			{hdr + `,"typ":"jwt","x":[1,{"y":null}]}`, claims + `,"aud":["x","` + testAudience + `"],"nbf":1749999999}`},
 			{hdr + `,"crit":["exp"]}`, claims + `}`},
+			{hdr + `,"crit":["b64"],"b64":true}`, claims + `}`}, // go-jose understands b64
 			{hdr + `,"alg":"` + string(alg) + `"}`, claims + `}`},
 			{hdr + `,"jwk":1}`, claims + `}`},
 			{hdr + `}`, claims + `,"iss":"` + testIssuer + `"}`},
