@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -110,7 +111,11 @@ func (fz *bodyFuzzer) check(t *testing.T, name string, mode byte, body []byte) {
 		who = fz.login(t, browser)
 	}
 	path := strings.NewReplacer("{public_id}", who.publicID, "{id}", who.publicID).Replace(rt.Path)
-	req, err := http.NewRequestWithContext(context.Background(), rt.Method, fz.url+path, bytes.NewReader(body))
+	// A request that hangs is a finding too: the server's own deadline
+	// (LATCH_REQUEST_TIMEOUT, 10 s) should have answered it long before.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, rt.Method, fz.url+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -396,3 +396,59 @@ func checkIgnored(t *testing.T, ks *KeySet, token string, members []string) {
 		t.Fatalf("go-jose refuses %q for more than %v: %v", clean, members, err)
 	}
 }
+
+// FuzzParseJWKS reads arbitrary JSON Web Key Sets, such as a resource
+// server fetches: ParseJWKS never panics, and a set it makes round-trips
+// through JWKS: the document it serves parses back to the same keys, and
+// serves the same document again. Each key it keeps is one go-jose reads
+// too, with the same kid, algorithm and public key.
+func FuzzParseJWKS(f *testing.F) {
+	var keys []PublicKey
+	for _, alg := range algorithms {
+		keys = append(keys, testKey(f, alg).Public())
+	}
+	doc := NewKeySet(keys...).JWKS()
+	f.Add(doc)
+	f.Add([]byte(`{"keys":[]}`))
+	f.Add([]byte(`{"keys":null}`))
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"AA","y":"AA","use":"enc"},{"kty":"RSA","n":"AQAB","e":"AQAB","alg":"RS256"}]}`))
+	f.Add(bytes.Replace(doc, []byte(`"use":"sig"`), []byte(`"use":"sig","key_ops":["verify"]`), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ks, err := ParseJWKS(data)
+		if err != nil {
+			return
+		}
+		served := ks.JWKS()
+		again, err := ParseJWKS(served)
+		if err != nil {
+			t.Fatalf("ParseJWKS(%s) serves %s, which it refuses: %v", data, served, err)
+		}
+		if !bytes.Equal(again.JWKS(), served) {
+			t.Fatalf("JWKS round trip: %s, then %s", served, again.JWKS())
+		}
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(served, &set); err != nil {
+			t.Fatalf("go-jose refuses the served JWKS %s: %v", served, err)
+		}
+		got := ks.Keys()
+		if len(set.Keys) != len(got) {
+			t.Fatalf("go-jose reads %d keys of %s, Latch %d", len(set.Keys), served, len(got))
+		}
+		for i, k := range got {
+			j := set.Keys[i]
+			var same bool
+			switch k.Alg {
+			case EdDSA:
+				same = k.ed.Equal(j.Key)
+			case RS256:
+				same = k.rsa.Equal(j.Key)
+			case ES256:
+				same = k.ec.Equal(j.Key)
+			}
+			if j.KeyID != k.ID || j.Algorithm != string(k.Alg) || !same {
+				t.Fatalf("key %d: go-jose reads %s %s %T, Latch %s %s", i, j.KeyID, j.Algorithm, j.Key, k.ID, k.Alg)
+			}
+		}
+	})
+}
