@@ -39,8 +39,11 @@ import (
 // The route is named by its "METHOD path"; any other string picks a route by
 // its hash, so that the fuzzer's mutations still land on routes. The mode
 // byte chooses: bit 0 a logged-in caller (a fresh account), bits 1–2 the
-// Content-Type, bit 3 a broken CSRF header (the body is then the header).
-// On a GET the body is also sent as the email-verification and reset keys.
+// Content-Type, bit 3 a broken CSRF header (the body is then the header),
+// bit 4 the body as the credential too (the session cookie of a browser,
+// the X-Session-Token of an app, else the whole Authorization header: a
+// bearer JWT, an admin API key, Basic credentials). On a GET the body is
+// also sent as the email-verification and reset keys.
 func FuzzRequestBodies(f *testing.F) {
 	srv := latchtest.Start(f, latchtest.Options{
 		Account: func(c *account.Config) { c.LoginByCode = true },
@@ -85,6 +88,11 @@ func FuzzRequestBodies(f *testing.F) {
 	f.Add("POST /_allauth/browser/v1/auth/login", byte(4), []byte(`{"email":"a@b.c","password":"x"}`))
 	f.Add("GET /_allauth/app/v1/auth/password/reset", byte(0), []byte("not-a-key"))
 	f.Add("unknown route", byte(6), []byte(`{}`))
+	f.Add("GET /_latch/admin/v1/users", byte(16), []byte("Bearer latch_admin_AAAA"))
+	f.Add("GET /api/user/", byte(16), []byte("JWT eyJhbGciOiJFZERTQSJ9.e30.AAAA"))
+	f.Add("POST /api/auth/login", byte(16), []byte("Basic YW5uOnBhc3N3b3Jk"))
+	f.Add("GET /_allauth/app/v1/auth/session", byte(17), []byte("not-a-session-token"))
+	f.Add("GET /_allauth/browser/v1/auth/session", byte(16), []byte(`"quoted"`))
 	f.Fuzz(fz.check)
 }
 
@@ -141,6 +149,16 @@ func (fz *bodyFuzzer) check(t *testing.T, name string, mode byte, body []byte) {
 		req.Header.Set("Authorization", "Bearer "+fz.adminKey)
 	default:
 		req.Header.Set("Authorization", "Bearer "+who.accessToken)
+	}
+	if mode&16 != 0 {
+		switch v := headerValue(body); {
+		case browser:
+			req.Header.Add("Cookie", "sessionid="+v)
+		case rt.Surface == "headless-app":
+			req.Header.Set("X-Session-Token", v)
+		default:
+			req.Header.Set("Authorization", v)
+		}
 	}
 	if rt.Method == http.MethodGet {
 		req.Header.Set("X-Email-Verification-Key", headerValue(body))
