@@ -271,6 +271,8 @@ type Deps struct {
 	Limiter Limiter
 	// Signer signs access tokens; nil: no access tokens are issued.
 	Signer Signer
+	// Profiles keeps users' names and username changes (profile.go).
+	Profiles ProfileStore
 	// Admin, Audit and APIKeys are the stores of the Admin family
 	// (admin.go); without them its actions fail.
 	Admin   AdminStore
@@ -309,6 +311,7 @@ type core struct {
 	mfaKeys  mfaKeys // keys of MFA secrets and trust tokens (mfa.go)
 	events   EventSink
 	admin    adminStores
+	profiles ProfileStore
 	log      *slog.Logger
 	now      func() time.Time
 	bg       sync.WaitGroup // work done after the answer (see background)
@@ -353,7 +356,7 @@ func New(d Deps) (*Service, error) {
 		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
 		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
 		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
-		"Authenticators": d.Authenticators == nil,
+		"Authenticators": d.Authenticators == nil, "Profiles": d.Profiles == nil,
 	} {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
@@ -381,7 +384,7 @@ func New(d Deps) (*Service, error) {
 		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
 		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now,
-		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys}}
+		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys}, profiles: d.Profiles}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
 			c.event(ctx, st, EventRateLimitHit, nil, "action", action)

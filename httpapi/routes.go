@@ -88,10 +88,12 @@ type features struct {
 	app bool
 	// logo: a logo file is served (Config.Brand.Logo).
 	logo bool
+	// accountDeletion: users may delete their own account.
+	accountDeletion bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
+var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true, accountDeletion: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -100,7 +102,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
-	mfa := mfaAPI{s}
+	mfa, profile := mfaAPI{s}, profileAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -120,6 +122,11 @@ func (s *Server) routeTable(f features) []route {
 		api("DELETE /auth/sessions", authenticated, sessions.endSessions)
 
 		api("POST /account/password/change", authenticated, password.changePassword)
+		api("GET /account/profile", authenticated, profile.getProfile)
+		api("PATCH /account/profile", authenticated, profile.updateProfile)
+		if f.accountDeletion {
+			api("DELETE /account", authenticated, profile.deleteAccount)
+		}
 
 		api("GET /auth/email/verify", anyone, email.checkEmailVerification)
 		api("POST /auth/email/verify", anyone, email.verifyEmail)
@@ -260,7 +267,8 @@ func (s *Server) routeTable(f features) []route {
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
 	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
-		compat: map[surface]bool{}}
+		accountDeletion: s.svc.Config().AccountDeletion,
+		compat:          map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}
 		if name == "all" {

@@ -156,10 +156,12 @@ func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
 	}
 	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
 	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, cache: cache}, p.DB.Audit, p.DB.APIKeys
+	d.Profiles = adminUsers{Users: p.DB.Users, cache: cache}
 }
 
-// adminUsers is the user family as the admin family writes it: each write
-// drops the user's cached sessions once it has committed.
+// adminUsers is the user family as the admin family and profile changes
+// write it: each write drops the user's cached sessions once it has
+// committed.
 type adminUsers struct {
 	*sqlstore.Users
 	cache *sessioncache.Store // nil: no cache
@@ -179,6 +181,12 @@ func (a adminUsers) SetActive(ctx context.Context, userID int64, active bool, at
 func (a adminUsers) SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error {
 	defer a.forget(ctx, userID)
 	return a.Users.SetRoles(ctx, userID, staff, superuser, at)
+}
+
+// SetProfile may change the username, which a cached session carries.
+func (a adminUsers) SetProfile(ctx context.Context, userID int64, username, first, last string, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetProfile(ctx, userID, username, first, last, at)
 }
 
 func (a adminUsers) DeleteUser(ctx context.Context, userID int64) error {

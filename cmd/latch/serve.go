@@ -95,7 +95,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			TrustedProxyCount:  c.ProxyCount,
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
-			App:                web.Handler(imgOrigins...),
+			App:                web.HandlerWithProviders(imgOrigins, providers.FormOrigins()),
 			Social:             providers,
 			FrontendURL:        c.FrontendURL,
 			Brand:              brand,

@@ -15,6 +15,8 @@ import type {
   Flow,
   LoginInput,
   PasswordResetInfo,
+  ProviderAccount,
+  ProviderSignupInfo,
   ResetPasswordInput,
   SignupInput,
   User,
@@ -286,5 +288,17 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     },
     /** A short-lived JWT for calling other services. */
     getAccessToken: () => data<AccessToken>(request("POST", "/tokens/access")),
+
+    // ---- social login ----------------------------------------------------
+    /** The identities connected to the user. */
+    listProviderAccounts: () => data<ProviderAccount[]>(request("GET", "/account/providers")),
+    /** Disconnects one; refused (400) with no_password when it is the last way in. */
+    disconnectProviderAccount: (provider: string, account: string) =>
+      data<ProviderAccount[]>(request("DELETE", "/account/providers", { body: { provider, account } })),
+    /** The pending provider signup (409 when none). */
+    getProviderSignup: () => data<ProviderSignupInfo>(request("GET", "/auth/provider/signup")),
+    /** Finishes the pending provider signup with the account's details. */
+    providerSignup: (input: { email?: string; username?: string }) =>
+      auth(request("POST", "/auth/provider/signup", { body: input })),
   };
 }

@@ -6,6 +6,7 @@ import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
 import { EmailsPage } from "../pages/emails";
 import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
 import { ContinuePage, RootRedirect } from "../pages/misc";
+import { ProviderCallbackPage, ProviderSignupPage, ProvidersPage } from "../pages/providers";
 import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
 import { SessionsPage } from "../pages/sessions";
 import { SignupPage, VerifyEmailKeyPage, VerifyEmailPage } from "../pages/signup";
@@ -59,5 +60,15 @@ export const routes: AppRoute[] = [
   { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },
 
-  // Later: /account/2fa/…, /account/providers, /account/provider/signup, /admin/….
+  // Social login (pages/providers.tsx).
+  { path: "/account/provider/callback", component: ProviderCallbackPage, access: "any" },
+  { path: "/account/provider/signup", component: ProviderSignupPage, access: "any" },
+  {
+    path: "/account/providers",
+    component: ProvidersPage,
+    access: "authenticated",
+    nav: { label: "Connected accounts", when: "authenticated" },
+  },
+
+  // Later: /account/2fa/…, /admin/….
 ];

@@ -3,6 +3,7 @@ import { ApiError, isPending, nextStep, pendingFlow, type AuthState, type LoginI
 import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
 import { Page } from "../components/ui";
+import { ProviderButtons } from "./providers";
 import { ResendButton, StartOver } from "./shared";
 
 /** The login input for what was typed: an address when it has an "@" (and email login is on). */
@@ -85,6 +86,7 @@ export function LoginPage() {
           <Link href="/account/password/reset">Forgot your password?</Link>
         </div>
       </ApiForm>
+      <ProviderButtons process="login" label="Sign in with a provider" />
       <div className="alternatives">
         {cfg.login_by_code_enabled ? (
           <p>

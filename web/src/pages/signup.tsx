@@ -5,6 +5,7 @@ import { api, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../components/forms";
 import { ErrorPanel, Loading, Notice, Page } from "../components/ui";
 import { ResendButton, StartOver } from "./shared";
+import { ProviderButtons } from "./providers";
 
 export function SignupPage() {
   const cfg = useAccountConfig();
@@ -85,6 +86,7 @@ export function SignupPage() {
           </SubmitButton>
         </div>
       </ApiForm>
+      <ProviderButtons process="login" label="Sign up with a provider" />
       <div className="alternatives">
         <p>
           Already have an account? <Link href="/account/login">Sign in</Link>
