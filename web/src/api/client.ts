@@ -263,6 +263,16 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     confirmLoginCode: (code: string) => auth(request("POST", "/auth/code/confirm", { body: { code } })),
     resendLoginCode: () => ok(request("POST", "/auth/code/resend")),
 
+    // ---- second factor and reauthentication ----------------------------
+    /** Passes the mfa_authenticate stage with a TOTP or recovery code. */
+    mfaAuthenticate: (code: string) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
+    /** Answers the mfa_trust stage (browser only). */
+    mfaTrust: (trust: boolean) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+    /** Renews a login with the password (the reauthenticate flow). */
+    reauthenticate: (password: string) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
+    /** Renews a login with a TOTP or recovery code (mfa_reauthenticate). */
+    mfaReauthenticate: (code: string) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
+
     // ---- the logged-in account -----------------------------------------
     changePassword: (input: ChangePasswordInput) =>
       auth(request("POST", "/account/password/change", { body: input })),

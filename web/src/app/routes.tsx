@@ -6,6 +6,7 @@ import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
 import { EmailsPage } from "../pages/emails";
 import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
 import { ContinuePage, RootRedirect } from "../pages/misc";
+import { MFAAuthenticatePage, MFATrustPage, ReauthenticatePage } from "../pages/mfa";
 import { ProviderCallbackPage, ProviderSignupPage, ProvidersPage } from "../pages/providers";
 import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
 import { SessionsPage } from "../pages/sessions";
@@ -42,6 +43,9 @@ export const routes: AppRoute[] = [
   { path: "/account/verify-email", component: VerifyEmailPage, access: "any" },
   { path: "/account/verify-email/:key", component: VerifyEmailKeyPage, access: "any" },
   { path: "/account/continue", component: ContinuePage, access: "any" },
+  { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
+  { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
+  { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
 
   // Forgotten passwords.
   { path: "/account/password/reset", component: RequestResetPage, access: "any" },

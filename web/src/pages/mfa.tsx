@@ -1,0 +1,126 @@
+import { Link } from "wouter";
+import { isPending } from "../api";
+import { api, useAuth, useFinishAuth } from "../app/latch";
+import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
+import { Page } from "../components/ui";
+import { StartOver } from "./shared";
+
+/** `/account/2fa/authenticate`: the second factor of a sign-in (TOTP or a recovery code). */
+export function MFAAuthenticatePage() {
+  const auth = useAuth();
+  const finish = useFinishAuth();
+  const form = useApiForm({
+    fields: ["code"],
+    mutationFn: (v: Record<string, string>) => api.mfaAuthenticate((v.code ?? "").trim()),
+    onSuccess: (state) => finish(state),
+    describe: (e) => (e.status === 409 ? "This sign-in has ended (too many wrong codes, or it timed out). Sign in again." : null),
+  });
+  if (!isPending(auth, "mfa_authenticate")) {
+    return (
+      <Page title="Two-factor authentication">
+        <p>There is no sign-in waiting for a second factor in this browser.</p>
+        <p>
+          <Link href="/account/login">Sign in</Link>
+        </p>
+      </Page>
+    );
+  }
+  return (
+    <Page title="Two-factor authentication" lead="Enter the 6-digit code from your authenticator app, or one of your recovery codes.">
+      <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Enter your code">
+        <Field label="Code" name="code" inputMode="numeric" autoComplete="one-time-code" spellCheck={false} required errors={form.fieldErrors.code} />
+        <div className="form-actions">
+          <SubmitButton pending={form.pending} retryIn={form.retryIn}>
+            Continue
+          </SubmitButton>
+        </div>
+      </ApiForm>
+      <div className="alternatives">
+        <StartOver label="Cancel and start over" />
+      </div>
+    </Page>
+  );
+}
+
+/** `/account/2fa/trust`: whether to skip the second factor in this browser from now on. */
+export function MFATrustPage() {
+  const auth = useAuth();
+  const finish = useFinishAuth();
+  const form = useApiForm({
+    fields: ["trust"],
+    mutationFn: (v: Record<string, string>) => api.mfaTrust(v.trust === "yes"),
+    onSuccess: (state) => finish(state),
+  });
+  if (!isPending(auth, "mfa_trust")) {
+    return (
+      <Page title="Trust this browser?">
+        <p>
+          There is no sign-in waiting for this answer. <Link href="/account">Go to your account</Link>
+        </p>
+      </Page>
+    );
+  }
+  return (
+    <Page title="Trust this browser?" lead="A trusted browser skips the second factor at its next sign-ins, until you change your password or your second factors.">
+      <div className="form-actions">
+        <button type="button" className="button primary" disabled={form.pending} onClick={() => form.submit({ trust: "yes" })}>
+          Trust this browser
+        </button>
+        <button type="button" className="button" disabled={form.pending} onClick={() => form.submit({ trust: "no" })}>
+          Not now
+        </button>
+      </div>
+    </Page>
+  );
+}
+
+/** `/account/reauthenticate`: confirm who you are before a sensitive change. */
+export function ReauthenticatePage() {
+  const auth = useAuth();
+  const finish = useFinishAuth();
+  const byPassword = auth.status !== "reauthentication_required" || auth.flows.some((f) => f.id === "reauthenticate");
+  const byCode = auth.status === "reauthentication_required" && auth.flows.some((f) => f.id === "mfa_reauthenticate");
+  const password = useApiForm({
+    fields: ["password"],
+    mutationFn: (v: Record<string, string>) => api.reauthenticate(v.password ?? ""),
+    onSuccess: (state) => finish(state, { to: "/account", flash: "Confirmed. Try your change again." }),
+  });
+  const code = useApiForm({
+    fields: ["code"],
+    mutationFn: (v: Record<string, string>) => api.mfaReauthenticate((v.code ?? "").trim()),
+    onSuccess: (state) => finish(state, { to: "/account", flash: "Confirmed. Try your change again." }),
+  });
+  if (auth.status === "unauthenticated") {
+    return (
+      <Page title="Confirm it's you">
+        <p>
+          You are not signed in. <Link href="/account/login">Sign in</Link>
+        </p>
+      </Page>
+    );
+  }
+  return (
+    <Page title="Confirm it's you" lead="This change needs a recent sign-in. Confirm your identity to continue.">
+      {byPassword && (
+        <ApiForm onValues={password.submit} error={password.error} formErrors={password.formErrors} label="Confirm with your password">
+          <Field label="Password" name="password" type="password" autoComplete="current-password" required errors={password.fieldErrors.password} />
+          <div className="form-actions">
+            <SubmitButton pending={password.pending} retryIn={password.retryIn}>
+              Confirm
+            </SubmitButton>
+          </div>
+        </ApiForm>
+      )}
+      {byCode && (
+        <ApiForm onValues={code.submit} error={code.error} formErrors={code.formErrors} label="Confirm with a code">
+          <Field label="Authenticator or recovery code" name="code" inputMode="numeric" autoComplete="one-time-code" required errors={code.fieldErrors.code} />
+          <div className="form-actions">
+            <SubmitButton pending={code.pending} retryIn={code.retryIn}>
+              Confirm
+            </SubmitButton>
+          </div>
+        </ApiForm>
+      )}
+    </Page>
+  );
+}
