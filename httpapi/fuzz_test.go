@@ -51,7 +51,7 @@ func FuzzRequestBodies(f *testing.F) {
 			// signup needs mandatory verification by code).
 			c.LoginByCode, c.MFA.PasskeyLogin, c.AccountDeletion = true, true, true
 		},
-		HTTP:    func(h *httpapi.Config) { h.Compat = []string{"all"} },
+		HTTP: func(h *httpapi.Config) { h.Compat = []string{"all"} },
 	})
 	fz := &bodyFuzzer{url: srv.URL, docs: fuzzRouters(f)}
 	for _, rt := range httpapi.AllRoutes() {
