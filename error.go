@@ -21,6 +21,10 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated means the caller must log in first: HTTP 401.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrReauthenticationRequired means the caller is logged in but must
+	// prove itself again (password or second factor) before this action:
+	// HTTP 401 with the reauthentication flows.
+	ErrReauthenticationRequired = errors.New("reauthentication required")
 	// ErrSessionGone means the app client sent a session token that no longer
 	// exists: HTTP 410.
 	ErrSessionGone = errors.New("session gone")

@@ -36,6 +36,9 @@ type SessionState struct {
 	// password reset, login by code), by kind. Codes are bound to the
 	// session that asked for them.
 	Codes map[string]*CodeProcess `json:"codes,omitempty"`
+	// TOTPSecret is the TOTP secret offered to an authenticated user
+	// setting up TOTP, sealed by the core, until it is activated.
+	TOTPSecret string `json:"totp_secret,omitempty"`
 }
 
 // CodeProcess is a short code sent by email and waiting to be typed in. Only
@@ -58,6 +61,8 @@ type AuthMethod struct {
 	Email           string  `json:"email,omitempty"`
 	Username        string  `json:"username,omitempty"`
 	Reauthenticated bool    `json:"reauthenticated,omitempty"`
+	// Type is the authenticator type of an "mfa" method.
+	Type string `json:"type,omitempty"`
 	// Provider and UID name the identity of a third-party login.
 	Provider string `json:"provider,omitempty"`
 	UID      string `json:"uid,omitempty"`
@@ -71,6 +76,10 @@ type PendingLogin struct {
 	Stages  []string     `json:"stages"`
 	Methods []AuthMethod `json:"methods,omitempty"`
 	Email   string       `json:"email,omitempty"`
+	// Done are the stages the login has passed.
+	Done []string `json:"done,omitempty"`
+	// Attempts counts the wrong codes typed at mfa_authenticate.
+	Attempts int `json:"attempts,omitempty"`
 	// Social is the provider identity a provider_signup waits to turn into
 	// an account (UserID is 0 until then).
 	Social *SocialIdentity `json:"social,omitempty"`

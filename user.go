@@ -42,6 +42,9 @@ type Client struct {
 	// Device is the device token the client presented (a cookie or a
 	// header), empty when none; see account's device tokens.
 	Device string
+	// Trust is the MFA trust token the browser presented (a cookie),
+	// empty when none; see account's trusted browsers.
+	Trust string
 }
 
 // ClientKind is the headless API tree a request came through.

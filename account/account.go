@@ -170,9 +170,14 @@ type Config struct {
 	// DeviceSecret signs device tokens (see device.go); empty: none are
 	// issued and every client counts as unknown.
 	DeviceSecret []byte
+	// MFA holds the second-factor rules (mfa.go).
+	MFA MFAConfig
 
 	// Social holds the rules of social login (social.go).
 	Social SocialConfig
+	// AccountDeletion lets users delete their own account (default true;
+	// LATCH_ACCOUNT_DELETION).
+	AccountDeletion bool
 }
 
 // DefaultRateLimits are allauth's default budgets (ACCOUNT_RATE_LIMITS).
@@ -190,6 +195,8 @@ func DefaultRateLimits() map[string][]ratelimit.Rate {
 		"request_login_code":      "20/m/ip,3/m/key",
 		"confirm_email":           "1/3m/key",
 		"confirm_email_code":      "1/10s/key",
+		"mfa_authenticate":        "20/m/ip,10/5m/key",
+		"reauthenticate":          "10/m/user",
 	} {
 		m[action], _ = ratelimit.ParseRates(spec)
 	}
@@ -207,6 +214,7 @@ func DefaultConfig() Config {
 		TouchInterval:     time.Minute,
 		PasswordPolicy:    password.DefaultPolicy,
 		RateLimits:        DefaultRateLimits(),
+		MFA:               DefaultMFAConfig(),
 
 		VerificationLinkTTL:  24 * time.Hour, // Supabase, NIST 800-63B-4 §4.2.1.2; allauth: 3 days
 		ResetLinkTTL:         time.Hour,      // Supabase, Kratos; Django: 3 days
@@ -217,7 +225,8 @@ func DefaultConfig() Config {
 		EmailNotifications:   true,
 		Tokens: TokenConfig{Strategy: "session", AccessTTL: 5 * time.Minute, RefreshTTL: 14 * 24 * time.Hour,
 			RefreshGrace: 5 * time.Second},
-		Social: SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
+		Social:          SocialConfig{AutoConnect: true, AutoSignup: true, FlowTTL: 10 * time.Minute},
+		AccountDeletion: true,
 	}
 }
 
@@ -252,6 +261,8 @@ type Deps struct {
 	Sessions SessionStore
 	Refresh  RefreshStore
 	Lister   UserLister
+	// Authenticators keeps users' second factors.
+	Authenticators AuthenticatorStore
 	// Tx runs several store writes as one unit of work.
 	Tx     Transactor
 	Mail   Mailer
@@ -280,6 +291,7 @@ type core struct {
 	sessions SessionStore
 	refresh  RefreshStore
 	lister   UserLister
+	authn    AuthenticatorStore
 	social   SocialStore
 	tx       Transactor
 	signer   Signer    // nil: no access tokens
@@ -289,6 +301,7 @@ type core struct {
 	budget   *budget
 	devices  deviceKey
 	codes    *codes
+	mfaKeys  mfaKeys // keys of MFA secrets and trust tokens (mfa.go)
 	events   EventSink
 	log      *slog.Logger
 	now      func() time.Time
@@ -320,6 +333,7 @@ type Service struct {
 	Passwords *Passwords
 	Tokens    *Tokens
 	Users     *Users
+	MFA       *MFA
 	Social    *Social
 	core      *core
 }
@@ -330,6 +344,7 @@ func New(d Deps) (*Service, error) {
 		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
 		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
 		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
+		"Authenticators": d.Authenticators == nil,
 	} {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
@@ -347,8 +362,15 @@ func New(d Deps) (*Service, error) {
 	if d.Events == nil {
 		d.Events = LogEvents(d.Log)
 	}
+	if len(d.Config.MFA.Secret) == 0 {
+		// Good for this process only: latch serve derives it from the
+		// master secret, so that every node and restart opens the secrets.
+		d.Config.MFA.Secret = make([]byte, 32)
+		rand.Read(d.Config.MFA.Secret)
+	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
-		refresh: d.Refresh, lister: d.Lister, social: d.Social, tx: d.Tx, mail: d.Mail, hasher: d.Hasher,
+		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
+		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
@@ -359,7 +381,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, Social: &Social{c}, core: c}, nil
+		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

@@ -75,10 +75,13 @@ func (s *Emails) manageEmail(ctx context.Context, st *State, email string) (stri
 // one else, receives no reset links or login codes and does not log in. So
 // adding an address that belongs to another account answers exactly as a
 // free one would — nothing is revealed — and only its verification fails,
-// with email_taken.
+// with email_taken. It requires a recent authentication.
 func (s *Emails) AddEmail(ctx context.Context, st *State, email string) (*State, error) {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.RequireRecentAuthentication(st); err != nil {
 		return nil, err
 	}
 	list, err := s.emails.EmailAddresses(ctx, st.User.ID)
@@ -153,10 +156,13 @@ func (s *Emails) ResendVerificationEmail(ctx context.Context, st *State, email s
 // SetPrimaryEmail makes one of the caller's addresses the primary one. Only
 // a verified address can become primary: the primary address has authority
 // (it receives reset links and logs in), which an unverified added address
-// must not gain.
+// must not gain. It requires a recent authentication.
 func (s *Emails) SetPrimaryEmail(ctx context.Context, st *State, email string, primary bool) error {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
+		return err
+	}
+	if err := s.RequireRecentAuthentication(st); err != nil {
 		return err
 	}
 	if !primary {
@@ -194,10 +200,13 @@ func (s *Emails) SetPrimaryEmail(ctx context.Context, st *State, email string, p
 
 // RemoveEmail removes one of the caller's addresses, never the primary one,
 // and the keys sent to it. Removing the address being verified by code
-// abandons that verification.
+// abandons that verification. It requires a recent authentication.
 func (s *Emails) RemoveEmail(ctx context.Context, st *State, email string) error {
 	email, err := s.manageEmail(ctx, st, email)
 	if err != nil {
+		return err
+	}
+	if err := s.RequireRecentAuthentication(st); err != nil {
 		return err
 	}
 	if p := s.addingEmail(st); p != nil && p.Email == email {

@@ -104,13 +104,14 @@ func newHarness(t *testing.T, adjust func(*account.Config)) *harness {
 		ResetPassword: "https://id.example.com/reset/{key}", Signup: "https://id.example.com/signup",
 		RequestReset: "https://id.example.com/reset"}
 	cfg.Tokens.Secret = []byte("core test secret")
+	cfg.MFA.Secret = []byte("core test mfa secret")
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = "https://id.example.com", "https://id.example.com"
 	if adjust != nil {
 		adjust(&cfg)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := account.Deps{Config: cfg, Users: h.db.Users, Emails: h.db.Emails, Tokens: h.db.Tokens,
-		Sessions: h.db.Sessions, Refresh: h.db.Refresh, Lister: h.db.Users, Tx: h.db, Mail: h.mail,
+		Sessions: h.db.Sessions, Refresh: h.db.Refresh, Lister: h.db.Users, Authenticators: h.db.Authenticators, Tx: h.db, Mail: h.mail,
 		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(h.clock),
 		Events: h.events, Log: quiet, Now: h.clock}
 	if cfg.Tokens.Strategy == "jwt" {

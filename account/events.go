@@ -35,6 +35,8 @@ const (
 	EventSessionRevoked  = "session.revoked"            // session: the id the sessions list shows
 	EventTokenReuse      = "token.reuse_detected"       // session: the session ended with its token family
 	EventRateLimitHit    = "rate_limit.hit"             // action: the rate-limited action
+	EventMFAEnabled      = "user.mfa_enabled"           // type: the authenticator type added (recovery_codes when regenerated)
+	EventMFADisabled     = "user.mfa_disabled"          // type: the authenticator type removed
 
 	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
 	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
@@ -46,6 +48,7 @@ var Events = []string{
 	EventPasswordChanged, EventPasswordReset,
 	EventEmailAdded, EventEmailRemoved, EventEmailVerified, EventPrimaryChanged,
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
+	EventMFAEnabled, EventMFADisabled,
 	EventProviderConnected, EventProviderDisconnected,
 }
 
@@ -55,6 +58,7 @@ const (
 	ReasonUnknownAccount = "unknown_account"
 	ReasonInactive       = "inactive"
 	ReasonRateLimited    = "rate_limited"
+	ReasonWrongCode      = "wrong_code" // a wrong second-factor code at mfa_authenticate
 )
 
 // eventMessage is the message of every event record.

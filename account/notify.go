@@ -19,10 +19,13 @@ const (
 	noticeEmailAdded      = "email_added"           // to the other verified addresses and the primary, not the new one
 	noticeEmailRemoved    = "email_removed"         // to the primary and the removed address (if it was verified)
 	noticePrimaryChanged  = "primary_email_changed" // to the old primary
+	noticeMFAEnabled      = "mfa_enabled"           // to the primary address
+	noticeMFADisabled     = "mfa_disabled"          // to the primary address
 )
 
 // notices lists the notification kinds.
-var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged}
+var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged,
+	noticeMFAEnabled, noticeMFADisabled}
 
 // notice is one security notification: its kind and the addresses it is about.
 type notice struct {
@@ -31,6 +34,8 @@ type notice struct {
 	address string
 	// previous is the old primary address (primary_email_changed).
 	previous string
+	// factor names the second factor added or removed, in words.
+	factor string
 	// verified says the removed address had been verified: only then is it
 	// told of its removal (an unverified one was never shown to be the
 	// account owner's, and mailing it would mail strangers).
@@ -70,6 +75,8 @@ func (s *core) notify(ctx context.Context, st *State, user *latch.User, n notice
 		data["Address"] = n.address
 	case noticePrimaryChanged:
 		data["OldEmail"], data["NewEmail"] = n.previous, n.address
+	case noticeMFAEnabled, noticeMFADisabled:
+		data["Factor"] = n.factor
 	}
 	for _, addr := range to {
 		s.send(ctx, n.kind, addr, data)
@@ -91,7 +98,7 @@ func (s *core) recipients(ctx context.Context, user *latch.User, n notice) ([]st
 		to = append(to, addr)
 	}
 	switch n.kind {
-	case noticePasswordChanged, noticePasswordReset:
+	case noticePasswordChanged, noticePasswordReset, noticeMFAEnabled, noticeMFADisabled:
 		add(user.Email)
 	case noticeEmailAdded:
 		list, err := s.emails.EmailAddresses(ctx, user.ID)

@@ -69,6 +69,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 		noticeEmailAdded:      {"a@example.com", "b@example.com"},
 		noticeEmailRemoved:    {"a@example.com", "gone@example.com"},
 		noticePrimaryChanged:  {"old@example.com"},
+		noticeMFAEnabled:      {"a@example.com"},
+		noticeMFADisabled:     {"a@example.com"},
 	}
 	for _, kind := range notices {
 		rm.sent = nil
@@ -78,6 +80,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 			n.address, n.verified = "gone@example.com", true
 		case noticePrimaryChanged:
 			n.previous = "old@example.com"
+		case noticeMFAEnabled, noticeMFADisabled:
+			n.factor = factorTOTP
 		}
 		s.notify(context.Background(), st, nil, n)
 		var to []string

@@ -16,7 +16,9 @@ type ChangePasswordInput struct {
 
 // ChangePassword replaces the caller's password. The caller's session gets
 // a new key and stays logged in; every other session of the user ends.
-// Errors: latch.ErrUnauthenticated, *latch.RateLimitError, *latch.InputError.
+// Setting a first password requires a recent authentication. Errors:
+// latch.ErrUnauthenticated, latch.ErrReauthenticationRequired,
+// *latch.RateLimitError, *latch.InputError.
 func (s *Passwords) ChangePassword(ctx context.Context, st *State, in ChangePasswordInput) (*State, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
@@ -26,6 +28,13 @@ func (s *Passwords) ChangePassword(ctx context.Context, st *State, in ChangePass
 	}
 	user := st.User
 	var errs latch.InputError
+	if !password.IsUsable(user.PasswordHash) {
+		// Setting a first password (an account made by a provider or a
+		// passkey) proves nothing of its own: the login must be recent.
+		if err := s.RequireRecentAuthentication(st); err != nil {
+			return nil, err
+		}
+	}
 	if password.IsUsable(user.PasswordHash) {
 		if in.CurrentPassword == "" {
 			errs.Add("current_password", "required", msgRequired)

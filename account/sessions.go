@@ -21,13 +21,24 @@ func (s *Sessions) ListSessions(ctx context.Context, st *State) ([]latch.Session
 
 // EndSessions ends the listed sessions of the caller. Every id must be one of
 // the caller's sessions (else an invalid_choice error on "sessions"); when the
-// current session is among them the caller is logged out.
+// current session is among them the caller is logged out. Ending another
+// session requires a recent authentication
+// (latch.ErrReauthenticationRequired).
 func (s *Sessions) EndSessions(ctx context.Context, st *State, ids []int64) (*State, error) {
 	if !st.Authenticated() {
 		return nil, latch.ErrUnauthenticated
 	}
 	if len(ids) == 0 {
 		return nil, latch.Invalid("sessions", "required", msgRequired)
+	}
+	for _, id := range ids {
+		if id != st.Session.ID {
+			// Ending another session could shut the owner out.
+			if err := s.RequireRecentAuthentication(st); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	list, err := s.sessions.UserSessions(ctx, st.User.ID, s.now())
 	if err != nil {

@@ -19,14 +19,21 @@ const (
 	// StageVerifyEmail waits, under mandatory verification, for the
 	// login's address to be verified.
 	StageVerifyEmail Stage = "verify_email"
+	// StageMFAAuthenticate waits for a second factor (TOTP or recovery
+	// code) of a user who has one (mfa.go).
+	StageMFAAuthenticate Stage = "mfa_authenticate"
+	// StageMFATrust asks, in the browser, whether to trust it and skip
+	// the second factor at its later logins (trust.go).
+	StageMFATrust Stage = "mfa_trust"
 )
 
 // stageRule is a stage a login may need after its first factor.
 type stageRule struct {
 	stage Stage
-	// need reports whether login p of user must pass the stage now,
-	// noting on p what the stage waits for (the address to verify).
-	need func(s *core, ctx context.Context, p *latch.PendingLogin, user *latch.User) (bool, error)
+	// need reports whether login p of user, made by the caller st, must
+	// pass the stage now, noting on p what the stage waits for (the
+	// address to verify).
+	need func(s *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error)
 	// begin puts the login at the stage and starts it (mails a code or a
 	// link); signup says the login began with a signup.
 	begin func(s *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (*State, error)
@@ -37,10 +44,14 @@ type stageRule struct {
 // decides which stages a login needs.
 var loginStages = []stageRule{
 	{StageVerifyEmail, (*core).needVerifiedEmail, (*core).beginVerifyEmail},
+	{StageMFAAuthenticate, needMFA, beginMFA},
+	{StageMFATrust, needTrust, beginTrust},
 }
 
 // beginLogin starts the stages of a login whose first factor m is proved:
-// it waits at the first stage this user needs, or finishes at once.
+// it waits at the first stage this user needs, or finishes at once. Every
+// way into an account (password, login code, password reset, a provider,
+// a passkey) comes through here, so none skips a stage.
 func (s *core) beginLogin(ctx context.Context, st *State, user *latch.User, m latch.AuthMethod, signup bool) (*State, error) {
 	p := &latch.PendingLogin{UserID: user.ID, Started: s.now(), Methods: []latch.AuthMethod{m}}
 	return s.advance(ctx, st, p, user, signup)
@@ -58,6 +69,7 @@ func (s *core) passStage(ctx context.Context, st *State, stage Stage, m *latch.A
 		p.Methods = append(p.Methods, *m)
 	}
 	p.Stages = nil
+	p.Done = append(p.Done, string(stage))
 	user, err := s.users.UserByID(ctx, p.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("pending login user: %w", err)
@@ -70,7 +82,7 @@ func (s *core) passStage(ctx context.Context, st *State, stage Stage, m *latch.A
 // deactivated meanwhile gets no session; the pending login is dropped.
 func (s *core) advance(ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (*State, error) {
 	for _, r := range loginStages {
-		need, err := r.need(s, ctx, p, user)
+		need, err := r.need(s, ctx, st, p, user)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +140,7 @@ func (s *core) dropPending(ctx context.Context, st *State) error {
 
 // needVerifiedEmail: under mandatory verification, the address used to log
 // in (else the primary one) must be verified first.
-func (s *core) needVerifiedEmail(ctx context.Context, p *latch.PendingLogin, user *latch.User) (bool, error) {
+func (s *core) needVerifiedEmail(ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
 	var loginEmail string
 	if len(p.Methods) > 0 {
 		loginEmail = p.Methods[0].Email

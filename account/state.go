@@ -29,6 +29,9 @@ type State struct {
 	// AccessToken and RefreshToken are set when this request authenticated
 	// an app client under the JWT strategy.
 	AccessToken, RefreshToken string
+	// NewTrust is an MFA trust token to hand the browser: the user has
+	// just chosen to trust it (trust.go).
+	NewTrust string
 }
 
 // Authenticated reports whether the caller is logged in.
@@ -112,6 +115,8 @@ type Flow struct {
 	// ShowPending says to report IsPending even when false, as allauth
 	// always does for password_reset_by_code.
 	ShowPending bool
+	// Types are the authenticator types a second-factor flow accepts.
+	Types []string
 	// Providers are the provider ids of provider_redirect and
 	// provider_token; Provider is the provider of a pending provider_signup.
 	Providers []string

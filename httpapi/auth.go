@@ -71,6 +71,7 @@ func appendSessionJSON(b []byte, u userJSON, methods []latch.AuthMethod, session
 		if m.Reauthenticated {
 			b = append(b, `,"reauthenticated":true`...)
 		}
+		b = appendJSONField(b, "type", m.Type)
 		b = appendJSONField(b, "provider", m.Provider)
 		b = appendJSONField(b, "uid", m.UID)
 		b = append(b, '}')
@@ -100,6 +101,16 @@ func appendFlowsJSON(b []byte, status int, flows []account.Flow, sessionToken st
 			b = append(b, `,"is_pending":`...)
 			b = strconv.AppendBool(b, f.IsPending)
 		}
+		if len(f.Types) > 0 {
+			b = append(b, `,"types":[`...)
+			for j, t := range f.Types {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = jsonstr.Append(b, t, true)
+			}
+			b = append(b, ']')
+		}
 		b = appendProviderFlow(b, f)
 		b = append(b, '}')
 	}
@@ -116,7 +127,12 @@ func (s *Server) writeAuth(w http.ResponseWriter, r *http.Request, c *call, st *
 	buf := bodyBuffer()
 	defer recycle(buf)
 	if !st.Authenticated() {
-		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusUnauthorized, s.svc.Sessions.Flows(st), token))
+		flows, err := mfaAPI{s}.flows(r, st, s.svc.Sessions.Flows(st))
+		if err != nil {
+			s.writeError(w, r, c, err)
+			return
+		}
+		buf.Write(appendFlowsJSON(buf.AvailableBuffer(), http.StatusUnauthorized, flows, token))
 		writeBody(w, http.StatusUnauthorized, buf.Bytes())
 		return
 	}

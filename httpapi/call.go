@@ -49,7 +49,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) api(rt route) http.Handler {
 	kind, h := rt.surface.clientKind(), rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind)}
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind),
+			Trust: trustToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
 		var refused *csrfError // an anonymous token with a session cookie: good only if it names no session
@@ -155,6 +156,7 @@ func (cw *cookieWriter) Unwrap() http.ResponseWriter { return cw.ResponseWriter 
 // It returns the token to put in meta for the app client.
 func (s *Server) applySession(w http.ResponseWriter, c *call, st *account.State) string {
 	s.applyDevice(w, c.kind, st)
+	mfaAPI{s}.applyTrust(w, c.kind, st)
 	switch {
 	case st.NewKey != "" && c.kind == latch.Browser:
 		http.SetCookie(w, &http.Cookie{

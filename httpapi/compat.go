@@ -217,6 +217,9 @@ func fieldErrors(in *latch.InputError) *compatError {
 const (
 	msgNotAuthenticated = "Authentication credentials were not provided."
 	msgUnverified       = "E-mail is not verified."
+	// msgSecondFactor refuses an account with a second factor, which
+	// these surfaces have no step for.
+	msgSecondFactor     = "This account uses two-factor authentication; sign in through the headless API."
 	msgVerificationSent = "Verification e-mail sent."
 )
 
@@ -297,6 +300,9 @@ var (
 	// errUnverified: the password is right but the login waits for the
 	// account's address to be verified (mandatory verification).
 	errUnverified = errors.New("address not verified")
+	// errSecondFactor: the password is right but the account has a
+	// second factor, which these surfaces cannot ask for: no login.
+	errSecondFactor = errors.New("second factor required")
 )
 
 // passwordLogin logs in with an identifier and a password through the core
@@ -306,7 +312,7 @@ var (
 // method, and as an email address otherwise. A logged-in caller is logged in
 // afresh, as Django's login() does: the new session replaces the old one only
 // once the credentials are accepted. Errors: errBadCredentials,
-// errUnverified, a 429 compatError after too many failures,
+// errUnverified, errSecondFactor, a 429 compatError after too many failures,
 // *latch.RateLimitError.
 func (s *Server) passwordLogin(ctx context.Context, c *call, field, ident, password string) (*account.State, error) {
 	in := account.LoginInput{Password: password}
@@ -333,10 +339,18 @@ func (s *Server) passwordLogin(ctx context.Context, c *call, field, ident, passw
 		if st.Session == nil {
 			return nil, errBadCredentials // an inactive account
 		}
-		// The login waits at the verify_email stage in a session these
-		// surfaces cannot carry: drop it. The verification mail is sent.
+		// The login waits at a stage (verify_email, mfa_authenticate) in
+		// a session these surfaces cannot carry: drop it. A verification
+		// mail is sent; a second factor is never skipped.
+		types, err := s.svc.MFA.PendingTypes(ctx, st)
+		if err != nil {
+			return nil, err
+		}
 		if _, err := s.svc.Sessions.Logout(ctx, st); err != nil {
 			return nil, err
+		}
+		if types != nil {
+			return nil, errSecondFactor
 		}
 		return nil, errUnverified
 	}

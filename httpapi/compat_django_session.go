@@ -75,6 +75,8 @@ func (d djangoSession) login(w http.ResponseWriter, r *http.Request, c *call) er
 		return detailError(http.StatusBadRequest, "Invalid credentials.")
 	case errors.Is(err, errUnverified):
 		return detailError(http.StatusBadRequest, msgUnverified)
+	case errors.Is(err, errSecondFactor):
+		return detailError(http.StatusBadRequest, msgSecondFactor)
 	case err != nil:
 		return err
 	}

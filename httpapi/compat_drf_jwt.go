@@ -61,6 +61,8 @@ func (j drfJWT) login(w http.ResponseWriter, r *http.Request, c *call) error {
 			body: map[string][]string{"non_field_errors": {"Unable to log in with provided credentials."}}}
 	case errors.Is(err, errUnverified):
 		return &compatError{status: http.StatusBadRequest, body: map[string][]string{"non_field_errors": {msgUnverified}}}
+	case errors.Is(err, errSecondFactor):
+		return &compatError{status: http.StatusBadRequest, body: map[string][]string{"non_field_errors": {msgSecondFactor}}}
 	case err != nil:
 		return err
 	}

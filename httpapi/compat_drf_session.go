@@ -85,6 +85,8 @@ func (d drfSession) login(w http.ResponseWriter, r *http.Request, c *call) error
 		return detailError(http.StatusForbidden, "Invalid username/password.")
 	case errors.Is(err, errUnverified):
 		return detailError(http.StatusForbidden, msgUnverified)
+	case errors.Is(err, errSecondFactor):
+		return detailError(http.StatusForbidden, msgSecondFactor)
 	case err != nil:
 		return err
 	}

@@ -72,6 +72,8 @@ func (j simpleJWT) passwordLogin(w http.ResponseWriter, r *http.Request, c *call
 			body: detailBody{Detail: "No active account found with the given credentials"}, challenge: simpleJWTChallenge}
 	case errors.Is(err, errUnverified):
 		return nil, &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgUnverified}, challenge: simpleJWTChallenge}
+	case errors.Is(err, errSecondFactor):
+		return nil, &compatError{status: http.StatusUnauthorized, body: detailBody{Detail: msgSecondFactor}, challenge: simpleJWTChallenge}
 	case err != nil:
 		return nil, err
 	}

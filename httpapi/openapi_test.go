@@ -99,7 +99,8 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public}, Mail: oaNoMail{},
+	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public,
+		Brand: httpapi.Brand{Logo: []byte("\x89PNG\r\n\x1a\n"), LogoType: "image/png"}}, Mail: oaNoMail{},
 		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -146,6 +146,8 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 		writeUnavailable(w)
 	case errors.Is(err, latch.ErrUnauthenticated):
 		s.writeAuth(w, r, c, c.st)
+	case errors.Is(err, latch.ErrReauthenticationRequired) && c.st.Authenticated():
+		mfaAPI{s}.writeReauthenticate(w, r, c)
 	case errors.Is(err, latch.ErrSessionGone):
 		buf := bodyBuffer()
 		defer recycle(buf)

@@ -32,6 +32,8 @@ const (
 	surfaceJWKS        surface = "jwks"
 	surfaceForwardAuth surface = "forward-auth"
 	surfaceOps         surface = "ops"
+	// surfaceBrand serves the operator's logo file (brand.go).
+	surfaceBrand surface = "brand"
 	// surfaceProviderCallback is where providers send the browser back
 	// (GET, or a cross-site form POST that no CSRF check applies to).
 	surfaceProviderCallback surface = "provider-callback"
@@ -81,10 +83,12 @@ type features struct {
 	compat map[surface]bool
 	// app: the web app is served (Config.App).
 	app bool
+	// logo: a logo file is served (Config.Brand.Logo).
+	logo bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true,
+var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -93,6 +97,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
+	mfa := mfaAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -132,6 +137,19 @@ func (s *Server) routeTable(f features) []route {
 			api("POST /auth/code/resend", anyone, code.resendLoginCode)
 		}
 
+		// Second factors and reauthentication (mfa.go).
+		api("GET /account/authenticators", authenticated, mfa.listAuthenticators)
+		api("GET /account/authenticators/totp", authenticated, mfa.getTOTP)
+		api("POST /account/authenticators/totp", authenticated, mfa.activateTOTP)
+		api("DELETE /account/authenticators/totp", authenticated, mfa.deactivateTOTP)
+		api("GET /account/authenticators/recovery-codes", authenticated, mfa.getRecoveryCodes)
+		api("POST /account/authenticators/recovery-codes", authenticated, mfa.regenerateRecoveryCodes)
+		api("POST /auth/2fa/authenticate", anyone, mfa.authenticate)
+		api("POST /auth/2fa/reauthenticate", authenticated, mfa.reauthenticate)
+		api("POST /auth/reauthenticate", authenticated, mfa.reauthenticatePassword)
+		if sf == surfaceBrowser {
+			api("POST /auth/2fa/trust", anyone, mfa.trust)
+		}
 		// Social login (social.go).
 		soc := socialAPI{s}
 		if sf == surfaceBrowser {
@@ -207,6 +225,9 @@ func (s *Server) routeTable(f features) []route {
 		plain(surfaceProviderCallback, "GET "+path, socialAPI{s}.callback)
 		plain(surfaceProviderCallback, "POST "+path, socialAPI{s}.callback) // Apple's form_post
 	}
+	if f.logo {
+		plain(surfaceBrand, "GET "+BrandLogoPath, brandAPI{s}.logo)
+	}
 	ops := opsAPI{s}
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
@@ -220,7 +241,7 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}

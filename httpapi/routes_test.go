@@ -87,7 +87,7 @@ func TestRouteAccess(t *testing.T) {
 // route table, whether or not their surfaces are enabled.
 func TestAPIPrefixes(t *testing.T) {
 	got := slices.Sorted(slices.Values(httpapi.APIPrefixes))
-	want := []string{"/.well-known/", "/_allauth/", "/accounts/", "/api/", "/auth/", "/core/", "/healthz", "/metrics", "/readyz", "/token-auth/"}
+	want := []string{"/.well-known/", "/_allauth/", "/_latch/", "/accounts/", "/api/", "/auth/", "/core/", "/healthz", "/metrics", "/readyz", "/token-auth/"}
 	if !slices.Equal(got, want) {
 		t.Errorf("API prefixes %q, want %q", got, want)
 	}

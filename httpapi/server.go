@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/mail"
 	"github.com/latchauth/latch/social"
 )
 
@@ -70,6 +71,9 @@ type Config struct {
 	// public URL, the CORS and the CSRF-trusted origins (social.go).
 	Social      *social.Registry
 	FrontendURL *url.URL
+
+	// Brand is the operator's site name, logo and colour (brand.go).
+	Brand Brand
 }
 
 // Pinger reports whether the database answers, for /readyz.
@@ -100,6 +104,12 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 	}
 	if cfg.CookieSameSite == 0 {
 		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
+	if cfg.Brand.SiteName == "" {
+		cfg.Brand.SiteName = "Latch"
+	}
+	if cfg.Brand.Color == "" {
+		cfg.Brand.Color = mail.DefaultBrandColor
 	}
 	s := &Server{
 		cfg:     cfg,

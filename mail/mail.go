@@ -32,8 +32,11 @@
 //   - email_added, email_removed: Email, Address (the address added or
 //     removed)
 //   - primary_email_changed: Email, OldEmail, NewEmail
+//   - mfa_enabled, mfa_disabled: Email, Factor (the second factor added or
+//     removed, in words: "an authenticator app", "a new set of recovery
+//     codes")
 //
-// The last five are security notifications; each also takes the optional
+// The last seven are security notifications; each also takes the optional
 // Time, IP and UserAgent of the change and a ResetLink.
 //
 // Every template also gets SiteName ([Config.SiteName], unless the data sets
@@ -70,6 +73,10 @@ const (
 	defaultPoll       = time.Second
 	defaultSiteName   = "Latch"
 )
+
+// DefaultBrandColor is the accent colour of mail (and of the web app) unless
+// an operator sets one.
+const DefaultBrandColor = "#2f5d50"
 
 // topic is the outbox topic of mail.
 const topic = "mail"
@@ -117,6 +124,10 @@ type Config struct {
 	From string
 	// SiteName is shown in subjects and bodies; default "Latch".
 	SiteName string
+	// BrandColor is the colour of buttons and links (#rrggbb); default
+	// DefaultBrandColor, the web app's accent. LogoURL, when set, is an
+	// absolute URL of a logo shown beside the site name.
+	BrandColor, LogoURL string
 	// TemplateDir optionally holds operator overrides: a file there named
 	// like an embedded template replaces it.
 	TemplateDir string
@@ -249,6 +260,9 @@ func applyDefaults(cfg *Config) {
 	if strings.TrimSpace(cfg.SiteName) == "" {
 		cfg.SiteName = defaultSiteName
 	}
+	if cfg.BrandColor == "" {
+		cfg.BrandColor = DefaultBrandColor
+	}
 }
 
 // newTransport checks cfg.URL and cfg.From and builds the transport they
@@ -300,7 +314,7 @@ func (m *Mailer) Render(kind, to string, data map[string]any) (Message, error) {
 	if err != nil {
 		return Message{}, fmt.Errorf("mail: %s: invalid recipient address: %w", kind, err)
 	}
-	d, err := prepareData(kind, kinds[kind], addr, m.cfg.SiteName, data)
+	d, err := prepareData(kind, kinds[kind], addr, brand{m.cfg.SiteName, m.cfg.BrandColor, m.cfg.LogoURL}, data)
 	if err != nil {
 		return Message{}, err
 	}

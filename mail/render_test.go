@@ -107,6 +107,10 @@ func TestRenderEveryKind(t *testing.T) {
 		{"primary_email_changed", withNotice(map[string]any{"OldEmail": "alice@example.com", "NewEmail": "new@example.org"}),
 			"[Acme] Your primary email address was changed",
 			append([]string{"new@example.org"}, noticeShown...), nil},
+		{"mfa_enabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was set up",
+			append([]string{"an authenticator app was just added"}, noticeShown...), nil},
+		{"mfa_disabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was turned off",
+			append([]string{"an authenticator app was just removed"}, noticeShown...), nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})
@@ -348,5 +352,36 @@ func TestEmbeddedTemplatesComplete(t *testing.T) {
 				t.Errorf("missing embedded template: %v", err)
 			}
 		}
+	}
+}
+
+// TestBrand: buttons take the brand colour (the web app's accent by
+// default) and a logo URL shows beside the site name.
+func TestBrand(t *testing.T) {
+	for _, tt := range []struct {
+		name, color, logo string
+		want, wantNot     []string
+	}{
+		{"default", "", "", []string{"background-color:" + DefaultBrandColor}, []string{"<img", "1d4ed8"}},
+		{"operator's", "#aa3300", "https://cdn.example.com/logo.png",
+			[]string{"background-color:#aa3300", `<img src="https://cdn.example.com/logo.png"`}, []string{DefaultBrandColor}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newConsoleMailer(t, Config{SiteName: "Acme", BrandColor: tt.color, LogoURL: tt.logo})
+			msg, err := m.Render("password_reset_key", "kim@example.com", map[string]any{"Link": testLink})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg.HTML, w) {
+					t.Errorf("HTML lacks %q", w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(msg.HTML, w) {
+					t.Errorf("HTML has %q", w)
+				}
+			}
+		})
 	}
 }

@@ -47,6 +47,8 @@ var kinds = map[string]kindSpec{
 	"email_added":               {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"email_removed":             {required: []string{"Email", "Address"}, optional: noticeDetails},
 	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
+	"mfa_enabled":               {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"mfa_disabled":              {required: []string{"Email", "Factor"}, optional: noticeDetails},
 }
 
 // noticeDetails are the optional keys of the security notifications: when
@@ -177,13 +179,19 @@ func kindNames() []string {
 // prepareData copies data, adds SiteName (unless data sets it) and Email
 // (the recipient's address, unless data sets it), sets missing optional keys
 // to "" and checks that the required keys are there.
-func prepareData(kind string, spec kindSpec, to *mail.Address, siteName string, data map[string]any) (map[string]any, error) {
-	d := make(map[string]any, len(data)+len(spec.optional)+2)
+// brand is what every template gets about the site unless its data says
+// otherwise: SiteName, BrandColor and LogoURL.
+type brand struct{ siteName, color, logoURL string }
+
+func prepareData(kind string, spec kindSpec, to *mail.Address, b brand, data map[string]any) (map[string]any, error) {
+	d := make(map[string]any, len(data)+len(spec.optional)+4)
 	for k, v := range data {
 		d[k] = v
 	}
-	if isEmpty(d["SiteName"]) {
-		d["SiteName"] = siteName
+	for k, v := range map[string]string{"SiteName": b.siteName, "BrandColor": b.color, "LogoURL": b.logoURL} {
+		if isEmpty(d[k]) {
+			d[k] = v
+		}
 	}
 	if isEmpty(d["Email"]) {
 		d["Email"] = to.Address

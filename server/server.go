@@ -93,6 +93,8 @@ type Stores struct {
 	Tokens   account.TokenStore
 	Sessions SessionStore
 	Refresh  account.RefreshStore
+	// Authenticators are the users' second factors; nil: DB's.
+	Authenticators account.AuthenticatorStore
 }
 
 // UserStore is the user family: the core's reads and writes, its listing,
@@ -117,7 +119,8 @@ type SessionStore interface {
 
 // StoresOf returns db's families.
 func StoresOf(db *sqlstore.DB) Stores {
-	return Stores{Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions, Refresh: db.Refresh}
+	return Stores{Users: db.Users, Emails: db.Emails, Tokens: db.Tokens, Sessions: db.Sessions, Refresh: db.Refresh,
+		Authenticators: db.Authenticators}
 }
 
 // Fill sets d's stores from s and its unit of work from db. cache, unless
@@ -129,5 +132,9 @@ func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store
 		d.Users, d.Emails, d.Sessions = cache.Users(s.Users), cache.Emails(s.Emails), cache
 	}
 	d.Tokens, d.Refresh, d.Lister, d.Tx = s.Tokens, s.Refresh, s.Users, db
+	d.Authenticators = s.Authenticators
+	if d.Authenticators == nil {
+		d.Authenticators = db.Authenticators
+	}
 	d.Social = db.Social
 }

@@ -251,6 +251,9 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		// Mail and webhooks waiting for delivery.
 		"Outbox.AddOutbox": true, "Outbox.ClaimOutbox": true, "Outbox.DeleteOutbox": true, "Outbox.FailOutbox": true,
 		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true,
+		// Second factors: read at login and at MFA changes, not in a cached session.
+		"Authenticators.AddAuthenticator": true, "Authenticators.Authenticators": true,
+		"Authenticators.DeleteAuthenticator": true, "Authenticators.UpdateAuthenticator": true,
 		// Connected provider accounts and login flows: not in a cached session.
 		"Social.CreateSocialAccount": true, "Social.CreateSocialFlow": true, "Social.DeleteSocialAccount": true,
 		"Social.SocialAccount": true, "Social.SocialAccounts": true, "Social.TakeSocialFlow": true, "Social.UpdateSocialAccount": true,

@@ -150,6 +150,8 @@ func uniqueIndex(err error) (string, bool) {
 		return "users_username_key", true
 	case strings.Contains(msg, "email_addresses.email"):
 		return "email_addresses_email_key", true
+	case strings.Contains(msg, "authenticators.user_id, authenticators.type"):
+		return "authenticators_one_per_type", true
 	}
 	return "", true
 }

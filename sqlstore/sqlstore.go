@@ -61,6 +61,8 @@ type DB struct {
 	Keys     *SigningKeys
 	Outbox   *Outbox
 	Social   *Social // social.go
+	// Authenticators are users' second factors (MFA).
+	Authenticators *Authenticators
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -111,6 +113,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
 		Social:   &Social{h},
+
+		Authenticators: &Authenticators{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db

@@ -44,10 +44,17 @@ var contentTypes = map[string]string{
 }
 
 // contentSecurityPolicy lets the app load its own scripts, styles and
-// images and call its own origin (the embedded app talks to the Latch that
-// serves it), and nothing else.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// images (and images from imgOrigins: an operator's logo on a CDN) and call
+// its own origin (the embedded app talks to the Latch that serves it), and
+// nothing else.
+func contentSecurityPolicy(imgOrigins []string) string {
+	img := "'self' data:"
+	for _, o := range imgOrigins {
+		img += " " + o
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
 
 // pageRoutes are the app's own pages, as src/app/routes.tsx declares them
 // (TestPageRoutesMatchTheApp keeps the two lists equal): only these paths get
@@ -111,6 +118,7 @@ var codings = []struct{ coding, suffix string }{
 type handler struct {
 	files map[string]file // by URL path, e.g. "/assets/index-abc.js"
 	index file
+	csp   string // Content-Security-Policy of the app's pages
 }
 
 // Handler serves the embedded app: its files, with hashed ones under
@@ -119,11 +127,15 @@ type handler struct {
 // 200; a JSON 404 for a missing file (a path with an extension, or under
 // /assets/); and an HTML 404 page for any other path. Only GET and HEAD are
 // answered (405 otherwise).
-func Handler() http.Handler {
+//
+// imgOrigins are origins (scheme://host[:port]) the app may load images
+// from besides its own: the origin of an operator's logo URL.
+func Handler(imgOrigins ...string) http.Handler {
 	h, err := newHandler(dist, "dist")
 	if err != nil {
 		panic("web: " + err.Error())
 	}
+	h.csp = contentSecurityPolicy(imgOrigins)
 	return h
 }
 
@@ -227,7 +239,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hd.Set("Cache-Control", "no-cache")
-	hd.Set("Content-Security-Policy", contentSecurityPolicy)
+	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("X-Frame-Options", "DENY")
 	if keyed {
 		hd.Set("Referrer-Policy", "no-referrer")

@@ -445,3 +445,16 @@ func TestEveryTextAssetIsPrecompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestImageOrigins: the origin of an operator's logo is allowed as an image
+// source of the app's pages, and nothing else is added.
+func TestImageOrigins(t *testing.T) {
+	w := get(t, Handler("https://cdn.example.com"), "GET", "/account/login")
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "img-src 'self' data: https://cdn.example.com;") || strings.Contains(csp, "script-src 'self' https") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	if csp := get(t, Handler(), "GET", "/account/login").Header().Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data:;") {
+		t.Errorf("without origins: Content-Security-Policy %q", csp)
+	}
+}

@@ -16,7 +16,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/jwt"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/ratelimit"
@@ -58,6 +60,8 @@ type config struct {
 	Account                     account.Config
 	// SocialProviders is LATCH_SOCIAL_PROVIDERS, checked.
 	SocialProviders []social.Config
+	// Brand is LATCH_BRAND_* (brand.go); its SiteName comes from SiteName.
+	Brand httpapi.Brand
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -302,6 +306,38 @@ var settings = []setting{
 		c.SiteName = v
 		return nil
 	}},
+	{"LATCH_BRAND_COLOR", "#2f5d50", "accent colour of the web app and of mail buttons (#rrggbb)", func(c *config, v string) error {
+		col, err := parseColor(v)
+		c.Brand.Color = col
+		return err
+	}},
+	{"LATCH_BRAND_LOGO_URL", "", "logo shown by the web app and in mail: an https:// URL (set this or LATCH_BRAND_LOGO_FILE)", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if c.Brand.Logo != nil {
+			return errors.New("set LATCH_BRAND_LOGO_URL or LATCH_BRAND_LOGO_FILE, not both")
+		}
+		u, err := parseLogoURL(v)
+		if err == nil {
+			c.Brand.LogoURL = u.String()
+		}
+		return err
+	}},
+	{"LATCH_BRAND_LOGO_FILE", "", "logo file (PNG, JPEG, WebP, GIF or SVG, at most 512 KiB) that Latch serves at /_latch/brand/logo", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if c.Brand.LogoURL != "" {
+			return errors.New("set LATCH_BRAND_LOGO_URL or LATCH_BRAND_LOGO_FILE, not both")
+		}
+		b, t, err := readLogo(v)
+		c.Brand.Logo, c.Brand.LogoType = b, t
+		return err
+	}},
+	{"LATCH_ACCOUNT_DELETION", "true", "let users delete their own account (DELETE /_allauth/{client}/v1/account, after reauthentication)", func(c *config, v string) error {
+		return parseBool(v, &c.Account.AccountDeletion)
+	}},
 	{"LATCH_EMAIL_TIMEOUT", "10s", "bound on one mail delivery attempt (connect and SMTP conversation); a claimed mail is retried by any node after 3× this", func(c *config, v string) error {
 		return parseDuration(v, &c.EmailTimeout)
 	}},
@@ -357,6 +393,46 @@ var settings = []setting{
 	}},
 	{"LATCH_SESSION_CACHE_TTL", "30s", "longest a session is served from memory before it is read again: the delay for changes made behind Latch's back (SQL by hand) to take effect", func(c *config, v string) error {
 		return parseDuration(v, &c.SessionCache.TTL)
+	}},
+	// MFA and reauthentication (account/mfa.go).
+	{"LATCH_MFA_SUPPORTED_TYPES", "totp,recovery_codes", "second factors offered, comma-separated: totp, recovery_codes (recovery codes only beside another factor), or none", func(c *config, v string) error {
+		var types []string
+		for _, t := range splitList(v) {
+			switch t {
+			case latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes:
+				if !slices.Contains(types, t) {
+					types = append(types, t)
+				}
+			case "none":
+			case latch.AuthenticatorWebAuthn:
+				c.warnings = append(c.warnings, "LATCH_MFA_SUPPORTED_TYPES: webauthn is not implemented yet; ignored")
+			default:
+				return fmt.Errorf("unknown type %q; want totp and/or recovery_codes", t)
+			}
+		}
+		c.Account.MFA.SupportedTypes = types
+		return nil
+	}},
+	{"LATCH_MFA_TOTP_ISSUER", "", "the issuer authenticator apps show for Latch's TOTP entries (default: LATCH_SITE_NAME)", func(c *config, v string) error {
+		c.Account.MFA.TOTPIssuer = v
+		return nil
+	}},
+	{"LATCH_MFA_RECOVERY_CODES", "10", "recovery codes in a set (8 digits each, single use)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return errors.New("want a number from 1 to 100")
+		}
+		c.Account.MFA.RecoveryCodes = n
+		return nil
+	}},
+	{"LATCH_MFA_TRUST", "false", "offer \"trust this browser\" after the second factor in the browser: its later logins skip the second factor for LATCH_MFA_TRUST_TTL", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.Trust)
+	}},
+	{"LATCH_MFA_TRUST_TTL", "336h", "how long a trusted browser skips the second factor (Go duration); a password change or any authenticator change ends it sooner", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.MFA.TrustTTL)
+	}},
+	{"LATCH_REAUTHENTICATION_TIMEOUT", "5m", "how recent an authentication must be for MFA changes, address changes, ending other sessions and setting a first password; older ones must reauthenticate (Go duration)", func(c *config, v string) error {
+		return parseDuration(v, &c.Account.MFA.ReauthenticationTimeout)
 	}},
 	{"LATCH_PASSWORD_MIN_LENGTH", "8", "minimum password length", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -541,6 +617,9 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.publicDefault = true
 	}
 	c.setLinks()
+	if c.Account.MFA.TOTPIssuer == "" {
+		c.Account.MFA.TOTPIssuer = c.SiteName
+	}
 	if c.EmailFrom == "" {
 		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()
 	}

@@ -82,6 +82,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer rl.Close()
 		limiter = rl
 	}
+	brand, imgOrigins, _ := c.brandParts()
 	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Keys: keys, Log: log, Now: nil,
 		HTTP: httpapi.Config{
 			PublicURL:          c.PublicURL,
@@ -94,9 +95,10 @@ func serve(ctx context.Context, e env, args []string) error {
 			TrustedProxyCount:  c.ProxyCount,
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
-			App:                web.Handler(),
+			App:                web.Handler(imgOrigins...),
 			Social:             providers,
 			FrontendURL:        c.FrontendURL,
+			Brand:              brand,
 		}}
 	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
@@ -260,6 +262,9 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 	if err != nil {
 		return nil, nil, "", nil, err
 	}
+	// Derived, not random: MFA secrets stored by one node (or before a
+	// restart) must open on every other.
+	c.Account.MFA.Secret = deriveSecret(secret, "mfa")
 	db, err := openDB(ctx, c, true, log)
 	if err != nil {
 		return nil, nil, "", nil, err
@@ -322,7 +327,9 @@ func keys(ctx context.Context, e env, args []string) error {
 }
 
 func newMailer(c *config, e env, db *sqlstore.DB, log *slog.Logger) (*mail.Mailer, error) {
+	_, _, logo := c.brandParts()
 	m, err := mail.New(mail.Config{URL: c.EmailURL, From: c.EmailFrom, SiteName: c.SiteName, TemplateDir: c.EmailTemplates,
+		BrandColor: c.Brand.Color, LogoURL: logo,
 		Out: e.stdout, Queue: db.Outbox, Timeout: c.EmailTimeout, RetryFor: c.EmailRetryFor}, log)
 	if err != nil {
 		return nil, fmt.Errorf("mail (LATCH_EMAIL_URL, LATCH_EMAIL_TEMPLATES): %w", err)

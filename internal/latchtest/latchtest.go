@@ -87,6 +87,7 @@ func Start(t testing.TB, o Options) *Server {
 	cfg.Tokens.Issuer, cfg.Tokens.Audience = base, base
 	cfg.Tokens.Secret = []byte("test refresh secret")
 	cfg.DeviceSecret = []byte("test device secret")
+	cfg.MFA.Secret = []byte("test mfa secret")
 	if o.Account != nil {
 		o.Account(&cfg)
 	}
