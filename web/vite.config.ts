@@ -48,7 +48,8 @@ export default defineConfig(({ mode, command }) => {
       reportCompressedSize: false,
     },
     test: {
-      include: ["src/**/*.test.ts"],
+      include: ["src/**/*.test.{ts,tsx}"],
+      passWithNoTests: true,
       environment: "node",
     },
   };

@@ -12,7 +12,7 @@ import {
   type AccountConfiguration,
   type AuthState,
   type StepPaths,
-} from "../api";
+} from "@latchauth/client";
 import { setFlash } from "./flash";
 
 export const api = createLatchClient({ baseUrl: import.meta.env.VITE_LATCH_URL });

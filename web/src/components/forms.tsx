@@ -9,7 +9,7 @@ import {
   type InputHTMLAttributes,
   type ReactNode,
 } from "react";
-import { ApiError, splitErrors } from "../api";
+import { ApiError, splitErrors } from "@latchauth/client";
 
 /** Seconds left of a 429's Retry-After, counting down to 0. */
 export function useRetryCountdown(error: unknown): number {

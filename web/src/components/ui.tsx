@@ -1,6 +1,6 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { useLocation } from "wouter";
-import { ApiError } from "../api";
+import { ApiError } from "@latchauth/client";
 import { useFlash } from "../app/flash";
 
 export const SITE_NAME: string = import.meta.env.VITE_SITE_NAME || "Latch";

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { Link } from "wouter";
-import type { AuthenticationMethod } from "../api";
+import type { AuthenticationMethod } from "@latchauth/client";
 import { api, keys, storeAuth, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../components/forms";
 import { Notice, Page, Time } from "../components/ui";

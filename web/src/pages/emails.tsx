@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import { ApiError, type EmailAddress } from "../api";
+import { ApiError, type EmailAddress } from "@latchauth/client";
 import { api, keys, storeAuth, useAccountConfig } from "../app/latch";
 import { ApiForm, Field, FormErrors, SubmitButton, useApiForm, useRetryCountdown } from "../components/forms";
 import { ErrorPanel, Loading, Page } from "../components/ui";

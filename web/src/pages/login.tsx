@@ -1,5 +1,5 @@
 import { Link, useSearch } from "wouter";
-import { ApiError, isPending, nextStep, pendingFlow, type AuthState, type LoginInput } from "../api";
+import { ApiError, isPending, nextStep, pendingFlow, type AuthState, type LoginInput } from "@latchauth/client";
 import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
 import { Page } from "../components/ui";

@@ -1,5 +1,5 @@
 import { Link, Redirect } from "wouter";
-import { nextStep, pendingFlow } from "../api";
+import { nextStep, pendingFlow } from "@latchauth/client";
 import { STEP_PATHS, useAuth } from "../app/latch";
 import { Page } from "../components/ui";
 import { StartOver } from "./shared";

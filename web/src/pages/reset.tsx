@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "wouter";
-import { ApiError, isPending, type AuthState, type User } from "../api";
+import { ApiError, isPending, type AuthState, type User } from "@latchauth/client";
 import { api, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../components/forms";
 import { ErrorPanel, Loading, Notice, Page } from "../components/ui";

@@ -1,6 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRetryCountdown } from "../components/forms";
-import { ApiError } from "../api";
+import { ApiError } from "@latchauth/client";
 import { api, useFinishAuth } from "../app/latch";
 
 /** A "send again" button with its outcome announced next to it. */

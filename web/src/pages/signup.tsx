@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Link, Redirect, useParams } from "wouter";
-import { ApiError, isPending } from "../api";
+import { ApiError, isPending } from "@latchauth/client";
 import { api, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../components/forms";
 import { ErrorPanel, Loading, Notice, Page } from "../components/ui";

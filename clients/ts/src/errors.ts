@@ -1,4 +1,4 @@
-import type { AuthState, ErrorEntry } from "./types";
+import type { AuthState, ErrorEntry } from "./types.js";
 
 /**
  * What kind of failure an ApiError is, from its status and codes:

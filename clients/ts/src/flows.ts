@@ -1,4 +1,4 @@
-import type { AuthState, Flow } from "./types";
+import type { AuthState, Flow } from "./types.js";
 
 /**
  * The stages a login can wait at, in allauth's order (at most one is

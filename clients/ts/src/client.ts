@@ -1,10 +1,12 @@
-// A small typed client for Latch's (django-allauth's) headless browser API.
-// It depends on nothing but fetch; React and the rest of the app are not
-// needed to use it.
+// A typed client for Latch's (django-allauth's) headless API: the browser
+// tree (cookies and CSRF) and the app tree (session tokens, JWTs). It
+// depends on nothing but fetch.
 
-import { ApiError, parseRetryAfter } from "./errors";
+import { ApiError, parseRetryAfter } from "./errors.js";
+import { createTokenAuth, type TokenAuth, type TokenStore } from "./tokens.js";
 import type {
   AccessToken,
+  Authenticator,
   AuthState,
   AuthenticationMethod,
   ChangePasswordInput,
@@ -15,14 +17,21 @@ import type {
   Flow,
   LoginInput,
   PasswordResetInfo,
+  Profile,
+  ProfileInput,
+  RecoveryCodes,
   ResetPasswordInput,
+  TOTPSetup,
   SignupInput,
   User,
   UserSession,
-} from "./types";
+} from "./types.js";
 
 /** Where the browser client's endpoints live, below the base URL. */
 export const BROWSER_API_PREFIX = "/_allauth/browser/v1";
+/** Where the app client's endpoints live, below the base URL. */
+export const APP_API_PREFIX = "/_allauth/app/v1";
+export const SESSION_TOKEN_HEADER = "X-Session-Token";
 export const CSRF_COOKIE = "csrftoken";
 export const CSRF_HEADER = "X-CSRFToken";
 
@@ -31,6 +40,22 @@ const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export interface LatchClientOptions {
+  /**
+   * `browser` (default): the browser tree, with cookies and the CSRF
+   * header — for a page on Latch's site. `app`: the app tree, with the
+   * session token (and, under the JWT strategy, access and refresh tokens)
+   * kept in `tokens` — for mobile apps, CLIs and pages on other sites.
+   */
+  kind?: "browser" | "app" | undefined;
+  /** app: where the tokens live (default: in memory). */
+  tokens?: TokenStore | undefined;
+  /**
+   * app: refresh the access token this many seconds before it expires
+   * (default 30).
+   */
+  refreshLeeway?: number | undefined;
+  /** app: the clock in milliseconds, for access token expiry (default Date.now). */
+  now?: (() => number) | undefined;
   /**
    * Latch's URL, e.g. "https://auth.example.com" (a path prefix is kept).
    * Empty or absent: the page's own origin (relative URLs).
@@ -124,6 +149,16 @@ export function errorFromResponse(res: RawResponse): ApiError {
 
 export type LatchClient = ReturnType<typeof createLatchClient>;
 
+/** A client of the browser tree (cookies, CSRF). */
+export function createBrowserClient(options: Omit<LatchClientOptions, "kind" | "tokens" | "refreshLeeway" | "now"> = {}): LatchClient {
+  return createLatchClient({ ...options, kind: "browser" });
+}
+
+/** A client of the app tree (session token, JWT access and refresh tokens). */
+export function createAppClient(options: Omit<LatchClientOptions, "kind" | "getCookie"> = {}): LatchClient {
+  return createLatchClient({ ...options, kind: "app" });
+}
+
 /**
  * Creates a client. Every request sends cookies (`credentials: "include"`),
  * and every POST/PUT/PATCH/DELETE sends the `csrftoken` cookie's current
@@ -135,19 +170,21 @@ export type LatchClient = ReturnType<typeof createLatchClient>;
  */
 export function createLatchClient(options: LatchClientOptions = {}) {
   const baseUrl = options.baseUrl ?? "";
+  const kind = options.kind ?? "browser";
   const fetchImpl: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const getCookie = options.getCookie ?? documentCookie;
   const onAuth = options.onAuth;
+  const prefix = kind === "app" ? APP_API_PREFIX : BROWSER_API_PREFIX;
 
-  /** Sends one request and reads its JSON envelope (any status). */
-  async function request(
+  /** Sends one request to a full path and reads its JSON envelope (any status). */
+  async function send(
     method: HttpMethod,
-    path: string,
-    init: { body?: unknown; headers?: Record<string, string> } = {},
+    url: string,
+    init: { body?: unknown; headers?: Record<string, string> },
   ): Promise<RawResponse> {
     const headers = new Headers({ Accept: "application/json" });
     if (init.body !== undefined) headers.set("Content-Type", "application/json");
-    if (UNSAFE_METHODS.has(method)) {
+    if (kind === "browser" && UNSAFE_METHODS.has(method)) {
       const token = getCookie(CSRF_COOKIE);
       if (token) headers.set(CSRF_HEADER, token);
     }
@@ -155,11 +192,11 @@ export function createLatchClient(options: LatchClientOptions = {}) {
 
     let res: Response;
     try {
-      res = await fetchImpl(joinUrl(baseUrl, BROWSER_API_PREFIX + path), {
+      res = await fetchImpl(joinUrl(baseUrl, url), {
         method,
         headers,
         body: init.body === undefined ? null : JSON.stringify(init.body),
-        credentials: "include",
+        credentials: kind === "browser" ? "include" : "omit",
         cache: "no-store",
       });
     } catch (cause) {
@@ -175,18 +212,44 @@ export function createLatchClient(options: LatchClientOptions = {}) {
         // Not JSON (a proxy's error page): keep the bare status.
       }
     }
-    const out: RawResponse = { status: res.status, body, headers: res.headers };
-    if (onAuth && (res.status === 401 || (res.status === 200 && body.meta?.is_authenticated === true))) {
+    return { status: res.status, body, headers: res.headers };
+  }
+
+  const tokens: TokenAuth | null =
+    kind === "app"
+      ? createTokenAuth({
+          store: options.tokens,
+          leeway: options.refreshLeeway,
+          now: options.now,
+          refresh: (refreshToken, headers) =>
+            send("POST", APP_API_PREFIX + "/tokens/refresh", { body: { refresh_token: refreshToken }, headers }),
+        })
+      : null;
+
+  /** Sends one request to an endpoint of the client's tree and reads its envelope. */
+  async function request(
+    method: HttpMethod,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<RawResponse> {
+    let out: RawResponse;
+    if (tokens) {
+      out = await tokens.around((auth) => send(method, prefix + path, { ...init, headers: { ...auth, ...init.headers } }));
+    } else {
+      out = await send(method, prefix + path, init);
+    }
+    const { status, body } = out;
+    if (onAuth && (status === 401 || status === 410 || (status === 200 && body.meta?.is_authenticated === true))) {
       const state = toAuthState(body);
       if (state) onAuth(state);
     }
     return out;
   }
 
-  /** An AuthState from a 200 or 401, else an ApiError. */
+  /** An AuthState from a 200, a 401 or (a token that is gone) a 410, else an ApiError. */
   async function auth(p: Promise<RawResponse>): Promise<AuthState> {
     const res = await p;
-    const state = res.status === 200 || res.status === 401 ? toAuthState(res.body) : null;
+    const state = res.status === 200 || res.status === 401 || res.status === 410 ? toAuthState(res.body) : null;
     if (state) return state;
     throw errorFromResponse(res);
   }
@@ -206,7 +269,10 @@ export function createLatchClient(options: LatchClientOptions = {}) {
 
   return {
     baseUrl,
+    kind,
     request,
+    /** app: the token store (null for the browser client). */
+    tokens: tokens?.store ?? null,
 
     // ---- configuration and session -----------------------------------
     /** The account features the server offers (not user dependent). */
@@ -284,7 +350,40 @@ export function createLatchClient(options: LatchClientOptions = {}) {
       if (state) return state;
       throw errorFromResponse(res);
     },
-    /** A short-lived JWT for calling other services. */
+    /** browser: a short-lived JWT for calling other services. */
     getAccessToken: () => data<AccessToken>(request("POST", "/tokens/access")),
+
+    // ---- profile and account deletion (Latch) --------------------------
+    getProfile: () => data<Profile>(request("GET", "/account/profile")),
+    /** Changes any of username, first and last name; 400s map to fields. */
+    updateProfile: (input: ProfileInput) => data<Profile>(request("PATCH", "/account/profile", { body: input })),
+    /**
+     * Deletes the account. Resolves with the (unauthenticated) AuthState
+     * once it is gone; a session that did not authenticate recently gets
+     * `reauthentication_required` instead — reauthenticate, then call again.
+     */
+    deleteAccount: () => auth(request("DELETE", "/account")),
+
+    // ---- reauthentication and second factors ---------------------------
+    reauthenticate: (password: string) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
+    mfaReauthenticate: (code: string) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
+    mfaAuthenticate: (code: string) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
+    /** After mfa_authenticate: remember this browser (`mfa_trust`). */
+    mfaTrust: (trust: boolean) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+    listAuthenticators: () => data<Authenticator[]>(request("GET", "/account/authenticators")),
+    /** TOTP: the active one, or (404) a secret to set one up. */
+    getTOTP: async (): Promise<TOTPSetup> => {
+      const res = await request("GET", "/account/authenticators/totp");
+      if (res.status === 200 || res.status === 404) {
+        const meta = (res.body.meta ?? {}) as { secret?: string; totp_url?: string };
+        if (res.status === 404 && meta.secret) return { active: false, secret: meta.secret, totp_url: meta.totp_url ?? "" };
+        if (res.status === 200) return { active: true, authenticator: res.body.data as Authenticator };
+      }
+      throw errorFromResponse(res);
+    },
+    activateTOTP: (code: string) => data<Authenticator>(request("POST", "/account/authenticators/totp", { body: { code } })),
+    deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
+    getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
+    regenerateRecoveryCodes: () => ok(request("POST", "/account/authenticators/recovery-codes")),
   };
 }

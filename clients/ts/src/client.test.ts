@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "./errors";
-import { createLatchClient, joinUrl, readCookie, toAuthState, type LatchClientOptions } from "./client";
-import type { AuthState } from "./types";
+import { ApiError } from "./errors.js";
+import { createLatchClient, joinUrl, readCookie, toAuthState, type LatchClientOptions } from "./client.js";
+import type { AuthState } from "./types.js";
 
 interface Call {
   url: string;

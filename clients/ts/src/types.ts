@@ -1,6 +1,14 @@
-// Wire types of the headless browser API (/_allauth/browser/v1), as Latch
+// Wire types of the headless API (/_allauth/{browser,app}/v1), as Latch
 // serves it (httpapi/openapi.yaml) and django-allauth defines it. Keys the
-// server omits when empty are optional here.
+// server omits when empty are optional here. The types that name a schema
+// of the document are taken from src/openapi.ts (generated from it by
+// `npm run generate`); the others are written here to accept what newer
+// servers may add, and src/contract.ts proves at compile time that every
+// response the document describes fits them.
+
+import type { components } from "./openapi.js";
+
+type Schemas = components["schemas"];
 
 /** The account. `id` is the user's public UUID. */
 export interface User {
@@ -85,13 +93,40 @@ export interface AccountConfiguration {
   signup_fields?: { email?: { required: boolean }; username?: { required: boolean } };
 }
 
-/** `GET /config`. `socialaccount` and `mfa` appear when the server offers them. */
+/** Latch's part of `/config` (`data.latch`): branding, switches and the lifetimes copy names. */
+export type LatchConfiguration = Schemas["LatchConfiguration"];
+/** Lifetimes in seconds of codes, links and sessions. */
+export type Lifetimes = LatchConfiguration["lifetimes"];
+
+/** `GET /config`. `socialaccount`, `mfa` and `latch` appear when the server offers them. */
 export interface Configuration {
   account: AccountConfiguration;
   usersessions?: { track_activity: boolean };
   socialaccount?: { providers: Array<{ id: string; name: string; flows: string[]; client_id?: string }> };
   mfa?: { supported_types: string[]; passkey_login_enabled?: boolean };
+  latch?: LatchConfiguration;
 }
+
+/** The account's names (`/account/profile`, a Latch endpoint). */
+export interface Profile {
+  username: string;
+  first_name: string;
+  last_name: string;
+}
+
+/** A change of any of the profile's fields. */
+export type ProfileInput = Partial<Profile>;
+
+/** A second factor of the account (`/account/authenticators`). */
+export type Authenticator = Schemas["TOTPAuthenticator"] | Schemas["RecoveryCodesAuthenticator"];
+
+/** `GET /account/authenticators/totp`: the active TOTP, or a secret to set one up. */
+export type TOTPSetup =
+  | { active: true; authenticator: Authenticator }
+  | { active: false; secret: string; totp_url: string };
+
+/** The recovery codes still unused, and how many there were. */
+export type RecoveryCodes = Schemas["RecoveryCodesResponse"]["data"];
 
 /** One entry of the error envelope. `param` is absent for form-level errors. */
 export interface ErrorEntry {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_STEP_PATHS, hasFlow, isPending, nextStep, pendingFlow, stepPath } from "./flows";
-import type { AuthState, Flow } from "./types";
+import { DEFAULT_STEP_PATHS, hasFlow, isPending, nextStep, pendingFlow, stepPath } from "./flows.js";
+import type { AuthState, Flow } from "./types.js";
 
 const base: Flow[] = [{ id: "login" }, { id: "login_by_code" }, { id: "signup" }];
 const anon = (flows: Flow[]): AuthState => ({ status: "unauthenticated", flows });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, parseRetryAfter, splitErrors } from "./errors";
+import { ApiError, parseRetryAfter, splitErrors } from "./errors.js";
 
 const signupErrors = new ApiError({
   status: 400,
