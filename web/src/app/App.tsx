@@ -1,7 +1,7 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
-import { useLogout } from "../pages/account";
-import { NotFoundPage } from "../pages/misc";
+import { useLogout } from "./useLogout";
+import { NotFoundPage } from "../pages/misc/NotFoundPage";
 import { ErrorPanel, Loading, SITE_NAME } from "../components/ui";
 import { clearFlash, useFlash } from "./flash";
 import { useAuth, useConfig, useSession } from "./latch";

@@ -2,13 +2,22 @@
 // here; `nav` puts it in the header for the visitors it concerns.
 
 import type { ComponentType } from "react";
-import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
-import { EmailsPage } from "../pages/emails";
-import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
-import { ContinuePage, RootRedirect } from "../pages/misc";
-import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
-import { SessionsPage } from "../pages/sessions";
-import { SignupPage, VerifyEmailKeyPage, VerifyEmailPage } from "../pages/signup";
+import { ChangePasswordPage } from "../pages/account/ChangePasswordPage";
+import { HomePage } from "../pages/account/HomePage";
+import { LogoutPage } from "../pages/account/LogoutPage";
+import { EmailsPage } from "../pages/emails/EmailsPage";
+import { CodeLoginConfirmPage } from "../pages/login/CodeLoginConfirmPage";
+import { CodeLoginRequestPage } from "../pages/login/CodeLoginRequestPage";
+import { LoginPage } from "../pages/login/LoginPage";
+import { ContinuePage } from "../pages/misc/ContinuePage";
+import { RootRedirect } from "../pages/misc/RootRedirect";
+import { RequestResetPage } from "../pages/reset/RequestResetPage";
+import { ResetByCodePage } from "../pages/reset/ResetByCodePage";
+import { ResetByKeyPage } from "../pages/reset/ResetByKeyPage";
+import { SessionsPage } from "../pages/sessions/SessionsPage";
+import { SignupPage } from "../pages/signup/SignupPage";
+import { VerifyEmailKeyPage } from "../pages/verify-email/VerifyEmailKeyPage";
+import { VerifyEmailPage } from "../pages/verify-email/VerifyEmailPage";
 
 /**
  * Who may see a page: `authenticated` pages send visitors to sign in (and

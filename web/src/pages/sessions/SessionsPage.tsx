@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Link } from "wouter";
 import type { UserSession } from "@latchauth/client";
-import { api, keys, useFinishAuth } from "../app/latch";
-import { FormErrors } from "../components/forms";
-import { ErrorPanel, Loading, Page, Time } from "../components/ui";
+import { api, keys, useFinishAuth } from "../../app/latch";
+import { FormErrors } from "../../components/forms";
+import { ErrorPanel, Loading, Page, Time } from "../../components/ui";
 import { ApiError } from "@latchauth/client";
 
 /** "Firefox on Linux" from a User-Agent, or the raw string when unknown. */

@@ -1,5 +1,5 @@
 import { useMutation } from "@tanstack/react-query";
-import { useRetryCountdown } from "../components/forms";
+import { useRetryCountdown } from "./forms";
 import { ApiError } from "@latchauth/client";
 import { api, useFinishAuth } from "../app/latch";
 

@@ -1,9 +1,8 @@
 import { Link, useSearch } from "wouter";
-import { ApiError, isPending, nextStep, pendingFlow, type AuthState, type LoginInput } from "@latchauth/client";
-import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
-import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
-import { Page } from "../components/ui";
-import { ResendButton, StartOver } from "./shared";
+import { ApiError, nextStep, pendingFlow, type AuthState, type LoginInput } from "@latchauth/client";
+import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../../app/latch";
+import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
+import { Page } from "../../components/ui";
 
 /** The login input for what was typed: an address when it has an "@" (and email login is on). */
 export function loginInput(login: string, password: string, methods: readonly string[]): LoginInput {
@@ -96,96 +95,6 @@ export function LoginPage() {
             New here? <Link href="/account/signup">Create an account</Link>
           </p>
         ) : null}
-      </div>
-    </Page>
-  );
-}
-
-export function CodeLoginRequestPage() {
-  const cfg = useAccountConfig();
-  const finish = useFinishAuth();
-  const form = useApiForm({
-    fields: ["email"],
-    mutationFn: (v: Record<string, string>) => api.requestLoginCode((v.email ?? "").trim()),
-    onSuccess: (state) => finish(state),
-  });
-  if (!cfg.login_by_code_enabled) {
-    return (
-      <Page title="Sign in with a code">
-        <p>Signing in with an emailed code is not available here.</p>
-        <p>
-          <Link href="/account/login">Sign in with your password</Link>
-        </p>
-      </Page>
-    );
-  }
-  return (
-    <Page title="Sign in with a code" lead="We’ll email you a one-time code. No password needed.">
-      <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Request a sign-in code">
-        <Field label="Email" name="email" type="email" autoComplete="email" required errors={form.fieldErrors.email} />
-        <div className="form-actions">
-          <SubmitButton pending={form.pending} retryIn={form.retryIn}>
-            Email me a code
-          </SubmitButton>
-          <Link href="/account/login">Use your password</Link>
-        </div>
-      </ApiForm>
-    </Page>
-  );
-}
-
-export function CodeLoginConfirmPage() {
-  const auth = useAuth();
-  const finish = useFinishAuth();
-  const form = useApiForm({
-    fields: ["code"],
-    mutationFn: (v: Record<string, string>) => api.confirmLoginCode((v.code ?? "").trim()),
-    onSuccess: (state) => finish(state),
-    describe: (e) =>
-      e.status === 409
-        ? "This code can no longer be used: codes expire after 3 minutes and stop working after 3 wrong tries. Request a new code."
-        : null,
-  });
-  if (!isPending(auth, "login_by_code")) {
-    return (
-      <Page title="Enter your code">
-        <p>There is no sign-in by code in progress in this browser. It may have expired.</p>
-        <p>
-          <Link href="/account/login/code">Request a new code</Link> or <Link href="/account/login">sign in with your password</Link>.
-        </p>
-      </Page>
-    );
-  }
-  return (
-    <Page title="Enter your code" lead="If an account uses that address, we emailed it a sign-in code. It works for 3 minutes.">
-      <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Enter the sign-in code">
-        <Field
-          label="Code"
-          name="code"
-          hint="For example BCDF-GHJK. Letter case, spaces and dashes don’t matter."
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
-        <div className="form-actions">
-          <SubmitButton pending={form.pending} retryIn={form.retryIn}>
-            Sign in
-          </SubmitButton>
-        </div>
-      </ApiForm>
-      <div className="alternatives">
-        <ResendButton
-          send={api.resendLoginCode}
-          label="Send a new code"
-          sent="We sent a new code. The previous one no longer works."
-          conflict="No more codes can be sent for this sign-in. Start over to get a new one."
-        />
-        <p>
-          <Link href="/account/login/code">Use a different address</Link>
-        </p>
-        <StartOver />
       </div>
     </Page>
   );

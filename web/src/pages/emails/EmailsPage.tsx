@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { ApiError, type EmailAddress } from "@latchauth/client";
-import { api, keys, storeAuth, useAccountConfig } from "../app/latch";
-import { ApiForm, Field, FormErrors, SubmitButton, useApiForm, useRetryCountdown } from "../components/forms";
-import { ErrorPanel, Loading, Page } from "../components/ui";
+import { api, keys, storeAuth, useAccountConfig } from "../../app/latch";
+import { ApiForm, Field, FormErrors, SubmitButton, useApiForm, useRetryCountdown } from "../../components/forms";
+import { ErrorPanel, Loading, Page } from "../../components/ui";
 
 type Action = { kind: "primary" | "remove" | "resend"; email: string };
 
@@ -15,6 +15,50 @@ function actionError(e: unknown, a: Action | undefined): string[] {
   return e.messages;
 }
 
+/** Code mode: the code mailed to an address being added. */
+function CodeForm({ email, onDone, onCancel }: { email: string; onDone: () => void; onCancel: () => void }) {
+  const qc = useQueryClient();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.querySelector("input")?.focus();
+  }, []);
+  const form = useApiForm({
+    fields: ["code"],
+    aliases: { key: "code" },
+    mutationFn: (v: Record<string, string>) => api.verifyEmail((v.code ?? "").trim()),
+    onSuccess: (state) => {
+      storeAuth(qc, state);
+      onDone();
+    },
+    describe: (e) =>
+      e.status === 409
+        ? "No code is waiting for this address in this browser: it expired (after 15 minutes) or was cancelled after 3 wrong tries. Send a new code."
+        : null,
+  });
+  return (
+    <div ref={ref} className="row-extra">
+      <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label={`Confirm ${email}`} className="form form-inline">
+        <Field
+          label={`Code sent to ${email}`}
+          name="code"
+          autoComplete="one-time-code"
+          autoCapitalize="characters"
+          spellCheck={false}
+          required
+          errors={form.fieldErrors.code}
+        />
+        <div className="form-actions">
+          <SubmitButton pending={form.pending} retryIn={form.retryIn} className="button primary small">
+            Confirm
+          </SubmitButton>
+          <button type="button" className="button small" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </ApiForm>
+    </div>
+  );
+}
 export function EmailsPage() {
   const cfg = useAccountConfig();
   const byCode = cfg.email_verification_by_code_enabled;
@@ -152,50 +196,5 @@ export function EmailsPage() {
         </ApiForm>
       </section>
     </Page>
-  );
-}
-
-/** Code mode: the code mailed to an address being added. */
-function CodeForm({ email, onDone, onCancel }: { email: string; onDone: () => void; onCancel: () => void }) {
-  const qc = useQueryClient();
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    ref.current?.querySelector("input")?.focus();
-  }, []);
-  const form = useApiForm({
-    fields: ["code"],
-    aliases: { key: "code" },
-    mutationFn: (v: Record<string, string>) => api.verifyEmail((v.code ?? "").trim()),
-    onSuccess: (state) => {
-      storeAuth(qc, state);
-      onDone();
-    },
-    describe: (e) =>
-      e.status === 409
-        ? "No code is waiting for this address in this browser: it expired (after 15 minutes) or was cancelled after 3 wrong tries. Send a new code."
-        : null,
-  });
-  return (
-    <div ref={ref} className="row-extra">
-      <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label={`Confirm ${email}`} className="form form-inline">
-        <Field
-          label={`Code sent to ${email}`}
-          name="code"
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
-        <div className="form-actions">
-          <SubmitButton pending={form.pending} retryIn={form.retryIn} className="button primary small">
-            Confirm
-          </SubmitButton>
-          <button type="button" className="button small" onClick={onCancel}>
-            Cancel
-          </button>
-        </div>
-      </ApiForm>
-    </div>
   );
 }

@@ -1,14 +1,8 @@
-import { Link, Redirect } from "wouter";
-import { nextStep, pendingFlow } from "@latchauth/client";
-import { STEP_PATHS, useAuth } from "../app/latch";
-import { Page } from "../components/ui";
-import { StartOver } from "./shared";
-
-/** `/`: the account when signed in, the step in progress, or sign-in. */
-export function RootRedirect() {
-  const auth = useAuth();
-  return <Redirect to={STEP_PATHS[nextStep(auth).step]} replace />;
-}
+import { Redirect } from "wouter";
+import { pendingFlow } from "@latchauth/client";
+import { useAuth } from "../../app/latch";
+import { Page } from "../../components/ui";
+import { StartOver } from "../../components/flowButtons";
 
 /** A step the server asks for that this app cannot do yet (MFA, social signup, …). */
 export function ContinuePage() {
@@ -23,17 +17,6 @@ export function ContinuePage() {
         This server asks for a step that this page cannot do yet (<code>{what}</code>).
       </p>
       <StartOver label="Cancel and start over" />
-    </Page>
-  );
-}
-
-export function NotFoundPage() {
-  return (
-    <Page title="Page not found">
-      <p>There is nothing at this address.</p>
-      <p>
-        <Link href="/">Go to your account</Link>
-      </p>
     </Page>
   );
 }

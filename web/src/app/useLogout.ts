@@ -1,0 +1,11 @@
+import { useMutation } from "@tanstack/react-query";
+import { api, useFinishAuth } from "./latch";
+
+/** Logs out; used by the nav's button and the logout page. */
+export function useLogout() {
+  const finish = useFinishAuth();
+  return useMutation({
+    mutationFn: api.logout,
+    onSuccess: (state) => finish(state, { to: "/account/login", flash: "You have been signed out." }),
+  });
+}
