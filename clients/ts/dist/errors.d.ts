@@ -19,6 +19,8 @@ export interface ApiErrorInit {
     retryAfter?: number | null | undefined;
     /** For 401s: what the response says about the caller. */
     auth?: AuthState | null | undefined;
+    /** When the response arrived, in milliseconds (default now): `retryAt` counts from it. */
+    receivedAt?: number | undefined;
     message?: string | undefined;
     cause?: unknown;
 }
@@ -28,6 +30,8 @@ export declare class ApiError extends Error {
     readonly errors: readonly ErrorEntry[];
     /** Seconds to wait before trying again (429 `Retry-After`), else null. */
     readonly retryAfter: number | null;
+    /** When trying again makes sense (Retry-After from the response's arrival), in milliseconds; else null. */
+    readonly retryAt: number | null;
     /** For 401s, the caller's state (flows to take next); else null. */
     readonly auth: AuthState | null;
     readonly kind: ApiErrorKind;
@@ -44,7 +48,13 @@ export declare class ApiError extends Error {
      */
     get formErrors(): string[];
 }
-export declare function rateLimitedMessage(seconds: number): string;
+/**
+ * "Try again …" for a moment in milliseconds: in seconds under two minutes,
+ * else the clock time (in the user's time zone) and the minutes until it.
+ */
+export declare function tryAgainAt(at: number, now?: number): string;
+/** The message of a 429 whose Retry-After said `seconds`. */
+export declare function rateLimitedMessage(seconds: number, now?: number): string;
 /**
  * Parses a Retry-After header: delay-seconds or an HTTP date. Returns whole
  * seconds (at least 0), or null when absent or unreadable.

@@ -4,17 +4,21 @@ export class ApiError extends Error {
     errors;
     /** Seconds to wait before trying again (429 `Retry-After`), else null. */
     retryAfter;
+    /** When trying again makes sense (Retry-After from the response's arrival), in milliseconds; else null. */
+    retryAt;
     /** For 401s, the caller's state (flows to take next); else null. */
     auth;
     kind;
     constructor(init) {
         const errors = init.errors ?? [];
         const retryAfter = init.retryAfter ?? null;
-        super(init.message ?? defaultMessage(init.status, errors, retryAfter), init.cause === undefined ? undefined : { cause: init.cause });
+        const retryAt = retryAfter === null ? null : (init.receivedAt ?? Date.now()) + retryAfter * 1000;
+        super(init.message ?? defaultMessage(init.status, errors, retryAt), init.cause === undefined ? undefined : { cause: init.cause });
         this.name = "ApiError";
         this.status = init.status;
         this.errors = errors;
         this.retryAfter = retryAfter;
+        this.retryAt = retryAt;
         this.auth = init.auth ?? null;
         this.kind = errorKind(init.status, errors);
     }
@@ -35,7 +39,7 @@ export class ApiError extends Error {
     get messages() {
         if (this.errors.length === 0)
             return [this.message];
-        return this.errors.map((e) => messageOf(e, this.retryAfter));
+        return this.errors.map((e) => messageOf(e, this.retryAt));
     }
     /**
      * Form-level messages: the entries without `param`, or — when the
@@ -44,12 +48,18 @@ export class ApiError extends Error {
     get formErrors() {
         if (this.errors.length === 0)
             return [this.message];
-        return this.errors.filter((e) => e.param === undefined).map((e) => messageOf(e, this.retryAfter));
+        return this.errors.filter((e) => e.param === undefined).map((e) => messageOf(e, this.retryAt));
     }
 }
-function messageOf(e, retryAfter) {
-    if (e.code === "rate_limited" && retryAfter !== null)
-        return rateLimitedMessage(retryAfter);
+/** Codes whose message says "try again later": with a Retry-After, it names the time instead. */
+const WAIT_CODES = {
+    rate_limited: "Too many requests.",
+    too_many_login_attempts: "Too many failed sign-in attempts.",
+};
+function messageOf(e, retryAt) {
+    const what = WAIT_CODES[e.code];
+    if (what !== undefined && retryAt !== null)
+        return `${what} ${tryAgainAt(retryAt)}`;
     return e.message;
 }
 function errorKind(status, errors) {
@@ -71,16 +81,26 @@ function errorKind(status, errors) {
         return "server";
     return "http";
 }
-export function rateLimitedMessage(seconds) {
+/**
+ * "Try again …" for a moment in milliseconds: in seconds under two minutes,
+ * else the clock time (in the user's time zone) and the minutes until it.
+ */
+export function tryAgainAt(at, now = Date.now()) {
+    const seconds = Math.max(0, Math.ceil((at - now) / 1000));
     if (seconds <= 1)
-        return "Too many requests. Try again in a moment.";
+        return "Try again in a moment.";
     if (seconds < 120)
-        return `Too many requests. Try again in ${seconds} seconds.`;
-    return `Too many requests. Try again in ${Math.ceil(seconds / 60)} minutes.`;
+        return `Try again in ${seconds} seconds.`;
+    const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(at));
+    return `Try again at ${time} (in ${Math.ceil(seconds / 60)} minutes).`;
 }
-function defaultMessage(status, errors, retryAfter) {
-    if (status === 429 && retryAfter !== null)
-        return rateLimitedMessage(retryAfter);
+/** The message of a 429 whose Retry-After said `seconds`. */
+export function rateLimitedMessage(seconds, now = Date.now()) {
+    return `Too many requests. ${tryAgainAt(now + seconds * 1000, now)}`;
+}
+function defaultMessage(status, errors, retryAt) {
+    if (status === 429 && retryAt !== null)
+        return `Too many requests. ${tryAgainAt(retryAt)}`;
     const first = errors[0];
     if (first)
         return first.message;
@@ -144,7 +164,7 @@ export function splitErrors(error, fields, aliases = {}) {
         if (field !== undefined && fields.includes(field))
             (out.fields[field] ??= []).push(e.message);
         else
-            out.form.push(messageOf(e, error.retryAfter));
+            out.form.push(messageOf(e, error.retryAt));
     }
     return out;
 }

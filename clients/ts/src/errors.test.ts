@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { ApiError, parseRetryAfter, splitErrors } from "./errors.js";
+import { describe, expect, it, vi } from "vitest";
+import { tryAgainAt, ApiError, parseRetryAfter, splitErrors } from "./errors.js";
 
 const signupErrors = new ApiError({
   status: 400,
@@ -12,6 +12,27 @@ const signupErrors = new ApiError({
 });
 
 describe("ApiError", () => {
+  it("names the time of a long wait, and rewrites the lockout message when Retry-After came", () => {
+    const at = Date.UTC(2026, 0, 1, 10, 42);
+    const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(at));
+    expect(tryAgainAt(at, at - 300_000)).toBe(`Try again at ${time} (in 5 minutes).`);
+    expect(tryAgainAt(at, at - 42_000)).toBe("Try again in 42 seconds.");
+    expect(tryAgainAt(at, at)).toBe("Try again in a moment.");
+    vi.useFakeTimers();
+    vi.setSystemTime(at - 600_000);
+    const locked = new ApiError({
+      status: 400,
+      errors: [{ code: "too_many_login_attempts", message: "Too many failed login attempts. Try again later." }],
+      retryAfter: 600,
+      receivedAt: at - 600_000,
+    });
+    expect(locked.formErrors).toEqual([`Too many failed sign-in attempts. Try again at ${time} (in 10 minutes).`]);
+    expect(locked.retryAt).toBe(at);
+    const noHeader = new ApiError({ status: 400, errors: [{ code: "too_many_login_attempts", message: "Try again later." }] });
+    expect(noHeader.formErrors).toEqual(["Try again later."]);
+    vi.useRealTimers();
+  });
+
   it("groups field errors by param, in order", () => {
     expect(signupErrors.fieldErrors).toEqual({
       email: ["Enter a valid email address."],
@@ -51,7 +72,7 @@ describe("ApiError", () => {
     });
     expect(e.kind).toBe("rate_limited");
     expect(e.formErrors).toEqual(["Too many requests. Try again in 30 seconds."]);
-    expect(new ApiError({ status: 429, retryAfter: 300 }).message).toBe("Too many requests. Try again in 5 minutes.");
+    expect(new ApiError({ status: 429, retryAfter: 300 }).message).toMatch(/^Too many requests\. Try again at \d{1,2}:\d\d.* \(in 5 minutes\)\.$/);
     expect(new ApiError({ status: 429 }).message).toBe("Too many requests. Try again later.");
   });
 });

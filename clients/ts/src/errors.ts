@@ -31,6 +31,8 @@ export interface ApiErrorInit {
   retryAfter?: number | null | undefined;
   /** For 401s: what the response says about the caller. */
   auth?: AuthState | null | undefined;
+  /** When the response arrived, in milliseconds (default now): `retryAt` counts from it. */
+  receivedAt?: number | undefined;
   message?: string | undefined;
   cause?: unknown;
 }
@@ -41,6 +43,8 @@ export class ApiError extends Error {
   readonly errors: readonly ErrorEntry[];
   /** Seconds to wait before trying again (429 `Retry-After`), else null. */
   readonly retryAfter: number | null;
+  /** When trying again makes sense (Retry-After from the response's arrival), in milliseconds; else null. */
+  readonly retryAt: number | null;
   /** For 401s, the caller's state (flows to take next); else null. */
   readonly auth: AuthState | null;
   readonly kind: ApiErrorKind;
@@ -48,11 +52,13 @@ export class ApiError extends Error {
   constructor(init: ApiErrorInit) {
     const errors = init.errors ?? [];
     const retryAfter = init.retryAfter ?? null;
-    super(init.message ?? defaultMessage(init.status, errors, retryAfter), init.cause === undefined ? undefined : { cause: init.cause });
+    const retryAt = retryAfter === null ? null : (init.receivedAt ?? Date.now()) + retryAfter * 1000;
+    super(init.message ?? defaultMessage(init.status, errors, retryAt), init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "ApiError";
     this.status = init.status;
     this.errors = errors;
     this.retryAfter = retryAfter;
+    this.retryAt = retryAt;
     this.auth = init.auth ?? null;
     this.kind = errorKind(init.status, errors);
   }
@@ -74,7 +80,7 @@ export class ApiError extends Error {
   /** Every entry's message (field and form level), or the status's message. */
   get messages(): string[] {
     if (this.errors.length === 0) return [this.message];
-    return this.errors.map((e) => messageOf(e, this.retryAfter));
+    return this.errors.map((e) => messageOf(e, this.retryAt));
   }
 
   /**
@@ -83,12 +89,19 @@ export class ApiError extends Error {
    */
   get formErrors(): string[] {
     if (this.errors.length === 0) return [this.message];
-    return this.errors.filter((e) => e.param === undefined).map((e) => messageOf(e, this.retryAfter));
+    return this.errors.filter((e) => e.param === undefined).map((e) => messageOf(e, this.retryAt));
   }
 }
 
-function messageOf(e: ErrorEntry, retryAfter: number | null): string {
-  if (e.code === "rate_limited" && retryAfter !== null) return rateLimitedMessage(retryAfter);
+/** Codes whose message says "try again later": with a Retry-After, it names the time instead. */
+const WAIT_CODES: Readonly<Record<string, string>> = {
+  rate_limited: "Too many requests.",
+  too_many_login_attempts: "Too many failed sign-in attempts.",
+};
+
+function messageOf(e: ErrorEntry, retryAt: number | null): string {
+  const what = WAIT_CODES[e.code];
+  if (what !== undefined && retryAt !== null) return `${what} ${tryAgainAt(retryAt)}`;
   return e.message;
 }
 
@@ -104,14 +117,25 @@ function errorKind(status: number, errors: readonly ErrorEntry[]): ApiErrorKind 
   return "http";
 }
 
-export function rateLimitedMessage(seconds: number): string {
-  if (seconds <= 1) return "Too many requests. Try again in a moment.";
-  if (seconds < 120) return `Too many requests. Try again in ${seconds} seconds.`;
-  return `Too many requests. Try again in ${Math.ceil(seconds / 60)} minutes.`;
+/**
+ * "Try again …" for a moment in milliseconds: in seconds under two minutes,
+ * else the clock time (in the user's time zone) and the minutes until it.
+ */
+export function tryAgainAt(at: number, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.ceil((at - now) / 1000));
+  if (seconds <= 1) return "Try again in a moment.";
+  if (seconds < 120) return `Try again in ${seconds} seconds.`;
+  const time = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).format(new Date(at));
+  return `Try again at ${time} (in ${Math.ceil(seconds / 60)} minutes).`;
 }
 
-function defaultMessage(status: number, errors: readonly ErrorEntry[], retryAfter: number | null): string {
-  if (status === 429 && retryAfter !== null) return rateLimitedMessage(retryAfter);
+/** The message of a 429 whose Retry-After said `seconds`. */
+export function rateLimitedMessage(seconds: number, now: number = Date.now()): string {
+  return `Too many requests. ${tryAgainAt(now + seconds * 1000, now)}`;
+}
+
+function defaultMessage(status: number, errors: readonly ErrorEntry[], retryAt: number | null): string {
+  if (status === 429 && retryAt !== null) return `Too many requests. ${tryAgainAt(retryAt)}`;
   const first = errors[0];
   if (first) return first.message;
   switch (status) {
@@ -172,7 +196,7 @@ export function splitErrors(
   for (const e of error.errors) {
     const field = e.param === undefined ? undefined : (aliases[e.param] ?? e.param);
     if (field !== undefined && fields.includes(field)) (out.fields[field] ??= []).push(e.message);
-    else out.form.push(messageOf(e, error.retryAfter));
+    else out.form.push(messageOf(e, error.retryAt));
   }
   return out;
 }

@@ -10,23 +10,13 @@ import {
   type ReactNode,
 } from "react";
 import { ApiError, splitErrors } from "@latchauth/client";
+import { useNow } from "./useNow";
 
-/** Seconds left of a 429's Retry-After, counting down to 0. */
+/** Seconds left until an error's Retry-After has passed (0 without one), counting down. */
 export function useRetryCountdown(error: unknown): number {
-  const [left, setLeft] = useState(0);
-  useEffect(() => {
-    const secs = error instanceof ApiError && error.status === 429 ? (error.retryAfter ?? 0) : 0;
-    setLeft(secs);
-    if (secs <= 0) return;
-    const started = Date.now();
-    const t = window.setInterval(() => {
-      const remaining = secs - Math.floor((Date.now() - started) / 1000);
-      setLeft(Math.max(0, remaining));
-      if (remaining <= 0) window.clearInterval(t);
-    }, 1000);
-    return () => window.clearInterval(t);
-  }, [error]);
-  return left;
+  const retryAt = error instanceof ApiError ? error.retryAt : null;
+  const now = useNow(retryAt !== null ? 250 : null);
+  return retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
 }
 
 export interface ApiFormOptions<V, R> {
@@ -47,16 +37,17 @@ export function useApiForm<V, R>(opts: ApiFormOptions<V, R>) {
     mutationFn: opts.mutationFn,
     ...(opts.onSuccess ? { onSuccess: opts.onSuccess } : {}),
   });
-  const { fields, aliases, describe } = opts;
+  // fields, aliases and describe are fixed for a form: only the error matters.
+  const [fixed] = useState(opts);
   const split = useMemo(() => {
+    const { fields, aliases, describe } = fixed;
     const e = m.error;
     if (e instanceof ApiError && describe) {
       const custom = describe(e);
       if (custom !== null) return { fields: {}, form: [custom] };
     }
     return splitErrors(e, fields, aliases);
-    // fields, aliases and describe are fixed for a form: only the error matters.
-  }, [m.error]);
+  }, [m.error, fixed]);
   const retryIn = useRetryCountdown(m.error);
   return {
     submit: (values: V) => m.mutate(values),

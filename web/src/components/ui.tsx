@@ -2,6 +2,7 @@ import { useEffect, useRef, type ReactNode } from "react";
 import { useLocation } from "wouter";
 import { ApiError } from "@latchauth/client";
 import { useFlash } from "../app/flash";
+import { useNow } from "./useNow";
 
 export const SITE_NAME: string = import.meta.env.VITE_SITE_NAME || "Latch";
 
@@ -79,13 +80,23 @@ export function Notice({ kind = "info", children }: { kind?: "info" | "success" 
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** The full time with the zone it is in, e.g. "3 Dec 2026, 10:42 CET". */
+const zonedFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 /** An epoch-seconds timestamp as a <time>, e.g. "3 minutes ago". */
-export function Time({ at, now = Date.now() }: { at: number; now?: number }) {
+export function Time({ at }: { at: number }) {
+  const now = useNow();
   const d = new Date(at * 1000);
   return (
-    <time dateTime={d.toISOString()} title={dateFormat.format(d)}>
+    <time dateTime={d.toISOString()} title={zonedFormat.format(d)}>
       {ago(d.getTime(), now)}
     </time>
   );

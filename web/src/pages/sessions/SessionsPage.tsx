@@ -53,7 +53,6 @@ export function SessionsPage() {
 
   const list: UserSession[] = sessions.data ?? [];
   const others = list.filter((s) => !s.is_current);
-  const now = Date.now();
 
   return (
     <Page title="Sessions" wide lead="Devices and browsers signed in to your account. Sign out of any you don’t recognise, then change your password.">
@@ -77,11 +76,11 @@ export function SessionsPage() {
                   {s.is_current ? <span className="badge badge-primary">This device</span> : null}
                 </div>
                 <p className="row-meta">
-                  {s.ip || "Unknown address"} · signed in <Time at={s.created_at} now={now} />
+                  {s.ip || "Unknown address"} · signed in <Time at={s.created_at} />
                   {s.last_seen_at !== undefined && !s.is_current ? (
                     <>
                       {" "}
-                      · last active <Time at={s.last_seen_at} now={now} />
+                      · last active <Time at={s.last_seen_at} />
                     </>
                   ) : null}
                 </p>
