@@ -80,6 +80,8 @@ var pageRoutes = []string{
 	"/account/email",
 	"/account/password/change",
 	"/account/sessions",
+	"/account/profile",
+	"/account/delete",
 	"/account/logout",
 }
 

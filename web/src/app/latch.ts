@@ -36,6 +36,7 @@ export const keys = {
   account: ["latch", "account"] as const,
   emails: ["latch", "account", "emails"] as const,
   sessions: ["latch", "account", "sessions"] as const,
+  profile: ["latch", "account", "profile"] as const,
 };
 
 /** Where this app shows each step. Stages it does not implement yet land on /account/continue. */

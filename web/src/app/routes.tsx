@@ -5,6 +5,8 @@ import type { ComponentType } from "react";
 import { ChangePasswordPage } from "../pages/account/ChangePasswordPage";
 import { HomePage } from "../pages/account/HomePage";
 import { LogoutPage } from "../pages/account/LogoutPage";
+import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
+import { ProfilePage } from "../pages/profile/ProfilePage";
 import { EmailsPage } from "../pages/emails/EmailsPage";
 import { CodeLoginConfirmPage } from "../pages/login/CodeLoginConfirmPage";
 import { CodeLoginRequestPage } from "../pages/login/CodeLoginRequestPage";
@@ -66,6 +68,8 @@ export const routes: AppRoute[] = [
     nav: { label: "Password", when: "authenticated" },
   },
   { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
+  { path: "/account/profile", component: ProfilePage, access: "authenticated", nav: { label: "Profile", when: "authenticated" } },
+  { path: "/account/delete", component: DeleteAccountPage, access: "authenticated" },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },
 
   // Later: /account/2fa/…, /account/providers, /account/provider/signup, /admin/….

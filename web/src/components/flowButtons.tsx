@@ -2,6 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRetryCountdown } from "./forms";
 import { ApiError } from "@latchauth/client";
 import { api, useFinishAuth } from "../app/latch";
+import { forgetSignedIn } from "../app/signedOut";
 
 /** A "send again" button with its outcome announced next to it. */
 export function ResendButton({
@@ -37,7 +38,12 @@ export function ResendButton({
 /** Drops whatever is in progress in this browser's session and goes back to sign-in. */
 export function StartOver({ label = "Start over" }: { label?: string }) {
   const finish = useFinishAuth();
-  const m = useMutation({ mutationFn: api.logout, onSuccess: (state) => finish(state, { to: "/account/login" }) });
+  const m = useMutation({
+    mutationFn: () => {
+      forgetSignedIn();
+      return api.logout();
+    },
+    onSuccess: (state) => finish(state, { to: "/account/login" }) });
   return (
     <p>
       <button type="button" className="link-button" onClick={() => m.mutate()} disabled={m.isPending}>

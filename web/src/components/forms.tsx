@@ -10,6 +10,8 @@ import {
   type ReactNode,
 } from "react";
 import { ApiError, splitErrors } from "@latchauth/client";
+import { duration } from "../app/brand";
+import { clearFlash } from "../app/flash";
 import { useNow } from "./useNow";
 
 /** Seconds left until an error's Retry-After has passed (0 without one), counting down. */
@@ -94,6 +96,9 @@ export function ApiForm(props: {
   }, [error]);
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    // A new attempt: the message the previous page left ("You have been
+    // signed out.") no longer describes what is on screen.
+    clearFlash();
     props.onValues(formValues(e.currentTarget));
   }
   return (
@@ -130,8 +135,12 @@ export type FieldProps = {
   optional?: boolean;
 } & Omit<InputHTMLAttributes<HTMLInputElement>, "name" | "id">;
 
-/** A labelled input with its hint and its errors wired to it. */
-export function Field({ label, name, errors, hint, optional, className, ...input }: FieldProps) {
+/**
+ * A labelled input with its hint and its errors wired to it. A password
+ * input gets a Show/Hide button that switches it to text and back.
+ */
+export function Field({ label, name, errors, hint, optional, className, type, ...input }: FieldProps) {
+  const [shown, setShown] = useState(false);
   const id = useId();
   const hintId = `${id}-hint`;
   const errId = `${id}-errors`;
@@ -148,7 +157,30 @@ export function Field({ label, name, errors, hint, optional, className, ...input
           {hint}
         </p>
       ) : null}
-      <input id={id} name={name} aria-invalid={invalid ? true : undefined} aria-describedby={describedBy} {...input} />
+      {type === "password" ? (
+        <div className="password-input">
+          <input
+            id={id}
+            name={name}
+            type={shown ? "text" : "password"}
+            aria-invalid={invalid ? true : undefined}
+            aria-describedby={describedBy}
+            {...input}
+          />
+          <button
+            type="button"
+            className="password-toggle"
+            aria-controls={id}
+            aria-pressed={shown}
+            aria-label={shown ? `Hide ${label.toLowerCase()}` : `Show ${label.toLowerCase()}`}
+            onClick={() => setShown((s) => !s)}
+          >
+            {shown ? "Hide" : "Show"}
+          </button>
+        </div>
+      ) : (
+        <input id={id} name={name} type={type} aria-invalid={invalid ? true : undefined} aria-describedby={describedBy} {...input} />
+      )}
       {invalid ? (
         <ul id={errId} className="field-errors">
           {errors.map((m, i) => (
@@ -157,6 +189,36 @@ export function Field({ label, name, errors, hint, optional, className, ...input
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** The one-time code input every code page uses: the mailed code's format, and how long it works. */
+export function CodeField({
+  errors,
+  label = "Code",
+  lifetime,
+  name = "code",
+  hint,
+}: {
+  errors?: readonly string[] | undefined;
+  label?: string;
+  /** Seconds the code works, for the hint. */
+  lifetime?: number | undefined;
+  name?: string;
+  /** Replaces the mailed code's hint (e.g. for an authenticator app's code). */
+  hint?: string | undefined;
+}) {
+  return (
+    <Field
+      label={label}
+      name={name}
+      hint={hint ?? `For example BCDF-GHJK. Letter case, spaces and dashes don’t matter.${lifetime ? ` It works for ${duration(lifetime)}.` : ""}`}
+      autoComplete="one-time-code"
+      autoCapitalize="characters"
+      spellCheck={false}
+      required
+      errors={errors}
+    />
   );
 }
 

@@ -1,10 +1,9 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { useLocation } from "wouter";
 import { ApiError } from "@latchauth/client";
+import { useBrand } from "../app/brand";
 import { useFlash } from "../app/flash";
 import { useNow } from "./useNow";
-
-export const SITE_NAME: string = import.meta.env.VITE_SITE_NAME || "Latch";
 
 /** A page: its heading (focused after navigation), title, and flash message. */
 export function Page({
@@ -22,15 +21,16 @@ export function Page({
   const flash = useFlash(location);
   const heading = useRef<HTMLHeadingElement>(null);
   const shownTitle = useRef(title);
+  const { siteName } = useBrand();
   useEffect(() => {
-    document.title = `${title} · ${SITE_NAME}`;
+    document.title = `${title} · ${siteName}`;
     // The page turned into another one in place (e.g. "Check your email"
     // after a form): move focus to its heading, as a navigation would.
     if (shownTitle.current !== title) {
       shownTitle.current = title;
       heading.current?.focus();
     }
-  }, [title]);
+  }, [title, siteName]);
   return (
     <div className={wide ? "page page-wide" : "page"}>
       <h1 ref={heading} tabIndex={-1}>

@@ -3,6 +3,7 @@ import { Link } from "wouter";
 import type { AuthenticationMethod } from "@latchauth/client";
 import { api, keys, useAuth } from "../../app/latch";
 import { Notice, Page, Time } from "../../components/ui";
+import { useBrand } from "../../app/brand";
 
 function methodText(m: AuthenticationMethod): string {
   switch (m.method) {
@@ -19,6 +20,7 @@ function methodText(m: AuthenticationMethod): string {
 
 export function HomePage() {
   const auth = useAuth();
+  const { accountDeletion } = useBrand();
   const emails = useQuery({ queryKey: keys.emails, queryFn: api.listEmailAddresses });
   if (auth.status === "unauthenticated") return null;
   const { user, methods } = auth;
@@ -99,7 +101,18 @@ export function HomePage() {
             <span>Where you are signed in</span>
           </Link>
         </li>
+        <li>
+          <Link href="/account/profile">
+            <strong>Profile</strong>
+            <span>Your name and username</span>
+          </Link>
+        </li>
       </ul>
+      {accountDeletion ? (
+        <p className="danger-link">
+          <Link href="/account/delete">Delete your account</Link>
+        </p>
+      ) : null}
     </Page>
   );
 }

@@ -2,8 +2,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { ApiError, type EmailAddress } from "@latchauth/client";
 import { api, keys, storeAuth, useAccountConfig } from "../../app/latch";
-import { ApiForm, Field, FormErrors, SubmitButton, useApiForm, useRetryCountdown } from "../../components/forms";
+import { ApiForm, CodeField, Field, FormErrors, SubmitButton, useApiForm, useRetryCountdown } from "../../components/forms";
 import { ErrorPanel, Loading, Page } from "../../components/ui";
+import { duration, useLifetimes } from "../../app/brand";
 
 type Action = { kind: "primary" | "remove" | "resend"; email: string };
 
@@ -22,6 +23,7 @@ function CodeForm({ email, onDone, onCancel }: { email: string; onDone: () => vo
   useEffect(() => {
     ref.current?.querySelector("input")?.focus();
   }, []);
+  const lifetimes = useLifetimes();
   const form = useApiForm({
     fields: ["code"],
     aliases: { key: "code" },
@@ -32,21 +34,13 @@ function CodeForm({ email, onDone, onCancel }: { email: string; onDone: () => vo
     },
     describe: (e) =>
       e.status === 409
-        ? "No code is waiting for this address in this browser: it expired (after 15 minutes) or was cancelled after 3 wrong tries. Send a new code."
+        ? `No code is waiting for this address in this browser: it expired (after ${duration(lifetimes.email_verification_code)}) or was cancelled after 3 wrong tries. Send a new code.`
         : null,
   });
   return (
     <div ref={ref} className="row-extra">
       <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label={`Confirm ${email}`} className="form form-inline">
-        <Field
-          label={`Code sent to ${email}`}
-          name="code"
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
+        <CodeField errors={form.fieldErrors.code} lifetime={lifetimes.email_verification_code} label={`Code sent to ${email}`} />
         <div className="form-actions">
           <SubmitButton pending={form.pending} retryIn={form.retryIn} className="button primary small">
             Confirm
@@ -87,7 +81,11 @@ export function EmailsPage() {
           return null;
       }
     },
-    onMutate: () => setStatus(null),
+    onMutate: () => {
+      // Another action: the add form's old error no longer applies.
+      setStatus(null);
+      add.reset();
+    },
     onSuccess: (list, a) => {
       if (list) qc.setQueryData(keys.emails, list);
       // The primary address is the user's email: refresh the session too.
@@ -104,7 +102,11 @@ export function EmailsPage() {
 
   const add = useApiForm({
     fields: ["email"],
-    mutationFn: (v: Record<string, string>) => api.addEmailAddress((v.email ?? "").trim()),
+    mutationFn: (v: Record<string, string>) => {
+      setStatus(null);
+      action.reset();
+      return api.addEmailAddress((v.email ?? "").trim());
+    },
     onSuccess: (list, v) => {
       const email = (v.email ?? "").trim().toLowerCase();
       qc.setQueryData(keys.emails, list);

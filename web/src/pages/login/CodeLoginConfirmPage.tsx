@@ -1,20 +1,24 @@
 import { Link } from "wouter";
 import { isPending } from "@latchauth/client";
 import { api, useAuth, useFinishAuth } from "../../app/latch";
-import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
+import { ApiForm, CodeField, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { duration, useLifetimes } from "../../app/brand";
+import { sentTo } from "../../app/sentTo";
 import { ResendButton, StartOver } from "../../components/flowButtons";
 
 export function CodeLoginConfirmPage() {
   const auth = useAuth();
   const finish = useFinishAuth();
+  const lifetimes = useLifetimes();
+  const address = sentTo("login");
   const form = useApiForm({
     fields: ["code"],
     mutationFn: (v: Record<string, string>) => api.confirmLoginCode((v.code ?? "").trim()),
     onSuccess: (state) => finish(state),
     describe: (e) =>
       e.status === 409
-        ? "This code can no longer be used: codes expire after 3 minutes and stop working after 3 wrong tries. Request a new code."
+        ? `This code can no longer be used: codes expire after ${duration(lifetimes.login_code)} and stop working after 3 wrong tries. Request a new code.`
         : null,
   });
   if (!isPending(auth, "login_by_code")) {
@@ -28,18 +32,20 @@ export function CodeLoginConfirmPage() {
     );
   }
   return (
-    <Page title="Enter your code" lead="If an account uses that address, we emailed it a sign-in code. It works for 3 minutes.">
+    <Page
+      title="Enter your code"
+      lead={
+        address ? (
+          <>
+            If an account uses <strong>{address}</strong>, we emailed it a sign-in code. It works for {duration(lifetimes.login_code)}.
+          </>
+        ) : (
+          `If an account uses that address, we emailed it a sign-in code. It works for ${duration(lifetimes.login_code)}.`
+        )
+      }
+    >
       <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Enter the sign-in code">
-        <Field
-          label="Code"
-          name="code"
-          hint="For example BCDF-GHJK. Letter case, spaces and dashes don’t matter."
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
+        <CodeField errors={form.fieldErrors.code} lifetime={lifetimes.login_code} />
         <div className="form-actions">
           <SubmitButton pending={form.pending} retryIn={form.retryIn}>
             Sign in

@@ -2,13 +2,18 @@ import { Link } from "wouter";
 import { api, useAccountConfig, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { rememberSentTo } from "../../app/sentTo";
 
 export function CodeLoginRequestPage() {
   const cfg = useAccountConfig();
   const finish = useFinishAuth();
   const form = useApiForm({
     fields: ["email"],
-    mutationFn: (v: Record<string, string>) => api.requestLoginCode((v.email ?? "").trim()),
+    mutationFn: (v: Record<string, string>) => {
+      const email = (v.email ?? "").trim();
+      rememberSentTo("login", email);
+      return api.requestLoginCode(email);
+    },
     onSuccess: (state) => finish(state),
   });
   if (!cfg.login_by_code_enabled) {

@@ -3,6 +3,7 @@ import { ApiError, nextStep, pendingFlow, type AuthState, type LoginInput } from
 import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { rememberSentTo } from "../../app/sentTo";
 
 /** The login input for what was typed: an address when it has an "@" (and email login is on). */
 export function loginInput(login: string, password: string, methods: readonly string[]): LoginInput {
@@ -11,6 +12,31 @@ export function loginInput(login: string, password: string, methods: readonly st
   const byUsername = methods.includes("username");
   if (byEmail && (!byUsername || v.includes("@"))) return { email: v, password };
   return { username: v, password };
+}
+
+/**
+ * The server words a wrong password by the identifier it was sent
+ * ("The email address and/or password…"); this words it by what the user
+ * typed, and says so when a username was typed where only addresses sign in.
+ */
+export function loginError(e: unknown, input: LoginInput, methods: readonly string[]): unknown {
+  if (!(e instanceof ApiError) || e.status !== 400) return e;
+  const typed = input.email ?? input.username ?? "";
+  const message = (code: string, original: string): string => {
+    if (code !== "email_password_mismatch" && code !== "username_password_mismatch") return original;
+    if (input.email !== undefined && !typed.includes("@") && !methods.includes("username")) {
+      return `“${typed}” is not an email address. Sign in with your email address and password.`;
+    }
+    return input.email !== undefined
+      ? "The email address or the password is not correct."
+      : "The username or the password is not correct.";
+  };
+  return new ApiError({
+    status: e.status,
+    errors: e.errors.map((x) => ({ ...x, message: message(x.code, x.message) })),
+    retryAfter: e.retryAfter,
+    auth: e.auth,
+  });
 }
 
 const STAGE_TEXT: Record<string, string> = {
@@ -48,7 +74,9 @@ export function LoginPage() {
     aliases: { email: "login", username: "login" },
     mutationFn: async (v: Record<string, string>) => {
       try {
-        const state = await api.login(loginInput(v.login ?? "", v.password ?? "", methods));
+        const input = loginInput(v.login ?? "", v.password ?? "", methods);
+        if (input.email) rememberSentTo("verify", input.email);
+        const state = await api.login(input).catch((e: unknown) => Promise.reject(loginError(e, input, methods)));
         if (state.status === "unauthenticated" && !pendingFlow(state.flows)) {
           throw new ApiError({ status: 401, auth: state, message: "Sign-in did not complete: this account cannot sign in." });
         }

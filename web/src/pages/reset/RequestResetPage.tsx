@@ -3,14 +3,21 @@ import { Link } from "wouter";
 import { api, useAccountConfig, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { duration, useLifetimes } from "../../app/brand";
+import { rememberSentTo } from "../../app/sentTo";
 
 export function RequestResetPage() {
   const cfg = useAccountConfig();
   const finish = useFinishAuth();
+  const lifetimes = useLifetimes();
   const [sentTo, setSentTo] = useState<string | null>(null);
   const form = useApiForm({
     fields: ["email"],
-    mutationFn: (v: Record<string, string>) => api.requestPasswordReset((v.email ?? "").trim()),
+    mutationFn: (v: Record<string, string>) => {
+      const email = (v.email ?? "").trim();
+      rememberSentTo("reset", email);
+      return api.requestPasswordReset(email);
+    },
     onSuccess: (state, v) => {
       if (state === undefined) setSentTo((v.email ?? "").trim());
       else finish(state, { to: "/account/password/reset/code" });
@@ -20,7 +27,7 @@ export function RequestResetPage() {
     return (
       <Page title="Check your email">
         <p>
-          If an account uses <strong>{sentTo}</strong>, we sent it a link to choose a new password. The link works for 3 days.
+          If an account uses <strong>{sentTo}</strong>, we sent it a link to choose a new password. The link works for {duration(lifetimes.password_reset_link)}.
         </p>
         <p>Nothing there? Look in your spam folder, or try again in a few minutes.</p>
         <p>

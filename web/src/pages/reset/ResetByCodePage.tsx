@@ -2,14 +2,18 @@ import { useState } from "react";
 import { Link } from "wouter";
 import { isPending, type User } from "@latchauth/client";
 import { api, useAuth } from "../../app/latch";
-import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
+import { ApiForm, CodeField, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { duration, useLifetimes } from "../../app/brand";
+import { sentTo } from "../../app/sentTo";
 import { StartOver } from "../../components/flowButtons";
-import { EXPIRED_CODE, NewPasswordForm } from "./common";
+import { expiredCode, NewPasswordForm } from "./common";
 
 /** Reset by code: enter the mailed code (checked), then the new password. */
 export function ResetByCodePage() {
   const auth = useAuth();
+  const lifetimes = useLifetimes();
+  const address = sentTo("reset");
   const [checked, setChecked] = useState<{ code: string; user: User } | null>(null);
   const form = useApiForm({
     fields: ["code"],
@@ -20,7 +24,7 @@ export function ResetByCodePage() {
       return { code, user: info.user };
     },
     onSuccess: setChecked,
-    describe: (e) => (e.status === 409 ? `${EXPIRED_CODE} Request a new code.` : null),
+    describe: (e) => (e.status === 409 ? `${expiredCode(lifetimes.password_reset_code)} Request a new code.` : null),
   });
   const title = "Reset your password";
   // A signed-in caller's session does not list flows: let it try.
@@ -45,18 +49,17 @@ export function ResetByCodePage() {
     );
   }
   return (
-    <Page title={title} lead="If an account uses that address, we emailed it a code. It works for 3 minutes.">
+    <Page
+      title={title}
+      lead={
+        <>
+          If an account uses {address ? <strong>{address}</strong> : "that address"}, we emailed it a code. It works for{" "}
+          {duration(lifetimes.password_reset_code)}.
+        </>
+      }
+    >
       <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Enter the reset code">
-        <Field
-          label="Code"
-          name="code"
-          hint="For example BCDF-GHJK."
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
+        <CodeField errors={form.fieldErrors.code} lifetime={lifetimes.password_reset_code} />
         <div className="form-actions">
           <SubmitButton pending={form.pending} retryIn={form.retryIn}>
             Continue

@@ -1,9 +1,12 @@
 import { isPending, type AuthState, type User } from "@latchauth/client";
 import { api, useFinishAuth } from "../../app/latch";
+import { duration, useLifetimes } from "../../app/brand";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../../components/forms";
 
-export const EXPIRED_CODE =
-  "This password reset can no longer be used: codes expire after 3 minutes and stop working after 3 wrong tries.";
+/** Why a reset code stopped working, with the codes' lifetime in seconds. */
+export function expiredCode(lifetime: number): string {
+  return `This password reset can no longer be used: codes expire after ${duration(lifetime)} and stop working after 3 wrong tries.`;
+}
 
 /** Where a finished reset leads: signed in (when the server logs in after a reset), or to sign in. */
 export function useResetDone() {
@@ -19,6 +22,7 @@ export function useResetDone() {
 /** The new password, typed twice, for a key (link) or code. */
 export function NewPasswordForm({ resetKey, user, keyErrorHint }: { resetKey: string; user: User; keyErrorHint: string }) {
   const done = useResetDone();
+  const lifetimes = useLifetimes();
   const form = useApiForm({
     fields: ["password", "password2"],
     mutationFn: (v: Record<string, string>) => {
@@ -26,7 +30,7 @@ export function NewPasswordForm({ resetKey, user, keyErrorHint }: { resetKey: st
       return api.resetPassword({ key: resetKey, password: v.password ?? "" });
     },
     onSuccess: done,
-    describe: (e) => (e.status === 409 ? `${EXPIRED_CODE} ${keyErrorHint}` : e.errors.some((x) => x.param === "key") ? `${e.messages.join(" ")} ${keyErrorHint}` : null),
+    describe: (e) => (e.status === 409 ? `${expiredCode(lifetimes.password_reset_code)} ${keyErrorHint}` : e.errors.some((x) => x.param === "key") ? `${e.messages.join(" ")} ${keyErrorHint}` : null),
   });
   return (
     <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Choose a new password">

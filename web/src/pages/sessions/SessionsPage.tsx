@@ -3,6 +3,7 @@ import { useRef, useState } from "react";
 import { Link } from "wouter";
 import type { UserSession } from "@latchauth/client";
 import { api, keys, useFinishAuth } from "../../app/latch";
+import { forgetSignedIn } from "../../app/signedOut";
 import { FormErrors } from "../../components/forms";
 import { ErrorPanel, Loading, Page, Time } from "../../components/ui";
 import { ApiError } from "@latchauth/client";
@@ -38,7 +39,10 @@ export function SessionsPage() {
   const [status, setStatus] = useState<string | null>(null);
   const statusRef = useRef<HTMLDivElement>(null);
   const end = useMutation({
-    mutationFn: (ids: number[]) => api.endSessions(ids),
+    mutationFn: (ids: number[]) => {
+      if (list.some((s) => s.is_current && ids.includes(s.id))) forgetSignedIn();
+      return api.endSessions(ids);
+    },
     onMutate: () => setStatus(null),
     onSuccess: (result, ids) => {
       if (!Array.isArray(result)) {

@@ -2,6 +2,7 @@ import { Link } from "wouter";
 import { api, useAccountConfig, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { rememberSentTo } from "../../app/sentTo";
 
 export function SignupPage() {
   const cfg = useAccountConfig();
@@ -19,6 +20,7 @@ export function SignupPage() {
       if (v.password !== v.password2) return Promise.reject(mismatch("password2"));
       const username = (v.username ?? "").trim();
       const email = (v.email ?? "").trim();
+      rememberSentTo("verify", email);
       return api.signup({
         ...(email || emailRequired ? { email } : {}),
         password: v.password ?? "",

@@ -1,3 +1,4 @@
+import { duration, useLifetimes } from "../../app/brand";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "wouter";
 import { ApiError, isPending } from "@latchauth/client";
@@ -7,6 +8,7 @@ import { ErrorPanel, Loading, Notice, Page } from "../../components/ui";
 /** The page a verification link opens: shows what it confirms, then confirms on request. */
 export function VerifyEmailKeyPage() {
   const { key = "" } = useParams<{ key: string }>();
+  const lifetimes = useLifetimes();
   const auth = useAuth();
   const finish = useFinishAuth();
   const info = useQuery({
@@ -44,7 +46,7 @@ export function VerifyEmailKeyPage() {
             <p>
               {e.hasCode("email_taken")
                 ? "Another account uses this address now, so it cannot be confirmed for yours."
-                : "This link is invalid or has expired. Links work once, for 3 days."}
+                : `This link is invalid or has expired. Links work once, for ${duration(lifetimes.email_verification_link)}.`}
             </p>
           </Notice>
           {auth.status === "authenticated" ? (

@@ -1,8 +1,10 @@
 import { Link, Redirect } from "wouter";
 import { isPending } from "@latchauth/client";
 import { api, useAccountConfig, useAuth, useFinishAuth } from "../../app/latch";
-import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
+import { ApiForm, CodeField, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
+import { duration, useLifetimes } from "../../app/brand";
+import { sentTo } from "../../app/sentTo";
 import { ResendButton, StartOver } from "../../components/flowButtons";
 
 /** "Check your email": a login or signup waits for the address to be verified. */
@@ -10,6 +12,9 @@ export function VerifyEmailPage() {
   const cfg = useAccountConfig();
   const auth = useAuth();
   const finish = useFinishAuth();
+  const lifetimes = useLifetimes();
+  const address = sentTo("verify");
+  const to = address ? <strong>{address}</strong> : "you";
   const form = useApiForm({
     fields: ["code"],
     aliases: { key: "code" },
@@ -25,7 +30,7 @@ export function VerifyEmailPage() {
       ),
     describe: (e) =>
       e.status === 409
-        ? "This code can no longer be used: it expired (after 15 minutes) or was cancelled after 3 wrong tries. Sign in again to get a new one."
+        ? `This code can no longer be used: it expired (after ${duration(lifetimes.email_verification_code)}) or was cancelled after 3 wrong tries. Sign in again to get a new one.`
         : null,
   });
 
@@ -43,26 +48,17 @@ export function VerifyEmailPage() {
   }
   if (!cfg.email_verification_by_code_enabled) {
     return (
-      <Page title="Check your email" lead="We sent you an email with a confirmation link.">
-        <p>Open the link in that email to confirm your address. The link works for 3 days.</p>
+      <Page title="Check your email" lead={<>We sent {to} an email with a confirmation link.</>}>
+        <p>Open the link in that email to confirm your address. The link works for {duration(lifetimes.email_verification_link)}.</p>
         <p>Nothing there? Look in your spam folder, or sign in again in a few minutes to get a new link.</p>
         <StartOver label="Cancel and start over" />
       </Page>
     );
   }
   return (
-    <Page title="Check your email" lead="We emailed you a confirmation code. Enter it to continue.">
+    <Page title="Check your email" lead={<>We emailed {to} a confirmation code. Enter it to continue.</>}>
       <ApiForm onValues={form.submit} error={form.error} formErrors={form.formErrors} label="Confirm your email address">
-        <Field
-          label="Code"
-          name="code"
-          hint="For example BCDF-GHJK. It works for 15 minutes."
-          autoComplete="one-time-code"
-          autoCapitalize="characters"
-          spellCheck={false}
-          required
-          errors={form.fieldErrors.code}
-        />
+        <CodeField errors={form.fieldErrors.code} lifetime={lifetimes.email_verification_code} />
         <div className="form-actions">
           <SubmitButton pending={form.pending} retryIn={form.retryIn}>
             Confirm
