@@ -271,6 +271,13 @@ type Deps struct {
 	Limiter Limiter
 	// Signer signs access tokens; nil: no access tokens are issued.
 	Signer Signer
+	// Profiles keeps users' names and username changes (profile.go).
+	Profiles ProfileStore
+	// Admin, Audit and APIKeys are the stores of the Admin family
+	// (admin.go); without them its actions fail.
+	Admin   AdminStore
+	Audit   AuditReader
+	APIKeys APIKeyStore
 	// Events receives every security event; nil: they are logged to Log.
 	Events EventSink
 	Log    *slog.Logger
@@ -303,6 +310,8 @@ type core struct {
 	codes    *codes
 	mfaKeys  mfaKeys // keys of MFA secrets and trust tokens (mfa.go)
 	events   EventSink
+	admin    adminStores
+	profiles ProfileStore
 	log      *slog.Logger
 	now      func() time.Time
 	bg       sync.WaitGroup // work done after the answer (see background)
@@ -325,6 +334,8 @@ type (
 	// Social (social.go) logs in, signs up and connects with providers.
 )
 
+// The Admin family (operators' actions) is declared in admin.go.
+
 // Service is the account core: one value per family of flows, over one
 // shared core. It is safe for concurrent use.
 type Service struct {
@@ -335,6 +346,7 @@ type Service struct {
 	Users     *Users
 	MFA       *MFA
 	Social    *Social
+	Admin     *Admin
 	core      *core
 }
 
@@ -344,7 +356,7 @@ func New(d Deps) (*Service, error) {
 		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
 		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
 		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
-		"Authenticators": d.Authenticators == nil,
+		"Authenticators": d.Authenticators == nil, "Profiles": d.Profiles == nil,
 	} {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
@@ -371,7 +383,8 @@ func New(d Deps) (*Service, error) {
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
 		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
 		mail: d.Mail, hasher: d.Hasher,
-		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now}
+		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now,
+		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys}, profiles: d.Profiles}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
 			c.event(ctx, st, EventRateLimitHit, nil, "action", action)
@@ -381,7 +394,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, core: c}, nil
+		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, Admin: &Admin{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

@@ -40,6 +40,18 @@ const (
 
 	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
 	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
+	EventProfileUpdated       = "user.profile_updated"       // fields: the fields changed
+	EventAccountDeleted       = "user.deleted"               // the user deleted their own account
+)
+
+// Admin events (admin.go): every admin action, by the admin API or the
+// CLI. Each has actor (who acted: "user:<public id>", "apikey:<name>" or
+// "cli"); user is the account acted on.
+const (
+	EventAdminUserCreated     = "admin.user_created"     // is_staff
+	EventAdminUserUpdated     = "admin.user_updated"     // the fields changed, with their new values
+	EventAdminUserDeleted     = "admin.user_deleted"     //
+	EventAdminSessionsRevoked = "admin.sessions_revoked" //
 )
 
 // Events lists every event name, for consumers that subscribe to them.
@@ -50,6 +62,8 @@ var Events = []string{
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
 	EventMFAEnabled, EventMFADisabled,
 	EventProviderConnected, EventProviderDisconnected,
+	EventProfileUpdated, EventAccountDeleted,
+	EventAdminUserCreated, EventAdminUserUpdated, EventAdminUserDeleted, EventAdminSessionsRevoked,
 }
 
 // Reasons of EventLoginFailed.

@@ -168,7 +168,7 @@ func (s *Users) SignupFields() SignupFieldSet {
 // emailOptional reports whether a signup may give no address: when the
 // operator allows it, username login is on (else an account without an
 // address could not log in), and verification is not mandatory.
-func (s *Users) emailOptional() bool {
+func (s *core) emailOptional() bool {
 	return s.cfg.EmailOptional && s.cfg.EmailVerification != VerificationMandatory && s.LoginMethod("username")
 }
 

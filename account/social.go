@@ -129,6 +129,15 @@ func (s *Social) supports(id, flow string) bool {
 	return ok && slices.Contains(p.Flows, flow)
 }
 
+// Attempt spends one unit of the caller's login budget (allauth's "login"
+// rate, per IP) for a provider login about to make Latch store a redirect
+// or call the provider: a redirect begun, an app's token verified. (A
+// callback needs a state that a redirect paid for.)
+// Error: *latch.RateLimitError.
+func (s *Social) Attempt(ctx context.Context, st *State) error {
+	return s.budget.limit(ctx, "login", st, "")
+}
+
 // RedirectInput is the browser's request to log in or connect through a
 // provider. The HTTP layer has checked CallbackURL against the trusted
 // origins.
@@ -302,6 +311,7 @@ func (s *Social) LoginWith(ctx context.Context, st *State, id *latch.SocialIdent
 			if err != nil {
 				return nil, err
 			}
+			s.notify(ctx, st, owner, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 		}
 		return s.socialLogin(ctx, st, owner, method)
 	}
@@ -566,6 +576,7 @@ func (s *Social) Connect(ctx context.Context, st *State, id *latch.SocialIdentit
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 	return st, nil
 }
 
@@ -619,6 +630,7 @@ func (s *Social) Disconnect(ctx context.Context, st *State, provider, uid string
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderDisconnected, provider: s.providerName(provider)})
 	return slices.Delete(list, i, i+1), nil
 }
 

@@ -24,8 +24,50 @@ const msgNoUsername = "Accounts on this server have no username (LATCH_SIGNUP_FI
 // as at signup: the username is then required). Under Config.NoUsername a
 // username is refused. The password must pass the same rules as at signup.
 func (s *Users) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.User, error) {
-	email := normalizeEmail(in.Email)
-	username := normalizeUsername(in.Username)
+	email, username, err := s.checkNewUser(in.Email, in.Username, in.Password, true)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	now := s.now()
+	u := &latch.User{
+		PublicID: newUUID(), Username: username, PasswordHash: hash,
+		IsActive: true, IsStaff: true, IsSuperuser: true,
+		DateJoined: now, Updated: now, Email: email,
+	}
+	var addrs []latch.EmailAddress
+	if email != "" {
+		addrs = []latch.EmailAddress{{Email: email, Verified: true, Primary: true, Created: now}}
+	}
+	if err := createErr(s.users.CreateUser(ctx, u, addrs)); err != nil {
+		return nil, fmt.Errorf("create superuser: %w", err)
+	}
+	return u, nil
+}
+
+// createErr turns the store's uniqueness errors of CreateUser into input errors.
+func createErr(err error) error {
+	switch {
+	case errors.Is(err, latch.ErrEmailTaken):
+		return latch.Invalid("email", "email_taken", msgEmailTaken)
+	case errors.Is(err, latch.ErrUsernameTaken):
+		return latch.Invalid("username", "username_taken", msgUsernameTaken)
+	}
+	return err
+}
+
+// checkNewUser checks the identity and password of an account created by
+// an operator (createsuperuser, the admin API, latch users create) and
+// returns the normalized address and username. The address may be left out
+// when Config.EmailOptional allows it (the username is then required); a
+// username is refused under Config.NoUsername. The password, when given or
+// required, must pass the same rules as at signup.
+func (s *core) checkNewUser(email, username, plain string, passwordRequired bool) (string, string, error) {
+	email = normalizeEmail(email)
+	username = normalizeUsername(username)
 	var errs latch.InputError
 	switch {
 	case email == "" && s.emailOptional():
@@ -46,38 +88,13 @@ func (s *Users) CreateSuperuser(ctx context.Context, in SuperuserInput) (*latch.
 			errs.Errors = append(errs.Errors, *p)
 		}
 	}
-	if in.Password == "" {
+	if plain == "" && passwordRequired {
 		errs.Add("password", "required", msgRequired)
 	}
-	for _, v := range s.cfg.PasswordPolicy.Validate(in.Password, password.Attrs{Username: username, Email: email}) {
-		if in.Password != "" {
+	if plain != "" {
+		for _, v := range s.cfg.PasswordPolicy.Validate(plain, password.Attrs{Username: username, Email: email}) {
 			errs.Add("password", v.Code, v.Message)
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	hash, err := s.hasher.Hash(in.Password)
-	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
-	}
-	now := s.now()
-	u := &latch.User{
-		PublicID: newUUID(), Username: username, PasswordHash: hash,
-		IsActive: true, IsStaff: true, IsSuperuser: true,
-		DateJoined: now, Updated: now, Email: email,
-	}
-	var addrs []latch.EmailAddress
-	if email != "" {
-		addrs = []latch.EmailAddress{{Email: email, Verified: true, Primary: true, Created: now}}
-	}
-	switch err := s.users.CreateUser(ctx, u, addrs); {
-	case errors.Is(err, latch.ErrEmailTaken):
-		return nil, latch.Invalid("email", "email_taken", msgEmailTaken)
-	case errors.Is(err, latch.ErrUsernameTaken):
-		return nil, latch.Invalid("username", "username_taken", msgUsernameTaken)
-	case err != nil:
-		return nil, fmt.Errorf("create superuser: %w", err)
-	}
-	return u, nil
+	return email, username, errs.Err()
 }

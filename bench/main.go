@@ -88,8 +88,10 @@ type options struct {
 	quietCores  float64
 	noisyCores  float64
 	retries     int
-	soak        time.Duration
-	soakEvery   time.Duration
+	// importDjango, when positive, times latch import-django of that many users instead (importdjango.go).
+	importDjango int
+	soak         time.Duration
+	soakEvery    time.Duration
 }
 
 // defaultPostgresURL is where scripts/test finds PostgreSQL.
@@ -133,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	})
 	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth (and the hash rate just after each login cell), and take their ratios from those pairs: on a shared machine the speed drifts within a run")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
+	fs.IntVar(&o.importDjango, "import-django", 0, "instead of the load test, time latch import-django of this many users from a Django-shaped SQLite database into each -db")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Hour, "upper bound on the whole run")
 	fs.StringVar(&o.perfDir, "perf-dir", "", "after each Latch scenario's cells, run one more at 16 workers under `perf record -g` and write the profile here (needs perf)")
@@ -314,6 +317,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := buildBinaries(ctx, root, h.bins+string(os.PathSeparator), helpers...); err != nil {
 			return err
 		}
+	}
+	if o.importDjango > 0 {
+		for _, engine := range o.dbs {
+			if err := h.runImportDjango(ctx, engine, o.importDjango); err != nil {
+				return fmt.Errorf("%s: %w", engine, err)
+			}
+		}
+		return nil
 	}
 	h.rep = newReport(o)
 	if o.soak > 0 {

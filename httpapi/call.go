@@ -35,6 +35,8 @@ type call struct {
 	// cw wraps a browser request's ResponseWriter; it lives here to save an
 	// allocation per request.
 	cw cookieWriter
+	// actor is the caller of an admin route (admin.go).
+	actor account.Actor
 }
 
 // handlerFunc is a headless endpoint. It returns an error for anything but

@@ -40,6 +40,7 @@ type latchServer struct {
 	db   *sqlstore.DB
 	smtp *smtptest.Server // receives everything the server mails
 	keys *keyring.Keyring
+	core *account.Service
 	mu   sync.Mutex
 	now  time.Time
 }
@@ -93,7 +94,7 @@ func startLatchWith(t *testing.T, base latchtest.Options, opts ...serverOption) 
 			}
 		},
 	})
-	s.Server, s.smtp, s.keys, s.db = srv.Server, srv.SMTP, srv.Keys, srv.DB
+	s.Server, s.smtp, s.keys, s.db, s.core = srv.Server, srv.SMTP, srv.Keys, srv.DB, srv.Svc
 	return s
 }
 

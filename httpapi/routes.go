@@ -37,6 +37,9 @@ const (
 	// surfaceProviderCallback is where providers send the browser back
 	// (GET, or a cross-site form POST that no CSRF check applies to).
 	surfaceProviderCallback surface = "provider-callback"
+	// surfaceAdmin is the admin API (admin.go): staff sessions, access
+	// tokens and admin API keys.
+	surfaceAdmin surface = "admin"
 	// surfaceWebApp is the account web app, served for GET requests that no
 	// other route matches outside the API's paths.
 	surfaceWebApp surface = "web-app"
@@ -85,10 +88,12 @@ type features struct {
 	app bool
 	// logo: a logo file is served (Config.Brand.Logo).
 	logo bool
+	// accountDeletion: users may delete their own account.
+	accountDeletion bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
+var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true, accountDeletion: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -97,7 +102,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
-	mfa := mfaAPI{s}
+	mfa, profile := mfaAPI{s}, profileAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -117,6 +122,11 @@ func (s *Server) routeTable(f features) []route {
 		api("DELETE /auth/sessions", authenticated, sessions.endSessions)
 
 		api("POST /account/password/change", authenticated, password.changePassword)
+		api("GET /account/profile", authenticated, profile.getProfile)
+		api("PATCH /account/profile", authenticated, profile.updateProfile)
+		if f.accountDeletion {
+			api("DELETE /account", authenticated, profile.deleteAccount)
+		}
 
 		api("GET /auth/email/verify", anyone, email.checkEmailVerification)
 		api("POST /auth/email/verify", anyone, email.verifyEmail)
@@ -210,6 +220,21 @@ func (s *Server) routeTable(f features) []route {
 		compat(sf, "GET /api/user/{public_id}/", authenticated, j.user)
 	}
 
+	// The admin API (admin*.go): staff and admin API keys only.
+	adm := adminAPI{s}
+	admin := func(pattern string, h handlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		t = append(t, route{method: method, path: adminPrefix + path, surface: surfaceAdmin, access: staff, h: h})
+	}
+	admin("GET /users", adm.listUsers)
+	admin("POST /users", adm.createUser)
+	admin("GET /users/{id}", adm.getUser)
+	admin("PATCH /users/{id}", adm.updateUser)
+	admin("DELETE /users/{id}", adm.deleteUser)
+	admin("DELETE /users/{id}/sessions", adm.revokeSessions)
+	admin("POST /users/{id}/emails/verify", adm.verifyEmail)
+	admin("GET /audit", adm.listAudit)
+
 	// The surfaces without sessions.
 	plain := func(sf surface, pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
@@ -242,7 +267,8 @@ func (s *Server) routeTable(f features) []route {
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
 	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
-		compat: map[surface]bool{}}
+		accountDeletion: s.svc.Config().AccountDeletion,
+		compat:          map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}
 		if name == "all" {
@@ -279,6 +305,8 @@ func (s *Server) router(table []route) http.Handler {
 	for _, rt := range table {
 		var h http.Handler
 		switch {
+		case rt.surface == surfaceAdmin:
+			h = s.admin(rt)
 		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
 			h = s.api(rt)
 		case rt.h != nil:

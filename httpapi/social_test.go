@@ -13,6 +13,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/providertest"
+	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -190,7 +191,7 @@ func TestSocialBrowserLogin(t *testing.T) {
 		}
 		// The tokens are stored sealed, not in the clear.
 		stored, err := s.db.Social.SocialAccount(context.Background(), "corp", "sub-1")
-		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "ey") {
+		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "access_token") {
 			t.Errorf("stored tokens %q, %v", stored.Tokens, err)
 		}
 		userID := me.data()["user"].(map[string]any)["id"]
@@ -424,6 +425,7 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	s := startSocial(t, openSQLite(t))
 	alice := newClient(t, s.latchServer, "browser")
 	alice.signup("alice@example.com", "alice")
+	s.mailTo(t, "alice@example.com") // the verification
 	s.gh.SetUser(providertest.User{Sub: "42", Username: "alice-gh", Email: "alice@work.example.com", EmailVerified: true})
 	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
 		t.Fatalf("connect landed at %s", land)
@@ -431,6 +433,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	list := alice.do("GET", "/account/providers", nil)
 	if l := list.Body["data"].([]any); len(l) != 1 || l[0].(map[string]any)["uid"] != "42" {
 		t.Fatalf("providers %s", list.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was connected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 	// Another account cannot connect the same identity.
 	bob := newClient(t, s.latchServer, "browser")
@@ -452,6 +457,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	expect(t, done, 200)
 	if l := done.Body["data"].([]any); len(l) != 0 {
 		t.Fatalf("after disconnect %s", done.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was disconnected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 
 	// A social-only account cannot drop its one way in.
@@ -557,4 +565,68 @@ func TestSocialSignupGuards(t *testing.T) {
 	app := newClient(t, s.latchServer, "app")
 	expect(t, app.do("POST", "/auth/provider/token", map[string]any{"provider": "corp", "process": "login",
 		"token": map[string]any{"id_token": s.op.IDToken(providertest.User{Sub: "new2", Email: "n2@example.com", EmailVerified: true}, "")}}), 403)
+}
+
+// Provider logins spend the login budget before Latch calls the provider.
+func TestSocialRateLimited(t *testing.T) {
+	s := startSocial(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) {
+		c.RateLimits = map[string][]ratelimit.Rate{"login": {{Amount: 2, Period: time.Minute, Per: "ip"}}}
+	})
+	app := newClient(t, s.latchServer, "app")
+	body := map[string]any{"provider": "github", "process": "login", "token": map[string]any{"access_token": "forged"}}
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	before := s.gh.Count("/user")
+	expect(t, app.do("POST", "/auth/provider/token", body), 429)
+	if s.gh.Count("/user") != before {
+		t.Error("the provider was called past the budget")
+	}
+	c := newClient(t, s.latchServer, "browser")
+	if res := c.redirectForm(url.Values{"provider": {"corp"}, "callback_url": {"/done"}, "process": {"login"}}); res.StatusCode != 429 {
+		t.Fatalf("redirect past the budget: %d", res.StatusCode)
+	}
+}
+
+// Bad input on every social endpoint of both clients is a JSON 4xx, never
+// a 5xx.
+func TestSocialBadInput(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	bodies := []any{"{", "[]", "null", `"x"`, map[string]any{"provider": 5, "process": []int{1}, "token": 7, "email": false, "username": 3, "account": map[string]any{}},
+		map[string]any{"provider": "corp", "process": "login", "token": map[string]any{"id_token": 5, "access_token": true}},
+		map[string]any{"provider": strings.Repeat("p", 5000), "process": "connect", "token": map[string]any{"id_token": strings.Repeat("a.", 3000)}}}
+	endpoints := []string{"POST /auth/provider/token", "GET /auth/provider/signup", "POST /auth/provider/signup", "GET /account/providers", "DELETE /account/providers"}
+	for _, kind := range []string{"browser", "app"} {
+		anon := newClient(t, s.latchServer, kind)
+		user := newClient(t, s.latchServer, kind)
+		expect(t, user.do("POST", "/auth/signup", map[string]any{"email": kind + "@example.com", "password": goodPassword}), 200)
+		for _, c := range []*client{anon, user} {
+			for _, ep := range endpoints {
+				method, path, _ := strings.Cut(ep, " ")
+				for _, b := range bodies {
+					if method == "GET" {
+						b = nil
+					}
+					r := c.do(method, path, b)
+					if r.Status < 400 && !(method == "GET" && r.Status == 200) || r.Status >= 500 {
+						t.Errorf("%s %s %s %v: %d %s", kind, method, path, b, r.Status, r.Raw)
+					}
+				}
+			}
+		}
+	}
+	// The browser form and the callbacks, with nonsense.
+	c := newClient(t, s.latchServer, "browser")
+	for _, form := range []url.Values{{}, {"provider": {"corp"}, "callback_url": {strings.Repeat("/x", 4000)}, "process": {"login"}},
+		{"provider": {"\x00"}, "callback_url": {"/%zz"}, "process": {"login"}}} {
+		if res := c.redirectForm(form); res.StatusCode >= 500 || res.StatusCode == 200 {
+			t.Errorf("form %v: %d", form, res.StatusCode)
+		}
+	}
+	for _, q := range []string{"", "?state=", "?state=" + strings.Repeat("s", 3000) + "&code=x", "?error=%00&state=x", "?code=a&code=b&state=c"} {
+		for _, p := range []string{"/accounts/oidc/corp/login/callback/", "/accounts/github/login/callback/", "/accounts/nope/login/callback/", "/accounts/oidc/nope/login/callback/"} {
+			if res := c.get(s.URL + p + q); res.StatusCode != http.StatusFound {
+				t.Errorf("GET %s%s: %d", p, q, res.StatusCode)
+			}
+		}
+	}
 }

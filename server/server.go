@@ -9,6 +9,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -73,6 +74,7 @@ func New(p Parts) (*Server, error) {
 		d.Signer = p.Keys
 	}
 	stores.Fill(&d, p.DB, s.Cache)
+	fillAdmin(&d, p, s.Cache)
 	core, err := account.New(d)
 	if err != nil {
 		return nil, err
@@ -137,4 +139,57 @@ func (s Stores) Fill(d *account.Deps, db *sqlstore.DB, cache *sessioncache.Store
 		d.Authenticators = db.Authenticators
 	}
 	d.Social = db.Social
+}
+
+// fillAdmin gives the core the admin family's stores and the audit log:
+// every event goes to the audit log (in the unit of work of its change) and
+// then to p.Events, or the log. The admin family's user writes drop the
+// user's cached sessions.
+func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
+	events := p.Events
+	if events == nil {
+		log := p.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		events = account.LogEvents(log)
+	}
+	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
+	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, cache: cache}, p.DB.Audit, p.DB.APIKeys
+	d.Profiles = adminUsers{Users: p.DB.Users, cache: cache}
+}
+
+// adminUsers is the user family as the admin family and profile changes
+// write it: each write drops the user's cached sessions once it has
+// committed.
+type adminUsers struct {
+	*sqlstore.Users
+	cache *sessioncache.Store // nil: no cache
+}
+
+func (a adminUsers) forget(ctx context.Context, userID int64) {
+	if a.cache != nil {
+		a.cache.ForgetUser(ctx, userID)
+	}
+}
+
+func (a adminUsers) SetActive(ctx context.Context, userID int64, active bool, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetActive(ctx, userID, active, at)
+}
+
+func (a adminUsers) SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetRoles(ctx, userID, staff, superuser, at)
+}
+
+// SetProfile may change the username, which a cached session carries.
+func (a adminUsers) SetProfile(ctx context.Context, userID int64, username, first, last string, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetProfile(ctx, userID, username, first, last, at)
+}
+
+func (a adminUsers) DeleteUser(ctx context.Context, userID int64) error {
+	defer a.forget(ctx, userID)
+	return a.Users.DeleteUser(ctx, userID)
 }

@@ -255,6 +255,12 @@ func (e *Emails) DeleteEmail(ctx context.Context, userID int64, email string) er
 	return e.EmailStore.DeleteEmail(ctx, userID, email)
 }
 
+// ForgetUser drops every cached session of a user, here and on the other
+// nodes, once the write of ctx has committed (at once without a unit of
+// work): for the user writes that do not go through the Users wrapper (the
+// admin family's role changes and deletions). Call it after the write.
+func (s *Store) ForgetUser(ctx context.Context, userID int64) { s.dropUser(ctx, userID) }
+
 // dropSession forgets a session here and on the other nodes once the write
 // has committed: at once without a unit of work, after its commit with one.
 // It is registered whether or not the write succeeded: a failed write may

@@ -229,3 +229,79 @@ func TestGitHubEmail(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o600) }
+
+// Microsoft's multi-tenant issuer: a token is accepted when its iss is the
+// template filled with its own tid, and refused otherwise.
+func TestMicrosoftMultiTenant(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	r := registry(t, social.Config{Kind: "microsoft", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL + "/{tenant}/v2.0"})
+	p, _ := r.Lookup("microsoft")
+	if got := p.Info().OpenIDConfigurationURL; got != op.URL+"/common/v2.0/.well-known/openid-configuration" {
+		t.Fatalf("discovery URL %q", got)
+	}
+	tests := []struct {
+		name     string
+		iss, tid string
+		ok       bool
+	}{
+		{"issuer of its tenant", op.URL + "/t1/v2.0", "t1", true},
+		{"issuer of another tenant", op.URL + "/t2/v2.0", "t1", false},
+		{"no tid", op.URL + "/t1/v2.0", "", false},
+		{"the template itself", op.URL + "/{tenantid}/v2.0", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op.Claims = func(c map[string]any) {
+				c["iss"] = tt.iss
+				if tt.tid != "" {
+					c["tid"] = tt.tid
+				}
+			}
+			id, err := p.VerifyToken(ctx, social.Token{IDToken: op.IDToken(providertest.User{Sub: "ms-1", Email: "m@example.com", EmailVerified: true}, "")})
+			if tt.ok != (err == nil) {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if err == nil && id.UID != "ms-1" {
+				t.Errorf("identity %+v", id)
+			}
+		})
+	}
+}
+
+// Apple: form_post, no PKCE, email_verified as the string "true", and the
+// name posted with the first login only.
+func TestApple(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	op.SetUser(providertest.User{Sub: "apple-1", Email: "x@privaterelay.appleid.com"})
+	op.Claims = func(c map[string]any) { c["email_verified"] = "true" }
+	r := registry(t, social.Config{Kind: "apple", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL})
+	p, _ := r.Lookup("apple")
+	if !p.FormPost() || p.CallbackPath() != "/accounts/apple/login/callback/" {
+		t.Fatalf("form post %v, path %s", p.FormPost(), p.CallbackPath())
+	}
+	req := social.Request{RedirectURI: "http://127.0.0.1:1/accounts/apple/login/callback/", State: "s", Nonce: "n", Verifier: strings.Repeat("v", 43)}
+	code := authorize(t, p, req)
+	if q := op.LastAuthorize; q.Get("response_mode") != "form_post" || q.Get("code_challenge") != "" {
+		t.Fatalf("authorization request %v", q)
+	}
+	first, err := p.Exchange(ctx, req, code, url.Values{"user": {`{"name":{"firstName":"Ada","lastName":"L"},"email":"x@privaterelay.appleid.com"}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Name != "Ada L" || !first.EmailVerified || first.UID != "apple-1" {
+		t.Errorf("first login %+v", first)
+	}
+	later, err := p.Exchange(ctx, req, authorize(t, p, req), url.Values{})
+	if err != nil || later.Name != "" {
+		t.Errorf("later login %+v, %v", later, err)
+	}
+}
+
+func TestFormOrigins(t *testing.T) {
+	r := registry(t, social.Config{Kind: "github", ClientID: "a"}, social.Config{Kind: "google", ClientID: "b"},
+		social.Config{ID: "corp", Kind: "oidc", ClientID: "c", Issuer: "http://127.0.0.1:9999/realms/x"}, social.Config{ID: "gh2", Kind: "github", ClientID: "d"})
+	got := strings.Join(r.FormOrigins(), " ")
+	if got != "https://github.com https://accounts.google.com http://127.0.0.1:9999" {
+		t.Errorf("form origins %q", got)
+	}
+}

@@ -63,6 +63,9 @@ type DB struct {
 	Social   *Social // social.go
 	// Authenticators are users' second factors (MFA).
 	Authenticators *Authenticators
+	// Operations (issue 14): the audit log and the admin API keys.
+	Audit   *Audit
+	APIKeys *APIKeys
 
 	h      *handle
 	writes *WriteCheck // for CheckWrite (probe.go)
@@ -115,6 +118,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Social:   &Social{h},
 
 		Authenticators: &Authenticators{h},
+		Audit:          &Audit{h},
+		APIKeys:        &APIKeys{h},
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db

@@ -47,13 +47,17 @@ var contentTypes = map[string]string{
 // images (and images from imgOrigins: an operator's logo on a CDN) and call
 // its own origin (the embedded app talks to the Latch that serves it), and
 // nothing else.
-func contentSecurityPolicy(imgOrigins []string) string {
+func contentSecurityPolicy(imgOrigins, formOrigins []string) string {
 	img := "'self' data:"
 	for _, o := range imgOrigins {
 		img += " " + o
 	}
+	form := "'self'"
+	for _, o := range formOrigins {
+		form += " " + o
+	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
-		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action " + form + "; frame-ancestors 'none'"
 }
 
 // pageRoutes are the app's own pages, as src/app/routes.tsx declares them
@@ -83,6 +87,9 @@ var pageRoutes = []string{
 	"/account/profile",
 	"/account/delete",
 	"/account/logout",
+	"/account/provider/callback",
+	"/account/provider/signup",
+	"/account/providers",
 }
 
 // notFoundPage is the answer to a GET of a page the app does not have.
@@ -137,7 +144,17 @@ func Handler(imgOrigins ...string) http.Handler {
 	if err != nil {
 		panic("web: " + err.Error())
 	}
-	h.csp = contentSecurityPolicy(imgOrigins)
+	h.csp = contentSecurityPolicy(imgOrigins, nil)
+	return h
+}
+
+// HandlerWithProviders is Handler whose pages may also send forms on to
+// formOrigins: the login providers' authorization endpoints, where the
+// provider buttons' form POST is redirected (form-action applies to the
+// redirects of a submission).
+func HandlerWithProviders(imgOrigins, formOrigins []string) http.Handler {
+	h := Handler(imgOrigins...).(*handler)
+	h.csp = contentSecurityPolicy(imgOrigins, formOrigins)
 	return h
 }
 

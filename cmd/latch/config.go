@@ -63,6 +63,9 @@ type config struct {
 	// Brand is LATCH_BRAND_* (brand.go); its SiteName comes from SiteName.
 	Brand httpapi.Brand
 
+	// AuditRetention is how long audit entries are kept (sweep, serve.go).
+	AuditRetention time.Duration
+
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
 	ShutdownDelay, ShutdownTimeout time.Duration
@@ -565,6 +568,11 @@ var settings = []setting{
 	}},
 	{"LATCH_LOG_LEVEL", "info", "debug, info, warn or error", func(c *config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+
+	// Operations (issue 14).
+	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
+		return parseDuration(v, &c.AuditRetention)
 	}},
 }
 

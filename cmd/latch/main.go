@@ -64,6 +64,9 @@ Usage:
   latch createsuperuser  create an administrator account
   latch keys rotate      add a new JWT signing key (latch keys list: show them)
   latch backup PATH      write a consistent copy of the SQLite database
+  latch users …          list, create, deactivate, activate, set-password, delete users
+  latch apikeys …        create, list, revoke admin API keys
+  latch import-django    import the users of a Django database, password hashes kept
   latch version          print the version
 
 Run "latch COMMAND --help" for a command's options. Configuration is read
@@ -88,6 +91,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keys(ctx, e, rest)
 	case "backup":
 		return backup(ctx, e, rest)
+	case "users":
+		return users(ctx, e, rest)
+	case "apikeys":
+		return apikeys(ctx, e, rest)
+	case "import-django":
+		return importDjango(ctx, e, rest)
 	case "version":
 		fs := newFlagSet("version", "Print Latch's version.", e)
 		if err := fs.Parse(rest); err != nil {

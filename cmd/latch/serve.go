@@ -95,7 +95,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			TrustedProxyCount:  c.ProxyCount,
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
-			App:                web.Handler(imgOrigins...),
+			App:                web.HandlerWithProviders(imgOrigins, providers.FormOrigins()),
 			Social:             providers,
 			FrontendURL:        c.FrontendURL,
 			Brand:              brand,
@@ -133,7 +133,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	}
-	background.Go(func() { sweep(bg, db, keys, log) })
+	background.Go(func() { sweep(bg, db, keys, c.AuditRetention, log) })
 	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
 	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
 
@@ -222,9 +222,9 @@ func cacheSessions(c *config, p *server.Parts, log *slog.Logger) (*postgres.Peer
 }
 
 // sweep runs the periodic chores: it deletes expired sessions and refresh
-// tokens, and reloads the signing keys so that a key rotated by another
-// node is used here too.
-func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slog.Logger) {
+// tokens and the audit entries older than retention, and reloads the
+// signing keys so that a key rotated by another node is used here too.
+func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, retention time.Duration, log *slog.Logger) {
 	// Keys are reloaded every 5 s, well inside keyring.PublishDelay, so a
 	// key rotated by `latch keys rotate` or another node is in this node's
 	// JWKS before anyone signs with it; the sweep runs every 5 minutes.
@@ -242,6 +242,9 @@ func sweep(ctx context.Context, db *sqlstore.DB, keys *keyring.Keyring, log *slo
 		if i%60 == 0 {
 			if _, err := db.Sessions.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("deleting expired sessions failed", "err", err)
+			}
+			if _, err := db.Audit.PruneAudit(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+				log.Warn("pruning the audit log failed", "err", err)
 			}
 		}
 	}

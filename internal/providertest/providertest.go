@@ -95,6 +95,9 @@ func start(t testing.TB, github bool) *Provider {
 		mux.HandleFunc("GET /user/emails", p.githubEmails)
 	} else {
 		mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
+		// Microsoft's multi-tenant endpoints: /common/v2.0 and the like
+		// discover the issuer template …/{tenantid}/v2.0.
+		mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", p.tenantDiscovery)
 		mux.Handle("GET /keys", keys)
 		mux.HandleFunc("GET /authorize", p.authorize)
 		mux.HandleFunc("POST /token", p.token)
@@ -125,9 +128,15 @@ func (p *Provider) Count(path string) int {
 	return p.Requests[path]
 }
 
-func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) { p.serveDiscovery(w, p.URL) }
+
+func (p *Provider) tenantDiscovery(w http.ResponseWriter, r *http.Request) {
+	p.serveDiscovery(w, p.URL+"/{tenantid}/v2.0")
+}
+
+func (p *Provider) serveDiscovery(w http.ResponseWriter, issuer string) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer": p.URL, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
+		"issuer": issuer, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
 		"jwks_uri": p.URL + "/keys", "userinfo_endpoint": p.URL + "/userinfo",
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"code_challenge_methods_supported":      []string{"S256"},

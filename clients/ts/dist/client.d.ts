@@ -1,6 +1,6 @@
 import { ApiError } from "./errors.js";
 import { type TokenStore } from "./tokens.js";
-import type { AccessToken, Authenticator, AuthState, ChangePasswordInput, Configuration, EmailAddress, EmailVerificationInfo, Envelope, LoginInput, PasswordResetInfo, Profile, ProfileInput, ResetPasswordInput, TOTPSetup, SignupInput, UserSession } from "./types.js";
+import type { AccessToken, Authenticator, AuthState, ChangePasswordInput, Configuration, EmailAddress, EmailVerificationInfo, Envelope, LoginInput, PasswordResetInfo, Profile, ProfileInput, ProviderAccount, ProviderSignupInfo, ResetPasswordInput, TOTPSetup, SignupInput, UserSession } from "./types.js";
 /** Where the browser client's endpoints live, below the base URL. */
 export declare const BROWSER_API_PREFIX = "/_allauth/browser/v1";
 /** Where the app client's endpoints live, below the base URL. */
@@ -154,4 +154,15 @@ export declare function createLatchClient(options?: LatchClientOptions): {
         unused_codes: string[];
     }>;
     regenerateRecoveryCodes: () => Promise<void>;
+    /** The identities connected to the user. */
+    listProviderAccounts: () => Promise<ProviderAccount[]>;
+    /** Disconnects one; refused (400) with no_password when it is the last way in. */
+    disconnectProviderAccount: (provider: string, account: string) => Promise<ProviderAccount[]>;
+    /** The pending provider signup (409 when none). */
+    getProviderSignup: () => Promise<ProviderSignupInfo>;
+    /** Finishes the pending provider signup with the account's details. */
+    providerSignup: (input: {
+        email?: string;
+        username?: string;
+    }) => Promise<AuthState>;
 };

@@ -304,5 +304,14 @@ export function createLatchClient(options = {}) {
         deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
         getRecoveryCodes: () => data(request("GET", "/account/authenticators/recovery-codes")),
         regenerateRecoveryCodes: () => ok(request("POST", "/account/authenticators/recovery-codes")),
+        // ---- social login ----------------------------------------------------
+        /** The identities connected to the user. */
+        listProviderAccounts: () => data(request("GET", "/account/providers")),
+        /** Disconnects one; refused (400) with no_password when it is the last way in. */
+        disconnectProviderAccount: (provider, account) => data(request("DELETE", "/account/providers", { body: { provider, account } })),
+        /** The pending provider signup (409 when none). */
+        getProviderSignup: () => data(request("GET", "/auth/provider/signup")),
+        /** Finishes the pending provider signup with the account's details. */
+        providerSignup: (input) => auth(request("POST", "/auth/provider/signup", { body: input })),
     };
 }

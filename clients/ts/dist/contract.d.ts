@@ -1,6 +1,13 @@
 import type { components } from "./openapi.js";
-import type { AccessToken, AccountConfiguration, AuthenticationMethod, ChangePasswordInput, Configuration, EmailAddress, ErrorEntry, Flow, LoginInput, PasswordResetInfo, ResetPasswordInput, SignupInput, User, UserSession } from "./types.js";
+import type { AccessToken, AccountConfiguration, AuthenticationMethod, ChangePasswordInput, Configuration, EmailAddress, ErrorEntry, Flow, LoginInput, PasswordResetInfo, Profile, ProfileInput, Provider, ProviderAccount, ResetPasswordInput, SignupInput, User, UserSession } from "./types.js";
 type S = components["schemas"];
+type Json<T> = T extends {
+    content: {
+        "application/json": infer B;
+    };
+} ? B : never;
+type Responses = components["responses"];
+type RequestBodies = components["requestBodies"];
 /** True when A is assignable to B; a `false` here is a compile error below. */
 type Fits<A, B> = [A] extends [B] ? true : false;
 type Check<T extends true> = T;
@@ -17,9 +24,13 @@ export type Contract = {
     accessToken: Check<Fits<S["AccessTokenResponse"]["data"], AccessToken>>;
     resetInfo: Check<Fits<S["PasswordResetInfoResponse"]["data"], PasswordResetInfo>>;
     errorEntry: Check<Fits<S["ErrorEntry"], ErrorEntry>>;
+    profile: Check<Fits<Json<Responses["Profile"]>["data"], Profile>>;
+    provider: Check<Fits<S["Provider"], Provider>>;
+    providerAccount: Check<Fits<S["ProviderAccount"], ProviderAccount>>;
     login: Check<Fits<LoginInput, S["Login"]>>;
     signup: Check<Fits<Required<Pick<SignupInput, "email">> & SignupInput, S["Signup"]>>;
     changePassword: Check<Fits<ChangePasswordInput, S["ChangePassword"]>>;
     resetPassword: Check<Fits<ResetPasswordInput, S["ResetPassword"]>>;
+    updateProfile: Check<Fits<ProfileInput, Json<RequestBodies["UpdateProfile"]>>>;
 };
 export {};

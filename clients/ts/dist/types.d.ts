@@ -12,12 +12,15 @@ export interface User {
 }
 /** One authentication step of the session, oldest first. */
 export interface AuthenticationMethod {
-    method: "password" | "code" | "password_reset" | (string & {});
+    method: "password" | "code" | "password_reset" | "socialaccount" | (string & {});
     /** Seconds since the Unix epoch. */
     at: number;
     email?: string;
     username?: string;
     reauthenticated?: boolean;
+    /** socialaccount: the provider id and the identity's uid. */
+    provider?: string;
+    uid?: string;
 }
 /**
  * Flow ids in allauth's order. Latch sends the first five today; the rest
@@ -34,6 +37,8 @@ export interface Flow {
     types?: string[];
     /** provider_redirect / provider_token: provider ids. */
     providers?: string[];
+    /** provider_signup: the provider of the pending signup. */
+    provider?: Provider;
 }
 export interface EmailAddress {
     email: string;
@@ -79,12 +84,7 @@ export interface Configuration {
         track_activity: boolean;
     };
     socialaccount?: {
-        providers: Array<{
-            id: string;
-            name: string;
-            flows: string[];
-            client_id?: string;
-        }>;
+        providers: Provider[];
     };
     mfa?: {
         supported_types: string[];
@@ -113,6 +113,29 @@ export type TOTPSetup = {
 };
 /** The recovery codes still unused, and how many there were. */
 export type RecoveryCodes = Schemas["RecoveryCodesResponse"]["data"];
+/** A configured login provider (allauth's provider object). */
+export interface Provider {
+    id: string;
+    name: string;
+    flows: Array<"provider_redirect" | "provider_token" | (string & {})>;
+    client_id?: string;
+    openid_configuration_url?: string;
+}
+/** An identity at a provider connected to the user. */
+export interface ProviderAccount {
+    uid: string;
+    display: string;
+    provider: Provider;
+}
+/** `GET /auth/provider/signup`: the identity waiting for its account's details. */
+export interface ProviderSignupInfo {
+    email: EmailAddress[];
+    account: ProviderAccount;
+    user: {
+        display: string;
+        has_usable_password: boolean;
+    };
+}
 /** One entry of the error envelope. `param` is absent for form-level errors. */
 export interface ErrorEntry {
     message: string;

@@ -20,6 +20,8 @@ import type {
   Profile,
   ProfileInput,
   RecoveryCodes,
+  ProviderAccount,
+  ProviderSignupInfo,
   ResetPasswordInput,
   TOTPSetup,
   SignupInput,
@@ -385,5 +387,16 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
     getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
     regenerateRecoveryCodes: () => ok(request("POST", "/account/authenticators/recovery-codes")),
+    // ---- social login ----------------------------------------------------
+    /** The identities connected to the user. */
+    listProviderAccounts: () => data<ProviderAccount[]>(request("GET", "/account/providers")),
+    /** Disconnects one; refused (400) with no_password when it is the last way in. */
+    disconnectProviderAccount: (provider: string, account: string) =>
+      data<ProviderAccount[]>(request("DELETE", "/account/providers", { body: { provider, account } })),
+    /** The pending provider signup (409 when none). */
+    getProviderSignup: () => data<ProviderSignupInfo>(request("GET", "/auth/provider/signup")),
+    /** Finishes the pending provider signup with the account's details. */
+    providerSignup: (input: { email?: string; username?: string }) =>
+      auth(request("POST", "/auth/provider/signup", { body: input })),
   };
 }

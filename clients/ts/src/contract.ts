@@ -17,6 +17,10 @@ import type {
   Flow,
   LoginInput,
   PasswordResetInfo,
+  Profile,
+  ProfileInput,
+  Provider,
+  ProviderAccount,
   ResetPasswordInput,
   SignupInput,
   User,
@@ -24,6 +28,9 @@ import type {
 } from "./types.js";
 
 type S = components["schemas"];
+type Json<T> = T extends { content: { "application/json": infer B } } ? B : never;
+type Responses = components["responses"];
+type RequestBodies = components["requestBodies"];
 
 /** True when A is assignable to B; a `false` here is a compile error below. */
 type Fits<A, B> = [A] extends [B] ? true : false;
@@ -42,9 +49,13 @@ export type Contract = {
   accessToken: Check<Fits<S["AccessTokenResponse"]["data"], AccessToken>>;
   resetInfo: Check<Fits<S["PasswordResetInfoResponse"]["data"], PasswordResetInfo>>;
   errorEntry: Check<Fits<S["ErrorEntry"], ErrorEntry>>;
+  profile: Check<Fits<Json<Responses["Profile"]>["data"], Profile>>;
+  provider: Check<Fits<S["Provider"], Provider>>;
+  providerAccount: Check<Fits<S["ProviderAccount"], ProviderAccount>>;
   // Requests: what the client sends must be what the document accepts.
   login: Check<Fits<LoginInput, S["Login"]>>;
   signup: Check<Fits<Required<Pick<SignupInput, "email">> & SignupInput, S["Signup"]>>;
   changePassword: Check<Fits<ChangePasswordInput, S["ChangePassword"]>>;
   resetPassword: Check<Fits<ResetPasswordInput, S["ResetPassword"]>>;
+  updateProfile: Check<Fits<ProfileInput, Json<RequestBodies["UpdateProfile"]>>>;
 };

@@ -169,6 +169,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_allauth/browser/v1/account/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the profile (browser)
+         * @description A Latch addition: the logged-in user's username and names.
+         */
+        get: operations["browserGetProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update the profile (browser)
+         * @description A Latch addition: sets any of `username` (under the rules of signup:
+         *     normalised, unique case-insensitively, required when it is the only
+         *     login method or the account has no address, refused when signups take
+         *     no username), `first_name` and `last_name` (trimmed, at most 150
+         *     characters). Fields left out are kept. Records `user.profile_updated`.
+         */
+        patch: operations["browserUpdateProfile"];
+        trace?: never;
+    };
+    "/_allauth/browser/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account (browser)
+         * @description A Latch addition: deletes the logged-in user's account with everything
+         *     that is theirs — addresses, sessions and their refresh-token families
+         *     (on every node at once), second factors, connected providers, emailed
+         *     keys — and mails the primary address that it happened. Needs an
+         *     authentication within `LATCH_REAUTHENTICATION_TIMEOUT` (401 with the
+         *     `reauthenticate` and `mfa_reauthenticate` flows otherwise). Answered as
+         *     a logout: 401 with the flows, the session gone. 404 when
+         *     `LATCH_ACCOUNT_DELETION=false`. Records `user.deleted` in the audit
+         *     log, which keeps the user's public id.
+         */
+        delete: operations["browserDeleteAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_allauth/browser/v1/auth/email/verify": {
         parameters: {
             query?: never;
@@ -776,6 +832,62 @@ export interface paths {
          */
         post: operations["appChangePassword"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/account/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get the profile (app)
+         * @description A Latch addition: the logged-in user's username and names.
+         */
+        get: operations["appGetProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update the profile (app)
+         * @description A Latch addition: sets any of `username` (under the rules of signup:
+         *     normalised, unique case-insensitively, required when it is the only
+         *     login method or the account has no address, refused when signups take
+         *     no username), `first_name` and `last_name` (trimmed, at most 150
+         *     characters). Fields left out are kept. Records `user.profile_updated`.
+         */
+        patch: operations["appUpdateProfile"];
+        trace?: never;
+    };
+    "/_allauth/app/v1/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the account (app)
+         * @description A Latch addition: deletes the logged-in user's account with everything
+         *     that is theirs — addresses, sessions and their refresh-token families
+         *     (on every node at once), second factors, connected providers, emailed
+         *     keys — and mails the primary address that it happened. Needs an
+         *     authentication within `LATCH_REAUTHENTICATION_TIMEOUT` (401 with the
+         *     `reauthenticate` and `mfa_reauthenticate` flows otherwise). Answered as
+         *     a logout: 401 with the flows, the session gone. 404 when
+         *     `LATCH_ACCOUNT_DELETION=false`. Records `user.deleted` in the audit
+         *     log, which keeps the user's public id.
+         */
+        delete: operations["appDeleteAccount"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1627,6 +1739,153 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_latch/admin/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description A page of users, with keyset (cursor) pagination over an index per
+         *     sort order: as fast on the last page of a million users as on the
+         *     first. Pass `meta.next_cursor` as `cursor` for the next page (with
+         *     the same filters and sort); it is absent on the last page. `q`
+         *     matches the primary address or the username as a case-insensitive
+         *     substring (a scan, bounded by the page size). `sort=last_login`
+         *     lists users who never logged in first (`-last_login`: last);
+         *     `sort=email` lists users without an address last. `has_mfa` is
+         *     false for every user until MFA authenticators are stored.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description Creates an active user. The address and username follow the signup
+         *     rules (`LATCH_SIGNUP_FIELDS`); a password must pass the password
+         *     rules, and without one the account gets an unusable password (it
+         *     can reset it or log in by code). Unknown fields are refused.
+         *     Audit event `admin.user_created`.
+         */
+        post: operations["adminCreateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_latch/admin/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A user
+         * @description The user with their addresses, unexpired sessions, authenticators and connected providers.
+         */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user
+         * @description Deletes the user and everything that is theirs (addresses, sessions,
+         *     refresh tokens, emailed keys, and the rows of later features); the
+         *     audit log keeps their trail. Audit event `admin.user_deleted`.
+         */
+        delete: operations["adminDeleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Activate, deactivate, set roles
+         * @description Changes the fields given. Deactivation ends every session of the
+         *     user and their refresh-token families at once, on every node: the
+         *     session cookie, the session token, access tokens and refresh tokens
+         *     stop working with the answer. Only a superuser (or an API key)
+         *     may grant or take `is_superuser` (403 otherwise). Unknown fields are
+         *     refused. Audit event `admin.user_updated` with the fields changed.
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/_latch/admin/v1/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End a user's sessions
+         * @description Every session of the user and its refresh-token family end, on every node. Audit event `admin.sessions_revoked`.
+         */
+        delete: operations["adminRevokeSessions"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_latch/admin/v1/users/{id}/emails/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify one of a user's addresses
+         * @description Marks the address verified (dropping other accounts' unverified
+         *     claims on it). 400 `not_found` when the user has no such address,
+         *     `email_taken` when another account has authority over it. Audit
+         *     event `admin.user_updated` with `email_verified`.
+         */
+        post: operations["adminVerifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_latch/admin/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit log
+         * @description Security events, newest first, filtered by user (public id), type,
+         *     and time (`since` ≤ at < `until`, RFC 3339), with cursor pagination.
+         *     Entries are kept for `LATCH_AUDIT_RETENTION` (default 90 days).
+         *     `details` are the event's own fields, never a password, code, key
+         *     or token.
+         */
+        get: operations["adminListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2380,8 +2639,137 @@ export interface components {
             status?: 403;
             errors?: unknown;
         };
+        /**
+         * Format: date-time
+         * @description An RFC 3339 time, or null when there is none.
+         */
+        AdminTime: string | null;
+        AdminPageMeta: {
+            /** @description The cursor of the next page; absent on the last page. */
+            next_cursor?: string;
+        };
+        AdminUserItem: {
+            /** Format: uuid */
+            id: string;
+            /** @description The primary address. */
+            email: string | null;
+            username: string | null;
+            is_active: boolean;
+            is_staff: boolean;
+            is_superuser: boolean;
+            date_joined: components["schemas"]["AdminTime"];
+            last_login: components["schemas"]["AdminTime"];
+            /** @description The primary address is verified. */
+            email_verified: boolean;
+            has_mfa: boolean;
+        };
+        AdminUserPage: {
+            status: components["schemas"]["StatusOK"];
+            data: components["schemas"]["AdminUserItem"][];
+            meta: components["schemas"]["AdminPageMeta"];
+        };
+        AdminUserDetail: {
+            emails: {
+                email: string;
+                verified: boolean;
+                primary: boolean;
+            }[];
+            sessions: {
+                id: number;
+                created_at: components["schemas"]["AdminTime"];
+                last_seen_at: components["schemas"]["AdminTime"];
+                ip: string;
+                user_agent: string;
+            }[];
+            /** @description The user's MFA authenticators (types, never secrets); empty until MFA stores any. */
+            authenticators: Record<string, never>[];
+            /** @description The user's connected providers; empty until social login stores any. */
+            providers: Record<string, never>[];
+        } & components["schemas"]["AdminUserItem"];
+        AdminAuditEntry: {
+            id: number;
+            at: components["schemas"]["AdminTime"];
+            /** @example user.logged_in */
+            type: string;
+            /** @description The public id of the user concerned. */
+            user: string | null;
+            ip: string;
+            user_agent: string;
+            details: {
+                [key: string]: string;
+            };
+        };
     };
     responses: {
+        /** @description The user with what is theirs. */
+        AdminUser: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    status: 200 | 201;
+                    data: components["schemas"]["AdminUserDetail"];
+                };
+            };
+        };
+        /** @description Unknown or mistyped parameters or fields, or values the rules refuse (one entry per problem, with `param`). */
+        AdminInputError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] & {
+                    /** @constant */
+                    status?: 400;
+                };
+            };
+        };
+        /** @description No credential, or one that names no login (an unknown key, an invalid or ended token or session). */
+        AdminUnauthenticated: {
+            headers: {
+                "WWW-Authenticate": "Bearer realm=\"latch-admin\"";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] & components["schemas"]["PlainError"] & {
+                    /** @constant */
+                    status?: 401;
+                    errors?: unknown;
+                };
+            };
+        };
+        /**
+         * @description The caller is not staff (`permission_denied`; also a staff user who
+         *     is not a superuser changing `is_superuser`), or a session cookie's
+         *     unsafe request failed the CSRF checks (the browser tree's codes).
+         */
+        AdminForbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] & components["schemas"]["PlainError"] & {
+                    /** @constant */
+                    status?: 403;
+                    errors?: unknown;
+                };
+            };
+        };
+        /** @description No user has this id. */
+        AdminNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"] & components["schemas"]["PlainError"] & {
+                    /** @constant */
+                    status?: 404;
+                    errors?: unknown;
+                };
+            };
+        };
         /** @description The server's configuration. */
         Configuration: {
             headers: {
@@ -2557,6 +2945,37 @@ export interface components {
          *       `password`; several may occur together).
          */
         SignupError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description The profile. */
+        Profile: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    status: components["schemas"]["StatusOK"];
+                    data: {
+                        /** @description "" when the account has none. */
+                        username: string;
+                        first_name: string;
+                        last_name: string;
+                    };
+                };
+            };
+        };
+        /**
+         * @description An input error. Codes: `required`, `invalid`, `username_taken`
+         *     (param `username`: the rules of signup), `invalid` (param
+         *     `first_name` or `last_name`: too long, control characters, or not a
+         *     string; without param: a body that is not a JSON object).
+         */
+        ProfileError: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3499,6 +3918,12 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The user's public id. */
+        AdminUserID: string;
+        /** @description Page size, 1 to 1000 (default 50). */
+        AdminLimit: number;
+        /** @description The `meta.next_cursor` of the previous page. */
+        AdminCursor: string;
         /**
          * @description The key of the verification link (the `{key}` part of the mailed
          *     URL), or in code mode the code from the mail (compared without
@@ -3530,6 +3955,15 @@ export interface components {
         ChangePassword: {
             content: {
                 "application/json": components["schemas"]["ChangePassword"];
+            };
+        };
+        UpdateProfile: {
+            content: {
+                "application/json": {
+                    username?: string;
+                    first_name?: string;
+                    last_name?: string;
+                };
             };
         };
         VerifyEmail: {
@@ -3736,6 +4170,56 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserGetProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Profile"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserUpdateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["UpdateProfile"];
+        responses: {
+            200: components["responses"]["Profile"];
+            400: components["responses"]["ProfileError"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            403: components["responses"]["CSRFFailure"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserDeleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
+            403: components["responses"]["CSRFFailure"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4429,6 +4913,57 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    appGetProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Profile"];
+            401: components["responses"]["AppUnauthenticated"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appUpdateProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["UpdateProfile"];
+        responses: {
+            200: components["responses"]["Profile"];
+            400: components["responses"]["ProfileError"];
+            401: components["responses"]["AppUnauthenticated"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appDeleteAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     appGetEmailVerification: {
         parameters: {
             query?: never;
@@ -4822,6 +5357,7 @@ export interface operations {
             400: components["responses"]["ProviderRedirectError"];
             403: components["responses"]["CSRFFailure"];
             413: components["responses"]["TooLarge"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4845,6 +5381,7 @@ export interface operations {
             403: components["responses"]["CSRFOrSignupClosed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4956,6 +5493,7 @@ export interface operations {
             410: components["responses"]["SessionGone"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -5464,6 +6002,242 @@ export interface operations {
                     });
                 };
             };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                q?: string;
+                is_active?: boolean;
+                is_staff?: boolean;
+                email_verified?: boolean;
+                has_mfa?: boolean;
+                sort?: "date_joined" | "-date_joined" | "last_login" | "-last_login" | "email";
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["AdminLimit"];
+                /** @description The `meta.next_cursor` of the previous page. */
+                cursor?: components["parameters"]["AdminCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserPage"];
+                };
+            };
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminCreateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email?: string;
+                    username?: string;
+                    password?: string;
+                    is_staff?: boolean;
+                    email_verified?: boolean;
+                };
+            };
+        };
+        responses: {
+            201: components["responses"]["AdminUser"];
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AdminUser"];
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminDeleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    is_active?: boolean;
+                    is_staff?: boolean;
+                    is_superuser?: boolean;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["AdminUser"];
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminRevokeSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminVerifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["AdminUser"];
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminListAudit: {
+        parameters: {
+            query?: {
+                user?: string;
+                type?: string;
+                since?: string;
+                until?: string;
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["AdminLimit"];
+                /** @description The `meta.next_cursor` of the previous page. */
+                cursor?: components["parameters"]["AdminCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the audit log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: components["schemas"]["StatusOK"];
+                        data: components["schemas"]["AdminAuditEntry"][];
+                        meta: components["schemas"]["AdminPageMeta"];
+                    };
+                };
+            };
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

@@ -47,7 +47,6 @@ export const STEP_PATHS: StepPaths = {
   mfa_authenticate: "/account/continue",
   mfa_trust: "/account/continue",
   mfa_signup_webauthn: "/account/continue",
-  provider_signup: "/account/continue",
   unknown: "/account/continue",
 };
 

@@ -7,6 +7,9 @@ import { HomePage } from "../pages/account/HomePage";
 import { LogoutPage } from "../pages/account/LogoutPage";
 import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
 import { ProfilePage } from "../pages/profile/ProfilePage";
+import { ProviderCallbackPage } from "../pages/providers/ProviderCallbackPage";
+import { ProviderSignupPage } from "../pages/providers/ProviderSignupPage";
+import { ProvidersPage } from "../pages/providers/ProvidersPage";
 import { EmailsPage } from "../pages/emails/EmailsPage";
 import { CodeLoginConfirmPage } from "../pages/login/CodeLoginConfirmPage";
 import { CodeLoginRequestPage } from "../pages/login/CodeLoginRequestPage";
@@ -72,5 +75,15 @@ export const routes: AppRoute[] = [
   { path: "/account/delete", component: DeleteAccountPage, access: "authenticated" },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },
 
-  // Later: /account/2fa/…, /account/providers, /account/provider/signup, /admin/….
+  // Social login (pages/providers/).
+  { path: "/account/provider/callback", component: ProviderCallbackPage, access: "any" },
+  { path: "/account/provider/signup", component: ProviderSignupPage, access: "any" },
+  {
+    path: "/account/providers",
+    component: ProvidersPage,
+    access: "authenticated",
+    nav: { label: "Connected accounts", when: "authenticated" },
+  },
+
+  // Later: /account/2fa/…, /admin/….
 ];

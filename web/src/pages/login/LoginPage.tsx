@@ -4,6 +4,7 @@ import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } f
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
 import { rememberSentTo } from "../../app/sentTo";
+import { ProviderButtons } from "../providers/ProviderButtons";
 
 /** The login input for what was typed: an address when it has an "@" (and email login is on). */
 export function loginInput(login: string, password: string, methods: readonly string[]): LoginInput {
@@ -112,6 +113,7 @@ export function LoginPage() {
           <Link href="/account/password/reset">Forgot your password?</Link>
         </div>
       </ApiForm>
+      <ProviderButtons process="login" label="Sign in with a provider" />
       <div className="alternatives">
         {cfg.login_by_code_enabled ? (
           <p>

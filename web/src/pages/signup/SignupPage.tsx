@@ -3,6 +3,7 @@ import { api, useAccountConfig, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, mismatch, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
 import { rememberSentTo } from "../../app/sentTo";
+import { ProviderButtons } from "../providers/ProviderButtons";
 
 export function SignupPage() {
   const cfg = useAccountConfig();
@@ -84,6 +85,7 @@ export function SignupPage() {
           </SubmitButton>
         </div>
       </ApiForm>
+      <ProviderButtons process="login" label="Sign up with a provider" />
       <div className="alternatives">
         <p>
           Already have an account? <Link href="/account/login">Sign in</Link>
