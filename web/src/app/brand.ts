@@ -13,8 +13,8 @@ export const DEFAULT_LIFETIMES: Lifetimes = {
   login_code: 180,
   email_verification_code: 900,
   password_reset_code: 180,
-  email_verification_link: 3 * 86400,
-  password_reset_link: 3 * 86400,
+  email_verification_link: 86400,
+  password_reset_link: 3600,
   session: 14 * 86400,
 };
 

@@ -172,10 +172,11 @@ export function Field({ label, name, errors, hint, optional, className, type, ..
             className="password-toggle"
             aria-controls={id}
             aria-pressed={shown}
-            aria-label={shown ? `Hide ${label.toLowerCase()}` : `Show ${label.toLowerCase()}`}
             onClick={() => setShown((s) => !s)}
           >
             {shown ? "Hide" : "Show"}
+            {/* Its name is in its text, not aria-label, so it is not taken for the input's label. */}
+            <span className="visually-hidden"> {label.toLowerCase()}</span>
           </button>
         </div>
       ) : (
@@ -236,7 +237,7 @@ export function SubmitButton({
 }) {
   return (
     <button type="submit" className={className ?? "button primary"} disabled={pending || retryIn > 0} aria-busy={pending || undefined}>
-      {pending ? "Please wait…" : retryIn > 0 ? `Try again in ${retryIn}s` : children}
+      {pending ? "Please wait…" : retryIn > 0 ? `Try again in ${retryIn < 120 ? `${retryIn}s` : `${Math.ceil(retryIn / 60)} min`}` : children}
     </button>
   );
 }
