@@ -426,6 +426,8 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await sees(page.getByText(`We emailed ${email} a confirmation code.`));
     const minutes = lifetimes.email_verification_code / 60;
     await sees(page.getByText(`It works for ${minutes} minute${minutes === 1 ? "" : "s"}.`));
+  });
+  await step("confirmed", page, log, async () => {
     await confirmCode(page, email);
     await seesHome(page, [username]);
   });
@@ -495,7 +497,7 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
   });
 
-  await step("delete the account, after the password", page, log, async () => {
+  await step("deleting asks for the password", page, log, async () => {
     await page.waitForTimeout(2500); // past LATCH_REAUTHENTICATION_TIMEOUT
     await page.goto(`${latch.url}/account`);
     await page.getByRole("link", { name: "Delete your account" }).click();
@@ -503,6 +505,8 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await page.getByLabel(/I understand/).check();
     await page.getByRole("button", { name: "Delete my account" }).click();
     await sees(page.getByText("To delete your account, enter your password."));
+  });
+  await step("deleted", page, log, async () => {
     await page.getByLabel("Password", { exact: true }).fill(newPassword);
     await page.getByRole("button", { name: "Delete my account" }).click();
     await sees(h1(page, "Sign in"));
