@@ -516,3 +516,42 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await sees(page.getByText(MISMATCH));
   });
 });
+
+// The typed client package (clients/ts, as built into its dist/) against a
+// real Latch: the app tree with JWTs, and the browser tree's types on real
+// answers.
+test("typed client: app tree sign-up, login, JWT refresh and logout against a real Latch", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_APP_TOKEN_STRATEGY: "jwt", LATCH_JWT_ACCESS_TTL: "30s" });
+  const { createAppClient, memoryTokenStore, ApiError } = await import("../clients/ts/dist/index.js");
+  let now = Date.now();
+  const store = memoryTokenStore();
+  const client = createAppClient({ baseUrl: latch.url, tokens: store, now: () => now, refreshLeeway: 5 });
+  const email = uniqueEmail("erin");
+  const password = "correct horse battery staple";
+
+  const config = await client.getConfig();
+  assert.equal(typeof config.latch?.site_name, "string");
+  const signedUp = await client.signup({ email, password });
+  assert.equal(signedUp.status, "authenticated");
+  const first = await store.get();
+  assert.ok(first.sessionToken && first.accessToken && first.refreshToken, "a login hands out the three tokens");
+
+  await assert.rejects(
+    () => client.login({ email, password: "wrong" }),
+    (e) => e instanceof ApiError && e.kind === "input" && e.fieldErrors.password?.length === 1,
+  );
+  // The access token is due: the next call refreshes first, once.
+  now += 60_000;
+  const [a, b] = await Promise.all([client.getSession(), client.listEmailAddresses()]);
+  assert.equal(a.status, "authenticated");
+  assert.equal(b[0].email, email);
+  const second = await store.get();
+  assert.notEqual(second.refreshToken, first.refreshToken, "the refresh token rotated");
+  assert.notEqual(second.accessToken, first.accessToken);
+
+  const out = await client.logout();
+  assert.equal(out.status, "unauthenticated");
+  assert.deepEqual(await store.get(), {}, "logout drops the tokens");
+  const again = await client.login({ email, password });
+  assert.equal(again.status, "authenticated");
+});
