@@ -45,7 +45,10 @@ type Parts struct {
 	Keys *keyring.Keyring
 	// Events receives the security events; nil: they are logged to Log.
 	Events account.EventSink
-	Log    *slog.Logger
+	// WebAuthn runs WebAuthn ceremonies (package webauthn); nil: security
+	// keys and passkeys are not offered.
+	WebAuthn account.WebAuthn
+	Log      *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -69,7 +72,8 @@ func New(p Parts) (*Server, error) {
 	if p.Cache != nil {
 		s.Cache = sessioncache.New(stores.Sessions, *p.Cache, p.Peers, p.Log, p.Now)
 	}
-	d := account.Deps{Config: p.Account, Mail: p.Mail, Hasher: p.Hasher, Limiter: p.Limiter, Events: p.Events, Log: p.Log, Now: p.Now}
+	d := account.Deps{Config: p.Account, Mail: p.Mail, Hasher: p.Hasher, Limiter: p.Limiter, Events: p.Events, Log: p.Log, Now: p.Now,
+		WebAuthn: p.WebAuthn}
 	if p.Keys != nil { // a nil *Keyring in the interface would sign
 		d.Signer = p.Keys
 	}

@@ -111,6 +111,14 @@ export declare function createLatchClient(options?: LatchClientOptions): {
     requestLoginCode: (email: string) => Promise<AuthState>;
     confirmLoginCode: (code: string) => Promise<AuthState>;
     resendLoginCode: () => Promise<void>;
+    /** Passes the mfa_authenticate stage with a TOTP or recovery code. */
+    mfaAuthenticate: (code: string) => Promise<AuthState>;
+    /** Answers the mfa_trust stage (browser only). */
+    mfaTrust: (trust: boolean) => Promise<AuthState>;
+    /** Renews a login with the password (the reauthenticate flow). */
+    reauthenticate: (password: string) => Promise<AuthState>;
+    /** Renews a login with a TOTP or recovery code (mfa_reauthenticate). */
+    mfaReauthenticate: (code: string) => Promise<AuthState>;
     changePassword: (input: ChangePasswordInput) => Promise<AuthState>;
     listEmailAddresses: () => Promise<EmailAddress[]>;
     addEmailAddress: (email: string) => Promise<EmailAddress[]>;
@@ -135,11 +143,6 @@ export declare function createLatchClient(options?: LatchClientOptions): {
      * `reauthentication_required` instead — reauthenticate, then call again.
      */
     deleteAccount: () => Promise<AuthState>;
-    reauthenticate: (password: string) => Promise<AuthState>;
-    mfaReauthenticate: (code: string) => Promise<AuthState>;
-    mfaAuthenticate: (code: string) => Promise<AuthState>;
-    /** After mfa_authenticate: remember this browser (`mfa_trust`). */
-    mfaTrust: (trust: boolean) => Promise<AuthState>;
     listAuthenticators: () => Promise<Authenticator[]>;
     /** TOTP: the active one, or (404) a secret to set one up. */
     getTOTP: () => Promise<TOTPSetup>;

@@ -247,6 +247,15 @@ export function createLatchClient(options = {}) {
         requestLoginCode: (email) => auth(request("POST", "/auth/code/request", { body: { email } })),
         confirmLoginCode: (code) => auth(request("POST", "/auth/code/confirm", { body: { code } })),
         resendLoginCode: () => ok(request("POST", "/auth/code/resend")),
+        // ---- second factor and reauthentication ----------------------------
+        /** Passes the mfa_authenticate stage with a TOTP or recovery code. */
+        mfaAuthenticate: (code) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
+        /** Answers the mfa_trust stage (browser only). */
+        mfaTrust: (trust) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+        /** Renews a login with the password (the reauthenticate flow). */
+        reauthenticate: (password) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
+        /** Renews a login with a TOTP or recovery code (mfa_reauthenticate). */
+        mfaReauthenticate: (code) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
         // ---- the logged-in account -----------------------------------------
         changePassword: (input) => auth(request("POST", "/account/password/change", { body: input })),
         listEmailAddresses: () => data(request("GET", "/account/email")),
@@ -281,12 +290,7 @@ export function createLatchClient(options = {}) {
          * `reauthentication_required` instead — reauthenticate, then call again.
          */
         deleteAccount: () => auth(request("DELETE", "/account")),
-        // ---- reauthentication and second factors ---------------------------
-        reauthenticate: (password) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
-        mfaReauthenticate: (code) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
-        mfaAuthenticate: (code) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
-        /** After mfa_authenticate: remember this browser (`mfa_trust`). */
-        mfaTrust: (trust) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+        // ---- second factors (the account's authenticators) ------------------
         listAuthenticators: () => data(request("GET", "/account/authenticators")),
         /** TOTP: the active one, or (404) a secret to set one up. */
         getTOTP: async () => {

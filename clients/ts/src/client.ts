@@ -329,6 +329,16 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     confirmLoginCode: (code: string) => auth(request("POST", "/auth/code/confirm", { body: { code } })),
     resendLoginCode: () => ok(request("POST", "/auth/code/resend")),
 
+    // ---- second factor and reauthentication ----------------------------
+    /** Passes the mfa_authenticate stage with a TOTP or recovery code. */
+    mfaAuthenticate: (code: string) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
+    /** Answers the mfa_trust stage (browser only). */
+    mfaTrust: (trust: boolean) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+    /** Renews a login with the password (the reauthenticate flow). */
+    reauthenticate: (password: string) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
+    /** Renews a login with a TOTP or recovery code (mfa_reauthenticate). */
+    mfaReauthenticate: (code: string) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
+
     // ---- the logged-in account -----------------------------------------
     changePassword: (input: ChangePasswordInput) =>
       auth(request("POST", "/account/password/change", { body: input })),
@@ -366,12 +376,7 @@ export function createLatchClient(options: LatchClientOptions = {}) {
      */
     deleteAccount: () => auth(request("DELETE", "/account")),
 
-    // ---- reauthentication and second factors ---------------------------
-    reauthenticate: (password: string) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
-    mfaReauthenticate: (code: string) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
-    mfaAuthenticate: (code: string) => auth(request("POST", "/auth/2fa/authenticate", { body: { code } })),
-    /** After mfa_authenticate: remember this browser (`mfa_trust`). */
-    mfaTrust: (trust: boolean) => auth(request("POST", "/auth/2fa/trust", { body: { trust } })),
+    // ---- second factors (the account's authenticators) ------------------
     listAuthenticators: () => data<Authenticator[]>(request("GET", "/account/authenticators")),
     /** TOTP: the active one, or (404) a secret to set one up. */
     getTOTP: async (): Promise<TOTPSetup> => {

@@ -42,10 +42,7 @@ export const keys = {
 /** Where this app shows each step. Stages it does not implement yet land on /account/continue. */
 export const STEP_PATHS: StepPaths = {
   ...DEFAULT_STEP_PATHS,
-  reauthenticate: "/account/continue",
   verify_phone: "/account/continue",
-  mfa_authenticate: "/account/continue",
-  mfa_trust: "/account/continue",
   mfa_signup_webauthn: "/account/continue",
   unknown: "/account/continue",
 };

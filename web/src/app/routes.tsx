@@ -6,6 +6,9 @@ import { ChangePasswordPage } from "../pages/account/ChangePasswordPage";
 import { HomePage } from "../pages/account/HomePage";
 import { LogoutPage } from "../pages/account/LogoutPage";
 import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
+import { MFAAuthenticatePage } from "../pages/mfa/MFAAuthenticatePage";
+import { MFATrustPage } from "../pages/mfa/MFATrustPage";
+import { ReauthenticatePage } from "../pages/mfa/ReauthenticatePage";
 import { ProfilePage } from "../pages/profile/ProfilePage";
 import { ProviderCallbackPage } from "../pages/providers/ProviderCallbackPage";
 import { ProviderSignupPage } from "../pages/providers/ProviderSignupPage";
@@ -55,6 +58,12 @@ export const routes: AppRoute[] = [
   { path: "/account/verify-email", component: VerifyEmailPage, access: "any" },
   { path: "/account/verify-email/:key", component: VerifyEmailKeyPage, access: "any" },
   { path: "/account/continue", component: ContinuePage, access: "any" },
+  { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
+  { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
+  { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
+  { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
+  { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
+  { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
 
   // Forgotten passwords.
   { path: "/account/password/reset", component: RequestResetPage, access: "any" },
