@@ -657,6 +657,182 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_allauth/browser/v1/account/authenticators/webauthn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn credential creation options (browser)
+         * @description Starts adding a security key, or with `?passwordless` a passkey (a
+         *     discoverable credential that verifies the user): the options for
+         *     `navigator.credentials.create()` (`parseCreationOptionsFromJSON()`),
+         *     with the user's existing credentials excluded. The challenge is kept in
+         *     the session for one answer. Needs a recent authentication; 409 when the
+         *     account has no verified address.
+         */
+        get: operations["browserWebAuthnCreationOptions"];
+        /**
+         * Rename a WebAuthn credential (browser)
+         * @description Renames one of the user's security keys or passkeys (`id` from the
+         *     authenticators list). Needs a recent authentication.
+         */
+        put: operations["browserRenameWebAuthn"];
+        /**
+         * Add a WebAuthn credential (browser)
+         * @description Adds the credential the browser created for the last creation
+         *     options (its `toJSON()` form), under `name` (default "Security key").
+         *     The response is checked against `LATCH_WEBAUTHN_RP_ID`, the exact
+         *     origins of `LATCH_WEBAUTHN_ORIGINS`, the challenge (single use) and the
+         *     user-presence flag (user verification too for a passkey). The first
+         *     second factor also gets recovery codes.
+         */
+        post: operations["browserAddWebAuthn"];
+        /**
+         * Delete WebAuthn credentials (browser)
+         * @description Removes the listed security keys or passkeys, and the recovery codes
+         *     with them when no other second factor remains. Needs a recent
+         *     authentication.
+         */
+        delete: operations["browserDeleteWebAuthn"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/browser/v1/auth/webauthn/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn request options for 2FA (browser)
+         * @description The options for `navigator.credentials.get()`
+         *     (`parseRequestOptionsFromJSON()`) to pass the pending
+         *     `mfa_authenticate` stage with one of the user's credentials; the
+         *     challenge is kept in the session for one answer. 409 when no login waits
+         *     there or the user has no WebAuthn credential.
+         */
+        get: operations["browserWebAuthnRequestOptions"];
+        put?: never;
+        /**
+         * Two-factor authentication with WebAuthn (browser)
+         * @description Passes `mfa_authenticate` with the browser's assertion for the last
+         *     request options: signature, origin, relying party, challenge (single
+         *     use), user presence and a signature counter that must increase. A
+         *     refused assertion counts as a wrong code.
+         */
+        post: operations["browserWebAuthnAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/browser/v1/auth/webauthn/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn request options for reauthentication (browser)
+         * @description The options for `navigator.credentials.get()` to reauthenticate with
+         *     one of the user's security keys or passkeys (the challenge is kept in
+         *     the session for one answer). 409 when the user has none.
+         */
+        get: operations["browserWebAuthnReauthenticationOptions"];
+        put?: never;
+        /**
+         * Reauthenticate with WebAuthn (browser)
+         * @description Renews the logged-in user's authentication for
+         *     `LATCH_REAUTHENTICATION_TIMEOUT` with the assertion for the last
+         *     reauthentication options (an `mfa` method of type `webauthn` with
+         *     `reauthenticated: true` is added).
+         */
+        post: operations["browserWebAuthnReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/browser/v1/auth/webauthn/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Passkey login options (browser)
+         * @description Served when `LATCH_MFA_PASSKEY_LOGIN=true` (the `mfa_login_webauthn`
+         *     flow is then listed): options for `navigator.credentials.get()` for
+         *     any discoverable credential, user verification required. The challenge
+         *     is kept in the caller's session, made for it when it has none (the
+         *     browser gets a `sessionid` cookie, the app `meta.session_token`). 409
+         *     when logged in.
+         */
+        get: operations["browserPasskeyLoginOptions"];
+        put?: never;
+        /**
+         * Log in with a passkey (browser)
+         * @description Logs in with the assertion of a passkey (a credential added with
+         *     `?passwordless`) for the last options: no password, and no
+         *     `mfa_authenticate` (the passkey proves possession and the user's
+         *     verification); other stages, such as `verify_email`, still apply (401).
+         *     A security key added without `passwordless` cannot log in alone.
+         */
+        post: operations["browserPasskeyLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/browser/v1/auth/webauthn/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Passkey signup creation options (browser)
+         * @description The options for `navigator.credentials.create()` of the signup's
+         *     passkey (discoverable, user verification required), once the signup
+         *     waits at `mfa_signup_webauthn`; the challenge is kept for one answer.
+         *     409 otherwise.
+         */
+        get: operations["browserPasskeySignupOptions"];
+        /**
+         * Finish a passkey signup (browser)
+         * @description Stores the passkey the browser created (`name` defaults to
+         *     "Passkey") and logs the new account in.
+         */
+        put: operations["browserFinishPasskeySignup"];
+        /**
+         * Start a passkey signup (browser)
+         * @description Served when `LATCH_MFA_PASSKEY_SIGNUP=true` (which needs mandatory
+         *     verification by code; the `mfa_signup_webauthn` flow is then listed):
+         *     a signup as `POST /auth/signup` but without a password. The account
+         *     gets no usable password; the answer is the 401 of a signup waiting at
+         *     `verify_email` (a code is mailed), after which the signup waits at
+         *     `mfa_signup_webauthn` for its passkey. A taken address gets the same
+         *     answer and creates nothing.
+         */
+        post: operations["browserPasskeySignup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_allauth/browser/v1/auth/2fa/trust": {
         parameters: {
             query?: never;
@@ -1229,7 +1405,10 @@ export interface paths {
          *     `provider_signup` (401). An identity whose address is another
          *     account's logs into that account only with
          *     `LATCH_SOCIAL_EMAIL_AUTHENTICATION`, when the provider verified the
-         *     address and the account has verified it too.
+         *     address and the account has verified it too. A `connect` needs an
+         *     authentication within `LATCH_REAUTHENTICATION_TIMEOUT` (unless the
+         *     account has no password): else the 401 with the reauthentication
+         *     flows.
          */
         post: operations["browserProviderToken"];
         delete?: never;
@@ -1281,7 +1460,9 @@ export interface paths {
          * @description Refused when it would leave the account no way to log in: the last
          *     identity of an account without a usable password (`no_password`),
          *     or, under mandatory verification, without a verified address
-         *     (`no_verified_email`).
+         *     (`no_verified_email`). Needs an authentication within
+         *     `LATCH_REAUTHENTICATION_TIMEOUT` unless the account has no password
+         *     (else the 401 with the reauthentication flows).
          */
         delete: operations["browserDisconnectProviderAccount"];
         options?: never;
@@ -1308,7 +1489,10 @@ export interface paths {
          *     `provider_signup` (401). An identity whose address is another
          *     account's logs into that account only with
          *     `LATCH_SOCIAL_EMAIL_AUTHENTICATION`, when the provider verified the
-         *     address and the account has verified it too.
+         *     address and the account has verified it too. A `connect` needs an
+         *     authentication within `LATCH_REAUTHENTICATION_TIMEOUT` (unless the
+         *     account has no password): else the 401 with the reauthentication
+         *     flows.
          */
         post: operations["appProviderToken"];
         delete?: never;
@@ -1360,7 +1544,9 @@ export interface paths {
          * @description Refused when it would leave the account no way to log in: the last
          *     identity of an account without a usable password (`no_password`),
          *     or, under mandatory verification, without a verified address
-         *     (`no_verified_email`).
+         *     (`no_verified_email`). Needs an authentication within
+         *     `LATCH_REAUTHENTICATION_TIMEOUT` unless the account has no password
+         *     (else the 401 with the reauthentication flows).
          */
         delete: operations["appDisconnectProviderAccount"];
         options?: never;
@@ -1579,6 +1765,182 @@ export interface paths {
          *     (a method with `reauthenticated: true` is added).
          */
         post: operations["appMFAReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/account/authenticators/webauthn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn credential creation options (app)
+         * @description Starts adding a security key, or with `?passwordless` a passkey (a
+         *     discoverable credential that verifies the user): the options for
+         *     `navigator.credentials.create()` (`parseCreationOptionsFromJSON()`),
+         *     with the user's existing credentials excluded. The challenge is kept in
+         *     the session for one answer. Needs a recent authentication; 409 when the
+         *     account has no verified address.
+         */
+        get: operations["appWebAuthnCreationOptions"];
+        /**
+         * Rename a WebAuthn credential (app)
+         * @description Renames one of the user's security keys or passkeys (`id` from the
+         *     authenticators list). Needs a recent authentication.
+         */
+        put: operations["appRenameWebAuthn"];
+        /**
+         * Add a WebAuthn credential (app)
+         * @description Adds the credential the browser created for the last creation
+         *     options (its `toJSON()` form), under `name` (default "Security key").
+         *     The response is checked against `LATCH_WEBAUTHN_RP_ID`, the exact
+         *     origins of `LATCH_WEBAUTHN_ORIGINS`, the challenge (single use) and the
+         *     user-presence flag (user verification too for a passkey). The first
+         *     second factor also gets recovery codes.
+         */
+        post: operations["appAddWebAuthn"];
+        /**
+         * Delete WebAuthn credentials (app)
+         * @description Removes the listed security keys or passkeys, and the recovery codes
+         *     with them when no other second factor remains. Needs a recent
+         *     authentication.
+         */
+        delete: operations["appDeleteWebAuthn"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/auth/webauthn/authenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn request options for 2FA (app)
+         * @description The options for `navigator.credentials.get()`
+         *     (`parseRequestOptionsFromJSON()`) to pass the pending
+         *     `mfa_authenticate` stage with one of the user's credentials; the
+         *     challenge is kept in the session for one answer. 409 when no login waits
+         *     there or the user has no WebAuthn credential.
+         */
+        get: operations["appWebAuthnRequestOptions"];
+        put?: never;
+        /**
+         * Two-factor authentication with WebAuthn (app)
+         * @description Passes `mfa_authenticate` with the browser's assertion for the last
+         *     request options: signature, origin, relying party, challenge (single
+         *     use), user presence and a signature counter that must increase. A
+         *     refused assertion counts as a wrong code.
+         */
+        post: operations["appWebAuthnAuthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/auth/webauthn/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * WebAuthn request options for reauthentication (app)
+         * @description The options for `navigator.credentials.get()` to reauthenticate with
+         *     one of the user's security keys or passkeys (the challenge is kept in
+         *     the session for one answer). 409 when the user has none.
+         */
+        get: operations["appWebAuthnReauthenticationOptions"];
+        put?: never;
+        /**
+         * Reauthenticate with WebAuthn (app)
+         * @description Renews the logged-in user's authentication for
+         *     `LATCH_REAUTHENTICATION_TIMEOUT` with the assertion for the last
+         *     reauthentication options (an `mfa` method of type `webauthn` with
+         *     `reauthenticated: true` is added).
+         */
+        post: operations["appWebAuthnReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/auth/webauthn/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Passkey login options (app)
+         * @description Served when `LATCH_MFA_PASSKEY_LOGIN=true` (the `mfa_login_webauthn`
+         *     flow is then listed): options for `navigator.credentials.get()` for
+         *     any discoverable credential, user verification required. The challenge
+         *     is kept in the caller's session, made for it when it has none (the
+         *     browser gets a `sessionid` cookie, the app `meta.session_token`). 409
+         *     when logged in.
+         */
+        get: operations["appPasskeyLoginOptions"];
+        put?: never;
+        /**
+         * Log in with a passkey (app)
+         * @description Logs in with the assertion of a passkey (a credential added with
+         *     `?passwordless`) for the last options: no password, and no
+         *     `mfa_authenticate` (the passkey proves possession and the user's
+         *     verification); other stages, such as `verify_email`, still apply (401).
+         *     A security key added without `passwordless` cannot log in alone.
+         */
+        post: operations["appPasskeyLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_allauth/app/v1/auth/webauthn/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Passkey signup creation options (app)
+         * @description The options for `navigator.credentials.create()` of the signup's
+         *     passkey (discoverable, user verification required), once the signup
+         *     waits at `mfa_signup_webauthn`; the challenge is kept for one answer.
+         *     409 otherwise.
+         */
+        get: operations["appPasskeySignupOptions"];
+        /**
+         * Finish a passkey signup (app)
+         * @description Stores the passkey the browser created (`name` defaults to
+         *     "Passkey") and logs the new account in.
+         */
+        put: operations["appFinishPasskeySignup"];
+        /**
+         * Start a passkey signup (app)
+         * @description Served when `LATCH_MFA_PASSKEY_SIGNUP=true` (which needs mandatory
+         *     verification by code; the `mfa_signup_webauthn` flow is then listed):
+         *     a signup as `POST /auth/signup` but without a password. The account
+         *     gets no usable password; the answer is the 401 of a signup waiting at
+         *     `verify_email` (a code is mailed), after which the signup waits at
+         *     `mfa_signup_webauthn` for its passkey. A taken address gets the same
+         *     answer and creates nothing.
+         */
+        post: operations["appPasskeySignup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2043,7 +2405,7 @@ export interface components {
          */
         Flow: {
             /** @enum {string} */
-            id: "login" | "login_by_code" | "signup";
+            id: "login" | "login_by_code" | "signup" | "mfa_login_webauthn" | "mfa_signup_webauthn";
             /** @constant */
             is_pending?: true;
         } | {
@@ -2511,7 +2873,7 @@ export interface components {
             trust: boolean;
         };
         /** @enum {string} */
-        AuthenticatorType: "totp" | "recovery_codes";
+        AuthenticatorType: "totp" | "recovery_codes" | "webauthn";
         OptionalTimestamp: components["schemas"]["Timestamp"] | null;
         TOTPAuthenticator: {
             /** @constant */
@@ -2529,7 +2891,7 @@ export interface components {
         };
         AuthenticatorsResponse: {
             status: components["schemas"]["StatusOK"];
-            data: (components["schemas"]["TOTPAuthenticator"] | components["schemas"]["RecoveryCodesAuthenticator"])[];
+            data: (components["schemas"]["TOTPAuthenticator"] | components["schemas"]["RecoveryCodesAuthenticator"] | components["schemas"]["WebAuthnAuthenticator"])[];
         };
         TOTPAuthenticatorResponse: {
             status: components["schemas"]["StatusOK"];
@@ -2587,6 +2949,40 @@ export interface components {
             meta: {
                 /** @constant */
                 is_authenticated: true;
+            };
+        };
+        /** @description A `PublicKeyCredential` in its `toJSON()` form. */
+        WebAuthnCredential: Record<string, never>;
+        WebAuthnAuthenticator: {
+            /** @constant */
+            type: "webauthn";
+            id: number;
+            name: string;
+            is_passwordless: boolean;
+            created_at: components["schemas"]["Timestamp"];
+            last_used_at: components["schemas"]["OptionalTimestamp"];
+        };
+        WebAuthnAuthenticatorResponse: {
+            status: components["schemas"]["StatusOK"];
+            data: components["schemas"]["WebAuthnAuthenticator"];
+            meta?: {
+                recovery_codes_generated?: boolean;
+            };
+        };
+        WebAuthnCreationOptionsResponse: {
+            status: components["schemas"]["StatusOK"];
+            data: {
+                creation_options: {
+                    publicKey: Record<string, never>;
+                };
+            };
+        };
+        WebAuthnRequestOptionsResponse: {
+            status: components["schemas"]["StatusOK"];
+            data: {
+                request_options: {
+                    publicKey: Record<string, never>;
+                };
             };
         };
         /** @description allauth's `mfa` configuration. */
@@ -2683,8 +3079,8 @@ export interface components {
             }[];
             /** @description The user's MFA authenticators (types, never secrets); empty until MFA stores any. */
             authenticators: Record<string, never>[];
-            /** @description The user's connected providers; empty until social login stores any. */
-            providers: Record<string, never>[];
+            /** @description The user's connected provider identities. */
+            providers: components["schemas"]["ProviderAccount"][];
         } & components["schemas"]["AdminUserItem"];
         AdminAuditEntry: {
             id: number;
@@ -3824,6 +4220,67 @@ export interface components {
                 "application/json": components["schemas"]["NotFoundResponse"];
             };
         };
+        /** @description Options for `navigator.credentials.create()`. */
+        WebAuthnCreationOptions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebAuthnCreationOptionsResponse"];
+            };
+        };
+        /** @description Options for `navigator.credentials.get()`. */
+        WebAuthnRequestOptions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebAuthnRequestOptionsResponse"];
+            };
+        };
+        /** @description The security key or passkey; after adding, `meta.recovery_codes_generated` says whether recovery codes were made with it. */
+        WebAuthnAuthenticator: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["WebAuthnAuthenticatorResponse"];
+            };
+        };
+        /** @description Options for `navigator.credentials.get()`; `meta.session_token` when the app had no session. */
+        PasskeyLoginOptions: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    status: components["schemas"]["StatusOK"];
+                    data: {
+                        request_options: {
+                            publicKey: Record<string, never>;
+                        };
+                    };
+                    meta?: {
+                        session_token?: components["schemas"]["SessionToken"];
+                    };
+                };
+            };
+        };
+        /**
+         * @description An input error. Codes: `incorrect_code` (param `credential`: the
+         *     response is malformed or does not verify, or no ceremony is in
+         *     progress — ask for new options), `required`, `invalid`,
+         *     `max_length` (param `name`), `invalid_choice` (param
+         *     `authenticators`: not one of the user's).
+         */
+        WebAuthnError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /**
          * @description Logged in, but the last authentication is older than
          *     `LATCH_REAUTHENTICATION_TIMEOUT` (default 5 minutes): the user, its
@@ -4014,6 +4471,44 @@ export interface components {
         MFATrust: {
             content: {
                 "application/json": components["schemas"]["MFATrust"];
+            };
+        };
+        PasskeySignup: {
+            content: {
+                "application/json": {
+                    email?: components["schemas"]["Email"];
+                    username?: components["schemas"]["Username"];
+                };
+            };
+        };
+        AddWebAuthn: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    credential: components["schemas"]["WebAuthnCredential"];
+                };
+            };
+        };
+        UpdateWebAuthn: {
+            content: {
+                "application/json": {
+                    id: number;
+                    name: string;
+                };
+            };
+        };
+        DeleteWebAuthn: {
+            content: {
+                "application/json": {
+                    authenticators: number[];
+                };
+            };
+        };
+        AuthenticateWebAuthn: {
+            content: {
+                "application/json": {
+                    credential: components["schemas"]["WebAuthnCredential"];
+                };
             };
         };
     };
@@ -4625,7 +5120,6 @@ export interface operations {
             409: components["responses"]["AddAuthenticatorConflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -4734,6 +5228,244 @@ export interface operations {
             400: components["responses"]["ReauthenticateError"];
             401: components["responses"]["BrowserUnauthenticated"];
             403: components["responses"]["CSRFFailure"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserWebAuthnCreationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnCreationOptions"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
+            409: components["responses"]["AddAuthenticatorConflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserRenameWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["UpdateWebAuthn"];
+        responses: {
+            200: components["responses"]["WebAuthnAuthenticator"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
+            403: components["responses"]["CSRFFailure"];
+            404: components["responses"]["NoAuthenticator"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserAddWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AddWebAuthn"];
+        responses: {
+            200: components["responses"]["WebAuthnAuthenticator"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
+            403: components["responses"]["CSRFFailure"];
+            409: components["responses"]["AddAuthenticatorConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserDeleteWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["DeleteWebAuthn"];
+        responses: {
+            200: components["responses"]["Done"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
+            403: components["responses"]["CSRFFailure"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserWebAuthnRequestOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnRequestOptions"];
+            409: components["responses"]["NoMFAPending"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserWebAuthnAuthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["BrowserAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            403: components["responses"]["CSRFFailure"];
+            409: components["responses"]["NoMFAPending"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserWebAuthnReauthenticationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnRequestOptions"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            409: components["responses"]["NoMFAPending"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserWebAuthnReauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["BrowserAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            403: components["responses"]["CSRFFailure"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserPasskeyLoginOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PasskeyLoginOptions"];
+            409: components["responses"]["AlreadyLoggedIn"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserPasskeyLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["BrowserAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            403: components["responses"]["CSRFFailure"];
+            409: components["responses"]["AlreadyLoggedIn"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserPasskeySignupOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnCreationOptions"];
+            409: components["responses"]["NoMFAPending"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserFinishPasskeySignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AddWebAuthn"];
+        responses: {
+            200: components["responses"]["BrowserAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["BrowserUnauthenticated"];
+            403: components["responses"]["CSRFFailure"];
+            409: components["responses"]["NoMFAPending"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    browserPasskeySignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["PasskeySignup"];
+        responses: {
+            400: components["responses"]["SignupError"];
+            401: components["responses"]["BrowserSignupPending"];
+            403: components["responses"]["CSRFFailure"];
+            409: components["responses"]["AlreadyLoggedIn"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -5377,7 +6109,7 @@ export interface operations {
         responses: {
             200: components["responses"]["BrowserAuthenticated"];
             400: components["responses"]["ProviderTokenError"];
-            401: components["responses"]["BrowserLoginNotFinished"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
             403: components["responses"]["CSRFOrSignupClosed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5465,7 +6197,7 @@ export interface operations {
         responses: {
             200: components["responses"]["ProviderAccounts"];
             400: components["responses"]["DisconnectError"];
-            401: components["responses"]["BrowserUnauthenticated"];
+            401: components["responses"]["BrowserUnauthenticatedOrReauthenticate"];
             403: components["responses"]["CSRFFailure"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5488,7 +6220,7 @@ export interface operations {
         responses: {
             200: components["responses"]["AppAuthenticated"];
             400: components["responses"]["ProviderTokenError"];
-            401: components["responses"]["AppLoginNotFinished"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
             403: components["responses"]["SignupClosed"];
             410: components["responses"]["SessionGone"];
             413: components["responses"]["TooLarge"];
@@ -5580,7 +6312,7 @@ export interface operations {
         responses: {
             200: components["responses"]["ProviderAccounts"];
             400: components["responses"]["DisconnectError"];
-            401: components["responses"]["AppUnauthenticated"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
             410: components["responses"]["SessionGone"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5746,7 +6478,6 @@ export interface operations {
             410: components["responses"]["SessionGone"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -5835,6 +6566,250 @@ export interface operations {
             200: components["responses"]["AppAuthenticated"];
             400: components["responses"]["MFACodeError"];
             401: components["responses"]["AppUnauthenticated"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appWebAuthnCreationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnCreationOptions"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
+            409: components["responses"]["AddAuthenticatorConflict"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appRenameWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["UpdateWebAuthn"];
+        responses: {
+            200: components["responses"]["WebAuthnAuthenticator"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
+            404: components["responses"]["NoAuthenticator"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appAddWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AddWebAuthn"];
+        responses: {
+            200: components["responses"]["WebAuthnAuthenticator"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
+            409: components["responses"]["AddAuthenticatorConflict"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appDeleteWebAuthn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["DeleteWebAuthn"];
+        responses: {
+            200: components["responses"]["Done"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticatedOrReauthenticate"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appWebAuthnRequestOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnRequestOptions"];
+            409: components["responses"]["NoMFAPending"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appWebAuthnAuthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["AppAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticated"];
+            409: components["responses"]["NoMFAPending"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appWebAuthnReauthenticationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnRequestOptions"];
+            401: components["responses"]["AppUnauthenticated"];
+            409: components["responses"]["NoMFAPending"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appWebAuthnReauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["AppAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticated"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appPasskeyLoginOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["PasskeyLoginOptions"];
+            409: components["responses"]["AlreadyLoggedIn"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appPasskeyLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AuthenticateWebAuthn"];
+        responses: {
+            200: components["responses"]["AppAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticated"];
+            409: components["responses"]["AlreadyLoggedIn"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appPasskeySignupOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["WebAuthnCreationOptions"];
+            409: components["responses"]["NoMFAPending"];
+            410: components["responses"]["SessionGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appFinishPasskeySignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["AddWebAuthn"];
+        responses: {
+            200: components["responses"]["AppAuthenticated"];
+            400: components["responses"]["WebAuthnError"];
+            401: components["responses"]["AppUnauthenticated"];
+            409: components["responses"]["NoMFAPending"];
+            410: components["responses"]["SessionGone"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    appPasskeySignup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["PasskeySignup"];
+        responses: {
+            400: components["responses"]["SignupError"];
+            401: components["responses"]["AppSignupPending"];
+            403: components["responses"]["SignupClosed"];
+            409: components["responses"]["AlreadyLoggedIn"];
             410: components["responses"]["SessionGone"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

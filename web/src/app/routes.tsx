@@ -61,9 +61,6 @@ export const routes: AppRoute[] = [
   { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
   { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
   { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
-  { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
-  { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
-  { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
 
   // Forgotten passwords.
   { path: "/account/password/reset", component: RequestResetPage, access: "any" },
