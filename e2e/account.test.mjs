@@ -4,6 +4,7 @@
 // context; the Latch binary, the inbox and the browser are shared.
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -554,4 +555,57 @@ test("typed client: app tree sign-up, login, JWT refresh and logout against a re
   assert.deepEqual(await store.get(), {}, "logout drops the tokens");
   const again = await client.login({ email, password });
   assert.equal(again.status, "authenticated");
+});
+
+/** The TOTP code of a base32 secret now (RFC 6238: SHA-1, 6 digits, 30 s). */
+function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => Number.parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+test("two-factor: an authenticator app set up from the QR code page, recovery codes, the second step at sign-in", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_EMAIL_VERIFICATION: "mandatory", LATCH_MFA_SUPPORTED_TYPES: "totp,recovery_codes" });
+  await requireWebApp(latch);
+  const email = uniqueEmail("frank");
+  const password = "correct horse battery staple";
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const step = stepper("6-two-factor");
+  let codes;
+
+  await step("the set-up page shows a QR code", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await signUp(page, { email, password });
+    await confirmCode(page, email);
+    await seesHome(page, [email]);
+    await page.getByRole("link", { name: /Two-factor authentication/ }).click();
+    await sees(h1(page, "Two-factor authentication"));
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    await page.waitForFunction(() => document.querySelector("img.qr")?.naturalWidth > 0);
+  });
+  await step("turned on with a code; recovery codes shown", page, log, async () => {
+    const secret = (await page.locator("code.secret").textContent()).trim();
+    await page.getByLabel("Code from the app").fill(totp(secret));
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await sees(page.getByText(/On since/));
+    const list = page.getByRole("list", { name: "Recovery codes" });
+    await sees(list);
+    codes = await list.getByRole("listitem").allTextContents();
+    assert.equal(codes.length, 10, "ten recovery codes");
+  });
+  await step("sign-in asks for the second factor", page, log, async () => {
+    await signOut(page);
+    await signIn(page, email, password);
+    await sees(h1(page, "Two-factor authentication"));
+    await page.getByLabel("Code", { exact: true }).fill(codes[0].trim());
+    await page.getByRole("button", { name: "Continue" }).click();
+    await seesHome(page, [email]);
+  });
 });

@@ -87,6 +87,7 @@ var pageRoutes = []string{
 	"/account/email",
 	"/account/password/change",
 	"/account/sessions",
+	"/account/2fa",
 	"/account/profile",
 	"/account/delete",
 	"/account/logout",

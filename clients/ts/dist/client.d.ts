@@ -156,7 +156,15 @@ export declare function createLatchClient(options?: LatchClientOptions): {
         unused_code_count: number;
         unused_codes: string[];
     }>;
-    regenerateRecoveryCodes: () => Promise<void>;
+    /** Replaces the recovery codes; resolves with the new ones. */
+    regenerateRecoveryCodes: () => Promise<{
+        type: "recovery_codes";
+        created_at: import("./openapi.js").components["schemas"]["Timestamp"];
+        last_used_at: import("./openapi.js").components["schemas"]["OptionalTimestamp"];
+        total_code_count: number;
+        unused_code_count: number;
+        unused_codes: string[];
+    }>;
     /** The identities connected to the user. */
     listProviderAccounts: () => Promise<ProviderAccount[]>;
     /** Disconnects one; refused (400) with no_password when it is the last way in. */

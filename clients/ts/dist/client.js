@@ -307,7 +307,8 @@ export function createLatchClient(options = {}) {
         activateTOTP: (code) => data(request("POST", "/account/authenticators/totp", { body: { code } })),
         deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
         getRecoveryCodes: () => data(request("GET", "/account/authenticators/recovery-codes")),
-        regenerateRecoveryCodes: () => ok(request("POST", "/account/authenticators/recovery-codes")),
+        /** Replaces the recovery codes; resolves with the new ones. */
+        regenerateRecoveryCodes: () => data(request("POST", "/account/authenticators/recovery-codes")),
         // ---- social login ----------------------------------------------------
         /** The identities connected to the user. */
         listProviderAccounts: () => data(request("GET", "/account/providers")),

@@ -391,7 +391,8 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     activateTOTP: (code: string) => data<Authenticator>(request("POST", "/account/authenticators/totp", { body: { code } })),
     deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
     getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
-    regenerateRecoveryCodes: () => ok(request("POST", "/account/authenticators/recovery-codes")),
+    /** Replaces the recovery codes; resolves with the new ones. */
+    regenerateRecoveryCodes: () => data<RecoveryCodes>(request("POST", "/account/authenticators/recovery-codes")),
     // ---- social login ----------------------------------------------------
     /** The identities connected to the user. */
     listProviderAccounts: () => data<ProviderAccount[]>(request("GET", "/account/providers")),

@@ -33,6 +33,19 @@ describe("useSignedOutElsewhere", () => {
     expect(container.textContent).toBe(SIGNED_OUT_ELSEWHERE);
   });
 
+  it("explains it again after a reload, until a sign-in", () => {
+    const first = render(<Watch auth={signedIn} />);
+    first.rerender(<Watch auth={signedOut} />);
+    cleanup();
+    clearFlash();
+    const reloaded = render(<Watch auth={signedOut} />);
+    expect(reloaded.container.textContent).toBe(SIGNED_OUT_ELSEWHERE);
+    reloaded.rerender(<Watch auth={signedIn} />);
+    cleanup();
+    clearFlash();
+    expect(render(<Watch auth={signedOut} />).container.textContent).toBe(SIGNED_OUT_ELSEWHERE);
+  });
+
   it("says nothing after a sign-out in this browser, or to a first visit", () => {
     const { rerender, container } = render(<Watch auth={signedIn} />);
     forgetSignedIn();

@@ -9,6 +9,7 @@ import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
 import { MFAAuthenticatePage } from "../pages/mfa/MFAAuthenticatePage";
 import { MFATrustPage } from "../pages/mfa/MFATrustPage";
 import { ReauthenticatePage } from "../pages/mfa/ReauthenticatePage";
+import { TwoFactorPage } from "../pages/mfa/TwoFactorPage";
 import { ProfilePage } from "../pages/profile/ProfilePage";
 import { ProviderCallbackPage } from "../pages/providers/ProviderCallbackPage";
 import { ProviderSignupPage } from "../pages/providers/ProviderSignupPage";
@@ -77,6 +78,7 @@ export const routes: AppRoute[] = [
     nav: { label: "Password", when: "authenticated" },
   },
   { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
+  { path: "/account/2fa", component: TwoFactorPage, access: "authenticated" },
   { path: "/account/profile", component: ProfilePage, access: "authenticated", nav: { label: "Profile", when: "authenticated" } },
   { path: "/account/delete", component: DeleteAccountPage, access: "authenticated" },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },

@@ -26,17 +26,33 @@ export function forgetSignedIn(): void {
   storage()?.removeItem(MARK);
 }
 
-/** Watches the session: marks a signed-in browser, explains a sign-out found later. */
+/** How long after it was found a sign-out is still explained (a reload, another tab). */
+const EXPLAIN_FOR = 10 * 60 * 1000;
+
+/**
+ * Watches the session: marks a signed-in browser ("in"), and when it finds
+ * the browser signed out with the mark set, explains it on the sign-in page
+ * — again after a reload for a few minutes ("out:<time>"), since the
+ * sign-out may be found by a background refresh just before one.
+ */
 export function useSignedOutElsewhere(auth: AuthState | undefined): void {
   const status = auth?.status;
   useEffect(() => {
     const s = storage();
     if (!s || status === undefined) return;
+    const mark = s.getItem(MARK);
     if (status !== "unauthenticated") {
-      s.setItem(MARK, "1");
-    } else if (s.getItem(MARK) !== null) {
-      s.removeItem(MARK);
-      setFlash(SIGNED_OUT_ELSEWHERE, "/account/login");
+      s.setItem(MARK, "in");
+      return;
     }
+    if (mark === null) return;
+    const now = Date.now();
+    const since = mark.startsWith("out:") ? Number(mark.slice(4)) : now;
+    if (!(now - since < EXPLAIN_FOR)) {
+      s.removeItem(MARK);
+      return;
+    }
+    s.setItem(MARK, `out:${since}`);
+    setFlash(SIGNED_OUT_ELSEWHERE, "/account/login");
   }, [status]);
 }

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "wouter";
 import type { AuthenticationMethod } from "@latchauth/client";
-import { api, keys, useAuth } from "../../app/latch";
+import { api, keys, useAuth, useConfig } from "../../app/latch";
 import { Notice, Page, Time } from "../../components/ui";
 import { useBrand } from "../../app/brand";
 
@@ -21,6 +21,7 @@ function methodText(m: AuthenticationMethod): string {
 export function HomePage() {
   const auth = useAuth();
   const { accountDeletion } = useBrand();
+  const mfa = useConfig().data?.mfa?.supported_types.includes("totp") ?? false;
   const emails = useQuery({ queryKey: keys.emails, queryFn: api.listEmailAddresses });
   if (auth.status === "unauthenticated") return null;
   const { user, methods } = auth;
@@ -101,6 +102,14 @@ export function HomePage() {
             <span>Where you are signed in</span>
           </Link>
         </li>
+        {mfa ? (
+          <li>
+            <Link href="/account/2fa">
+              <strong>Two-factor authentication</strong>
+              <span>An authenticator app, recovery codes</span>
+            </Link>
+          </li>
+        ) : null}
         <li>
           <Link href="/account/profile">
             <strong>Profile</strong>

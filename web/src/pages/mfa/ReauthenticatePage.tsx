@@ -1,5 +1,5 @@
-import { Link } from "wouter";
-import { api, useAuth, useFinishAuth } from "../../app/latch";
+import { Link, useSearch } from "wouter";
+import { api, safeNext, useAuth, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
 
@@ -7,17 +7,19 @@ import { Page } from "../../components/ui";
 export function ReauthenticatePage() {
   const auth = useAuth();
   const finish = useFinishAuth();
+  // Back to the page that asked (?next=), else the account.
+  const next = safeNext(new URLSearchParams(useSearch()).get("next"));
   const byPassword = auth.status !== "reauthentication_required" || auth.flows.some((f) => f.id === "reauthenticate");
   const byCode = auth.status === "reauthentication_required" && auth.flows.some((f) => f.id === "mfa_reauthenticate");
   const password = useApiForm({
     fields: ["password"],
     mutationFn: (v: Record<string, string>) => api.reauthenticate(v.password ?? ""),
-    onSuccess: (state) => finish(state, { to: "/account", flash: "Confirmed. Try your change again." }),
+    onSuccess: (state) => finish(state, { to: next, flash: "Confirmed. Try your change again." }),
   });
   const code = useApiForm({
     fields: ["code"],
     mutationFn: (v: Record<string, string>) => api.mfaReauthenticate((v.code ?? "").trim()),
-    onSuccess: (state) => finish(state, { to: "/account", flash: "Confirmed. Try your change again." }),
+    onSuccess: (state) => finish(state, { to: next, flash: "Confirmed. Try your change again." }),
   });
   if (auth.status === "unauthenticated") {
     return (
