@@ -56,16 +56,19 @@ func startServeLogging(t *testing.T, getenv func(string) string, logs io.Writer)
 		done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), pw, logs)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("serve printed nothing: %v (exit: %v)", err, <-done)
+	// The address line may follow mail that a previous run left queued
+	// (the console mailer prints it on standard output too).
+	br := bufio.NewReader(pr)
+	var m []string
+	for m == nil {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			cancel()
+			t.Fatalf("serve printed no address: %v (exit: %v)", err, <-done)
+		}
+		m = regexp.MustCompile(`listening on http://(\S+)`).FindStringSubmatch(line)
 	}
-	go io.Copy(io.Discard, pr)
-	m := regexp.MustCompile(`http://(\S+)`).FindStringSubmatch(line)
-	if m == nil {
-		t.Fatalf("no address in %q", line)
-	}
+	go io.Copy(io.Discard, br)
 	stopped := false
 	stop := func() {
 		if stopped {
