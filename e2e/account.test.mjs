@@ -360,3 +360,78 @@ test("cross origin: the app on another origin signs up and in", { timeout: 60_00
   });
   assert.deepEqual([...apiOrigins], [latch.url], "the app called Latch's origin, and only it");
 });
+
+// A browser-side call of the headless API with the page's cookies and CSRF
+// token, for what the app has no page for yet (setting up TOTP).
+async function apiCall(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] ?? "";
+      const res = await fetch(`/_allauth/browser/v1${path}`, {
+        method,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    { method, path, body },
+  );
+}
+
+/** The RFC 6238 code of a base32 secret now (SHA-1, 6 digits, 30 s). */
+async function totpNow(secret) {
+  const { createHmac } = await import("node:crypto");
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const off = mac[19] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+test("MFA: sign-in asks for the second factor; a recovery code passes it", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_EMAIL_VERIFICATION: "mandatory" });
+  await requireWebApp(latch);
+  const email = uniqueEmail("mfa");
+  const password = "correct horse battery 4";
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const step = stepper("5-mfa");
+
+  await step("sign up and confirm", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await signUp(page, { email, password });
+    await confirmCode(page, email);
+    await seesHome(page, [email]);
+  });
+  let codes;
+  await step("set up TOTP", page, log, async () => {
+    const setup = await apiCall(page, "GET", "/account/authenticators/totp");
+    assert.equal(setup.status, 404, JSON.stringify(setup.body));
+    const on = await apiCall(page, "POST", "/account/authenticators/totp", { code: await totpNow(setup.body.meta.secret) });
+    assert.equal(on.status, 200, JSON.stringify(on.body));
+    const rc = await apiCall(page, "GET", "/account/authenticators/recovery-codes");
+    assert.equal(rc.status, 200, JSON.stringify(rc.body));
+    codes = rc.body.data.unused_codes;
+  });
+  await step("sign out", page, log, async () => {
+    await signOut(page);
+  });
+  await step("sign in asks for a code", page, log, async () => {
+    await signIn(page, email, password);
+    await sees(h1(page, "Two-factor authentication"));
+  });
+  await step("a wrong code", page, log, async () => {
+    await page.getByLabel("Code", { exact: true }).fill("00000000");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await sees(page.getByText("Incorrect code."));
+  });
+  await step("a recovery code", page, log, async () => {
+    await page.getByLabel("Code", { exact: true }).fill(codes[0]);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await seesHome(page, [email]);
+  });
+});
