@@ -133,6 +133,8 @@ type UserDetail struct {
 	latch.UserSummary
 	Emails   []latch.EmailAddress
 	Sessions []latch.SessionInfo
+	// Providers are the user's connected provider identities.
+	Providers []latch.SocialAccount
 }
 
 // FindUser returns the user with a public id, or (for the CLI) an address
@@ -176,6 +178,11 @@ func (s *Admin) User(ctx context.Context, a Actor, ref string) (*UserDetail, err
 	}
 	if d.Sessions, err = s.sessions.UserSessions(ctx, u.ID, s.now()); err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	if s.social != nil {
+		if d.Providers, err = s.social.SocialAccounts(ctx, u.ID); err != nil {
+			return nil, fmt.Errorf("list provider accounts: %w", err)
+		}
 	}
 	return d, nil
 }

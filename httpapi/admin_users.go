@@ -48,14 +48,14 @@ type adminSessionJSON struct {
 	UserAgent  string  `json:"user_agent"`
 }
 
-// adminUserDetailJSON is a user with what is theirs. Authenticators and
-// providers are empty lists until MFA and social login store any.
+// adminUserDetailJSON is a user with what is theirs. Authenticators are an
+// empty list until MFA's are listed here.
 type adminUserDetailJSON struct {
 	adminUserJSON
-	Emails         []adminEmailJSON   `json:"emails"`
-	Sessions       []adminSessionJSON `json:"sessions"`
-	Authenticators []struct{}         `json:"authenticators"`
-	Providers      []struct{}         `json:"providers"`
+	Emails         []adminEmailJSON      `json:"emails"`
+	Sessions       []adminSessionJSON    `json:"sessions"`
+	Authenticators []struct{}            `json:"authenticators"`
+	Providers      []providerAccountJSON `json:"providers"`
 }
 
 // GET /_latch/admin/v1/users: a page of users.
@@ -88,7 +88,14 @@ func (a adminAPI) writeUser(w http.ResponseWriter, r *http.Request, c *call, sta
 		return err
 	}
 	out := adminUserDetailJSON{adminUserJSON: adminUser(&d.UserSummary), Emails: []adminEmailJSON{}, Sessions: []adminSessionJSON{},
-		Authenticators: []struct{}{}, Providers: []struct{}{}}
+		Authenticators: []struct{}{}, Providers: []providerAccountJSON{}}
+	for _, p := range d.Providers {
+		prov, ok := a.s.svc.Social.Provider(p.Provider)
+		if !ok {
+			prov = latch.Provider{ID: p.Provider, Name: p.Provider, Flows: []string{}}
+		}
+		out.Providers = append(out.Providers, providerAccountJSON{UID: p.UID, Display: p.Display, Provider: toProviderJSON(prov)})
+	}
 	for _, e := range d.Emails {
 		out.Emails = append(out.Emails, adminEmailJSON{Email: e.Email, Verified: e.Verified, Primary: e.Primary})
 	}

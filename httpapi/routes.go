@@ -277,7 +277,7 @@ func (s *Server) routeTable(f features) []route {
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
 	if f.app {
-		plain(surfaceWebApp, "GET /", s.serveApp)
+		plain(surfaceWebApp, "GET /", serveApp(s.cfg.App))
 	}
 	return t
 }
@@ -443,9 +443,11 @@ func apiPath(p string) bool {
 // serveApp serves the web app. The API's Cache-Control and CSP are dropped:
 // the app sets a page's own (immutable assets, revalidated index.html, a CSP
 // that allows its scripts).
-func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Del("Cache-Control")
-	h.Del("Content-Security-Policy")
-	s.cfg.App.ServeHTTP(w, r)
+func serveApp(app http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Del("Cache-Control")
+		h.Del("Content-Security-Policy")
+		app.ServeHTTP(w, r)
+	}
 }

@@ -93,6 +93,10 @@ func (a socialAPI) redirect(w http.ResponseWriter, r *http.Request, c *call) err
 		http.Redirect(w, r, withError(callback, "unknown", account.ProcessConnect), http.StatusFound)
 		return nil
 	}
+	if errors.Is(err, latch.ErrReauthenticationRequired) {
+		http.Redirect(w, r, withError(callback, "reauthentication_required", account.ProcessConnect), http.StatusFound)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -630,3 +630,93 @@ func TestSocialBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A provider login goes through the second factor like a password login:
+// an account with TOTP waits at mfa_authenticate, and only the code
+// finishes it.
+func TestSocialLoginNeedsSecondFactor(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	verifiedSignup(t, s.latchServer, alice, "alice@example.com")
+	secret := enrolTOTP(t, s.latchServer, alice)
+	s.gh.SetUser(providertest.User{Sub: "99", Username: "alice-gh", Email: "alice@example.com", EmailVerified: true})
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect landed at %s", land)
+	}
+	for _, kind := range []string{"browser", "app"} {
+		c := newClient(t, s.latchServer, kind)
+		var r *response
+		if kind == "browser" {
+			c.providerLogin("github", "/", "login")
+			r = c.do("GET", "/auth/session", nil)
+		} else {
+			r = c.do("POST", "/auth/provider/token", map[string]any{"provider": "github", "process": "login",
+				"token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "99", Email: "alice@example.com", EmailVerified: true})}})
+		}
+		expect(t, r, 401)
+		if !slices.Contains(r.flowIDs(), "mfa_authenticate*") {
+			t.Fatalf("%s: flows %v, want mfa_authenticate pending", kind, r.flowIDs())
+		}
+		s.advance(30 * time.Second)
+		done := c.do("POST", "/auth/2fa/authenticate", map[string]any{"code": totpCode(t, secret, s.clock())})
+		expect(t, done, 200)
+		if got := methods(done); len(got) != 2 || got[0] != "socialaccount" || got[1] != "mfa/totp" {
+			t.Fatalf("%s: methods %v", kind, got)
+		}
+	}
+}
+
+// The admin API's user detail lists the user's connected identities.
+func TestSocialAdminUserProviders(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	s.op.SetUser(providertest.User{Sub: "adm-1", Email: "ida@example.com", EmailVerified: true, Name: "Ida"})
+	c := newClient(t, s.latchServer, "browser")
+	c.providerLogin("corp", "/", "login")
+	id := c.do("GET", "/auth/session", nil).data()["user"].(map[string]any)["id"].(string)
+	r := adminDo(t, s.latchServer, nil, "GET", "/users/"+id, nil, "Authorization", "Bearer "+adminKey(t, s.latchServer, "ops"))
+	expect(t, r, 200)
+	list, _ := r.data()["providers"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["uid"] != "adm-1" || list[0].(map[string]any)["provider"].(map[string]any)["id"] != "corp" {
+		t.Fatalf("admin detail providers: %s", r.Raw)
+	}
+}
+
+// Connecting and disconnecting change the ways into the account: they need
+// a recent authentication (a taken-over session must not add the taker's
+// provider account), except for an account without a password.
+func TestSocialConnectNeedsRecentAuthentication(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	alice.signup("alice@example.com", "alice")
+	app := newClient(t, s.latchServer, "app")
+	expect(t, app.do("POST", "/auth/login", map[string]any{"email": "alice@example.com", "password": goodPassword}), 200)
+	s.advance(10 * time.Minute)
+
+	s.gh.SetUser(providertest.User{Sub: "31", Username: "mal", Email: "mal@example.com", EmailVerified: true})
+	res := alice.redirectForm(url.Values{"provider": {"github"}, "callback_url": {"/settings"}, "process": {"connect"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != "/settings?error=reauthentication_required&error_process=connect" {
+		t.Fatalf("stale connect: %d %q", res.StatusCode, loc)
+	}
+	token := map[string]any{"provider": "github", "process": "connect", "token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "31", Email: "mal@example.com"})}}
+	r := app.do("POST", "/auth/provider/token", token)
+	expect(t, r, 401)
+	if r.meta()["is_authenticated"] != true {
+		t.Fatalf("stale token connect: %s", r.Raw)
+	}
+	expect(t, alice.do("DELETE", "/account/providers", map[string]any{"provider": "github", "account": "31"}), 401)
+
+	// Reauthenticated, the connect goes through.
+	expect(t, alice.do("POST", "/auth/reauthenticate", map[string]any{"password": goodPassword}), 200)
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect after reauthentication landed at %s", land)
+	}
+	// An account without a password has nothing to reauthenticate with.
+	s.op.SetUser(providertest.User{Sub: "nopw", Email: "nopw@example.com", EmailVerified: true})
+	solo := newClient(t, s.latchServer, "browser")
+	solo.providerLogin("corp", "/", "login")
+	s.advance(10 * time.Minute)
+	s.gh.SetUser(providertest.User{Sub: "32", Username: "np", Email: "np@example.com", EmailVerified: true})
+	if land := solo.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("passwordless connect landed at %s", land)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -303,5 +304,82 @@ func TestFormOrigins(t *testing.T) {
 	got := strings.Join(r.FormOrigins(), " ")
 	if got != "https://github.com https://accounts.google.com http://127.0.0.1:9999" {
 		t.Errorf("form origins %q", got)
+	}
+}
+
+// The issuer rotates its signing key: the next token names a key Latch has
+// not seen, and Latch fetches the JWKS again rather than refuse it; a token
+// of the retired key is refused after.
+func TestJWKSRotation(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	r := registry(t, social.Config{ID: "corp", Kind: "oidc", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL})
+	p, _ := r.Lookup("corp")
+	user := providertest.User{Sub: "rot", Email: "r@example.com", EmailVerified: true}
+	old := op.IDToken(user, "")
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err != nil {
+		t.Fatal(err)
+	}
+	fetched := op.Count("/keys")
+	if err := op.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: op.IDToken(user, "")}); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+	if op.Count("/keys") <= fetched {
+		t.Error("the JWKS was not fetched again")
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err == nil {
+		t.Error("a token of the retired key was accepted")
+	}
+}
+
+// GitLab's and Discord's user APIs: who holds the token, and whether the
+// provider verified the address (GitLab: confirmed_at; Discord: verified).
+func TestUserAPIs(t *testing.T) {
+	tests := []struct {
+		kind, body       string
+		uid, username    string
+		name, email      string
+		verified, failed bool
+	}{
+		{kind: "gitlab", body: `{"id": 12, "username": "gl", "name": "Gil", "email": "Gil@Example.com", "confirmed_at": "2024-01-01T00:00:00Z"}`,
+			uid: "12", username: "gl", name: "Gil", email: "gil@example.com", verified: true},
+		{kind: "gitlab", body: `{"id": 13, "username": "gl2", "email": "x@example.com", "confirmed_at": null}`, uid: "13", username: "gl2", email: "x@example.com"},
+		{kind: "discord", body: `{"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "email": "n@example.com", "verified": true}`,
+			uid: "80351110224678912", username: "nelly", name: "Nelly", email: "n@example.com", verified: true},
+		{kind: "discord", body: `{"id": "1", "username": "u", "email": "u@example.com", "verified": false}`, uid: "1", username: "u", email: "u@example.com"},
+		{kind: "discord", body: `{"username": "no id"}`, failed: true},
+		{kind: "gitlab", body: `not json`, failed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+" "+tt.uid, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "Bearer good" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				w.Write([]byte(tt.body))
+			}))
+			defer api.Close()
+			r := registry(t, social.Config{Kind: tt.kind, ClientID: "c", UserinfoURL: api.URL + "/user"})
+			p, _ := r.Lookup(tt.kind)
+			id, err := p.VerifyToken(ctx, social.Token{AccessToken: "good"})
+			if tt.failed {
+				if err == nil {
+					t.Fatalf("accepted: %+v", id)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.UID != tt.uid || id.Username != tt.username || id.Name != tt.name || id.Email != tt.email || id.EmailVerified != tt.verified {
+				t.Errorf("identity %+v", id)
+			}
+			if _, err := p.VerifyToken(ctx, social.Token{AccessToken: "bad"}); err == nil {
+				t.Error("a refused token accepted")
+			}
+		})
 	}
 }

@@ -43,6 +43,7 @@ type config struct {
 	RequestTimeout time.Duration
 	ProxyCount     int
 	LogFormat      string
+	AccessLog      string // LATCH_ACCESS_LOG: httpapi.AccessAll, AccessErrors or AccessOff
 	LogLevel       slog.Level
 	EmailFrom      string
 	SiteName       string
@@ -583,6 +584,14 @@ var settings = []setting{
 	}},
 	{"LATCH_SOCIAL_STORE_TOKENS", "false", "keep the providers' access and refresh tokens, encrypted with a key derived from LATCH_SECRET_KEY", func(c *config, v string) error {
 		return parseBool(v, &c.Account.Social.StoreTokens)
+	}},
+	{"LATCH_ACCESS_LOG", "all", "request log: all (a line per request), errors (answers of 400 or more) or off (5xx answers only)", func(c *config, v string) error {
+		switch v {
+		case httpapi.AccessAll, httpapi.AccessErrors, httpapi.AccessOff:
+			c.AccessLog = v
+			return nil
+		}
+		return errors.New("want all, errors or off")
 	}},
 	{"LATCH_LOG_FORMAT", "text", "text or json", func(c *config, v string) error {
 		if v != "text" && v != "json" {

@@ -38,6 +38,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	logs := newLogBuffer(e.stderr)
+	defer logs.Close()
+	e.stderr = logs
 	c, log, secret, db, err := setup(ctx, e)
 	if err != nil {
 		return err
@@ -102,6 +105,7 @@ func serve(ctx context.Context, e env, args []string) error {
 			Social:             providers,
 			FrontendURL:        c.FrontendURL,
 			Brand:              brand,
+			AccessLog:          httpapi.AccessLog{Out: logs, JSON: c.LogFormat == "json", Mode: c.AccessLog},
 		}}
 	if slices.Contains(c.Account.MFA.SupportedTypes, latch.AuthenticatorWebAuthn) {
 		rp, err := webauthn.New(webauthn.Config{RPID: c.WebAuthnRPID, RPName: c.SiteName, Origins: c.WebAuthnOrigins})
