@@ -361,23 +361,6 @@ test("cross origin: the app on another origin signs up and in", { timeout: 60_00
   assert.deepEqual([...apiOrigins], [latch.url], "the app called Latch's origin, and only it");
 });
 
-// A browser-side call of the headless API with the page's cookies and CSRF
-// token, for what the app has no page for yet (setting up TOTP).
-async function apiCall(page, method, path, body) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1] ?? "";
-      const res = await fetch(`/_allauth/browser/v1${path}`, {
-        method,
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.json() };
-    },
-    { method, path, body },
-  );
-}
-
 /** The RFC 6238 code of a base32 secret now (SHA-1, 6 digits, 30 s). */
 async function totpNow(secret) {
   const { createHmac } = await import("node:crypto");
@@ -409,13 +392,17 @@ test("MFA: sign-in asks for the second factor; a recovery code passes it", { tim
   });
   let codes;
   await step("set up TOTP", page, log, async () => {
-    const setup = await apiCall(page, "GET", "/account/authenticators/totp");
-    assert.equal(setup.status, 404, JSON.stringify(setup.body));
-    const on = await apiCall(page, "POST", "/account/authenticators/totp", { code: await totpNow(setup.body.meta.secret) });
-    assert.equal(on.status, 200, JSON.stringify(on.body));
-    const rc = await apiCall(page, "GET", "/account/authenticators/recovery-codes");
-    assert.equal(rc.status, 200, JSON.stringify(rc.body));
-    codes = rc.body.data.unused_codes;
+    await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Two-factor" }).click();
+    await sees(h1(page, "Two-factor authentication"));
+    await sees(page.getByRole("img", { name: "QR code of the authenticator key" }));
+    const secret = (await page.getByText(/^[A-Z2-7]{32}$/).textContent()).trim();
+    await page.getByLabel("Code", { exact: true }).fill(await totpNow(secret));
+    await page.getByRole("button", { name: "Activate" }).click();
+    const list = page.getByRole("list", { name: "Recovery codes" });
+    await sees(list);
+    codes = (await list.getByRole("listitem").allTextContents()).map((c) => c.trim());
+    assert.equal(codes.length, 10, "ten recovery codes are shown");
+    await sees(page.getByRole("link", { name: "Download as a text file" }));
   });
   await step("sign out", page, log, async () => {
     await signOut(page);

@@ -77,6 +77,7 @@ var pageRoutes = []string{
 	"/account/verify-email",
 	"/account/verify-email/:key",
 	"/account/continue",
+	"/account/2fa",
 	"/account/2fa/authenticate",
 	"/account/2fa/trust",
 	"/account/reauthenticate",

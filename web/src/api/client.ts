@@ -272,6 +272,18 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     reauthenticate: (password: string) => auth(request("POST", "/auth/reauthenticate", { body: { password } })),
     /** Renews a login with a TOTP or recovery code (mfa_reauthenticate). */
     mfaReauthenticate: (code: string) => auth(request("POST", "/auth/2fa/reauthenticate", { body: { code } })),
+    /** The active TOTP authenticator, or (none active) a secret to set one up with. */
+    getTOTP: async (): Promise<{ active?: TOTPAuthenticator; setup?: TOTPSetup }> => {
+      const res = await request("GET", "/account/authenticators/totp");
+      if (res.status === 200) return { active: res.body.data as TOTPAuthenticator };
+      if (res.status === 404 && res.body.meta) return { setup: res.body.meta as unknown as TOTPSetup };
+      throw errorFromResponse(res);
+    },
+    /** Activates TOTP with a code of the secret getTOTP offered. */
+    activateTOTP: (code: string) => data<TOTPAuthenticator>(request("POST", "/account/authenticators/totp", { body: { code } })),
+    deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
+    getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
+    regenerateRecoveryCodes: () => data<RecoveryCodes>(request("POST", "/account/authenticators/recovery-codes")),
 
     // ---- the logged-in account -----------------------------------------
     changePassword: (input: ChangePasswordInput) =>
@@ -311,4 +323,27 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     providerSignup: (input: { email?: string; username?: string }) =>
       auth(request("POST", "/auth/provider/signup", { body: input })),
   };
+}
+
+/** A TOTP authenticator, as GET /account/authenticators lists it. */
+export interface TOTPAuthenticator {
+  type: "totp";
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** What setting up TOTP needs: the base32 secret and its otpauth:// URI. */
+export interface TOTPSetup {
+  secret: string;
+  totp_url: string;
+}
+
+/** The recovery codes, with the unused ones. */
+export interface RecoveryCodes {
+  type: "recovery_codes";
+  total_code_count: number;
+  unused_code_count: number;
+  unused_codes: string[];
+  created_at: number;
+  last_used_at: number | null;
 }

@@ -6,7 +6,7 @@ import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
 import { EmailsPage } from "../pages/emails";
 import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
 import { ContinuePage, RootRedirect } from "../pages/misc";
-import { MFAAuthenticatePage, MFATrustPage, ReauthenticatePage } from "../pages/mfa";
+import { MFAAuthenticatePage, MFATrustPage, ReauthenticatePage, TwoFactorPage } from "../pages/mfa";
 import { ProviderCallbackPage, ProviderSignupPage, ProvidersPage } from "../pages/providers";
 import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
 import { SessionsPage } from "../pages/sessions";
@@ -62,6 +62,7 @@ export const routes: AppRoute[] = [
     nav: { label: "Password", when: "authenticated" },
   },
   { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
+  { path: "/account/2fa", component: TwoFactorPage, access: "authenticated", nav: { label: "Two-factor", when: "authenticated" } },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },
 
   // Social login (pages/providers.tsx).

@@ -1,8 +1,12 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { QRCodeSVG } from "qrcode.react";
+import { useState } from "react";
 import { Link } from "wouter";
 import { isPending } from "../api";
+import type { RecoveryCodes } from "../api/client";
 import { api, useAuth, useFinishAuth } from "../app/latch";
-import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
-import { Page } from "../components/ui";
+import { ApiForm, Field, FormErrors, SubmitButton, useApiForm } from "../components/forms";
+import { ErrorPanel, Loading, Page } from "../components/ui";
 import { StartOver } from "./shared";
 
 /** `/account/2fa/authenticate`: the second factor of a sign-in (TOTP or a recovery code). */
@@ -121,6 +125,101 @@ export function ReauthenticatePage() {
           </div>
         </ApiForm>
       )}
+    </Page>
+  );
+}
+
+/** The recovery codes, with a download as a text file. */
+function RecoveryCodeList({ codes }: { codes: RecoveryCodes }) {
+  const href = `data:text/plain;charset=utf-8,${encodeURIComponent(codes.unused_codes.join("\n") + "\n")}`;
+  return (
+    <div>
+      <p>
+        Recovery codes: {codes.unused_code_count} of {codes.total_code_count} unused. Each works once, in place of a code from your app.
+      </p>
+      <ul aria-label="Recovery codes" className="codes">
+        {codes.unused_codes.map((c) => (
+          <li key={c}>
+            <code>{c}</code>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a href={href} download="recovery-codes.txt">
+          Download as a text file
+        </a>
+      </p>
+    </div>
+  );
+}
+
+/** `/account/2fa`: set up an authenticator app (a QR code drawn here), recovery codes, turn it off. */
+export function TwoFactorPage() {
+  const qc = useQueryClient();
+  const totp = useQuery({ queryKey: ["latch", "account", "totp"], queryFn: api.getTOTP, staleTime: Infinity });
+  const [codes, setCodes] = useState<RecoveryCodes | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: ["latch", "account", "totp"] });
+  const activate = useApiForm({
+    fields: ["code"],
+    mutationFn: async (v: Record<string, string>) => {
+      await api.activateTOTP((v.code ?? "").trim());
+      return api.getRecoveryCodes();
+    },
+    onSuccess: (rc) => {
+      setCodes(rc);
+      refresh();
+    },
+  });
+  const show = useMutation({ mutationFn: api.getRecoveryCodes, onSuccess: setCodes });
+  const regenerate = useMutation({ mutationFn: api.regenerateRecoveryCodes, onSuccess: setCodes });
+  const off = useMutation({
+    mutationFn: api.deactivateTOTP,
+    onSuccess: () => {
+      setCodes(null);
+      refresh();
+    },
+  });
+  if (totp.isPending) return <Loading />;
+  if (totp.isError) return <ErrorPanel error={totp.error} />;
+  const { active, setup } = totp.data;
+  return (
+    <Page title="Two-factor authentication">
+      {active ? (
+        <>
+          <p>An authenticator app is set up: sign-in asks for its code after your password.</p>
+          <div className="form-actions">
+            <button type="button" className="button" disabled={show.isPending} onClick={() => show.mutate()}>
+              Show recovery codes
+            </button>
+            <button type="button" className="button" disabled={regenerate.isPending} onClick={() => regenerate.mutate()}>
+              New recovery codes
+            </button>
+            <button type="button" className="button danger" disabled={off.isPending} onClick={() => off.mutate()}>
+              Turn off
+            </button>
+          </div>
+          <FormErrors messages={[show.error, regenerate.error, off.error].filter(Boolean).map((e) => (e instanceof Error ? e.message : String(e)))} />
+        </>
+      ) : setup ? (
+        <>
+          <p>Scan this code with your authenticator app, or type the key in it, then enter the 6-digit code it shows.</p>
+          <div className="qr">
+            <QRCodeSVG value={setup.totp_url} size={192} title="QR code of the authenticator key" />
+          </div>
+          <p>
+            Key: <code>{setup.secret}</code>
+          </p>
+          <ApiForm onValues={activate.submit} error={activate.error} formErrors={activate.formErrors} label="Activate the authenticator app">
+            <Field label="Code" name="code" inputMode="numeric" autoComplete="one-time-code" required errors={activate.fieldErrors.code} />
+            <div className="form-actions">
+              <SubmitButton pending={activate.pending} retryIn={activate.retryIn}>
+                Activate
+              </SubmitButton>
+            </div>
+          </ApiForm>
+        </>
+      ) : null}
+      {codes && <RecoveryCodeList codes={codes} />}
     </Page>
   );
 }
