@@ -76,9 +76,9 @@ function stepper(prefix) {
 }
 
 /** A Latch for one scenario, stopped (and its database removed) after it. */
-async function latchFor(t, env = {}) {
+async function latchFor(t, env = {}, host = "") {
   const dir = await tempDir("latch-e2e-db-");
-  const latch = await startLatch({ bin, dir: dir.dir, smtpUrl: mailbox.url, env });
+  const latch = await startLatch({ bin, dir: dir.dir, smtpUrl: mailbox.url, env, host });
   t.after(async () => {
     await latch.stop();
     await dir.cleanup();
@@ -419,6 +419,42 @@ test("MFA: sign-in asks for the second factor; a recovery code passes it", { tim
   await step("a recovery code", page, log, async () => {
     await page.getByLabel("Code", { exact: true }).fill(codes[0]);
     await page.getByRole("button", { name: "Continue" }).click();
+    await seesHome(page, [email]);
+  });
+});
+
+test("passkeys: add one in Chromium's virtual authenticator, then sign in with it", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_EMAIL_VERIFICATION: "mandatory", LATCH_MFA_PASSKEY_LOGIN: "true" }, "localhost");
+  await requireWebApp(latch);
+  const email = uniqueEmail("passkey");
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const step = stepper("6-passkey");
+
+  await step("sign up and confirm", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await signUp(page, { email, password: "correct horse battery 5" });
+    await confirmCode(page, email);
+    await seesHome(page, [email]);
+  });
+  await step("add a passkey", page, log, async () => {
+    await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Two-factor" }).click();
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await sees(page.getByText("Your passkey was added."));
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    assert.equal(credentials.length, 1, "the virtual authenticator holds one credential");
+    assert.equal(credentials[0].isResidentCredential, true, "a discoverable credential");
+  });
+  await step("sign out", page, log, async () => {
+    await signOut(page);
+  });
+  await step("sign in with the passkey", page, log, async () => {
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await seesHome(page, [email]);
   });
 });

@@ -284,6 +284,18 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     deactivateTOTP: () => ok(request("DELETE", "/account/authenticators/totp")),
     getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
     regenerateRecoveryCodes: () => data<RecoveryCodes>(request("POST", "/account/authenticators/recovery-codes")),
+    /** Creation options for a security key, or (passwordless) a passkey. */
+    webAuthnCreationOptions: (passwordless: boolean) =>
+      data<{ creation_options: { publicKey: unknown } }>(
+        request("GET", `/account/authenticators/webauthn${passwordless ? "?passwordless" : ""}`),
+      ),
+    /** Adds the credential navigator.credentials.create() made (its toJSON()). */
+    addWebAuthn: (name: string, credential: unknown) =>
+      data<unknown>(request("POST", "/account/authenticators/webauthn", { body: { name, credential } })),
+    /** Request options for a passkey login. */
+    passkeyLoginOptions: () => data<{ request_options: { publicKey: unknown } }>(request("GET", "/auth/webauthn/login")),
+    /** Logs in with a passkey's assertion (its toJSON()). */
+    passkeyLogin: (credential: unknown) => auth(request("POST", "/auth/webauthn/login", { body: { credential } })),
 
     // ---- the logged-in account -----------------------------------------
     changePassword: (input: ChangePasswordInput) =>

@@ -3,6 +3,7 @@ import { ApiError, isPending, nextStep, pendingFlow, type AuthState, type LoginI
 import { api, safeNext, STEP_PATHS, useAccountConfig, useAuth, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../components/forms";
 import { Page } from "../components/ui";
+import { PasskeyButton } from "./mfa";
 import { ProviderButtons } from "./providers";
 import { ResendButton, StartOver } from "./shared";
 
@@ -87,6 +88,7 @@ export function LoginPage() {
         </div>
       </ApiForm>
       <ProviderButtons process="login" label="Sign in with a provider" />
+      <PasskeyButton onState={(state) => finish(state, state.status === "authenticated" ? { to: next } : {})} />
       <div className="alternatives">
         {cfg.login_by_code_enabled ? (
           <p>

@@ -2,9 +2,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { QRCodeSVG } from "qrcode.react";
 import { useState } from "react";
 import { Link } from "wouter";
-import { isPending } from "../api";
+import { isPending, type AuthState } from "../api";
 import type { RecoveryCodes } from "../api/client";
-import { api, useAuth, useFinishAuth } from "../app/latch";
+import { api, useAuth, useConfig, useFinishAuth } from "../app/latch";
 import { ApiForm, Field, FormErrors, SubmitButton, useApiForm } from "../components/forms";
 import { ErrorPanel, Loading, Page } from "../components/ui";
 import { StartOver } from "./shared";
@@ -156,6 +156,7 @@ function RecoveryCodeList({ codes }: { codes: RecoveryCodes }) {
 /** `/account/2fa`: set up an authenticator app (a QR code drawn here), recovery codes, turn it off. */
 export function TwoFactorPage() {
   const qc = useQueryClient();
+  const cfgPasskeys = (useConfig().data?.mfa?.supported_types ?? []).includes("webauthn");
   const totp = useQuery({ queryKey: ["latch", "account", "totp"], queryFn: api.getTOTP, staleTime: Infinity });
   const [codes, setCodes] = useState<RecoveryCodes | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: ["latch", "account", "totp"] });
@@ -220,6 +221,75 @@ export function TwoFactorPage() {
         </>
       ) : null}
       {codes && <RecoveryCodeList codes={codes} />}
+      {cfgPasskeys && <PasskeySection />}
     </Page>
+  );
+}
+
+// The WebAuthn JSON helpers of the browser (Chromium 129+, Firefox 119+,
+// Safari 18.4+), typed here as TypeScript's DOM library may lack them.
+type JSONCredential = Credential & { toJSON(): unknown };
+const PKC = globalThis.PublicKeyCredential as unknown as
+  | {
+      parseCreationOptionsFromJSON(o: unknown): PublicKeyCredentialCreationOptions;
+      parseRequestOptionsFromJSON(o: unknown): PublicKeyCredentialRequestOptions;
+    }
+  | undefined;
+
+/** Whether this browser can use passkeys with the JSON helpers. */
+export function passkeysSupported(): boolean {
+  return !!PKC && typeof PKC.parseCreationOptionsFromJSON === "function";
+}
+
+/** Creates a passkey for the signed-in user and adds it. */
+export async function addPasskey(name: string): Promise<void> {
+  if (!PKC) throw new Error("This browser does not support passkeys.");
+  const { creation_options } = await api.webAuthnCreationOptions(true);
+  const cred = (await navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(creation_options.publicKey) })) as JSONCredential | null;
+  if (!cred) throw new Error("No passkey was created.");
+  await api.addWebAuthn(name, cred.toJSON());
+}
+
+/** Signs in with a passkey; returns the new state. */
+export async function signInWithPasskey(): Promise<AuthState> {
+  if (!PKC) throw new Error("This browser does not support passkeys.");
+  const { request_options } = await api.passkeyLoginOptions();
+  const cred = (await navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(request_options.publicKey) })) as JSONCredential | null;
+  if (!cred) throw new Error("No passkey was chosen.");
+  return api.passkeyLogin(cred.toJSON());
+}
+
+/** The passkey section of the Two-factor page. */
+export function PasskeySection() {
+  const [done, setDone] = useState<string | null>(null);
+  const add = useMutation({ mutationFn: () => addPasskey("Passkey"), onSuccess: () => setDone("Your passkey was added.") });
+  if (!passkeysSupported()) return <p>This browser cannot create passkeys.</p>;
+  return (
+    <section aria-label="Passkeys">
+      <h2>Passkeys</h2>
+      <p>A passkey signs you in without a password, with your device's screen lock or a security key.</p>
+      <div className="form-actions">
+        <button type="button" className="button" disabled={add.isPending} onClick={() => add.mutate()}>
+          Add a passkey
+        </button>
+      </div>
+      {done && <p role="status">{done}</p>}
+      <FormErrors messages={add.error ? [add.error instanceof Error ? add.error.message : String(add.error)] : []} />
+    </section>
+  );
+}
+
+/** "Sign in with a passkey", when the server offers passkey login. */
+export function PasskeyButton({ onState }: { onState: (state: AuthState) => void }) {
+  const cfg = useConfig().data;
+  const login = useMutation({ mutationFn: signInWithPasskey, onSuccess: onState });
+  if (!cfg?.mfa?.passkey_login_enabled || !passkeysSupported()) return null;
+  return (
+    <div className="alternatives">
+      <button type="button" className="button" disabled={login.isPending} onClick={() => login.mutate()}>
+        Sign in with a passkey
+      </button>
+      <FormErrors messages={login.error ? [login.error instanceof Error ? login.error.message : String(login.error)] : []} />
+    </div>
   );
 }
