@@ -96,7 +96,7 @@ test("social login: provider buttons, callback, connected accounts, provider sig
     await sees(page.getByText("Corp ID"));
     await page.getByRole("button", { name: "Disconnect" }).click();
     await sees(page.getByText(/only way to sign in to your account: set a password first/));
-    await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
     await sees(h1(page, "Sign in"));
   });
   await step(page, log, "03-provider-signup", async () => {
@@ -128,7 +128,7 @@ test("social login: provider buttons, callback, connected accounts, provider sig
     await other.page.getByRole("button", { name: "Continue with Corp ID" }).click();
     await other.page.getByText("stopped").waitFor();
     assert.ok(callback?.startsWith(`${latch.url}/accounts/oidc/corp/login/callback/`), `callback ${callback}`);
-    await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
     await sees(h1(page, "Sign in"));
     await page.goto(callback);
     await sees(h1(page, "Could not sign in"));

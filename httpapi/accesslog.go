@@ -56,21 +56,22 @@ func (a *accessLogger) wants(status int) (slog.Level, bool) {
 }
 
 // write logs one request.
-func (a *accessLogger) write(end time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip string) {
+func (a *accessLogger) write(end time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip, requestID string) {
 	bp, _ := a.pool.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 256)
 		bp = &b
 	}
-	b := appendAccessLine((*bp)[:0], a.cfg.JSON, end, level, method, path, status, bytes, d, ip)
+	b := appendAccessLine((*bp)[:0], a.cfg.JSON, end, level, method, path, status, bytes, d, ip, requestID)
 	a.cfg.Out.Write(b) // a failing log destination must not fail requests
 	*bp = b
 	a.pool.Put(bp)
 }
 
 // appendAccessLine appends a request line as log/slog's TextHandler or
-// JSONHandler would write it.
-func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip string) []byte {
+// JSONHandler (wrapped in RequestIDLogs) would write it; requestID "" is
+// left out.
+func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip, requestID string) []byte {
 	if json {
 		b = append(b, `{"time":"`...)
 		b = t.AppendFormat(b, time.RFC3339Nano)
@@ -88,6 +89,10 @@ func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method
 		b = strconv.AppendInt(b, int64(d), 10)
 		b = append(b, `,"ip":`...)
 		b = jsonstr.Append(b, ip, false)
+		if requestID != "" {
+			b = append(b, `,"request_id":`...)
+			b = jsonstr.Append(b, requestID, false)
+		}
 		return append(b, "}\n"...)
 	}
 	b = append(b, "time="...)
@@ -106,6 +111,10 @@ func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method
 	b = append(b, d.String()...)
 	b = append(b, " ip="...)
 	b = appendTextValue(b, ip)
+	if requestID != "" {
+		b = append(b, " request_id="...)
+		b = appendTextValue(b, requestID)
+	}
 	return append(b, '\n')
 }
 

@@ -12,7 +12,7 @@ import (
 // middleware wraps the routes, outermost first: request log, panic
 // recovery, security headers, CORS.
 func (s *Server) middleware(h http.Handler) http.Handler {
-	return s.logRequests(s.recoverPanics(s.securityHeaders(s.corsHeaders(h))))
+	return WithRequestID(s.logRequests(s.recoverPanics(s.securityHeaders(s.corsHeaders(s.observe(h))))))
 }
 
 // statusRecorder remembers the status written, for the request log.
@@ -63,7 +63,7 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 			return
 		}
 		end := time.Now()
-		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), s.clientIP(r))
+		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), s.clientIP(r), RequestID(ctx))
 	})
 }
 

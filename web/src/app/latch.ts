@@ -12,7 +12,7 @@ import {
   type AccountConfiguration,
   type AuthState,
   type StepPaths,
-} from "../api";
+} from "@latchauth/client";
 import { setFlash } from "./flash";
 
 export const api = createLatchClient({ baseUrl: import.meta.env.VITE_LATCH_URL });
@@ -36,6 +36,7 @@ export const keys = {
   account: ["latch", "account"] as const,
   emails: ["latch", "account", "emails"] as const,
   sessions: ["latch", "account", "sessions"] as const,
+  profile: ["latch", "account", "profile"] as const,
 };
 
 /** Where this app shows each step. Stages it does not implement yet land on /account/continue. */
