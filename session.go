@@ -39,6 +39,9 @@ type SessionState struct {
 	// TOTPSecret is the TOTP secret offered to an authenticated user
 	// setting up TOTP, sealed by the core, until it is activated.
 	TOTPSecret string `json:"totp_secret,omitempty"`
+	// WebAuthn is the WebAuthn ceremony in progress (its challenge),
+	// good for one answer.
+	WebAuthn string `json:"webauthn,omitempty"`
 }
 
 // CodeProcess is a short code sent by email and waiting to be typed in. Only

@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -263,6 +265,8 @@ type Deps struct {
 	Lister   UserLister
 	// Authenticators keeps users' second factors.
 	Authenticators AuthenticatorStore
+	// WebAuthn runs WebAuthn ceremonies; nil: WebAuthn is not offered.
+	WebAuthn WebAuthn
 	// Tx runs several store writes as one unit of work.
 	Tx     Transactor
 	Mail   Mailer
@@ -271,6 +275,8 @@ type Deps struct {
 	Limiter Limiter
 	// Signer signs access tokens; nil: no access tokens are issued.
 	Signer Signer
+	// Profiles keeps users' names and username changes (profile.go).
+	Profiles ProfileStore
 	// Admin, Audit and APIKeys are the stores of the Admin family
 	// (admin.go); without them its actions fail.
 	Admin      AdminStore
@@ -298,6 +304,7 @@ type core struct {
 	refresh  RefreshStore
 	lister   UserLister
 	authn    AuthenticatorStore
+	webauthn WebAuthn // nil: not offered
 	social   SocialStore
 	tx       Transactor
 	signer   Signer    // nil: no access tokens
@@ -310,6 +317,7 @@ type core struct {
 	mfaKeys  mfaKeys // keys of MFA secrets and trust tokens (mfa.go)
 	events   EventSink
 	admin    adminStores
+	profiles ProfileStore
 	log      *slog.Logger
 	now      func() time.Time
 	bg       sync.WaitGroup // work done after the answer (see background)
@@ -343,9 +351,11 @@ type Service struct {
 	Tokens    *Tokens
 	Users     *Users
 	MFA       *MFA
-	Social    *Social
-	Admin     *Admin
-	core      *core
+	// SecurityKeys are the WebAuthn flows (webauthn.go).
+	SecurityKeys *SecurityKeys
+	Social       *Social
+	Admin        *Admin
+	core         *core
 }
 
 // New returns the core, or an error naming a missing dependency.
@@ -354,7 +364,7 @@ func New(d Deps) (*Service, error) {
 		"Users": d.Users == nil, "Emails": d.Emails == nil, "Tokens": d.Tokens == nil,
 		"Sessions": d.Sessions == nil, "Refresh": d.Refresh == nil, "Lister": d.Lister == nil,
 		"Tx": d.Tx == nil, "Mail": d.Mail == nil, "Hasher": d.Hasher == nil, "Limiter": d.Limiter == nil,
-		"Authenticators": d.Authenticators == nil,
+		"Authenticators": d.Authenticators == nil, "Profiles": d.Profiles == nil,
 	} {
 		if missing {
 			return nil, fmt.Errorf("account: Deps.%s is required", name)
@@ -372,6 +382,16 @@ func New(d Deps) (*Service, error) {
 	if d.Events == nil {
 		d.Events = LogEvents(d.Log)
 	}
+	if d.WebAuthn == nil {
+		d.Config.MFA.SupportedTypes = slices.DeleteFunc(slices.Clone(d.Config.MFA.SupportedTypes),
+			func(t string) bool { return t == latch.AuthenticatorWebAuthn })
+		d.Config.MFA.PasskeyLogin, d.Config.MFA.PasskeySignup = false, false
+	}
+	if d.Config.MFA.PasskeySignup && (d.Config.EmailVerification != VerificationMandatory || !d.Config.VerificationByCode) {
+		// The address is the only way back into an account without a
+		// password: it must be proved, by a code, before the passkey.
+		return nil, errors.New("account: passkey signup needs mandatory email verification by code")
+	}
 	if len(d.Config.MFA.Secret) == 0 {
 		// Good for this process only: latch serve derives it from the
 		// master secret, so that every node and restart opens the secrets.
@@ -379,10 +399,10 @@ func New(d Deps) (*Service, error) {
 		rand.Read(d.Config.MFA.Secret)
 	}
 	c := &core{cfg: d.Config, users: d.Users, emails: d.Emails, tokens: d.Tokens, sessions: d.Sessions,
-		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
+		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, webauthn: d.WebAuthn, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
 		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now,
-		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys, deliveries: d.Deliveries}}
+		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys, deliveries: d.Deliveries}, profiles: d.Profiles}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
 			c.event(ctx, st, EventRateLimitHit, nil, "action", action)
@@ -392,7 +412,7 @@ func New(d Deps) (*Service, error) {
 		c.signer, c.sid = d.Signer, newSIDCipher(d.Config.Tokens.Secret)
 	}
 	return &Service{Sessions: &Sessions{c}, Emails: &Emails{c}, Passwords: &Passwords{c}, Tokens: &Tokens{c},
-		Users: &Users{c}, MFA: &MFA{c}, Social: &Social{c}, Admin: &Admin{c}, core: c}, nil
+		Users: &Users{c}, MFA: &MFA{c}, SecurityKeys: &SecurityKeys{&MFA{c}}, Social: &Social{c}, Admin: &Admin{c}, core: c}, nil
 }
 
 // Config returns the rules the service runs with.

@@ -111,7 +111,7 @@ func newHarness(t *testing.T, adjust func(*account.Config)) *harness {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d := account.Deps{Config: cfg, Users: h.db.Users, Emails: h.db.Emails, Tokens: h.db.Tokens,
-		Sessions: h.db.Sessions, Refresh: h.db.Refresh, Lister: h.db.Users, Authenticators: h.db.Authenticators, Tx: h.db, Mail: h.mail,
+		Sessions: h.db.Sessions, Refresh: h.db.Refresh, Lister: h.db.Users, Profiles: h.db.Users, Authenticators: h.db.Authenticators, Tx: h.db, Mail: h.mail,
 		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(h.clock),
 		Events: h.events, Log: quiet, Now: h.clock}
 	if cfg.Tokens.Strategy == "jwt" {

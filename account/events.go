@@ -40,6 +40,8 @@ const (
 
 	EventProviderConnected    = "user.provider_connected"    // provider: the provider id
 	EventProviderDisconnected = "user.provider_disconnected" // provider: the provider id
+	EventProfileUpdated       = "user.profile_updated"       // fields: the fields changed
+	EventAccountDeleted       = "user.deleted"               // the user deleted their own account
 )
 
 // Admin events (admin.go): every admin action, by the admin API or the
@@ -60,6 +62,7 @@ var Events = []string{
 	EventSessionRevoked, EventTokenReuse, EventRateLimitHit,
 	EventMFAEnabled, EventMFADisabled,
 	EventProviderConnected, EventProviderDisconnected,
+	EventProfileUpdated, EventAccountDeleted,
 	EventAdminUserCreated, EventAdminUserUpdated, EventAdminUserDeleted, EventAdminSessionsRevoked,
 }
 

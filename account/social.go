@@ -129,6 +129,15 @@ func (s *Social) supports(id, flow string) bool {
 	return ok && slices.Contains(p.Flows, flow)
 }
 
+// Attempt spends one unit of the caller's login budget (allauth's "login"
+// rate, per IP) for a provider login about to make Latch store a redirect
+// or call the provider: a redirect begun, an app's token verified. (A
+// callback needs a state that a redirect paid for.)
+// Error: *latch.RateLimitError.
+func (s *Social) Attempt(ctx context.Context, st *State) error {
+	return s.budget.limit(ctx, "login", st, "")
+}
+
 // RedirectInput is the browser's request to log in or connect through a
 // provider. The HTTP layer has checked CallbackURL against the trusted
 // origins.
@@ -154,7 +163,8 @@ type Redirect struct {
 // BeginRedirect validates a redirect request and stores its single-use
 // state, bound to the browser and, for a connect, to the logged-in user.
 // Errors: *latch.InputError (provider, process), latch.ErrUnauthenticated
-// for a connect by an anonymous caller.
+// for a connect by an anonymous caller, latch.ErrReauthenticationRequired
+// for one whose authentication is not recent (see recentEnough).
 func (s *Social) BeginRedirect(ctx context.Context, st *State, in RedirectInput) (*Redirect, error) {
 	var errs latch.InputError
 	switch {
@@ -173,8 +183,10 @@ func (s *Social) BeginRedirect(ctx context.Context, st *State, in RedirectInput)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	if in.Process == ProcessConnect && !st.Authenticated() {
-		return nil, latch.ErrUnauthenticated
+	if in.Process == ProcessConnect {
+		if err := s.recentEnough(st); err != nil {
+			return nil, err
+		}
 	}
 	browser := in.Browser
 	if len(browser) != 43 { // 256 bits, base64url: a secret this core made
@@ -200,6 +212,18 @@ func (s *Social) flowTTL() time.Duration {
 		return s.cfg.Social.FlowTTL
 	}
 	return 10 * time.Minute
+}
+
+// recentEnough requires a recent authentication for a change of the ways
+// into the account (connect, disconnect): a session taken over must not be
+// able to add the taker's own provider account. An account without a
+// usable password counts as recent, as in allauth: it has no password to
+// reauthenticate with.
+func (s *Social) recentEnough(st *State) error {
+	if st.Authenticated() && !password.IsUsable(st.User.PasswordHash) {
+		return nil
+	}
+	return s.RequireRecentAuthentication(st)
 }
 
 // ErrFlowInvalid means a provider callback's state is unknown, used,
@@ -235,7 +259,8 @@ func (s *Social) CompleteRedirect(ctx context.Context, st *State, f *latch.Socia
 		if !st.Authenticated() || st.User.ID != f.UserID {
 			return nil, latch.ErrUnauthenticated
 		}
-		return s.Connect(ctx, st, id)
+		// The redirect was begun with a recent authentication.
+		return s.connect(ctx, st, id)
 	}
 	return s.LoginWith(ctx, st, id)
 }
@@ -302,6 +327,7 @@ func (s *Social) LoginWith(ctx context.Context, st *State, id *latch.SocialIdent
 			if err != nil {
 				return nil, err
 			}
+			s.notify(ctx, st, owner, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 		}
 		return s.socialLogin(ctx, st, owner, method)
 	}
@@ -544,10 +570,16 @@ func (s *Social) CompleteProviderSignup(ctx context.Context, st *State, in Signu
 // Connect connects identity id to the logged-in caller: refused with
 // connected_other when it belongs to another account. Connecting it again
 // to its own account refreshes it. The caller's state is unchanged.
+// Errors: latch.ErrUnauthenticated, latch.ErrReauthenticationRequired,
+// *latch.InputError (connected_other).
 func (s *Social) Connect(ctx context.Context, st *State, id *latch.SocialIdentity) (*State, error) {
-	if !st.Authenticated() {
-		return nil, latch.ErrUnauthenticated
+	if err := s.recentEnough(st); err != nil {
+		return nil, err
 	}
+	return s.connect(ctx, st, id)
+}
+
+func (s *Social) connect(ctx context.Context, st *State, id *latch.SocialIdentity) (*State, error) {
 	switch acct, err := s.social.SocialAccount(ctx, id.Provider, id.UID); {
 	case err == nil && acct.UserID != st.User.ID:
 		return nil, latch.Invalid("", "connected_other", msgConnectedOther)
@@ -566,6 +598,7 @@ func (s *Social) Connect(ctx context.Context, st *State, id *latch.SocialIdentit
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderConnected, provider: s.providerName(id.Provider)})
 	return st, nil
 }
 
@@ -585,9 +618,12 @@ func (s *Social) Accounts(ctx context.Context, st *State) ([]latch.SocialAccount
 // left. It is refused when it would leave the account no way to log in:
 // the last identity of an account without a usable password (no_password),
 // or, under mandatory verification, without a verified address
-// (no_verified_email). Errors: *latch.InputError (account_not_found, the
-// refusals above).
+// (no_verified_email). Errors: latch.ErrReauthenticationRequired (see
+// recentEnough), *latch.InputError (account_not_found, the refusals above).
 func (s *Social) Disconnect(ctx context.Context, st *State, provider, uid string) ([]latch.SocialAccount, error) {
+	if err := s.recentEnough(st); err != nil {
+		return nil, err
+	}
 	list, err := s.Accounts(ctx, st)
 	if err != nil {
 		return nil, err
@@ -619,6 +655,7 @@ func (s *Social) Disconnect(ctx context.Context, st *State, provider, uid string
 	if err != nil {
 		return nil, err
 	}
+	s.notify(ctx, st, nil, notice{kind: noticeProviderDisconnected, provider: s.providerName(provider)})
 	return slices.Delete(list, i, i+1), nil
 }
 

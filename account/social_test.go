@@ -39,7 +39,7 @@ func socialCore(t *testing.T, db *sqlstore.DB, social account.SocialStore, now *
 	cfg.Social.StoreTokens, cfg.Social.TokenKey = true, []byte(key)
 	events := &recEvents{}
 	svc, err := account.New(account.Deps{Config: cfg, Users: db.Users, Emails: db.Emails, Tokens: db.Tokens,
-		Sessions: db.Sessions, Refresh: db.Refresh, Lister: db.Users, Authenticators: db.Authenticators, Tx: db, Mail: &recMailer{},
+		Sessions: db.Sessions, Refresh: db.Refresh, Lister: db.Users, Profiles: db.Users, Authenticators: db.Authenticators, Tx: db, Mail: &recMailer{},
 		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Events: events,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return *now }, Social: social})
 	if err != nil {

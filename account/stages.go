@@ -46,6 +46,7 @@ var loginStages = []stageRule{
 	{StageVerifyEmail, (*core).needVerifiedEmail, (*core).beginVerifyEmail},
 	{StageMFAAuthenticate, needMFA, beginMFA},
 	{StageMFATrust, needTrust, beginTrust},
+	{StageMFASignupWebAuthn, needPasskey, beginPasskey},
 }
 
 // beginLogin starts the stages of a login whose first factor m is proved:

@@ -124,8 +124,8 @@ type Flow struct {
 }
 
 // Flows lists what an unauthenticated caller can do next, in allauth's order:
-// login, login by code, signup, the pending stage of a login in progress,
-// then password reset by code.
+// login, login by code, signup, the providers, passkey login, the pending
+// stage of a login in progress, then password reset by code.
 func (s *Sessions) Flows(st *State) []Flow {
 	flows := make([]Flow, 0, 5)
 	flows = append(flows, Flow{ID: "login"})
@@ -136,6 +136,12 @@ func (s *Sessions) Flows(st *State) []Flow {
 		flows = append(flows, Flow{ID: "signup"})
 	}
 	flows = (&Social{s.core}).flows(st, flows)
+	if s.cfg.MFA.PasskeyLogin && s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		flows = append(flows, Flow{ID: flowPasskeyLogin})
+	}
+	if s.cfg.MFA.PasskeySignup && !s.cfg.SignupClosed && s.cfg.MFA.Supports(latch.AuthenticatorWebAuthn) {
+		flows = append(flows, Flow{ID: string(StageMFASignupWebAuthn)})
+	}
 	if p := s.pending(st); p != nil && len(p.Stages) > 0 {
 		stage := p.Stages[0] // the stage the login waits at (stages.go)
 		found := false

@@ -96,7 +96,7 @@ func newStackCached(b testing.TB, db *sqlstore.DB, logLevel slog.Level, cached b
 	s := &stack{store: &countingStore{DB: db}, keys: keys, email: "ann@bench.example"}
 	public, _ := url.Parse(microIssuer)
 	parts := server.Parts{DB: db, Stores: &server.Stores{Users: s.store, Emails: s.store, Tokens: s.store, Sessions: s.store, Refresh: s.store},
-		Account: cfg, HTTP: httpapi.Config{PublicURL: public}, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams),
+		Account: cfg, HTTP: httpapi.Config{PublicURL: public, AccessLog: httpapi.AccessLog{Out: io.Discard}}, Mail: nopMailer{}, Hasher: password.NewHasher(password.TestParams),
 		Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: log, Now: nil}
 	if cached {
 		parts.Cache = &sessioncache.Config{Size: 10000, TTL: 30 * time.Second}

@@ -4,6 +4,9 @@
 // context; the Latch binary, the inbox and the browser are shared.
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   buildLatch,
@@ -24,7 +27,9 @@ import {
 } from "./harness.mjs";
 
 const NOT_SERVED = "Latch does not serve the web app";
-const MISMATCH = "The email address and/or password you specified are not correct.";
+const MISMATCH = "The email address or the password is not correct.";
+const USERNAME_MISMATCH = "The username or the password is not correct.";
+const SIGNED_OUT_ELSEWHERE = /You were signed out: your session expired, was ended from another device, or your password was changed/;
 // Another browser, so that the sessions page tells the two sessions apart.
 const OTHER_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -121,7 +126,7 @@ async function signIn(page, login, password) {
 }
 
 async function signOut(page) {
-  await page.getByRole("navigation", { name: "Account" }).getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("banner").getByRole("button", { name: "Sign out" }).click();
   await sees(h1(page, "Sign in"));
 }
 
@@ -277,8 +282,8 @@ test("username-only accounts: the form asks no address, sign up and in by userna
   });
 });
 
-test("errors: a wrong password, then a rate limit", { timeout: 60_000 }, async (t) => {
-  const latch = await latchFor(t, { LATCH_RATE_LIMITS: "login=2/m/ip" });
+test("errors: a wrong password, then a rate limit named as a time", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_RATE_LIMITS: "login=2/h/ip" });
   await requireWebApp(latch);
 
   const email = uniqueEmail("bob");
@@ -307,8 +312,9 @@ test("errors: a wrong password, then a rate limit", { timeout: 60_000 }, async (
   });
   await step("third login is rate limited", page, log, async () => {
     await signIn(page, email, password);
-    await sees(page.getByText(/Too many requests/));
-    await sees(page.getByRole("button", { name: /Try again in \d+s/ }));
+    // Retry-After is about half an hour: the message names the clock time.
+    await sees(page.getByText(/Too many requests\. Try again at \d{1,2}:\d\d.*\(in \d+ minutes\)\./));
+    await sees(page.getByRole("button", { name: /Try again in \d+ min/ }));
     await sees(h1(page, "Sign in"));
   });
 });
@@ -359,4 +365,247 @@ test("cross origin: the app on another origin signs up and in", { timeout: 60_00
     await seesHome(page, [email]);
   });
   assert.deepEqual([...apiOrigins], [latch.url], "the app called Latch's origin, and only it");
+});
+
+// ---------------------------------------------------------------------------
+// Issue 17: branding, the show-password toggle, profile, deletion, and the
+// rough edges, each shown fixed in the browser.
+
+const LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#c2185b"/></svg>';
+
+test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, async (t) => {
+  const files = await tempDir("latch-e2e-brand-");
+  t.after(() => files.cleanup());
+  const logo = path.join(files.dir, "logo.svg");
+  await writeFile(logo, LOGO_SVG);
+  const latch = await latchFor(t, {
+    LATCH_EMAIL_VERIFICATION: "mandatory",
+    LATCH_SITE_NAME: "Acme Accounts",
+    LATCH_BRAND_COLOR: "#c2185b",
+    LATCH_BRAND_LOGO_FILE: logo,
+    LATCH_ACCOUNT_DELETION: "true",
+    LATCH_REAUTHENTICATION_TIMEOUT: "2s",
+  });
+  await requireWebApp(latch);
+  const config = await (await fetch(`${latch.url}/_allauth/browser/v1/config`)).json();
+  const lifetimes = config.data.latch.lifetimes;
+
+  const email = uniqueEmail("dana");
+  const username = `dana${Date.now().toString(36)}`;
+  const password = "correct horse battery staple";
+  const newPassword = "correct horse battery staple 2";
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const step = stepper("5-issue-17");
+
+  await step("branding from config", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await sees(h1(page, "Create an account"));
+    const banner = page.getByRole("banner");
+    await sees(banner.getByText("Acme Accounts"));
+    assert.match(await page.title(), /· Acme Accounts$/);
+    const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue("--accent").trim());
+    assert.equal(accent, "#c2185b", "the accent colour is the brand colour");
+    const img = banner.locator("img.brand-logo");
+    assert.equal(await img.getAttribute("src"), "/_latch/brand/logo");
+    await page.waitForFunction(() => document.querySelector("img.brand-logo")?.naturalWidth > 0);
+  });
+
+  await step("show password toggle", page, log, async () => {
+    const input = page.getByLabel("Password", { exact: true });
+    await input.fill(password);
+    assert.equal(await input.getAttribute("type"), "password");
+    await page.getByRole("button", { name: "Show password", exact: true }).click();
+    assert.equal(await input.getAttribute("type"), "text", "the password shows as text");
+    await page.getByRole("button", { name: "Hide password", exact: true }).click();
+    assert.equal(await input.getAttribute("type"), "password");
+  });
+
+  await step("the code page names the address and the code's lifetime", page, log, async () => {
+    await signUp(page, { email, username, password });
+    await sees(h1(page, "Check your email"));
+    await sees(page.getByText(`We emailed ${email} a confirmation code.`));
+    const minutes = lifetimes.email_verification_code / 60;
+    await sees(page.getByText(`It works for ${minutes} minute${minutes === 1 ? "" : "s"}.`));
+  });
+  await step("confirmed", page, log, async () => {
+    await confirmCode(page, email);
+    await seesHome(page, [username]);
+  });
+
+  await step("390 px: the header stays on its rows", page, log, async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const box = async (locator) => locator.boundingBox();
+    const brand = await box(page.getByRole("banner").getByRole("link", { name: /Acme Accounts/ }));
+    const out = await box(page.getByRole("banner").getByRole("button", { name: "Sign out" }));
+    assert.ok(brand && out, "brand and Sign out are shown");
+    assert.ok(Math.abs(brand.y + brand.height / 2 - (out.y + out.height / 2)) < 8, `Sign out is beside the brand: ${JSON.stringify({ brand, out })}`);
+    const tops = await page
+      .getByRole("navigation", { name: "Account" })
+      .getByRole("listitem")
+      .evaluateAll((items) => items.map((li) => Math.round(li.getBoundingClientRect().top)));
+    assert.equal(new Set(tops).size, 1, `the nav links are on one line: ${tops}`);
+    const pageWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(pageWidth <= 390, `nothing sticks out of the page: ${pageWidth}px`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await step("profile: a field error, then saved", page, log, async () => {
+    await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Profile" }).click();
+    await sees(h1(page, "Profile"));
+    await page.getByLabel("Username").fill("not valid!");
+    await page.getByRole("button", { name: "Save" }).click();
+    await sees(page.getByText(/Enter a valid username/));
+    await page.getByLabel("Username").fill(`${username}x`);
+    await page.getByLabel("First name").fill("Dana");
+    await page.getByLabel("Last name").fill("Scully");
+    await page.getByRole("button", { name: "Save" }).click();
+    await sees(page.getByText("Your profile was saved."));
+    assert.equal(await page.getByText(/Enter a valid username/).count(), 0, "the old field error is gone");
+    await page.reload();
+    await sees(h1(page, "Profile"));
+    assert.equal(await page.getByLabel("First name").inputValue(), "Dana");
+    assert.equal(await page.getByLabel("Username").inputValue(), `${username}x`);
+  });
+
+  await step("a stale message goes when a new error comes; the error names the username", page, log, async () => {
+    await signOut(page);
+    await sees(page.getByText("You have been signed out."));
+    await signIn(page, `${username}x`, "not the password");
+    await sees(page.getByText(USERNAME_MISMATCH));
+    assert.equal(await page.getByText("You have been signed out.").count(), 0, "the sign-out message is gone");
+    await signIn(page, email, "not the password");
+    await sees(page.getByText(MISMATCH));
+  });
+
+  const other = await newPage(browser, { userAgent: OTHER_UA });
+  t.after(() => other.context.close());
+  await step("signed out elsewhere: explained", other.page, other.log, async () => {
+    await other.page.goto(`${latch.url}/account/login`);
+    await signIn(other.page, email, password);
+    await seesHome(other.page, [`${username}x`]);
+    // The first browser changes the password: the other's session ends.
+    await signIn(page, email, password);
+    await seesHome(page, [`${username}x`]);
+    await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Password" }).click();
+    await page.getByLabel("Current password").fill(password);
+    await page.getByLabel("New password", { exact: true }).fill(newPassword);
+    await page.getByLabel("New password (again)").fill(newPassword);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await sees(page.getByText("Your password has been changed."));
+    await other.page.reload();
+    await sees(h1(other.page, "Sign in"));
+    await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
+  });
+
+  await step("deleting asks for the password", page, log, async () => {
+    await page.waitForTimeout(2500); // past LATCH_REAUTHENTICATION_TIMEOUT
+    await page.goto(`${latch.url}/account`);
+    await page.getByRole("link", { name: "Delete your account" }).click();
+    await sees(h1(page, "Delete your account"));
+    await page.getByLabel(/I understand/).check();
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await sees(page.getByText("To delete your account, enter your password."));
+  });
+  await step("deleted", page, log, async () => {
+    await page.getByLabel("Password", { exact: true }).fill(newPassword);
+    await page.getByRole("button", { name: "Delete my account" }).click();
+    await sees(h1(page, "Sign in"));
+    await sees(page.getByText("Your account was deleted. We emailed you a confirmation."));
+    await mailbox.next({ to: email, subject: /deleted/i });
+    await signIn(page, email, newPassword);
+    await sees(page.getByText(MISMATCH));
+  });
+});
+
+// The typed client package (clients/ts, as built into its dist/) against a
+// real Latch: the app tree with JWTs, and the browser tree's types on real
+// answers.
+test("typed client: app tree sign-up, login, JWT refresh and logout against a real Latch", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_APP_TOKEN_STRATEGY: "jwt", LATCH_JWT_ACCESS_TTL: "30s" });
+  const { createAppClient, memoryTokenStore, ApiError } = await import("../clients/ts/dist/index.js");
+  let now = Date.now();
+  const store = memoryTokenStore();
+  const client = createAppClient({ baseUrl: latch.url, tokens: store, now: () => now, refreshLeeway: 5 });
+  const email = uniqueEmail("erin");
+  const password = "correct horse battery staple";
+
+  const config = await client.getConfig();
+  assert.equal(typeof config.latch?.site_name, "string");
+  const signedUp = await client.signup({ email, password });
+  assert.equal(signedUp.status, "authenticated");
+  const first = await store.get();
+  assert.ok(first.sessionToken && first.accessToken && first.refreshToken, "a login hands out the three tokens");
+
+  await assert.rejects(
+    () => client.login({ email, password: "wrong" }),
+    (e) => e instanceof ApiError && e.kind === "input" && e.fieldErrors.password?.length === 1,
+  );
+  // The access token is due: the next call refreshes first, once.
+  now += 60_000;
+  const [a, b] = await Promise.all([client.getSession(), client.listEmailAddresses()]);
+  assert.equal(a.status, "authenticated");
+  assert.equal(b[0].email, email);
+  const second = await store.get();
+  assert.notEqual(second.refreshToken, first.refreshToken, "the refresh token rotated");
+  assert.notEqual(second.accessToken, first.accessToken);
+
+  const out = await client.logout();
+  assert.equal(out.status, "unauthenticated");
+  assert.deepEqual(await store.get(), {}, "logout drops the tokens");
+  const again = await client.login({ email, password });
+  assert.equal(again.status, "authenticated");
+});
+
+/** The TOTP code of a base32 secret now (RFC 6238: SHA-1, 6 digits, 30 s). */
+function totp(secret, at = Date.now()) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const ch of secret.replace(/=+$/, "").toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => Number.parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+test("two-factor: an authenticator app set up from the QR code page, recovery codes, the second step at sign-in", { timeout: 60_000 }, async (t) => {
+  const latch = await latchFor(t, { LATCH_EMAIL_VERIFICATION: "mandatory", LATCH_MFA_SUPPORTED_TYPES: "totp,recovery_codes" });
+  await requireWebApp(latch);
+  const email = uniqueEmail("frank");
+  const password = "correct horse battery staple";
+  const { context, page, log } = await newPage(browser);
+  t.after(() => context.close());
+  const step = stepper("6-two-factor");
+  let codes;
+
+  await step("the set-up page shows a QR code", page, log, async () => {
+    await page.goto(`${latch.url}/account/signup`);
+    await signUp(page, { email, password });
+    await confirmCode(page, email);
+    await seesHome(page, [email]);
+    await page.getByRole("link", { name: /Two-factor authentication/ }).click();
+    await sees(h1(page, "Two-factor authentication"));
+    await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+    await page.waitForFunction(() => document.querySelector("img.qr")?.naturalWidth > 0);
+  });
+  await step("turned on with a code; recovery codes shown", page, log, async () => {
+    const secret = (await page.locator("code.secret").textContent()).trim();
+    await page.getByLabel("Code from the app").fill(totp(secret));
+    await page.getByRole("button", { name: "Turn on" }).click();
+    await sees(page.getByText(/On since/));
+    const list = page.getByRole("list", { name: "Recovery codes" });
+    await sees(list);
+    codes = await list.getByRole("listitem").allTextContents();
+    assert.equal(codes.length, 10, "ten recovery codes");
+  });
+  await step("sign-in asks for the second factor", page, log, async () => {
+    await signOut(page);
+    await signIn(page, email, password);
+    await sees(h1(page, "Two-factor authentication"));
+    await page.getByLabel("Code", { exact: true }).fill(codes[0].trim());
+    await page.getByRole("button", { name: "Continue" }).click();
+    await seesHome(page, [email]);
+  });
 });

@@ -46,6 +46,10 @@ type authenticatorJSON struct {
 	// Recovery codes only.
 	Total  *int `json:"total_code_count,omitempty"`
 	Unused *int `json:"unused_code_count,omitempty"`
+	// WebAuthn only.
+	ID             int64  `json:"id,omitempty"`
+	Name           string `json:"name,omitempty"`
+	IsPasswordless *bool  `json:"is_passwordless,omitempty"`
 }
 
 func toAuthenticatorJSON(a account.AuthenticatorInfo) authenticatorJSON {
@@ -54,8 +58,11 @@ func toAuthenticatorJSON(a account.AuthenticatorInfo) authenticatorJSON {
 		t := unixFloat(a.LastUsed)
 		out.LastUsedAt = &t
 	}
-	if a.Type == latch.AuthenticatorRecoveryCodes {
+	switch a.Type {
+	case latch.AuthenticatorRecoveryCodes:
 		out.Total, out.Unused = &a.Total, &a.Unused
+	case latch.AuthenticatorWebAuthn:
+		out.ID, out.Name, out.IsPasswordless = a.ID, a.Name, &a.Passwordless
 	}
 	return out
 }

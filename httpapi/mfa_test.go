@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
+	"github.com/latchauth/latch/internal/providertest"
+	"github.com/latchauth/latch/internal/webauthntest"
 	"github.com/latchauth/latch/sqlstore"
 )
 
@@ -285,5 +288,234 @@ func TestMFACompatSurfacesRefuse(t *testing.T) {
 	expect(t, sessions, 200)
 	if n := len(sessions.Body["data"].([]any)); n != 1 {
 		t.Fatalf("%d sessions after the refused logins, want the app's one", n)
+	}
+}
+
+// TestMFASocialLogin: a provider login of an account with a second factor
+// waits at mfa_authenticate too (it goes through the same login stages).
+func TestMFASocialLogin(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	user := providertest.User{Sub: "mfa-1", Email: "social-mfa@example.com", EmailVerified: true}
+	login := func(c *client) *response {
+		return c.do("POST", "/auth/provider/token", map[string]any{"provider": "corp", "process": "login",
+			"token": map[string]any{"client_id": s.op.ClientID, "id_token": s.op.IDToken(user, "")}})
+	}
+	c := newClient(t, s.latchServer, "app")
+	expect(t, login(c), 200)
+	secret := enrolTOTP(t, s.latchServer, c)
+	c.logout()
+	r := login(c)
+	expect(t, r, 401)
+	if !slices.Contains(r.flowIDs(), "mfa_authenticate*") {
+		t.Fatalf("flows %v", r.flowIDs())
+	}
+	r = c.do("POST", "/auth/2fa/authenticate", map[string]any{"code": totpCode(t, secret, s.clock())})
+	expect(t, r, 200)
+	if got := methods(r); !slices.Equal(got, []string{"socialaccount", "mfa/totp"}) {
+		t.Fatalf("methods %v", got)
+	}
+}
+
+// TestWebAuthnEndpoints: a security key (the test's software authenticator:
+// real ES256 signatures and CBOR attestation) is added, listed, renamed,
+// passes mfa_authenticate, and is removed, through both clients; a
+// replayed assertion, a wrong origin and malformed credentials are 400s.
+func TestWebAuthnEndpoints(t *testing.T) {
+	srv := startLatch(t, openSQLite(t))
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-key@example.com"
+			c := newClient(t, srv, kind)
+			verifiedSignup(t, srv, c, email)
+			key := webauthntest.New(srv.URL)
+			r := c.do("GET", "/account/authenticators/webauthn", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["creation_options"])
+			cred, err := key.Create(options)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"name": "Key", "credential": "x"}), 400, "credential:invalid")
+			r = c.do("POST", "/account/authenticators/webauthn", map[string]any{"name": "Blue key", "credential": json.RawMessage(cred)})
+			expect(t, r, 200)
+			if r.data()["name"] != "Blue key" || r.data()["is_passwordless"] != false || r.meta()["recovery_codes_generated"] != true {
+				t.Fatalf("added: %s", r.Raw)
+			}
+			id := r.data()["id"]
+			// The creation challenge was used up.
+			expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"credential": json.RawMessage(cred)}), 400, "credential:incorrect_code")
+			expect(t, c.do("PUT", "/account/authenticators/webauthn", map[string]any{"id": id, "name": "Red key"}), 200)
+			r = c.do("GET", "/account/authenticators", nil)
+			if expect(t, r, 200); !strings.Contains(r.Raw, `"name":"Red key"`) {
+				t.Fatalf("list: %s", r.Raw)
+			}
+
+			c.logout()
+			r = c.do("POST", "/auth/login", map[string]any{"email": email, "password": goodPassword})
+			expect(t, r, 401)
+			if !strings.Contains(r.Raw, `"types":["recovery_codes","webauthn"]`) {
+				t.Fatalf("mfa flow: %s", r.Raw)
+			}
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			expect(t, r, 200)
+			options, _ = json.Marshal(r.data()["request_options"])
+			assertion, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": strings.Repeat("[", 5000)}), 400)
+			r = c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(assertion)})
+			expect(t, r, 200)
+			if got := methods(r); !slices.Equal(got, []string{"password", "mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+
+			// A replayed assertion answers no new challenge.
+			c.logout()
+			expect(t, c.do("POST", "/auth/login", map[string]any{"email": email, "password": goodPassword}), 401)
+			expect(t, c.do("GET", "/auth/webauthn/authenticate", nil), 200)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(assertion)}), 400, "credential:incorrect_code")
+			// Another origin is refused.
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			key.Origin = "http://evil.example.com"
+			bad, _ := key.Get(options)
+			key.Origin = srv.URL
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(bad)}), 400, "credential:incorrect_code")
+			r = c.do("GET", "/auth/webauthn/authenticate", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			good, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/authenticate", map[string]any{"credential": json.RawMessage(good)}), 200)
+
+			expect(t, c.do("DELETE", "/account/authenticators/webauthn", map[string]any{"authenticators": []any{id}}), 200)
+			r = c.do("GET", "/account/authenticators", nil)
+			if expect(t, r, 200); len(r.Body["data"].([]any)) != 0 {
+				t.Fatalf("left: %s", r.Raw)
+			}
+		})
+	}
+}
+
+// TestPasskeyLogin: with LATCH_MFA_PASSKEY_LOGIN a passkey (a credential
+// added with ?passwordless) logs in without a password and without the
+// second-factor stage, through both clients; a plain security key, an
+// unknown user handle and a replay cannot; WebAuthn also reauthenticates.
+// Without the setting the endpoints do not exist.
+func TestPasskeyLogin(t *testing.T) {
+	off := startLatch(t, openSQLite(t))
+	if status, _ := plainRequest(t, "GET", off.URL+"/_allauth/app/v1/auth/webauthn/login"); status != 404 {
+		t.Fatalf("passkey login off: %d", status)
+	}
+
+	srv := startLatch(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) { c.MFA.PasskeyLogin = true })
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-passkey@example.com"
+			c := newClient(t, srv, kind)
+			verifiedSignup(t, srv, c, email)
+			add := func(key *webauthntest.Authenticator, query string) {
+				t.Helper()
+				r := c.do("GET", "/account/authenticators/webauthn"+query, nil)
+				expect(t, r, 200)
+				options, _ := json.Marshal(r.data()["creation_options"])
+				cred, _ := key.Create(options)
+				expect(t, c.do("POST", "/account/authenticators/webauthn", map[string]any{"credential": json.RawMessage(cred)}), 200)
+			}
+			passkey, securityKey := webauthntest.New(srv.URL), webauthntest.New(srv.URL)
+			add(passkey, "?passwordless")
+			add(securityKey, "")
+			r := c.do("GET", "/account/authenticators", nil)
+			if !strings.Contains(r.Raw, `"is_passwordless":true`) || !strings.Contains(r.Raw, `"is_passwordless":false`) {
+				t.Fatalf("list: %s", r.Raw)
+			}
+
+			// WebAuthn reauthentication.
+			srv.advance(6 * time.Minute)
+			expect(t, c.do("GET", "/account/authenticators/recovery-codes", nil), 401)
+			r = c.do("GET", "/auth/webauthn/reauthenticate", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["request_options"])
+			assertion, _ := securityKey.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/reauthenticate", map[string]any{"credential": json.RawMessage(assertion)}), 200)
+			expect(t, c.do("GET", "/account/authenticators/recovery-codes", nil), 200)
+			c.logout()
+
+			login := func(key *webauthntest.Authenticator) *response {
+				t.Helper()
+				r := c.do("GET", "/auth/webauthn/login", nil)
+				expect(t, r, 200)
+				options, _ := json.Marshal(r.data()["request_options"])
+				assertion, _ := key.Get(options)
+				return c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage(assertion)})
+			}
+			r = c.do("GET", "/auth/session", nil)
+			if !slices.Contains(r.flowIDs(), "mfa_login_webauthn") {
+				t.Fatalf("flows %v", r.flowIDs())
+			}
+			expect(t, login(securityKey), 400, "credential:incorrect_code")
+			handle := passkey.UserHandle
+			passkey.UserHandle = []byte("00000000-0000-4000-8000-000000000000")
+			expect(t, login(passkey), 400, "credential:incorrect_code")
+			passkey.UserHandle = handle
+			r = login(passkey)
+			expect(t, r, 200)
+			if got := methods(r); !slices.Equal(got, []string{"mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+			expect(t, c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage("{}")}), 409)
+		})
+	}
+}
+
+// TestPasskeySignup: with LATCH_MFA_PASSKEY_SIGNUP (mandatory verification
+// by code) a signup without a password verifies its address, then adds its
+// passkey and is logged in with no usable password; the passkey then logs
+// in. The passkey cannot come before the address is verified.
+func TestPasskeySignup(t *testing.T) {
+	srv := startLatch(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) {
+		c.EmailVerification, c.VerificationByCode = account.VerificationMandatory, true
+		c.MFA.PasskeySignup, c.MFA.PasskeyLogin = true, true
+	})
+	for _, kind := range []string{"browser", "app"} {
+		t.Run(kind, func(t *testing.T) {
+			email := kind + "-signup@example.com"
+			c := newClient(t, srv, kind)
+			r := c.do("POST", "/auth/webauthn/signup", map[string]any{"email": email})
+			expect(t, r, 401)
+			if got := r.flowIDs(); !slices.Contains(got, "verify_email*") || !slices.Contains(got, "mfa_signup_webauthn") {
+				t.Fatalf("flows %v", got)
+			}
+			expect(t, c.do("GET", "/auth/webauthn/signup", nil), 409)
+			r = c.do("POST", "/auth/email/verify", map[string]any{"key": codeIn(t, srv.mailTo(t, email))})
+			expect(t, r, 401)
+			if got := r.flowIDs(); !slices.Contains(got, "mfa_signup_webauthn*") {
+				t.Fatalf("flows after verification %v", got)
+			}
+			r = c.do("GET", "/auth/webauthn/signup", nil)
+			expect(t, r, 200)
+			options, _ := json.Marshal(r.data()["creation_options"])
+			key := webauthntest.New(srv.URL)
+			cred, _ := key.Create(options)
+			r = c.do("PUT", "/auth/webauthn/signup", map[string]any{"credential": json.RawMessage(cred)})
+			expect(t, r, 200)
+			user := r.data()["user"].(map[string]any)
+			if user["has_usable_password"] != false || user["email"] != email {
+				t.Fatalf("signed up: %s", r.Raw)
+			}
+			if got := methods(r); !slices.Equal(got, []string{"mfa/webauthn"}) {
+				t.Fatalf("methods %v", got)
+			}
+			c.logout()
+			r = c.do("GET", "/auth/webauthn/login", nil)
+			options, _ = json.Marshal(r.data()["request_options"])
+			assertion, _ := key.Get(options)
+			expect(t, c.do("POST", "/auth/webauthn/login", map[string]any{"credential": json.RawMessage(assertion)}), 200)
+
+			// A taken address answers the same and creates nothing.
+			other := newClient(t, srv, kind)
+			r = other.do("POST", "/auth/webauthn/signup", map[string]any{"email": email})
+			expect(t, r, 401)
+			if !slices.Contains(r.flowIDs(), "verify_email*") {
+				t.Fatalf("taken address: %v", r.flowIDs())
+			}
+			srv.mailTo(t, email) // "an account already exists"
+		})
 	}
 }

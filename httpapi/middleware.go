@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -41,16 +40,17 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests writes one structured line per request. It logs the path only:
-// never the query string, headers, cookies or bodies, where secrets travel.
+// logRequests writes one line per request to the access log (accesslog.go),
+// at info level, or error level for a 5xx, when the log's level and the
+// access log's mode want it.
 func (s *Server) logRequests(h http.Handler) http.Handler {
-	// The line's source, for handlers that report one, is this function,
-	// found once: Logger.LogAttrs would walk the stack on every request.
-	var pc [1]uintptr
-	runtime.Callers(1, pc[:])
+	a := &accessLogger{cfg: s.cfg.AccessLog}
+	if a.cfg.Out == nil {
+		return h
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, logs := r.Context(), s.log.Handler()
-		if !logs.Enabled(ctx, slog.LevelInfo) && !logs.Enabled(ctx, slog.LevelError) {
+		if !logs.Enabled(ctx, slog.LevelError) {
 			// Nothing would be logged: skip the timing and the recorder.
 			h.ServeHTTP(w, r)
 			return
@@ -58,19 +58,12 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		h.ServeHTTP(rec, r)
-		level := slog.LevelInfo
-		if rec.status >= 500 {
-			level = slog.LevelError
-		}
-		if !logs.Enabled(ctx, level) {
+		level, ok := a.wants(rec.status)
+		if !ok || !logs.Enabled(ctx, level) {
 			return
 		}
 		end := time.Now()
-		line := slog.NewRecord(end, level, "request", pc[0])
-		line.AddAttrs(slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path, 256)),
-			slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", end.Sub(start)), slog.String("ip", s.clientIP(r)))
-		_ = logs.Handle(ctx, line)
+		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), s.clientIP(r), RequestID(ctx))
 	})
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sqlstore"
+	"github.com/latchauth/latch/webauthn"
 )
 
 // The OpenAPI document is checked against the running server: every request
@@ -99,9 +100,14 @@ func startOpenAPIServerAlg(t *testing.T, alg jwt.Algorithm, configure func(*acco
 	if err != nil {
 		t.Fatal(err)
 	}
+	rp, err := webauthn.New(webauthn.Config{RPID: "localhost", RPName: "Latch", Origins: []string{public.String()}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	built, err := server.New(server.Parts{DB: db, Account: cfg, HTTP: httpapi.Config{PublicURL: public,
 		Brand: httpapi.Brand{Logo: []byte("\x89PNG\r\n\x1a\n"), LogoType: "image/png"}}, Mail: oaNoMail{},
-		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: slog.New(slog.DiscardHandler)})
+		Hasher: password.NewHasher(password.TestParams), Limiter: ratelimit.NewMemory(nil), Keys: keys, Log: slog.New(slog.DiscardHandler),
+		WebAuthn: rp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1304,6 +1310,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 	// Some routes are served only when their feature is on.
 	s := startOpenAPIServer(t, func(c *account.Config) {
 		c.LoginByCode, c.VerificationByCode, c.PasswordResetByCode = true, true, true
+		c.MFA.PasskeyLogin, c.MFA.PasskeySignup = true, true
+		c.EmailVerification = account.VerificationMandatory
 	})
 	api, ok := s.Config.Handler.(*httpapi.Server)
 	if !ok {

@@ -80,6 +80,8 @@ type route struct {
 // features are the parts of the configuration that decide which routes exist.
 type features struct {
 	loginByCode bool
+	// passkeyLogin, passkeySignup: LATCH_MFA_PASSKEY_LOGIN, _SIGNUP.
+	passkeyLogin, passkeySignup bool
 	// tokens: access tokens are on (Config.JWKS).
 	tokens bool
 	// compat: the tutorial surfaces served.
@@ -88,10 +90,12 @@ type features struct {
 	app bool
 	// logo: a logo file is served (Config.Brand.Logo).
 	logo bool
+	// accountDeletion: users may delete their own account.
+	accountDeletion bool
 }
 
 // allFeatures turns every route on, for apiPrefixes.
-var allFeatures = features{loginByCode: true, tokens: true, app: true, logo: true,
+var allFeatures = features{loginByCode: true, passkeyLogin: true, passkeySignup: true, tokens: true, app: true, logo: true, accountDeletion: true,
 	compat: map[surface]bool{surfaceDjangoSession: true, surfaceDRFSession: true, surfaceDRFJWT: true, surfaceSimpleJWT: true}}
 
 // routeTable returns the routes served with features f, in the order
@@ -100,7 +104,7 @@ func (s *Server) routeTable(f features) []route {
 	var t []route
 	auth, code, config := authAPI{s}, loginCodeAPI{s}, configAPI{s}
 	sessions, email, password, tokens := sessionsAPI{s}, emailAPI{s}, passwordAPI{s}, tokensAPI{s}
-	mfa := mfaAPI{s}
+	mfa, profile := mfaAPI{s}, profileAPI{s}
 
 	// The headless API, once per client.
 	for _, sf := range []surface{surfaceBrowser, surfaceApp} {
@@ -120,6 +124,11 @@ func (s *Server) routeTable(f features) []route {
 		api("DELETE /auth/sessions", authenticated, sessions.endSessions)
 
 		api("POST /account/password/change", authenticated, password.changePassword)
+		api("GET /account/profile", authenticated, profile.getProfile)
+		api("PATCH /account/profile", authenticated, profile.updateProfile)
+		if f.accountDeletion {
+			api("DELETE /account", authenticated, profile.deleteAccount)
+		}
 
 		api("GET /auth/email/verify", anyone, email.checkEmailVerification)
 		api("POST /auth/email/verify", anyone, email.verifyEmail)
@@ -152,6 +161,24 @@ func (s *Server) routeTable(f features) []route {
 		api("POST /auth/reauthenticate", authenticated, mfa.reauthenticatePassword)
 		if sf == surfaceBrowser {
 			api("POST /auth/2fa/trust", anyone, mfa.trust)
+		}
+		wan := webauthnAPI{s}
+		api("GET /account/authenticators/webauthn", authenticated, wan.creationOptions)
+		api("POST /account/authenticators/webauthn", authenticated, wan.add)
+		api("PUT /account/authenticators/webauthn", authenticated, wan.rename)
+		api("DELETE /account/authenticators/webauthn", authenticated, wan.remove)
+		api("GET /auth/webauthn/authenticate", anyone, wan.requestOptions)
+		api("POST /auth/webauthn/authenticate", anyone, wan.authenticate)
+		api("GET /auth/webauthn/reauthenticate", authenticated, wan.reauthenticationOptions)
+		api("POST /auth/webauthn/reauthenticate", authenticated, wan.reauthenticate)
+		if f.passkeyLogin {
+			api("GET /auth/webauthn/login", anyone, wan.loginOptions)
+			api("POST /auth/webauthn/login", anyone, wan.login)
+		}
+		if f.passkeySignup {
+			api("POST /auth/webauthn/signup", anyone, wan.signup)
+			api("GET /auth/webauthn/signup", anyone, wan.signupOptions)
+			api("PUT /auth/webauthn/signup", anyone, wan.finishSignup)
 		}
 		// Social login (social.go).
 		soc := socialAPI{s}
@@ -252,7 +279,7 @@ func (s *Server) routeTable(f features) []route {
 	plain(surfaceOps, "GET /healthz", ops.healthz)
 	plain(surfaceOps, "GET /readyz", ops.readyz)
 	if f.app {
-		plain(surfaceWebApp, "GET /", s.serveApp)
+		plain(surfaceWebApp, "GET /", serveApp(s.cfg.App))
 	}
 	return t
 }
@@ -261,7 +288,9 @@ func (s *Server) routeTable(f features) []route {
 // surface named twice is served once; the token surfaces need access tokens
 // (Config.JWKS) and are left out, with an error logged, without them.
 func (s *Server) features() features {
-	f := features{loginByCode: s.svc.Config().LoginByCode, tokens: s.cfg.JWKS != nil, app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil,
+	f := features{loginByCode: s.svc.Config().LoginByCode, passkeyLogin: s.svc.Config().MFA.PasskeyLogin,
+		passkeySignup: s.svc.Config().MFA.PasskeySignup, tokens: s.cfg.JWKS != nil,
+		app: s.cfg.App != nil, logo: s.cfg.Brand.Logo != nil, accountDeletion: s.svc.Config().AccountDeletion,
 		compat: map[surface]bool{}}
 	for _, name := range s.cfg.Compat {
 		names := []string{name}
@@ -416,9 +445,11 @@ func apiPath(p string) bool {
 // serveApp serves the web app. The API's Cache-Control and CSP are dropped:
 // the app sets a page's own (immutable assets, revalidated index.html, a CSP
 // that allows its scripts).
-func (s *Server) serveApp(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Del("Cache-Control")
-	h.Del("Content-Security-Policy")
-	s.cfg.App.ServeHTTP(w, r)
+func serveApp(app http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Del("Cache-Control")
+		h.Del("Content-Security-Policy")
+		app.ServeHTTP(w, r)
+	}
 }

@@ -78,6 +78,9 @@ type Config struct {
 
 	// Brand is the operator's site name, logo and colour (brand.go).
 	Brand Brand
+	// AccessLog is the request log (accesslog.go); its zero value logs
+	// nothing.
+	AccessLog AccessLog
 }
 
 // Pinger reports whether the database answers, for /readyz.

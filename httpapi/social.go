@@ -83,11 +83,18 @@ func (a socialAPI) redirect(w http.ResponseWriter, r *http.Request, c *call) err
 	case !a.trustedCallback(callback):
 		return latch.Invalid("callback_url", "invalid_url", msgInvalidURL)
 	}
+	if err := a.s.svc.Social.Attempt(r.Context(), c.st); err != nil {
+		return err
+	}
 	red, err := a.s.svc.Social.BeginRedirect(r.Context(), c.st, account.RedirectInput{Provider: f.Get("provider"),
 		Process: f.Get("process"), CallbackURL: callback, Browser: cookieValue(r, bindingCookie)})
 	if errors.Is(err, latch.ErrUnauthenticated) {
 		// A connect by a caller who is not logged in (any more).
 		http.Redirect(w, r, withError(callback, "unknown", account.ProcessConnect), http.StatusFound)
+		return nil
+	}
+	if errors.Is(err, latch.ErrReauthenticationRequired) {
+		http.Redirect(w, r, withError(callback, "reauthentication_required", account.ProcessConnect), http.StatusFound)
 		return nil
 	}
 	if err != nil {
@@ -322,6 +329,9 @@ func (a socialAPI) token(w http.ResponseWriter, r *http.Request, c *call) error 
 	prov, ok := a.s.cfg.Social.Lookup(providerID)
 	if !ok {
 		return latch.Invalid("token", "invalid_token", msgInvalidToken)
+	}
+	if err := a.s.svc.Social.Attempt(r.Context(), c.st); err != nil {
+		return err
 	}
 	id, err := prov.VerifyToken(r.Context(), social.Token{ClientID: deref(tok.ClientID), IDToken: deref(tok.IDToken),
 		AccessToken: deref(tok.AccessToken), Nonce: deref(tok.Nonce)})

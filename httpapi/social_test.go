@@ -13,6 +13,7 @@ import (
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/internal/providertest"
+	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 )
@@ -190,7 +191,7 @@ func TestSocialBrowserLogin(t *testing.T) {
 		}
 		// The tokens are stored sealed, not in the clear.
 		stored, err := s.db.Social.SocialAccount(context.Background(), "corp", "sub-1")
-		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "ey") {
+		if err != nil || len(stored.Tokens) == 0 || strings.Contains(string(stored.Tokens), "access_token") {
 			t.Errorf("stored tokens %q, %v", stored.Tokens, err)
 		}
 		userID := me.data()["user"].(map[string]any)["id"]
@@ -424,6 +425,7 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	s := startSocial(t, openSQLite(t))
 	alice := newClient(t, s.latchServer, "browser")
 	alice.signup("alice@example.com", "alice")
+	s.mailTo(t, "alice@example.com") // the verification
 	s.gh.SetUser(providertest.User{Sub: "42", Username: "alice-gh", Email: "alice@work.example.com", EmailVerified: true})
 	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
 		t.Fatalf("connect landed at %s", land)
@@ -431,6 +433,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	list := alice.do("GET", "/account/providers", nil)
 	if l := list.Body["data"].([]any); len(l) != 1 || l[0].(map[string]any)["uid"] != "42" {
 		t.Fatalf("providers %s", list.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was connected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 	// Another account cannot connect the same identity.
 	bob := newClient(t, s.latchServer, "browser")
@@ -452,6 +457,9 @@ func TestSocialConnectDisconnect(t *testing.T) {
 	expect(t, done, 200)
 	if l := done.Body["data"].([]any); len(l) != 0 {
 		t.Fatalf("after disconnect %s", done.Raw)
+	}
+	if m := s.mailTo(t, "alice@example.com"); !strings.Contains(m.Subject, "GitHub account was disconnected") {
+		t.Errorf("notification %q", m.Subject)
 	}
 
 	// A social-only account cannot drop its one way in.
@@ -557,4 +565,158 @@ func TestSocialSignupGuards(t *testing.T) {
 	app := newClient(t, s.latchServer, "app")
 	expect(t, app.do("POST", "/auth/provider/token", map[string]any{"provider": "corp", "process": "login",
 		"token": map[string]any{"id_token": s.op.IDToken(providertest.User{Sub: "new2", Email: "n2@example.com", EmailVerified: true}, "")}}), 403)
+}
+
+// Provider logins spend the login budget before Latch calls the provider.
+func TestSocialRateLimited(t *testing.T) {
+	s := startSocial(t, openSQLite(t), func(c *account.Config, _ *httpapi.Config) {
+		c.RateLimits = map[string][]ratelimit.Rate{"login": {{Amount: 2, Period: time.Minute, Per: "ip"}}}
+	})
+	app := newClient(t, s.latchServer, "app")
+	body := map[string]any{"provider": "github", "process": "login", "token": map[string]any{"access_token": "forged"}}
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	expect(t, app.do("POST", "/auth/provider/token", body), 400, "token:invalid_token")
+	before := s.gh.Count("/user")
+	expect(t, app.do("POST", "/auth/provider/token", body), 429)
+	if s.gh.Count("/user") != before {
+		t.Error("the provider was called past the budget")
+	}
+	c := newClient(t, s.latchServer, "browser")
+	if res := c.redirectForm(url.Values{"provider": {"corp"}, "callback_url": {"/done"}, "process": {"login"}}); res.StatusCode != 429 {
+		t.Fatalf("redirect past the budget: %d", res.StatusCode)
+	}
+}
+
+// Bad input on every social endpoint of both clients is a JSON 4xx, never
+// a 5xx.
+func TestSocialBadInput(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	bodies := []any{"{", "[]", "null", `"x"`, map[string]any{"provider": 5, "process": []int{1}, "token": 7, "email": false, "username": 3, "account": map[string]any{}},
+		map[string]any{"provider": "corp", "process": "login", "token": map[string]any{"id_token": 5, "access_token": true}},
+		map[string]any{"provider": strings.Repeat("p", 5000), "process": "connect", "token": map[string]any{"id_token": strings.Repeat("a.", 3000)}}}
+	endpoints := []string{"POST /auth/provider/token", "GET /auth/provider/signup", "POST /auth/provider/signup", "GET /account/providers", "DELETE /account/providers"}
+	for _, kind := range []string{"browser", "app"} {
+		anon := newClient(t, s.latchServer, kind)
+		user := newClient(t, s.latchServer, kind)
+		expect(t, user.do("POST", "/auth/signup", map[string]any{"email": kind + "@example.com", "password": goodPassword}), 200)
+		for _, c := range []*client{anon, user} {
+			for _, ep := range endpoints {
+				method, path, _ := strings.Cut(ep, " ")
+				for _, b := range bodies {
+					if method == "GET" {
+						b = nil
+					}
+					r := c.do(method, path, b)
+					if r.Status < 400 && !(method == "GET" && r.Status == 200) || r.Status >= 500 {
+						t.Errorf("%s %s %s %v: %d %s", kind, method, path, b, r.Status, r.Raw)
+					}
+				}
+			}
+		}
+	}
+	// The browser form and the callbacks, with nonsense.
+	c := newClient(t, s.latchServer, "browser")
+	for _, form := range []url.Values{{}, {"provider": {"corp"}, "callback_url": {strings.Repeat("/x", 4000)}, "process": {"login"}},
+		{"provider": {"\x00"}, "callback_url": {"/%zz"}, "process": {"login"}}} {
+		if res := c.redirectForm(form); res.StatusCode >= 500 || res.StatusCode == 200 {
+			t.Errorf("form %v: %d", form, res.StatusCode)
+		}
+	}
+	for _, q := range []string{"", "?state=", "?state=" + strings.Repeat("s", 3000) + "&code=x", "?error=%00&state=x", "?code=a&code=b&state=c"} {
+		for _, p := range []string{"/accounts/oidc/corp/login/callback/", "/accounts/github/login/callback/", "/accounts/nope/login/callback/", "/accounts/oidc/nope/login/callback/"} {
+			if res := c.get(s.URL + p + q); res.StatusCode != http.StatusFound {
+				t.Errorf("GET %s%s: %d", p, q, res.StatusCode)
+			}
+		}
+	}
+}
+
+// A provider login goes through the second factor like a password login:
+// an account with TOTP waits at mfa_authenticate, and only the code
+// finishes it.
+func TestSocialLoginNeedsSecondFactor(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	verifiedSignup(t, s.latchServer, alice, "alice@example.com")
+	secret := enrolTOTP(t, s.latchServer, alice)
+	s.gh.SetUser(providertest.User{Sub: "99", Username: "alice-gh", Email: "alice@example.com", EmailVerified: true})
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect landed at %s", land)
+	}
+	for _, kind := range []string{"browser", "app"} {
+		c := newClient(t, s.latchServer, kind)
+		var r *response
+		if kind == "browser" {
+			c.providerLogin("github", "/", "login")
+			r = c.do("GET", "/auth/session", nil)
+		} else {
+			r = c.do("POST", "/auth/provider/token", map[string]any{"provider": "github", "process": "login",
+				"token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "99", Email: "alice@example.com", EmailVerified: true})}})
+		}
+		expect(t, r, 401)
+		if !slices.Contains(r.flowIDs(), "mfa_authenticate*") {
+			t.Fatalf("%s: flows %v, want mfa_authenticate pending", kind, r.flowIDs())
+		}
+		s.advance(30 * time.Second)
+		done := c.do("POST", "/auth/2fa/authenticate", map[string]any{"code": totpCode(t, secret, s.clock())})
+		expect(t, done, 200)
+		if got := methods(done); len(got) != 2 || got[0] != "socialaccount" || got[1] != "mfa/totp" {
+			t.Fatalf("%s: methods %v", kind, got)
+		}
+	}
+}
+
+// The admin API's user detail lists the user's connected identities.
+func TestSocialAdminUserProviders(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	s.op.SetUser(providertest.User{Sub: "adm-1", Email: "ida@example.com", EmailVerified: true, Name: "Ida"})
+	c := newClient(t, s.latchServer, "browser")
+	c.providerLogin("corp", "/", "login")
+	id := c.do("GET", "/auth/session", nil).data()["user"].(map[string]any)["id"].(string)
+	r := adminDo(t, s.latchServer, nil, "GET", "/users/"+id, nil, "Authorization", "Bearer "+adminKey(t, s.latchServer, "ops"))
+	expect(t, r, 200)
+	list, _ := r.data()["providers"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["uid"] != "adm-1" || list[0].(map[string]any)["provider"] != "corp" {
+		t.Fatalf("admin detail providers: %s", r.Raw)
+	}
+}
+
+// Connecting and disconnecting change the ways into the account: they need
+// a recent authentication (a taken-over session must not add the taker's
+// provider account), except for an account without a password.
+func TestSocialConnectNeedsRecentAuthentication(t *testing.T) {
+	s := startSocial(t, openSQLite(t))
+	alice := newClient(t, s.latchServer, "browser")
+	alice.signup("alice@example.com", "alice")
+	app := newClient(t, s.latchServer, "app")
+	expect(t, app.do("POST", "/auth/login", map[string]any{"email": "alice@example.com", "password": goodPassword}), 200)
+	s.advance(10 * time.Minute)
+
+	s.gh.SetUser(providertest.User{Sub: "31", Username: "mal", Email: "mal@example.com", EmailVerified: true})
+	res := alice.redirectForm(url.Values{"provider": {"github"}, "callback_url": {"/settings"}, "process": {"connect"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != 302 || loc != "/settings?error=reauthentication_required&error_process=connect" {
+		t.Fatalf("stale connect: %d %q", res.StatusCode, loc)
+	}
+	token := map[string]any{"provider": "github", "process": "connect", "token": map[string]any{"access_token": s.gh.AccessToken(providertest.User{Sub: "31", Email: "mal@example.com"})}}
+	r := app.do("POST", "/auth/provider/token", token)
+	expect(t, r, 401)
+	if r.meta()["is_authenticated"] != true {
+		t.Fatalf("stale token connect: %s", r.Raw)
+	}
+	expect(t, alice.do("DELETE", "/account/providers", map[string]any{"provider": "github", "account": "31"}), 401)
+
+	// Reauthenticated, the connect goes through.
+	expect(t, alice.do("POST", "/auth/reauthenticate", map[string]any{"password": goodPassword}), 200)
+	if land := alice.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("connect after reauthentication landed at %s", land)
+	}
+	// An account without a password has nothing to reauthenticate with.
+	s.op.SetUser(providertest.User{Sub: "nopw", Email: "nopw@example.com", EmailVerified: true})
+	solo := newClient(t, s.latchServer, "browser")
+	solo.providerLogin("corp", "/", "login")
+	s.advance(10 * time.Minute)
+	s.gh.SetUser(providertest.User{Sub: "32", Username: "np", Email: "np@example.com", EmailVerified: true})
+	if land := solo.providerLogin("github", "/settings", "connect"); land.Query().Has("error") {
+		t.Fatalf("passwordless connect landed at %s", land)
+	}
 }

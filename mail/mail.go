@@ -32,6 +32,7 @@
 //   - email_added, email_removed: Email, Address (the address added or
 //     removed)
 //   - primary_email_changed: Email, OldEmail, NewEmail
+//   - account_deleted: Email; optional Time
 //   - mfa_enabled, mfa_disabled: Email, Factor (the second factor added or
 //     removed, in words: "an authenticator app", "a new set of recovery
 //     codes")

@@ -111,6 +111,12 @@ func TestRenderEveryKind(t *testing.T) {
 			append([]string{"an authenticator app was just added"}, noticeShown...), nil},
 		{"mfa_disabled", withNotice(map[string]any{"Factor": "an authenticator app"}), "[Acme] Two-factor authentication was turned off",
 			append([]string{"an authenticator app was just removed"}, noticeShown...), nil},
+		{"account_deleted", map[string]any{"Time": "Mon, 30 Nov 2026 10:00:00 UTC"}, "[Acme] Your account was deleted",
+			[]string{"has been deleted", "at Mon, 30 Nov 2026 10:00:00 UTC", "did not ask for this"}, nil},
+		{"provider_connected", withNotice(map[string]any{"Provider": "GitHub"}), "[Acme] A GitHub account was connected to your account",
+			append([]string{"can now be used to sign in", "someone else may have access"}, noticeShown...), nil},
+		{"provider_disconnected", withNotice(map[string]any{"Provider": "GitHub"}), "[Acme] A GitHub account was disconnected from your account",
+			append([]string{"no longer be used to sign in"}, noticeShown...), nil},
 	}
 
 	m := newConsoleMailer(t, Config{SiteName: "Acme"})

@@ -49,6 +49,10 @@ var kinds = map[string]kindSpec{
 	"primary_email_changed":     {required: []string{"Email", "OldEmail", "NewEmail"}, optional: noticeDetails},
 	"mfa_enabled":               {required: []string{"Email", "Factor"}, optional: noticeDetails},
 	"mfa_disabled":              {required: []string{"Email", "Factor"}, optional: noticeDetails},
+	"account_deleted":           {required: []string{"Email"}, optional: []string{"Time"}},
+	// Social login: a provider account connected to or disconnected from the account.
+	"provider_connected":    {required: []string{"Email", "Provider"}, optional: noticeDetails},
+	"provider_disconnected": {required: []string{"Email", "Provider"}, optional: noticeDetails},
 }
 
 // noticeDetails are the optional keys of the security notifications: when

@@ -48,4 +48,3 @@ func TestHandlerServes(t *testing.T) {
 		t.Errorf("%d %s", rec.Code, rec.Body.String())
 	}
 }
-

@@ -46,7 +46,10 @@ type Parts struct {
 	Keys *keyring.Keyring
 	// Events receives the security events; nil: they are logged to Log.
 	Events account.EventSink
-	Log    *slog.Logger
+	// WebAuthn runs WebAuthn ceremonies (package webauthn); nil: security
+	// keys and passkeys are not offered.
+	WebAuthn account.WebAuthn
+	Log      *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 }
@@ -70,7 +73,8 @@ func New(p Parts) (*Server, error) {
 	if p.Cache != nil {
 		s.Cache = sessioncache.New(stores.Sessions, *p.Cache, p.Peers, p.Log, p.Now)
 	}
-	d := account.Deps{Config: p.Account, Mail: p.Mail, Hasher: p.Hasher, Limiter: p.Limiter, Events: p.Events, Log: p.Log, Now: p.Now}
+	d := account.Deps{Config: p.Account, Mail: p.Mail, Hasher: p.Hasher, Limiter: p.Limiter, Events: p.Events, Log: p.Log, Now: p.Now,
+		WebAuthn: p.WebAuthn}
 	if p.Keys != nil { // a nil *Keyring in the interface would sign
 		d.Signer = p.Keys
 	}
@@ -158,10 +162,12 @@ func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
 	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
 	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, auth: p.DB.Authenticators, social: p.DB.Social, cache: cache}, p.DB.Audit, p.DB.APIKeys
 	d.Deliveries = p.DB.Outbox
+	d.Profiles = adminUsers{Users: p.DB.Users, auth: p.DB.Authenticators, social: p.DB.Social, cache: cache}
 }
 
-// adminUsers is the user family as the admin family writes it: each write
-// drops the user's cached sessions once it has committed.
+// adminUsers is the user family as the admin family and profile changes
+// write it: each write drops the user's cached sessions once it has
+// committed.
 type adminUsers struct {
 	*sqlstore.Users
 	auth   *sqlstore.Authenticators
@@ -196,6 +202,12 @@ func (a adminUsers) SetActive(ctx context.Context, userID int64, active bool, at
 func (a adminUsers) SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error {
 	defer a.forget(ctx, userID)
 	return a.Users.SetRoles(ctx, userID, staff, superuser, at)
+}
+
+// SetProfile may change the username, which a cached session carries.
+func (a adminUsers) SetProfile(ctx context.Context, userID int64, username, first, last string, at time.Time) error {
+	defer a.forget(ctx, userID)
+	return a.Users.SetProfile(ctx, userID, username, first, last, at)
 }
 
 func (a adminUsers) DeleteUser(ctx context.Context, userID int64) error {

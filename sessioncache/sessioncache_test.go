@@ -250,18 +250,20 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		"Keys.SigningKeys": true, "Keys.AddSigningKey": true, "Keys.DeleteRetiredKeys": true,
 		// Mail and webhooks waiting for delivery.
 		"Outbox.AddOutbox": true, "Outbox.ClaimOutbox": true, "Outbox.DeleteOutbox": true, "Outbox.FailOutbox": true,
-		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true,
-		// The admin family writes users through server.adminUsers, which
+		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true, "Outbox.OutboxEntries": true,
+		// The admin family and profile changes write users through
+		// server.adminUsers, which
 		// drops the user's cached sessions itself; the audit log and API keys
 		// are in no session. latch import-django runs as its own process
 		// (no cache there); a running node's copies of an updated user end
 		// with the cache's TTL.
-		"Users.DeleteUser": true, "Users.SetRoles": true, "Users.ListUsers": true, "Users.ImportUsers": true,
+		"Users.DeleteUser": true, "Users.SetRoles": true, "Users.SetProfile": true, "Users.UserProfile": true, "Users.ListUsers": true, "Users.ImportUsers": true,
 		"Audit.AddAuditEvent": true, "Audit.AuditEvents": true, "Audit.PruneAudit": true,
 		"APIKeys.APIKeyByHash": true, "APIKeys.APIKeys": true, "APIKeys.CreateAPIKey": true, "APIKeys.DeleteAPIKey": true,
 		// Second factors: read at login and at MFA changes, not in a cached session.
 		"Authenticators.AddAuthenticator": true, "Authenticators.Authenticators": true,
 		"Authenticators.DeleteAuthenticator": true, "Authenticators.UpdateAuthenticator": true,
+		"Authenticators.DeleteUserAuthenticators": true,
 		// Connected provider accounts and login flows: not in a cached session.
 		"Social.CreateSocialAccount": true, "Social.CreateSocialFlow": true, "Social.DeleteSocialAccount": true,
 		"Social.SocialAccount": true, "Social.SocialAccounts": true, "Social.TakeSocialFlow": true, "Social.UpdateSocialAccount": true,

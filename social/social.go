@@ -70,7 +70,7 @@ func Parse(value string) ([]Config, error) {
 	if text == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(text, "[") {
+	if !strings.HasPrefix(text, "[") && !strings.HasPrefix(text, "{") {
 		b, err := os.ReadFile(text)
 		if err != nil {
 			return nil, fmt.Errorf("read providers file: %w", err)
@@ -410,4 +410,24 @@ func (p *Provider) VerifyToken(ctx context.Context, t Token) (*latch.SocialIdent
 // ctx carries the provider's HTTP client for go-oidc and x/oauth2.
 func (p *Provider) ctx(ctx context.Context) context.Context {
 	return oidc.ClientContext(context.WithValue(ctx, oauth2.HTTPClient, p.client), p.client)
+}
+
+// FormOrigins are the origins the browser is sent on to when a provider
+// login starts: each provider's authorization endpoint (for OpenID Connect,
+// the issuer's origin, where the endpoints of the supported providers
+// live), for the web app's form-action policy.
+func (r *Registry) FormOrigins() []string {
+	var out []string
+	for _, p := range r.Providers() {
+		raw := p.OpenIDConfigurationURL
+		if prov, ok := r.Lookup(p.ID); ok && !openID(prov.cfg.Kind) {
+			raw = prov.cfg.AuthorizeURL
+		}
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			if o := u.Scheme + "://" + u.Host; !slices.Contains(out, o) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
 }

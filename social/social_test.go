@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -229,3 +230,156 @@ func TestGitHubEmail(t *testing.T) {
 }
 
 func writeFile(path, text string) error { return os.WriteFile(path, []byte(text), 0o600) }
+
+// Microsoft's multi-tenant issuer: a token is accepted when its iss is the
+// template filled with its own tid, and refused otherwise.
+func TestMicrosoftMultiTenant(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	r := registry(t, social.Config{Kind: "microsoft", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL + "/{tenant}/v2.0"})
+	p, _ := r.Lookup("microsoft")
+	if got := p.Info().OpenIDConfigurationURL; got != op.URL+"/common/v2.0/.well-known/openid-configuration" {
+		t.Fatalf("discovery URL %q", got)
+	}
+	tests := []struct {
+		name     string
+		iss, tid string
+		ok       bool
+	}{
+		{"issuer of its tenant", op.URL + "/t1/v2.0", "t1", true},
+		{"issuer of another tenant", op.URL + "/t2/v2.0", "t1", false},
+		{"no tid", op.URL + "/t1/v2.0", "", false},
+		{"the template itself", op.URL + "/{tenantid}/v2.0", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			op.Claims = func(c map[string]any) {
+				c["iss"] = tt.iss
+				if tt.tid != "" {
+					c["tid"] = tt.tid
+				}
+			}
+			id, err := p.VerifyToken(ctx, social.Token{IDToken: op.IDToken(providertest.User{Sub: "ms-1", Email: "m@example.com", EmailVerified: true}, "")})
+			if tt.ok != (err == nil) {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if err == nil && id.UID != "ms-1" {
+				t.Errorf("identity %+v", id)
+			}
+		})
+	}
+}
+
+// Apple: form_post, no PKCE, email_verified as the string "true", and the
+// name posted with the first login only.
+func TestApple(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	op.SetUser(providertest.User{Sub: "apple-1", Email: "x@privaterelay.appleid.com"})
+	op.Claims = func(c map[string]any) { c["email_verified"] = "true" }
+	r := registry(t, social.Config{Kind: "apple", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL})
+	p, _ := r.Lookup("apple")
+	if !p.FormPost() || p.CallbackPath() != "/accounts/apple/login/callback/" {
+		t.Fatalf("form post %v, path %s", p.FormPost(), p.CallbackPath())
+	}
+	req := social.Request{RedirectURI: "http://127.0.0.1:1/accounts/apple/login/callback/", State: "s", Nonce: "n", Verifier: strings.Repeat("v", 43)}
+	code := authorize(t, p, req)
+	if q := op.LastAuthorize; q.Get("response_mode") != "form_post" || q.Get("code_challenge") != "" {
+		t.Fatalf("authorization request %v", q)
+	}
+	first, err := p.Exchange(ctx, req, code, url.Values{"user": {`{"name":{"firstName":"Ada","lastName":"L"},"email":"x@privaterelay.appleid.com"}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Name != "Ada L" || !first.EmailVerified || first.UID != "apple-1" {
+		t.Errorf("first login %+v", first)
+	}
+	later, err := p.Exchange(ctx, req, authorize(t, p, req), url.Values{})
+	if err != nil || later.Name != "" {
+		t.Errorf("later login %+v, %v", later, err)
+	}
+}
+
+func TestFormOrigins(t *testing.T) {
+	r := registry(t, social.Config{Kind: "github", ClientID: "a"}, social.Config{Kind: "google", ClientID: "b"},
+		social.Config{ID: "corp", Kind: "oidc", ClientID: "c", Issuer: "http://127.0.0.1:9999/realms/x"}, social.Config{ID: "gh2", Kind: "github", ClientID: "d"})
+	got := strings.Join(r.FormOrigins(), " ")
+	if got != "https://github.com https://accounts.google.com http://127.0.0.1:9999" {
+		t.Errorf("form origins %q", got)
+	}
+}
+
+// The issuer rotates its signing key: the next token names a key Latch has
+// not seen, and Latch fetches the JWKS again rather than refuse it; a token
+// of the retired key is refused after.
+func TestJWKSRotation(t *testing.T) {
+	op := providertest.NewOIDC(t)
+	r := registry(t, social.Config{ID: "corp", Kind: "oidc", ClientID: op.ClientID, Secret: op.Secret, Issuer: op.URL})
+	p, _ := r.Lookup("corp")
+	user := providertest.User{Sub: "rot", Email: "r@example.com", EmailVerified: true}
+	old := op.IDToken(user, "")
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err != nil {
+		t.Fatal(err)
+	}
+	fetched := op.Count("/keys")
+	if err := op.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: op.IDToken(user, "")}); err != nil {
+		t.Fatalf("token of the new key: %v", err)
+	}
+	if op.Count("/keys") <= fetched {
+		t.Error("the JWKS was not fetched again")
+	}
+	if _, err := p.VerifyToken(ctx, social.Token{IDToken: old}); err == nil {
+		t.Error("a token of the retired key was accepted")
+	}
+}
+
+// GitLab's and Discord's user APIs: who holds the token, and whether the
+// provider verified the address (GitLab: confirmed_at; Discord: verified).
+func TestUserAPIs(t *testing.T) {
+	tests := []struct {
+		kind, body       string
+		uid, username    string
+		name, email      string
+		verified, failed bool
+	}{
+		{kind: "gitlab", body: `{"id": 12, "username": "gl", "name": "Gil", "email": "Gil@Example.com", "confirmed_at": "2024-01-01T00:00:00Z"}`,
+			uid: "12", username: "gl", name: "Gil", email: "gil@example.com", verified: true},
+		{kind: "gitlab", body: `{"id": 13, "username": "gl2", "email": "x@example.com", "confirmed_at": null}`, uid: "13", username: "gl2", email: "x@example.com"},
+		{kind: "discord", body: `{"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "email": "n@example.com", "verified": true}`,
+			uid: "80351110224678912", username: "nelly", name: "Nelly", email: "n@example.com", verified: true},
+		{kind: "discord", body: `{"id": "1", "username": "u", "email": "u@example.com", "verified": false}`, uid: "1", username: "u", email: "u@example.com"},
+		{kind: "discord", body: `{"username": "no id"}`, failed: true},
+		{kind: "gitlab", body: `not json`, failed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind+" "+tt.uid, func(t *testing.T) {
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "Bearer good" {
+					w.WriteHeader(http.StatusUnauthorized)
+					return
+				}
+				w.Write([]byte(tt.body))
+			}))
+			defer api.Close()
+			r := registry(t, social.Config{Kind: tt.kind, ClientID: "c", UserinfoURL: api.URL + "/user"})
+			p, _ := r.Lookup(tt.kind)
+			id, err := p.VerifyToken(ctx, social.Token{AccessToken: "good"})
+			if tt.failed {
+				if err == nil {
+					t.Fatalf("accepted: %+v", id)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.UID != tt.uid || id.Username != tt.username || id.Name != tt.name || id.Email != tt.email || id.EmailVerified != tt.verified {
+				t.Errorf("identity %+v", id)
+			}
+			if _, err := p.VerifyToken(ctx, social.Token{AccessToken: "bad"}); err == nil {
+				t.Error("a refused token accepted")
+			}
+		})
+	}
+}

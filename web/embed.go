@@ -47,13 +47,17 @@ var contentTypes = map[string]string{
 // images (and images from imgOrigins: an operator's logo on a CDN) and call
 // its own origin (the embedded app talks to the Latch that serves it), and
 // nothing else.
-func contentSecurityPolicy(imgOrigins []string) string {
+func contentSecurityPolicy(imgOrigins, formOrigins []string) string {
 	img := "'self' data:"
 	for _, o := range imgOrigins {
 		img += " " + o
 	}
+	form := "'self'"
+	for _, o := range formOrigins {
+		form += " " + o
+	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; " +
-		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action " + form + "; frame-ancestors 'none'"
 }
 
 // pageRoutes are the app's own pages, as src/app/routes.tsx declares them
@@ -73,6 +77,9 @@ var pageRoutes = []string{
 	"/account/verify-email",
 	"/account/verify-email/:key",
 	"/account/continue",
+	"/account/2fa/authenticate",
+	"/account/2fa/trust",
+	"/account/reauthenticate",
 	"/account/password/reset",
 	"/account/password/reset/code",
 	"/account/password/reset/key/:key",
@@ -80,7 +87,13 @@ var pageRoutes = []string{
 	"/account/email",
 	"/account/password/change",
 	"/account/sessions",
+	"/account/2fa",
+	"/account/profile",
+	"/account/delete",
 	"/account/logout",
+	"/account/provider/callback",
+	"/account/provider/signup",
+	"/account/providers",
 }
 
 // notFoundPage is the answer to a GET of a page the app does not have.
@@ -95,6 +108,24 @@ type file struct {
 	body        []byte
 	contentType string
 	etag        string
+	// encoded are the precompressed copies the build wrote next to the
+	// file (<file>.br, <file>.gz), best first.
+	encoded []encodedFile
+}
+
+// encodedFile is one precompressed copy of a file.
+type encodedFile struct {
+	coding string // the Content-Encoding: "br" or "gzip"
+	body   []byte
+	etag   string
+}
+
+// codings are the precompressed copies the handler looks for, by the
+// suffix the build gives them, in the order of preference when a client
+// accepts several equally (brotli is the smaller).
+var codings = []struct{ coding, suffix string }{
+	{"br", ".br"},
+	{"gzip", ".gz"},
 }
 
 type handler struct {
@@ -117,7 +148,17 @@ func Handler(imgOrigins ...string) http.Handler {
 	if err != nil {
 		panic("web: " + err.Error())
 	}
-	h.csp = contentSecurityPolicy(imgOrigins)
+	h.csp = contentSecurityPolicy(imgOrigins, nil)
+	return h
+}
+
+// HandlerWithProviders is Handler whose pages may also send forms on to
+// formOrigins: the login providers' authorization endpoints, where the
+// provider buttons' form POST is redirected (form-action applies to the
+// redirects of a submission).
+func HandlerWithProviders(imgOrigins, formOrigins []string) http.Handler {
+	h := Handler(imgOrigins...).(*handler)
+	h.csp = contentSecurityPolicy(imgOrigins, formOrigins)
 	return h
 }
 
@@ -145,6 +186,23 @@ func newHandler(fsys fs.FS, root string) (*handler, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Attach each <file>.br / <file>.gz to its file; they are not served
+	// under their own names.
+	for p, f := range h.files {
+		for _, c := range codings {
+			enc, ok := h.files[p+c.suffix]
+			if !ok {
+				continue
+			}
+			delete(h.files, p+c.suffix)
+			f.encoded = append(f.encoded, encodedFile{
+				coding: c.coding,
+				body:   enc.body,
+				etag:   strings.TrimSuffix(f.etag, `"`) + "-" + c.coding + `"`,
+			})
+		}
+		h.files[p] = f
 	}
 	index, ok := h.files["/index.html"]
 	if !ok {
@@ -250,12 +308,90 @@ func matchRoute(route, p string) (ok, param bool) {
 	}
 }
 
+// serve sends f, or the precompressed copy of it that the request's
+// Accept-Encoding prefers, each with its own ETag; responses of a file that
+// has copies carry Vary: Accept-Encoding.
 func serve(w http.ResponseWriter, r *http.Request, f file) {
-	w.Header().Set("Content-Type", f.contentType)
-	w.Header().Set("ETag", f.etag)
+	hd := w.Header()
+	hd.Set("Content-Type", f.contentType)
+	body, etag := f.body, f.etag
+	if len(f.encoded) > 0 {
+		hd.Add("Vary", "Accept-Encoding")
+		if enc := negotiate(r.Header.Values("Accept-Encoding"), f.encoded); enc != nil {
+			hd.Set("Content-Encoding", enc.coding)
+			body, etag = enc.body, enc.etag
+			if r.Header.Get("Range") == "" {
+				// ServeContent leaves Content-Length out when a
+				// Content-Encoding is set (for writers that compress on
+				// the fly); these bytes are final.
+				hd.Set("Content-Length", strconv.Itoa(len(body)))
+			}
+		}
+	}
+	hd.Set("ETag", etag)
 	// A zero time: no Last-Modified (embedded files have none); the ETag
 	// answers conditional requests.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// negotiate picks the copy in encoded (best first) with the highest q-value
+// in the Accept-Encoding header lines (RFC 9110 §12.5.3): a coding named
+// with q=0 is refused, "*" stands for any coding not named, a coding not
+// covered is not acceptable. It returns nil for the identity (no header, or
+// no coding with a q above 0 and at least that of a named identity).
+func negotiate(header []string, encoded []encodedFile) *encodedFile {
+	named := map[string]float64{}
+	star := -1.0
+	for _, line := range header {
+		for _, item := range strings.Split(line, ",") {
+			coding, params, _ := strings.Cut(item, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding == "" {
+				continue
+			}
+			q := 1.0
+			for _, param := range strings.Split(params, ";") {
+				k, v, ok := strings.Cut(param, "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					parsed, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+					if err != nil || parsed < 0 || parsed > 1 {
+						parsed = 0
+					}
+					q = parsed
+				}
+			}
+			if coding == "*" {
+				star = q
+			} else if old, seen := named[coding]; !seen || q > old {
+				named[coding] = q
+			}
+		}
+	}
+	qOf := func(coding string) float64 {
+		if q, ok := named[coding]; ok {
+			return q
+		}
+		if coding == "gzip" {
+			if q, ok := named["x-gzip"]; ok {
+				return q
+			}
+		}
+		return max(star, 0)
+	}
+	// The identity is always acceptable (RFC 9110 §12.5.3) but preferred
+	// only when named with a higher q than any coding.
+	identity := named["identity"]
+	var best *encodedFile
+	bestQ := 0.0
+	for i := range encoded {
+		if q := qOf(encoded[i].coding); q > bestQ {
+			best, bestQ = &encoded[i], q
+		}
+	}
+	if best == nil || bestQ < identity {
+		return nil
+	}
+	return best
 }
 
 func writeStatus(w http.ResponseWriter, status int) {

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +12,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -286,6 +290,159 @@ func TestPathsAreCleaned(t *testing.T) {
 func TestNeedsIndex(t *testing.T) {
 	if _, err := newHandler(fstest.MapFS{"dist/assets/a.js": {Data: []byte("x")}}, "dist"); err == nil {
 		t.Fatal("a build without index.html was accepted")
+	}
+}
+
+func TestNegotiate(t *testing.T) {
+	both := []encodedFile{{coding: "br"}, {coding: "gzip"}}
+	gzOnly := []encodedFile{{coding: "gzip"}}
+	tests := []struct {
+		name    string
+		header  []string
+		encoded []encodedFile
+		want    string // "" = identity
+	}{
+		{"no header", nil, both, ""},
+		{"empty header", []string{""}, both, ""},
+		{"gzip", []string{"gzip"}, both, "gzip"},
+		{"browser", []string{"gzip, deflate, br, zstd"}, both, "br"},
+		{"br only, file has gzip only", []string{"br"}, gzOnly, ""},
+		{"case and spaces", []string{" GZip ;  Q=0.8 "}, both, "gzip"},
+		{"q prefers gzip", []string{"br;q=0.5, gzip;q=0.9"}, both, "gzip"},
+		{"q=0 refuses br", []string{"br;q=0, gzip"}, both, "gzip"},
+		{"q=0 refuses all", []string{"br;q=0, gzip;q=0"}, both, ""},
+		{"star", []string{"*"}, both, "br"},
+		{"star but br refused", []string{"*, br;q=0"}, both, "gzip"},
+		{"star q=0", []string{"*;q=0"}, both, ""},
+		{"star q=0 with gzip", []string{"gzip, *;q=0"}, both, "gzip"},
+		{"identity preferred", []string{"gzip;q=0.5, identity"}, both, ""},
+		{"identity lower", []string{"gzip, identity;q=0.5"}, both, "gzip"},
+		{"x-gzip", []string{"x-gzip"}, both, "gzip"},
+		{"two lines", []string{"deflate", "gzip"}, both, "gzip"},
+		{"bad q is 0", []string{"br;q=abc, gzip;q=2"}, both, ""},
+		{"no copies", []string{"gzip, br"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if e := negotiate(tt.header, tt.encoded); e != nil {
+				got = e.coding
+			}
+			if got != tt.want {
+				t.Errorf("negotiate(%q) = %q, want %q", tt.header, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrecompressedAssets checks that the committed build's assets are
+// served as their .br or .gz copy by Accept-Encoding, each coding with its
+// own ETag, with Vary, and that the copies decode to the file.
+func TestPrecompressedAssets(t *testing.T) {
+	h := Handler()
+	for _, target := range []string{assetOf(t, ".js"), assetOf(t, ".css"), "/account/login"} {
+		plain := get(t, h, http.MethodGet, target)
+		if plain.Code != http.StatusOK || plain.Header().Get("Content-Encoding") != "" {
+			t.Fatalf("%s without Accept-Encoding: %d, Content-Encoding %q", target, plain.Code, plain.Header().Get("Content-Encoding"))
+		}
+		etags := map[string]string{"": plain.Header().Get("ETag")}
+		for _, tc := range []struct{ accept, coding string }{
+			{"gzip, deflate, br", "br"},
+			{"gzip", "gzip"},
+			{"br;q=0, gzip;q=1", "gzip"},
+			{"*;q=0", ""},
+		} {
+			w := get(t, h, http.MethodGet, target, "Accept-Encoding", tc.accept)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s (%s): status %d", target, tc.accept, w.Code)
+			}
+			if got := w.Header().Get("Content-Encoding"); got != tc.coding {
+				t.Errorf("%s (%s): Content-Encoding %q, want %q", target, tc.accept, got, tc.coding)
+			}
+			if v := w.Header().Get("Vary"); v != "Accept-Encoding" {
+				t.Errorf("%s (%s): Vary %q", target, tc.accept, v)
+			}
+			if w.Header().Get("Content-Length") != strconv.Itoa(w.Body.Len()) {
+				t.Errorf("%s (%s): Content-Length %q for %d bytes", target, tc.accept, w.Header().Get("Content-Length"), w.Body.Len())
+			}
+			checkBody(t, target, tc.coding, w.Body.Bytes(), plain.Body.Bytes())
+			if tc.coding != "" && w.Body.Len() >= plain.Body.Len() {
+				t.Errorf("%s (%s): %d bytes, not smaller than %d", target, tc.accept, w.Body.Len(), plain.Body.Len())
+			}
+			if old, seen := etags[tc.coding]; seen && old != w.Header().Get("ETag") {
+				t.Errorf("%s: two ETags for %q", target, tc.coding)
+			}
+			etags[tc.coding] = w.Header().Get("ETag")
+			// A revalidation with the coding's ETag is a 304.
+			nm := get(t, h, http.MethodGet, target, "Accept-Encoding", tc.accept, "If-None-Match", w.Header().Get("ETag"))
+			if nm.Code != http.StatusNotModified {
+				t.Errorf("%s (%s): If-None-Match its ETag: %d, want 304", target, tc.accept, nm.Code)
+			}
+		}
+		if len(etags) != 3 || etags[""] == etags["br"] || etags[""] == etags["gzip"] || etags["br"] == etags["gzip"] {
+			t.Errorf("%s: ETags per coding not distinct: %v", target, etags)
+		}
+		// The copies are not files of their own.
+		if !strings.HasPrefix(target, "/assets/") {
+			continue
+		}
+		for _, suffix := range []string{".gz", ".br"} {
+			if w := get(t, h, http.MethodGet, target+suffix); w.Code != http.StatusNotFound {
+				t.Errorf("%s%s: status %d, want 404", target, suffix, w.Code)
+			}
+		}
+	}
+}
+
+// checkBody checks a response body of target in a coding against the plain
+// one: gzip decodes to it; brotli (no decoder in the standard library) is
+// the build's .br copy byte for byte.
+func checkBody(t *testing.T, target, coding string, body, plain []byte) {
+	t.Helper()
+	switch coding {
+	case "":
+		if !bytes.Equal(body, plain) {
+			t.Errorf("%s: identity body differs from the file", target)
+		}
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: gzip: %v", target, err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(out, plain) {
+			t.Errorf("%s: gzip body does not decode to the file (%v)", target, err)
+		}
+	case "br":
+		name := target
+		if !strings.HasPrefix(name, "/assets/") {
+			name = "/index.html"
+		}
+		want, err := fs.ReadFile(dist, "dist"+name+".br")
+		if err != nil || !bytes.Equal(body, want) {
+			t.Errorf("%s: br body is not dist%s.br (%v)", target, name, err)
+		}
+	}
+}
+
+// TestEveryTextAssetIsPrecompressed fails when the committed build lacks a
+// .gz or .br copy of a script or stylesheet (a build without the plugin).
+func TestEveryTextAssetIsPrecompressed(t *testing.T) {
+	h, err := newHandler(dist, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, f := range h.files {
+		if ext := path.Ext(p); ext != ".js" && ext != ".css" && ext != ".html" {
+			continue
+		}
+		var got []string
+		for _, e := range f.encoded {
+			got = append(got, e.coding)
+		}
+		if !slices.Equal(got, []string{"br", "gzip"}) {
+			t.Errorf("%s: precompressed copies %v, want [br gzip]", p, got)
+		}
 	}
 }
 

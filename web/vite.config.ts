@@ -1,6 +1,22 @@
 /// <reference types="vitest/config" />
 import react from "@vitejs/plugin-react";
-import { defineConfig, loadEnv } from "vite";
+import { defineConfig, loadEnv, type Plugin } from "vite";
+import { compressDir } from "./scripts/compress.mjs";
+
+/** After a build: dist/<file>.gz and .br next to each text file (scripts/compress.mjs). */
+function precompress(): Plugin {
+  let outDir = "dist";
+  return {
+    name: "latch-precompress",
+    apply: "build",
+    configResolved(c) {
+      outDir = c.build.outDir;
+    },
+    closeBundle() {
+      compressDir(outDir);
+    },
+  };
+}
 
 // npm run dev:
 //  - VITE_LATCH_URL set (e.g. http://127.0.0.1:8000): the app calls Latch
@@ -14,7 +30,7 @@ export default defineConfig(({ mode, command }) => {
   const crossOrigin = Boolean(env.VITE_LATCH_URL);
   return {
     base: "/",
-    plugins: [react()],
+    plugins: [react(), precompress()],
     server: {
       // Cookies belong to a host, not a port: in cross-origin mode the page
       // must be served from Latch's host so that it can read the csrftoken
@@ -32,7 +48,8 @@ export default defineConfig(({ mode, command }) => {
       reportCompressedSize: false,
     },
     test: {
-      include: ["src/**/*.test.ts"],
+      include: ["src/**/*.test.{ts,tsx}"],
+      passWithNoTests: true,
       environment: "node",
     },
   };

@@ -44,6 +44,7 @@ type config struct {
 	RequestTimeout time.Duration
 	ProxyCount     int
 	LogFormat      string
+	AccessLog      string // LATCH_ACCESS_LOG: httpapi.AccessAll, AccessErrors or AccessOff
 	LogLevel       slog.Level
 	EmailFrom      string
 	SiteName       string
@@ -59,6 +60,12 @@ type config struct {
 	SessionCache                sessioncache.Config
 	Argon2                      password.Params
 	Account                     account.Config
+	// WebAuthnRPID and WebAuthnOrigins are the WebAuthn relying party.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	// webauthnOff says why WebAuthn is off although offered (logged at
+	// startup): the default relying-party id is an IP address.
+	webauthnOff string
 	// SocialProviders is LATCH_SOCIAL_PROVIDERS, checked.
 	SocialProviders []social.Config
 	// Brand is LATCH_BRAND_* (brand.go); its SiteName comes from SiteName.
@@ -403,19 +410,17 @@ var settings = []setting{
 		return parseDuration(v, &c.SessionCache.TTL)
 	}},
 	// MFA and reauthentication (account/mfa.go).
-	{"LATCH_MFA_SUPPORTED_TYPES", "totp,recovery_codes", "second factors offered, comma-separated: totp, recovery_codes (recovery codes only beside another factor), or none", func(c *config, v string) error {
+	{"LATCH_MFA_SUPPORTED_TYPES", "totp,recovery_codes,webauthn", "second factors offered, comma-separated: totp, recovery_codes (recovery codes only beside another factor), webauthn (security keys and passkeys), or none", func(c *config, v string) error {
 		var types []string
 		for _, t := range splitList(v) {
 			switch t {
-			case latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes:
+			case latch.AuthenticatorTOTP, latch.AuthenticatorRecoveryCodes, latch.AuthenticatorWebAuthn:
 				if !slices.Contains(types, t) {
 					types = append(types, t)
 				}
 			case "none":
-			case latch.AuthenticatorWebAuthn:
-				c.warnings = append(c.warnings, "LATCH_MFA_SUPPORTED_TYPES: webauthn is not implemented yet; ignored")
 			default:
-				return fmt.Errorf("unknown type %q; want totp and/or recovery_codes", t)
+				return fmt.Errorf("unknown type %q; want any of totp, recovery_codes, webauthn", t)
 			}
 		}
 		c.Account.MFA.SupportedTypes = types
@@ -438,6 +443,27 @@ var settings = []setting{
 	}},
 	{"LATCH_MFA_TRUST_TTL", "336h", "how long a trusted browser skips the second factor (Go duration); a password change or any authenticator change ends it sooner", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.MFA.TrustTTL)
+	}},
+	{"LATCH_MFA_PASSKEY_LOGIN", "false", "passkey login: a passkey (a WebAuthn credential added as passwordless) logs in without a password or another factor", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.PasskeyLogin)
+	}},
+	{"LATCH_MFA_PASSKEY_SIGNUP", "false", "passkey signup: an account made with a passkey and no password; needs LATCH_EMAIL_VERIFICATION=mandatory and LATCH_EMAIL_VERIFICATION_BY_CODE=true", func(c *config, v string) error {
+		return parseBool(v, &c.Account.MFA.PasskeySignup)
+	}},
+	{"LATCH_WEBAUTHN_RP_ID", "", "WebAuthn relying-party id: the registrable domain credentials are bound to (default: the host of LATCH_PUBLIC_URL; localhost is valid)", func(c *config, v string) error {
+		c.WebAuthnRPID = v
+		return nil
+	}},
+	{"LATCH_WEBAUTHN_ORIGINS", "", "origins WebAuthn responses may come from, comma-separated, compared exactly (default: the origin of LATCH_PUBLIC_URL)", func(c *config, v string) error {
+		c.WebAuthnOrigins = nil
+		for _, o := range splitList(v) {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return fmt.Errorf("%q: want an origin, e.g. https://app.example.com", o)
+			}
+			c.WebAuthnOrigins = append(c.WebAuthnOrigins, u.Scheme+"://"+u.Host)
+		}
+		return nil
 	}},
 	{"LATCH_REAUTHENTICATION_TIMEOUT", "5m", "how recent an authentication must be for MFA changes, address changes, ending other sessions and setting a first password; older ones must reauthenticate (Go duration)", func(c *config, v string) error {
 		return parseDuration(v, &c.Account.MFA.ReauthenticationTimeout)
@@ -564,6 +590,14 @@ var settings = []setting{
 	{"LATCH_SOCIAL_STORE_TOKENS", "false", "keep the providers' access and refresh tokens, encrypted with a key derived from LATCH_SECRET_KEY", func(c *config, v string) error {
 		return parseBool(v, &c.Account.Social.StoreTokens)
 	}},
+	{"LATCH_ACCESS_LOG", "all", "request log: all (a line per request), errors (answers of 400 or more) or off (5xx answers only)", func(c *config, v string) error {
+		switch v {
+		case httpapi.AccessAll, httpapi.AccessErrors, httpapi.AccessOff:
+			c.AccessLog = v
+			return nil
+		}
+		return errors.New("want all, errors or off")
+	}},
 	{"LATCH_LOG_FORMAT", "text", "text or json", func(c *config, v string) error {
 		if v != "text" && v != "json" {
 			return errors.New("want text or json")
@@ -644,8 +678,24 @@ func loadConfig(getenv func(string) string) (*config, error) {
 		c.publicDefault = true
 	}
 	c.setLinks()
+	if c.Account.MFA.PasskeySignup && (c.Account.EmailVerification != account.VerificationMandatory || !c.Account.VerificationByCode) {
+		return nil, errors.New("LATCH_MFA_PASSKEY_SIGNUP needs LATCH_EMAIL_VERIFICATION=mandatory and LATCH_EMAIL_VERIFICATION_BY_CODE=true: the address is the only way back into an account without a password")
+	}
 	if c.Account.MFA.TOTPIssuer == "" {
 		c.Account.MFA.TOTPIssuer = c.SiteName
+	}
+	if c.WebAuthnRPID == "" {
+		c.WebAuthnRPID = c.PublicURL.Hostname()
+		if net.ParseIP(c.WebAuthnRPID) != nil && slices.Contains(c.Account.MFA.SupportedTypes, latch.AuthenticatorWebAuthn) {
+			// An IP address cannot be a relying-party id: browsers refuse
+			// WebAuthn on such origins.
+			c.Account.MFA.SupportedTypes = slices.DeleteFunc(c.Account.MFA.SupportedTypes, func(t string) bool { return t == latch.AuthenticatorWebAuthn })
+			c.webauthnOff = "WebAuthn is off: the host of LATCH_PUBLIC_URL (" + c.WebAuthnRPID + ") is an IP address, which cannot be a relying-party id; " +
+				"reach Latch by a domain name (localhost works) and set LATCH_PUBLIC_URL or LATCH_WEBAUTHN_RP_ID"
+		}
+	}
+	if len(c.WebAuthnOrigins) == 0 {
+		c.WebAuthnOrigins = []string{c.PublicURL.Scheme + "://" + c.PublicURL.Host}
 	}
 	if c.EmailFrom == "" {
 		c.EmailFrom = "no-reply@" + c.PublicURL.Hostname()

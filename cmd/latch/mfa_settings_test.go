@@ -23,35 +23,50 @@ func TestMFASettings(t *testing.T) {
 	load := func(env map[string]string) (*config, error) {
 		return loadConfig(func(k string) string { return env[k] })
 	}
-	c, err := load(nil)
+	c, err := load(map[string]string{"LATCH_PUBLIC_URL": "https://id.example.com", "LATCH_EMAIL_URL": "console:"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := c.Account.MFA
-	if !slices.Equal(m.SupportedTypes, []string{"totp", "recovery_codes"}) || m.TOTPIssuer != "Latch" || m.RecoveryCodes != 10 ||
+	if c.WebAuthnRPID != "id.example.com" || !slices.Equal(c.WebAuthnOrigins, []string{"https://id.example.com"}) {
+		t.Fatalf("webauthn defaults %q %v", c.WebAuthnRPID, c.WebAuthnOrigins)
+	}
+	if !slices.Equal(m.SupportedTypes, []string{"totp", "recovery_codes", "webauthn"}) || m.TOTPIssuer != "Latch" || m.RecoveryCodes != 10 ||
 		m.Trust || m.TrustTTL != 14*24*time.Hour || m.ReauthenticationTimeout != 5*time.Minute {
 		t.Fatalf("defaults %+v", m)
 	}
 	c, err = load(map[string]string{"LATCH_SITE_NAME": "Acme", "LATCH_MFA_SUPPORTED_TYPES": "totp", "LATCH_MFA_RECOVERY_CODES": "12",
-		"LATCH_MFA_TRUST": "true", "LATCH_MFA_TRUST_TTL": "24h", "LATCH_REAUTHENTICATION_TIMEOUT": "90s"})
+		"LATCH_MFA_TRUST": "true", "LATCH_MFA_TRUST_TTL": "24h", "LATCH_REAUTHENTICATION_TIMEOUT": "90s", "LATCH_MFA_PASSKEY_LOGIN": "true"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m = c.Account.MFA
 	if !slices.Equal(m.SupportedTypes, []string{"totp"}) || m.TOTPIssuer != "Acme" || m.RecoveryCodes != 12 || !m.Trust ||
-		m.TrustTTL != 24*time.Hour || m.ReauthenticationTimeout != 90*time.Second {
+		m.TrustTTL != 24*time.Hour || m.ReauthenticationTimeout != 90*time.Second || !m.PasskeyLogin {
 		t.Fatalf("set %+v", m)
 	}
 	c, err = load(map[string]string{"LATCH_MFA_TOTP_ISSUER": "Acme ID", "LATCH_MFA_SUPPORTED_TYPES": "none"})
 	if err != nil || c.Account.MFA.TOTPIssuer != "Acme ID" || len(c.Account.MFA.SupportedTypes) != 0 {
 		t.Fatalf("issuer %v %+v", err, c.Account.MFA)
 	}
-	c, err = load(map[string]string{"LATCH_MFA_SUPPORTED_TYPES": "totp,webauthn"})
-	if err != nil || !slices.Equal(c.Account.MFA.SupportedTypes, []string{"totp"}) || len(c.warnings) == 0 {
-		t.Fatalf("webauthn not warned about: %v %v", err, c.warnings)
+	// On an IP address (the default public URL) WebAuthn is off, with a note.
+	c, err = load(nil)
+	if err != nil || !slices.Equal(c.Account.MFA.SupportedTypes, []string{"totp", "recovery_codes"}) || c.webauthnOff == "" {
+		t.Fatalf("webauthn on an IP address: %v %v %q", err, c.Account.MFA.SupportedTypes, c.webauthnOff)
 	}
-	for name, v := range map[string]string{"LATCH_MFA_SUPPORTED_TYPES": "sms", "LATCH_MFA_RECOVERY_CODES": "0",
-		"LATCH_MFA_TRUST": "maybe", "LATCH_MFA_TRUST_TTL": "forever", "LATCH_REAUTHENTICATION_TIMEOUT": "-1m"} {
+	c, err = load(map[string]string{"LATCH_WEBAUTHN_RP_ID": "example.com", "LATCH_WEBAUTHN_ORIGINS": "https://a.example.com, https://b.example.com/"})
+	if err != nil || c.WebAuthnRPID != "example.com" || !slices.Equal(c.WebAuthnOrigins, []string{"https://a.example.com", "https://b.example.com"}) {
+		t.Fatalf("webauthn set: %v %q %v", err, c.WebAuthnRPID, c.WebAuthnOrigins)
+	}
+	if _, err := load(map[string]string{"LATCH_MFA_PASSKEY_SIGNUP": "true"}); err == nil || !strings.Contains(err.Error(), "LATCH_MFA_PASSKEY_SIGNUP") {
+		t.Errorf("passkey signup without mandatory verification by code: %v", err)
+	}
+	c, err = load(map[string]string{"LATCH_MFA_PASSKEY_SIGNUP": "true", "LATCH_EMAIL_VERIFICATION": "mandatory", "LATCH_EMAIL_VERIFICATION_BY_CODE": "true"})
+	if err != nil || !c.Account.MFA.PasskeySignup {
+		t.Fatalf("passkey signup: %v", err)
+	}
+	for name, v := range map[string]string{"LATCH_MFA_SUPPORTED_TYPES": "sms", "LATCH_WEBAUTHN_ORIGINS": "https://a.example.com/path", "LATCH_MFA_RECOVERY_CODES": "0",
+		"LATCH_MFA_TRUST": "maybe", "LATCH_MFA_PASSKEY_LOGIN": "sure", "LATCH_MFA_TRUST_TTL": "forever", "LATCH_REAUTHENTICATION_TIMEOUT": "-1m"} {
 		if _, err := load(map[string]string{name: v}); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: %v", name, v, err)
 		}
@@ -67,7 +82,7 @@ func TestMFASettings(t *testing.T) {
 // — because latch serve derives the MFA key from the master secret rather
 // than making one per process.
 func TestMFASurvivesRestart(t *testing.T) {
-	env := testEnv("sqlite:" + t.TempDir() + "/latch.db")
+	env := testEnv("sqlite:"+t.TempDir()+"/latch.db", "LATCH_EMAIL_NOTIFICATIONS", "false")
 	if err := run(context.Background(), []string{"createsuperuser", "--email", "mfa@example.com", "--password-stdin"},
 		env, strings.NewReader("amber-Falcon-38\n"), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/keyring"
@@ -25,6 +27,7 @@ import (
 	"github.com/latchauth/latch/social"
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
+	"github.com/latchauth/latch/webauthn"
 	"github.com/latchauth/latch/webhook"
 )
 
@@ -37,6 +40,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	logs := newLogBuffer(e.stderr)
+	defer logs.Close()
+	e.stderr = logs
 	c, log, secret, db, err := setup(ctx, e)
 	if err != nil {
 		return err
@@ -97,11 +103,19 @@ func serve(ctx context.Context, e env, args []string) error {
 			TrustedProxyCount:  c.ProxyCount,
 			Compat:             c.Compat,
 			CSRFKey:            deriveSecret(secret, "csrf tokens"),
-			App:                web.Handler(imgOrigins...),
+			App:                web.HandlerWithProviders(imgOrigins, providers.FormOrigins()),
 			Social:             providers,
 			FrontendURL:        c.FrontendURL,
 			Brand:              brand,
+			AccessLog:          httpapi.AccessLog{Out: logs, JSON: c.LogFormat == "json", Mode: c.AccessLog},
 		}}
+	if slices.Contains(c.Account.MFA.SupportedTypes, latch.AuthenticatorWebAuthn) {
+		rp, err := webauthn.New(webauthn.Config{RPID: c.WebAuthnRPID, RPName: c.SiteName, Origins: c.WebAuthnOrigins})
+		if err != nil {
+			return fmt.Errorf("LATCH_WEBAUTHN_RP_ID=%s: %w", c.WebAuthnRPID, err)
+		}
+		parts.WebAuthn = rp
+	}
 	peers, err := cacheSessions(c, &parts, log)
 	if err != nil {
 		return err
@@ -312,6 +326,9 @@ func setup(ctx context.Context, e env) (*config, *slog.Logger, string, *sqlstore
 	log := newLogger(c, e.stderr)
 	for _, w := range append(c.warnings, unknownSettings(e.environ())...) {
 		log.Warn(w)
+	}
+	if c.webauthnOff != "" {
+		log.Info(c.webauthnOff)
 	}
 	secret, err := secretKey(c, log)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/latchauth/latch/server"
 	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/sqlstore"
+	"github.com/latchauth/latch/webauthn"
 )
 
 // Options change the defaults: no rate limits, the JWT strategy, cheap
@@ -72,7 +73,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	public := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	hcfg := httpapi.Config{PublicURL: public}
+	hcfg := httpapi.Config{PublicURL: public, AccessLog: httpapi.AccessLog{Out: o.Log}}
 	if o.HTTP != nil {
 		o.HTTP(&hcfg)
 	}
@@ -116,7 +117,14 @@ func Start(t testing.TB, o Options) *Server {
 	if o.Limiter == nil {
 		o.Limiter = ratelimit.NewMemory(o.Now)
 	}
-	parts := server.Parts{DB: o.DB, Account: cfg, HTTP: hcfg, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Keys: s.Keys, Log: log, Now: o.Now}
+	// WebAuthn with the test server's own origin and "localhost" as the
+	// relying party, as a browser on the developer's machine has it.
+	rp, err := webauthn.New(webauthn.Config{RPID: "localhost", RPName: "Latch Test", Origins: []string{base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := server.Parts{DB: o.DB, Account: cfg, HTTP: hcfg, Mail: mailer, Hasher: o.Hasher, Limiter: o.Limiter, Keys: s.Keys, Log: log, Now: o.Now,
+		WebAuthn: rp}
 	if !o.NoSessionCache {
 		parts.Cache = &sessioncache.Config{Size: 1000, TTL: 30 * time.Second} // as latch serve runs by default
 	}

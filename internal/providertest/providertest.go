@@ -62,6 +62,8 @@ type Provider struct {
 	grants map[string]grant
 	tokens map[string]User // access token → user
 	key    *rsa.PrivateKey
+	kid    string
+	keys   *oidctest.Server // the JWKS, under mu
 	// Claims, when set, rewrites the ID token's claims before signing
 	// (wrong iss, aud, nonce, exp…); Unsigned sends it with alg none.
 	Claims   func(map[string]any)
@@ -73,21 +75,33 @@ type Provider struct {
 	github        bool
 }
 
-// NewOIDC starts an OpenID Connect provider.
-func NewOIDC(t testing.TB) *Provider { return start(t, false) }
+// NewOIDC starts an OpenID Connect provider that stops when the test ends.
+func NewOIDC(t testing.TB) *Provider { return started(t, false) }
 
-// NewGitHub starts a GitHub-like OAuth2 provider.
-func NewGitHub(t testing.TB) *Provider { return start(t, true) }
+// NewGitHub starts a GitHub-like OAuth2 provider that stops when the test ends.
+func NewGitHub(t testing.TB) *Provider { return started(t, true) }
 
-func start(t testing.TB, github bool) *Provider {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+func started(t testing.TB, github bool) *Provider {
+	p, err := Start(github)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Provider{ClientID: "client-" + randomString(6), Secret: randomString(20), grants: map[string]grant{},
-		tokens: map[string]User{}, key: key, Requests: map[string]int{}, github: github}
-	mux := http.NewServeMux()
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Start starts a provider (GitHub-like when github is true, else OpenID
+// Connect) on loopback; Close stops it. For programs (the browser tests'
+// provider); tests use NewOIDC and NewGitHub.
+func Start(github bool) (*Provider, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
 	keys := &oidctest.Server{PublicKeys: []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: "k1", Algorithm: oidc.RS256}}}
+	p := &Provider{ClientID: "client-" + randomString(6), Secret: randomString(20), grants: map[string]grant{},
+		tokens: map[string]User{}, key: key, kid: "k1", keys: keys, Requests: map[string]int{}, github: github}
+	mux := http.NewServeMux()
 	if github {
 		mux.HandleFunc("GET /login/oauth/authorize", p.authorize)
 		mux.HandleFunc("POST /login/oauth/access_token", p.token)
@@ -95,7 +109,14 @@ func start(t testing.TB, github bool) *Provider {
 		mux.HandleFunc("GET /user/emails", p.githubEmails)
 	} else {
 		mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
-		mux.Handle("GET /keys", keys)
+		// Microsoft's multi-tenant endpoints: /common/v2.0 and the like
+		// discover the issuer template …/{tenantid}/v2.0.
+		mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", p.tenantDiscovery)
+		mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.keys.ServeHTTP(w, r)
+		})
 		mux.HandleFunc("GET /authorize", p.authorize)
 		mux.HandleFunc("POST /token", p.token)
 		mux.HandleFunc("GET /userinfo", p.userinfo)
@@ -107,8 +128,7 @@ func start(t testing.TB, github bool) *Provider {
 		mux.ServeHTTP(w, r)
 	}))
 	keys.SetIssuer(p.URL)
-	t.Cleanup(p.Close)
-	return p
+	return p, nil
 }
 
 // SetUser sets who logs in next.
@@ -125,9 +145,15 @@ func (p *Provider) Count(path string) int {
 	return p.Requests[path]
 }
 
-func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
+func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) { p.serveDiscovery(w, p.URL) }
+
+func (p *Provider) tenantDiscovery(w http.ResponseWriter, r *http.Request) {
+	p.serveDiscovery(w, p.URL+"/{tenantid}/v2.0")
+}
+
+func (p *Provider) serveDiscovery(w http.ResponseWriter, issuer string) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer": p.URL, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
+		"issuer": issuer, "authorization_endpoint": p.URL + "/authorize", "token_endpoint": p.URL + "/token",
 		"jwks_uri": p.URL + "/keys", "userinfo_endpoint": p.URL + "/userinfo",
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"code_challenge_methods_supported":      []string{"S256"},
@@ -225,7 +251,24 @@ func (p *Provider) IDToken(u User, nonce string) string {
 		enc := base64.RawURLEncoding
 		return enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc.EncodeToString(b) + "."
 	}
-	return oidctest.SignIDToken(p.key, "k1", oidc.RS256, string(b))
+	p.mu.Lock()
+	key, kid := p.key, p.kid
+	p.mu.Unlock()
+	return oidctest.SignIDToken(key, kid, oidc.RS256, string(b))
+}
+
+// Rotate replaces the signing key with a new one under a new key id; the
+// JWKS then lists only the new key, as after a provider's rotation.
+func (p *Provider) Rotate() error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.key, p.kid = key, "k-"+randomString(6)
+	p.keys.PublicKeys = []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: p.kid, Algorithm: oidc.RS256}}
+	return nil
 }
 
 // AccessToken issues an access token for u, as a native app would get one.

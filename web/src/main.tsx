@@ -1,7 +1,7 @@
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { ApiError } from "./api";
+import { ApiError } from "@latchauth/client";
 import { App } from "./app/App";
 import { handleGlobalError } from "./app/latch";
 import "./styles.css";

@@ -1,8 +1,10 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
-import { useLogout } from "../pages/account";
-import { NotFoundPage } from "../pages/misc";
-import { ErrorPanel, Loading, SITE_NAME } from "../components/ui";
+import { useLogout } from "./useLogout";
+import { NotFoundPage } from "../pages/misc/NotFoundPage";
+import { ErrorPanel, Loading } from "../components/ui";
+import { applyAccent, useBrand } from "./brand";
+import { useSignedOutElsewhere } from "./signedOut";
 import { clearFlash, useFlash } from "./flash";
 import { useAuth, useConfig, useSession } from "./latch";
 import { routes, type Access } from "./routes";
@@ -29,6 +31,17 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
   );
 }
 
+/** The site's name with the operator's logo (or a plain mark). */
+function Brand() {
+  const { siteName, logoUrl } = useBrand();
+  return (
+    <>
+      {logoUrl ? <img className="brand-logo" src={logoUrl} alt="" /> : <span className="brand-mark" aria-hidden="true" />}
+      <span className="brand-name">{siteName}</span>
+    </>
+  );
+}
+
 function Header() {
   const auth = useAuth();
   const config = useConfig();
@@ -42,25 +55,24 @@ function Header() {
     <header className="site-header">
       <div className="site-header-inner">
         <Link href="/" className="brand">
-          <span className="brand-mark" aria-hidden="true" />
-          {SITE_NAME}
+          <Brand />
         </Link>
-        <nav aria-label="Account">
+        <nav aria-label="Account" className="site-nav">
           <ul className="nav">
             {links.map((r) => (
               <li key={r.path}>
                 <NavLink href={r.path}>{r.nav?.label}</NavLink>
               </li>
             ))}
-            {signedIn ? (
-              <li>
-                <button type="button" className="nav-link nav-button" onClick={() => logout.mutate()} disabled={logout.isPending}>
-                  {logout.isPending ? "Signing out…" : "Sign out"}
-                </button>
-              </li>
-            ) : null}
           </ul>
         </nav>
+        {signedIn ? (
+          <div className="header-actions">
+            <button type="button" className="nav-link nav-button" onClick={() => logout.mutate()} disabled={logout.isPending}>
+              {logout.isPending ? "Signing out…" : "Sign out"}
+            </button>
+          </div>
+        ) : null}
       </div>
     </header>
   );
@@ -106,6 +118,9 @@ function Pages() {
 export function App() {
   const config = useConfig();
   const session = useSession();
+  const { color } = useBrand();
+  useSignedOutElsewhere(session.data);
+  useEffect(() => applyAccent(color), [color]);
   let body: ReactNode;
   if (config.data && session.data) {
     body = <Pages />;
@@ -148,8 +163,7 @@ export function App() {
         <header className="site-header">
           <div className="site-header-inner">
             <span className="brand">
-              <span className="brand-mark" aria-hidden="true" />
-              {SITE_NAME}
+              <Brand />
             </span>
           </div>
         </header>

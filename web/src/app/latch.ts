@@ -12,7 +12,7 @@ import {
   type AccountConfiguration,
   type AuthState,
   type StepPaths,
-} from "../api";
+} from "@latchauth/client";
 import { setFlash } from "./flash";
 
 export const api = createLatchClient({ baseUrl: import.meta.env.VITE_LATCH_URL });
@@ -36,17 +36,14 @@ export const keys = {
   account: ["latch", "account"] as const,
   emails: ["latch", "account", "emails"] as const,
   sessions: ["latch", "account", "sessions"] as const,
+  profile: ["latch", "account", "profile"] as const,
 };
 
 /** Where this app shows each step. Stages it does not implement yet land on /account/continue. */
 export const STEP_PATHS: StepPaths = {
   ...DEFAULT_STEP_PATHS,
-  reauthenticate: "/account/continue",
   verify_phone: "/account/continue",
-  mfa_authenticate: "/account/continue",
-  mfa_trust: "/account/continue",
   mfa_signup_webauthn: "/account/continue",
-  provider_signup: "/account/continue",
   unknown: "/account/continue",
 };
 

@@ -2,13 +2,31 @@
 // here; `nav` puts it in the header for the visitors it concerns.
 
 import type { ComponentType } from "react";
-import { ChangePasswordPage, HomePage, LogoutPage } from "../pages/account";
-import { EmailsPage } from "../pages/emails";
-import { CodeLoginConfirmPage, CodeLoginRequestPage, LoginPage } from "../pages/login";
-import { ContinuePage, RootRedirect } from "../pages/misc";
-import { RequestResetPage, ResetByCodePage, ResetByKeyPage } from "../pages/reset";
-import { SessionsPage } from "../pages/sessions";
-import { SignupPage, VerifyEmailKeyPage, VerifyEmailPage } from "../pages/signup";
+import { ChangePasswordPage } from "../pages/account/ChangePasswordPage";
+import { HomePage } from "../pages/account/HomePage";
+import { LogoutPage } from "../pages/account/LogoutPage";
+import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
+import { MFAAuthenticatePage } from "../pages/mfa/MFAAuthenticatePage";
+import { MFATrustPage } from "../pages/mfa/MFATrustPage";
+import { ReauthenticatePage } from "../pages/mfa/ReauthenticatePage";
+import { TwoFactorPage } from "../pages/mfa/TwoFactorPage";
+import { ProfilePage } from "../pages/profile/ProfilePage";
+import { ProviderCallbackPage } from "../pages/providers/ProviderCallbackPage";
+import { ProviderSignupPage } from "../pages/providers/ProviderSignupPage";
+import { ProvidersPage } from "../pages/providers/ProvidersPage";
+import { EmailsPage } from "../pages/emails/EmailsPage";
+import { CodeLoginConfirmPage } from "../pages/login/CodeLoginConfirmPage";
+import { CodeLoginRequestPage } from "../pages/login/CodeLoginRequestPage";
+import { LoginPage } from "../pages/login/LoginPage";
+import { ContinuePage } from "../pages/misc/ContinuePage";
+import { RootRedirect } from "../pages/misc/RootRedirect";
+import { RequestResetPage } from "../pages/reset/RequestResetPage";
+import { ResetByCodePage } from "../pages/reset/ResetByCodePage";
+import { ResetByKeyPage } from "../pages/reset/ResetByKeyPage";
+import { SessionsPage } from "../pages/sessions/SessionsPage";
+import { SignupPage } from "../pages/signup/SignupPage";
+import { VerifyEmailKeyPage } from "../pages/verify-email/VerifyEmailKeyPage";
+import { VerifyEmailPage } from "../pages/verify-email/VerifyEmailPage";
 
 /**
  * Who may see a page: `authenticated` pages send visitors to sign in (and
@@ -41,6 +59,9 @@ export const routes: AppRoute[] = [
   { path: "/account/verify-email", component: VerifyEmailPage, access: "any" },
   { path: "/account/verify-email/:key", component: VerifyEmailKeyPage, access: "any" },
   { path: "/account/continue", component: ContinuePage, access: "any" },
+  { path: "/account/2fa/authenticate", component: MFAAuthenticatePage, access: "anonymous" },
+  { path: "/account/2fa/trust", component: MFATrustPage, access: "anonymous" },
+  { path: "/account/reauthenticate", component: ReauthenticatePage, access: "any" },
 
   // Forgotten passwords.
   { path: "/account/password/reset", component: RequestResetPage, access: "any" },
@@ -57,7 +78,20 @@ export const routes: AppRoute[] = [
     nav: { label: "Password", when: "authenticated" },
   },
   { path: "/account/sessions", component: SessionsPage, access: "authenticated", nav: { label: "Sessions", when: "authenticated" } },
+  { path: "/account/2fa", component: TwoFactorPage, access: "authenticated" },
+  { path: "/account/profile", component: ProfilePage, access: "authenticated", nav: { label: "Profile", when: "authenticated" } },
+  { path: "/account/delete", component: DeleteAccountPage, access: "authenticated" },
   { path: "/account/logout", component: LogoutPage, access: "authenticated" },
 
-  // Later: /account/2fa/…, /account/providers, /account/provider/signup, /admin/….
+  // Social login (pages/providers/).
+  { path: "/account/provider/callback", component: ProviderCallbackPage, access: "any" },
+  { path: "/account/provider/signup", component: ProviderSignupPage, access: "any" },
+  {
+    path: "/account/providers",
+    component: ProvidersPage,
+    access: "authenticated",
+    nav: { label: "Connected accounts", when: "authenticated" },
+  },
+
+  // Later: /account/2fa/…, /admin/….
 ];

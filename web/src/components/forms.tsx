@@ -9,24 +9,16 @@ import {
   type InputHTMLAttributes,
   type ReactNode,
 } from "react";
-import { ApiError, splitErrors } from "../api";
+import { ApiError, splitErrors } from "@latchauth/client";
+import { duration } from "../app/brand";
+import { clearFlash } from "../app/flash";
+import { useNow } from "./useNow";
 
-/** Seconds left of a 429's Retry-After, counting down to 0. */
+/** Seconds left until an error's Retry-After has passed (0 without one), counting down. */
 export function useRetryCountdown(error: unknown): number {
-  const [left, setLeft] = useState(0);
-  useEffect(() => {
-    const secs = error instanceof ApiError && error.status === 429 ? (error.retryAfter ?? 0) : 0;
-    setLeft(secs);
-    if (secs <= 0) return;
-    const started = Date.now();
-    const t = window.setInterval(() => {
-      const remaining = secs - Math.floor((Date.now() - started) / 1000);
-      setLeft(Math.max(0, remaining));
-      if (remaining <= 0) window.clearInterval(t);
-    }, 1000);
-    return () => window.clearInterval(t);
-  }, [error]);
-  return left;
+  const retryAt = error instanceof ApiError ? error.retryAt : null;
+  const now = useNow(retryAt !== null ? 250 : null);
+  return retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
 }
 
 export interface ApiFormOptions<V, R> {
@@ -47,16 +39,17 @@ export function useApiForm<V, R>(opts: ApiFormOptions<V, R>) {
     mutationFn: opts.mutationFn,
     ...(opts.onSuccess ? { onSuccess: opts.onSuccess } : {}),
   });
-  const { fields, aliases, describe } = opts;
+  // fields, aliases and describe are fixed for a form: only the error matters.
+  const [fixed] = useState(opts);
   const split = useMemo(() => {
+    const { fields, aliases, describe } = fixed;
     const e = m.error;
     if (e instanceof ApiError && describe) {
       const custom = describe(e);
       if (custom !== null) return { fields: {}, form: [custom] };
     }
     return splitErrors(e, fields, aliases);
-    // fields, aliases and describe are fixed for a form: only the error matters.
-  }, [m.error]);
+  }, [m.error, fixed]);
   const retryIn = useRetryCountdown(m.error);
   return {
     submit: (values: V) => m.mutate(values),
@@ -103,6 +96,9 @@ export function ApiForm(props: {
   }, [error]);
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    // A new attempt: the message the previous page left ("You have been
+    // signed out.") no longer describes what is on screen.
+    clearFlash();
     props.onValues(formValues(e.currentTarget));
   }
   return (
@@ -139,8 +135,12 @@ export type FieldProps = {
   optional?: boolean;
 } & Omit<InputHTMLAttributes<HTMLInputElement>, "name" | "id">;
 
-/** A labelled input with its hint and its errors wired to it. */
-export function Field({ label, name, errors, hint, optional, className, ...input }: FieldProps) {
+/**
+ * A labelled input with its hint and its errors wired to it. A password
+ * input gets a Show/Hide button that switches it to text and back.
+ */
+export function Field({ label, name, errors, hint, optional, className, type, ...input }: FieldProps) {
+  const [shown, setShown] = useState(false);
   const id = useId();
   const hintId = `${id}-hint`;
   const errId = `${id}-errors`;
@@ -157,7 +157,31 @@ export function Field({ label, name, errors, hint, optional, className, ...input
           {hint}
         </p>
       ) : null}
-      <input id={id} name={name} aria-invalid={invalid ? true : undefined} aria-describedby={describedBy} {...input} />
+      {type === "password" ? (
+        <div className="password-input">
+          <input
+            id={id}
+            name={name}
+            type={shown ? "text" : "password"}
+            aria-invalid={invalid ? true : undefined}
+            aria-describedby={describedBy}
+            {...input}
+          />
+          <button
+            type="button"
+            className="password-toggle"
+            aria-controls={id}
+            aria-pressed={shown}
+            onClick={() => setShown((s) => !s)}
+          >
+            {shown ? "Hide" : "Show"}
+            {/* Its name is in its text, not aria-label, so it is not taken for the input's label. */}
+            <span className="visually-hidden"> {label.toLowerCase()}</span>
+          </button>
+        </div>
+      ) : (
+        <input id={id} name={name} type={type} aria-invalid={invalid ? true : undefined} aria-describedby={describedBy} {...input} />
+      )}
       {invalid ? (
         <ul id={errId} className="field-errors">
           {errors.map((m, i) => (
@@ -166,6 +190,36 @@ export function Field({ label, name, errors, hint, optional, className, ...input
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** The one-time code input every code page uses: the mailed code's format, and how long it works. */
+export function CodeField({
+  errors,
+  label = "Code",
+  lifetime,
+  name = "code",
+  hint,
+}: {
+  errors?: readonly string[] | undefined;
+  label?: string;
+  /** Seconds the code works, for the hint. */
+  lifetime?: number | undefined;
+  name?: string;
+  /** Replaces the mailed code's hint (e.g. for an authenticator app's code). */
+  hint?: string | undefined;
+}) {
+  return (
+    <Field
+      label={label}
+      name={name}
+      hint={hint ?? `For example BCDF-GHJK. Letter case, spaces and dashes don’t matter.${lifetime ? ` It works for ${duration(lifetime)}.` : ""}`}
+      autoComplete="one-time-code"
+      autoCapitalize="characters"
+      spellCheck={false}
+      required
+      errors={errors}
+    />
   );
 }
 
@@ -183,7 +237,7 @@ export function SubmitButton({
 }) {
   return (
     <button type="submit" className={className ?? "button primary"} disabled={pending || retryIn > 0} aria-busy={pending || undefined}>
-      {pending ? "Please wait…" : retryIn > 0 ? `Try again in ${retryIn}s` : children}
+      {pending ? "Please wait…" : retryIn > 0 ? `Try again in ${retryIn < 120 ? `${retryIn}s` : `${Math.ceil(retryIn / 60)} min`}` : children}
     </button>
   );
 }

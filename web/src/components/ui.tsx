@@ -1,9 +1,9 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { useLocation } from "wouter";
-import { ApiError } from "../api";
+import { ApiError } from "@latchauth/client";
+import { useBrand } from "../app/brand";
 import { useFlash } from "../app/flash";
-
-export const SITE_NAME: string = import.meta.env.VITE_SITE_NAME || "Latch";
+import { useNow } from "./useNow";
 
 /** A page: its heading (focused after navigation), title, and flash message. */
 export function Page({
@@ -21,15 +21,16 @@ export function Page({
   const flash = useFlash(location);
   const heading = useRef<HTMLHeadingElement>(null);
   const shownTitle = useRef(title);
+  const { siteName } = useBrand();
   useEffect(() => {
-    document.title = `${title} · ${SITE_NAME}`;
+    document.title = `${title} · ${siteName}`;
     // The page turned into another one in place (e.g. "Check your email"
     // after a form): move focus to its heading, as a navigation would.
     if (shownTitle.current !== title) {
       shownTitle.current = title;
       heading.current?.focus();
     }
-  }, [title]);
+  }, [title, siteName]);
   return (
     <div className={wide ? "page page-wide" : "page"}>
       <h1 ref={heading} tabIndex={-1}>
@@ -79,13 +80,23 @@ export function Notice({ kind = "info", children }: { kind?: "info" | "success" 
 }
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** The full time with the zone it is in, e.g. "3 Dec 2026, 10:42 CET". */
+const zonedFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
 /** An epoch-seconds timestamp as a <time>, e.g. "3 minutes ago". */
-export function Time({ at, now = Date.now() }: { at: number; now?: number }) {
+export function Time({ at }: { at: number }) {
+  const now = useNow();
   const d = new Date(at * 1000);
   return (
-    <time dateTime={d.toISOString()} title={dateFormat.format(d)}>
+    <time dateTime={d.toISOString()} title={zonedFormat.format(d)}>
       {ago(d.getTime(), now)}
     </time>
   );

@@ -1,0 +1,36 @@
+import type { components } from "./openapi.js";
+import type { AccessToken, AccountConfiguration, AuthenticationMethod, ChangePasswordInput, Configuration, EmailAddress, ErrorEntry, Flow, LoginInput, PasswordResetInfo, Profile, ProfileInput, Provider, ProviderAccount, ResetPasswordInput, SignupInput, User, UserSession } from "./types.js";
+type S = components["schemas"];
+type Json<T> = T extends {
+    content: {
+        "application/json": infer B;
+    };
+} ? B : never;
+type Responses = components["responses"];
+type RequestBodies = components["requestBodies"];
+/** True when A is assignable to B; a `false` here is a compile error below. */
+type Fits<A, B> = [A] extends [B] ? true : false;
+type Check<T extends true> = T;
+/** The checks, by name; each must be `true`. */
+export type Contract = {
+    user: Check<Fits<S["User"], User>>;
+    method: Check<Fits<S["AuthenticationMethod"], AuthenticationMethod>>;
+    flow: Check<Fits<S["Flow"], Flow>>;
+    reauthFlow: Check<Fits<S["ReauthenticationFlow"], Flow>>;
+    session: Check<Fits<S["Session"], UserSession>>;
+    email: Check<Fits<S["EmailAddress"], EmailAddress>>;
+    accountConfig: Check<Fits<S["AccountConfiguration"], AccountConfiguration>>;
+    config: Check<Fits<S["ConfigurationResponse"]["data"], Configuration>>;
+    accessToken: Check<Fits<S["AccessTokenResponse"]["data"], AccessToken>>;
+    resetInfo: Check<Fits<S["PasswordResetInfoResponse"]["data"], PasswordResetInfo>>;
+    errorEntry: Check<Fits<S["ErrorEntry"], ErrorEntry>>;
+    profile: Check<Fits<Json<Responses["Profile"]>["data"], Profile>>;
+    provider: Check<Fits<S["Provider"], Provider>>;
+    providerAccount: Check<Fits<S["ProviderAccount"], ProviderAccount>>;
+    login: Check<Fits<LoginInput, S["Login"]>>;
+    signup: Check<Fits<Required<Pick<SignupInput, "email">> & SignupInput, S["Signup"]>>;
+    changePassword: Check<Fits<ChangePasswordInput, S["ChangePassword"]>>;
+    resetPassword: Check<Fits<ResetPasswordInput, S["ResetPassword"]>>;
+    updateProfile: Check<Fits<ProfileInput, Json<RequestBodies["UpdateProfile"]>>>;
+};
+export {};
