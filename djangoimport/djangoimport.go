@@ -77,7 +77,8 @@ type Summary struct {
 	Imported, Updated int
 	Skips             []Skip
 	// SocialAccounts counts django-allauth's provider connections found
-	// (socialaccount_socialaccount); they are not imported (see the README).
+	// (socialaccount_socialaccount); they are not imported yet (see the
+	// README).
 	SocialAccounts int
 	// UnknownHashes counts users whose hash Latch cannot verify (an
 	// algorithm such as md5 or scrypt): they are imported and must reset

@@ -78,7 +78,7 @@ func importDjango(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stderr, "%d users have a password hash Latch cannot verify (e.g. md5, scrypt): they must reset their password\n", sum.UnknownHashes)
 	}
 	if sum.SocialAccounts > 0 {
-		fmt.Fprintf(e.stderr, "%d provider connections (socialaccount_socialaccount) were not imported: social login is not in Latch yet\n", sum.SocialAccounts)
+		fmt.Fprintf(e.stderr, "%d provider connections (socialaccount_socialaccount) were not imported: those users connect their provider again at their next provider login\n", sum.SocialAccounts)
 	}
 	prefix := ""
 	if *dry {
