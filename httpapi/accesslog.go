@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -34,8 +35,40 @@ const (
 
 // accessLogger writes request lines.
 type accessLogger struct {
-	cfg  AccessLog
-	pool sync.Pool // *[]byte line buffers
+	cfg      AccessLog
+	log      *slog.Logger // its level decides which lines are written
+	clientIP func(*http.Request) string
+	pool     sync.Pool // *[]byte line buffers
+}
+
+func newAccessLogger(s *Server) *accessLogger {
+	return &accessLogger{cfg: s.cfg.AccessLog, log: s.log, clientIP: s.clientIP}
+}
+
+// wrap writes one line per request h serves to the access log, at info
+// level, or error level for a 5xx, when the log's level and the access
+// log's mode want it.
+func (a *accessLogger) wrap(h http.Handler) http.Handler {
+	if a.cfg.Out == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, logs := r.Context(), a.log.Handler()
+		if !logs.Enabled(ctx, slog.LevelError) {
+			// Nothing would be logged: skip the timing and the recorder.
+			h.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		level, ok := a.wants(rec.status)
+		if !ok || !logs.Enabled(ctx, level) {
+			return
+		}
+		end := time.Now()
+		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), a.clientIP(r), RequestID(ctx))
+	})
 }
 
 // wants reports whether a request answered with status is logged, and at

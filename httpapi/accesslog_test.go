@@ -85,7 +85,7 @@ func TestAccessLogServed(t *testing.T) {
 		var out bytes.Buffer
 		s := &Server{cfg: Config{AccessLog: AccessLog{Out: &out, Mode: tt.mode}},
 			log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: tt.level}))}
-		h := s.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := newAccessLogger(s).wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/missing" {
 				w.WriteHeader(http.StatusNotFound)
 			}

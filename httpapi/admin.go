@@ -51,7 +51,7 @@ func (a adminAPI) wrap(rt route) http.Handler {
 	})
 }
 
-// adminActor identifies the caller of an admin route: an API key or an
+// actor identifies the caller of an admin route: an API key or an
 // access token in Authorization, else a session token, else a session
 // cookie (whose unsafe requests must pass the CSRF checks). No credential,
 // or one that names no login, is an actor with nobody in it.
