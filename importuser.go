@@ -11,6 +11,9 @@ type ImportedUser struct {
 	User User
 	// Emails are its addresses, at most one primary.
 	Emails []EmailAddress
+	// Providers are its connected provider accounts (Provider, UID,
+	// Email, Created, LastLogin).
+	Providers []SocialAccount
 }
 
 // ImportOutcome is what became of an ImportedUser.

@@ -1,6 +1,6 @@
 // Package djangoimport moves the users of a Django project into Latch:
 // it reads auth_user (or a custom user table, with its columns mapped) and,
-// when present, django-allauth's account_emailaddress from the project's
+// when present, django-allauth's account_emailaddress and socialaccount_socialaccount from the project's
 // database (SQLite or PostgreSQL), and writes them in batches through the
 // store, keeping the password hashes as Django wrote them (Latch verifies
 // pbkdf2_sha256, pbkdf2_sha1, bcrypt_sha256, bcrypt and argon2, and keeps
@@ -15,6 +15,7 @@ package djangoimport
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,8 +77,9 @@ type Skip struct {
 type Summary struct {
 	Imported, Updated int
 	Skips             []Skip
-	// SocialAccounts counts django-allauth's provider connections found
-	// (socialaccount_socialaccount); they are not imported (see the README).
+	// SocialAccounts counts django-allauth's provider connections
+	// (socialaccount_socialaccount) read with the users imported or
+	// updated; each is connected to its account unless it exists already.
 	SocialAccounts int
 	// UnknownHashes counts users whose hash Latch cannot verify (an
 	// algorithm such as md5 or scrypt): they are imported and must reset
@@ -199,12 +201,9 @@ func importAll(ctx context.Context, src *Source, st Store, opts Options) (Summar
 	if err != nil {
 		return sum, err
 	}
-	if ok, err := src.hasTable(ctx, "socialaccount_socialaccount"); err != nil {
+	withSocial, err := src.hasTable(ctx, "socialaccount_socialaccount")
+	if err != nil {
 		return sum, err
-	} else if ok {
-		if err := src.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM socialaccount_socialaccount`).Scan(&sum.SocialAccounts); err != nil {
-			return sum, err
-		}
 	}
 	var total int
 	if err := src.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+table).Scan(&total); err != nil {
@@ -233,6 +232,11 @@ func importAll(ctx context.Context, src *Source, st Store, opts Options) (Summar
 				return sum, err
 			}
 		}
+		if withSocial {
+			if err := src.readSocial(ctx, rows); err != nil {
+				return sum, err
+			}
+		}
 		var batch []latch.ImportedUser
 		var ids []int64
 		for i := range rows {
@@ -246,6 +250,7 @@ func importAll(ctx context.Context, src *Source, st Store, opts Options) (Summar
 			}
 			batch = append(batch, u)
 			ids = append(ids, rows[i].id)
+			sum.SocialAccounts += len(u.Providers)
 		}
 		out, err := st.ImportUsers(ctx, source, batch)
 		if err != nil {
@@ -303,6 +308,7 @@ type row struct {
 	lastLogin, dateJoined      time.Time
 	superuser, staff, active   bool
 	emails                     []latch.EmailAddress
+	providers                  []latch.SocialAccount
 	primarySeen, emailsPresent bool
 }
 
@@ -375,6 +381,46 @@ func (s *Source) readEmails(ctx context.Context, rows []row) error {
 	return rs.Err()
 }
 
+// readSocial adds allauth's provider accounts to the batch's users: the
+// provider id and uid as allauth kept them, and the address of extra_data
+// when it has one.
+func (s *Source) readSocial(ctx context.Context, rows []row) error {
+	byID := make(map[int64]*row, len(rows))
+	for i := range rows {
+		byID[rows[i].id] = &rows[i]
+	}
+	rs, err := s.db.QueryContext(ctx, `SELECT user_id, provider, uid, extra_data, date_joined, last_login FROM socialaccount_socialaccount WHERE user_id BETWEEN $1 AND $2 ORDER BY user_id, id`,
+		rows[0].id, rows[len(rows)-1].id)
+	if err != nil {
+		return fmt.Errorf("read socialaccount_socialaccount: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var userID int64
+		var provider, uid string
+		var extra sql.NullString
+		var joined, last any
+		if err := rs.Scan(&userID, &provider, &uid, &extra, &joined, &last); err != nil {
+			return fmt.Errorf("read socialaccount_socialaccount: %w", err)
+		}
+		r := byID[userID]
+		if r == nil {
+			continue
+		}
+		created, err1 := toTime(joined)
+		lastLogin, err2 := toTime(last)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("socialaccount_socialaccount of user %d: %w", userID, err)
+		}
+		var data struct {
+			Email string `json:"email"`
+		}
+		_ = json.Unmarshal([]byte(extra.String), &data) // extra_data is the provider's; an address when it has one
+		r.providers = append(r.providers, latch.SocialAccount{Provider: provider, UID: uid, Email: data.Email, Created: created, LastLogin: lastLogin})
+	}
+	return rs.Err()
+}
+
 func (r *row) addEmail(email string, verified, primary bool) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
@@ -410,7 +456,7 @@ func (r *row) user() (latch.ImportedUser, string) {
 			return latch.ImportedUser{}, "invalid email address " + strconv.Quote(e.Email)
 		}
 	}
-	return latch.ImportedUser{SourceID: r.id, Emails: r.emails, User: latch.User{
+	return latch.ImportedUser{SourceID: r.id, Emails: r.emails, Providers: r.providers, User: latch.User{
 		PublicID: uuid.NewString(), Username: r.username, PasswordHash: r.password,
 		IsActive: r.active, IsStaff: r.staff, IsSuperuser: r.superuser,
 		DateJoined: r.dateJoined, LastLogin: r.lastLogin, Updated: time.Now(),

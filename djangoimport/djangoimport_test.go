@@ -146,7 +146,7 @@ func makeDjango(t *testing.T, engine string, users []djangoUser) string {
 			}
 		}
 	}
-	if _, err := db.Exec(`INSERT INTO socialaccount_socialaccount (provider, uid, last_login, date_joined, extra_data, user_id) VALUES ('google', '1234', $1, $1, '{}', 1)`, ts(joined)); err != nil {
+	if _, err := db.Exec(`INSERT INTO socialaccount_socialaccount (provider, uid, last_login, date_joined, extra_data, user_id) VALUES ('google', '1234', $1, $1, '{"email": "Alice@gmail.example", "sub": "1234"}', 1)`, ts(joined)); err != nil {
 		t.Fatal(err)
 	}
 	return url
@@ -261,6 +261,9 @@ func TestImportDjango(t *testing.T) {
 			if carol, _ := db.Users.UserByUsername(ctx, "carol"); carol.Email != "carol@example.com" {
 				t.Errorf("carol: %+v", carol)
 			}
+			if p, err := db.Social.SocialAccounts(ctx, alice.ID); err != nil || len(p) != 1 || p[0].Provider != "google" || p[0].UID != "1234" || p[0].Email != "alice@gmail.example" {
+				t.Errorf("alice's provider accounts: %+v %v", p, err)
+			}
 
 			srv := latchtest.Start(t, latchtest.Options{DB: db})
 			for _, c := range []struct {
@@ -294,6 +297,9 @@ func TestImportDjango(t *testing.T) {
 			if list, _, _ := db.Users.ListUsers(ctx, latch.UserFilter{}); len(list) != 7 {
 				t.Errorf("%d users after the second run, want 7", len(list))
 			}
+			if p, _ := db.Social.SocialAccounts(ctx, alice.ID); len(p) != 1 {
+				t.Errorf("alice's provider accounts after the second run: %+v", p)
+			}
 			if l := bobAddrs(); len(l) != 2 {
 				t.Errorf("bob's addresses after the second run: %+v", l)
 			}
@@ -311,6 +317,8 @@ func TestImportDjango(t *testing.T) {
 			djangoExec(t, from, `UPDATE auth_user SET is_active = $1 WHERE id = 2`, false)
 			djangoExec(t, from, `UPDATE auth_user SET password = $1 WHERE id IN (1, 7)`, djangoPBKDF2(t, "pbkdf2_sha256", "another-Pass-77", "s3", 1000))
 			djangoExec(t, from, `INSERT INTO account_emailaddress (email, verified, "primary", user_id) VALUES ('carol@work.example', $1, $2, 3)`, true, false)
+			djangoExec(t, from, `INSERT INTO socialaccount_socialaccount (provider, uid, last_login, date_joined, extra_data, user_id) VALUES ('github', '77', $1, $1, '{}', 6)`, // erin, unchanged otherwise
+				map[bool]any{true: "2022-01-01 00:00:00.000000", false: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)}[e.Name == "sqlite"])
 			if third := runImport(t, from, db, false); third.String() != "imported 0, updated 7, skipped 3" {
 				t.Errorf("third run: %s", third)
 			}
@@ -320,6 +328,10 @@ func TestImportDjango(t *testing.T) {
 			carol, _ := db.Users.UserByUsername(ctx, "carol")
 			if l, _ := db.Emails.EmailAddresses(ctx, carol.ID); len(l) != 2 || l[1].Email != "carol@work.example" || !l[1].Verified {
 				t.Errorf("carol's addresses after the third run: %+v", l)
+			}
+			erin, _ := db.Users.UserByUsername(ctx, "erin")
+			if p, err := db.Social.SocialAccounts(ctx, erin.ID); err != nil || len(p) != 1 || p[0].Provider != "github" {
+				t.Errorf("erin's provider account added in Django: %+v %v", p, err)
 			}
 			if got := login(t, srv.URL, "frank@example.com", "another-Pass-77"); got != 200 {
 				t.Errorf("frank with the password set in Django: %d", got)

@@ -27,36 +27,36 @@ const adminPrefix = "/_latch/admin/v1"
 // adminAPI serves the admin API.
 type adminAPI struct{ s *Server }
 
-// admin wraps an admin route: it identifies the caller as the actor of
+// wrap wraps an admin route: it identifies the caller as the actor of
 // the call and refuses anyone who may not administer before the handler
 // runs.
-func (s *Server) admin(rt route) http.Handler {
-	h := rt.h
+func (a adminAPI) wrap(rt route) http.Handler {
+	s, h := a.s, rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		client := latch.Client{Kind: latch.Browser, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
 		c := &call{kind: latch.Browser, anon: account.State{Client: client}}
 		c.st = &c.anon
-		actor, err := s.adminActor(r, client)
+		actor, err := a.actor(r, client)
 		if err == nil {
 			err = actor.Check()
 		}
 		if err != nil {
-			s.adminError(w, r, c, err)
+			a.fail(w, r, c, err)
 			return
 		}
 		c.actor = actor
 		if err := h(w, r, c); err != nil {
-			s.adminError(w, r, c, err)
+			a.fail(w, r, c, err)
 		}
 	})
 }
 
-// adminActor identifies the caller of an admin route: an API key or an
+// actor identifies the caller of an admin route: an API key or an
 // access token in Authorization, else a session token, else a session
 // cookie (whose unsafe requests must pass the CSRF checks). No credential,
 // or one that names no login, is an actor with nobody in it.
-func (s *Server) adminActor(r *http.Request, client latch.Client) (account.Actor, error) {
-	ctx := r.Context()
+func (a adminAPI) actor(r *http.Request, client latch.Client) (account.Actor, error) {
+	s, ctx := a.s, r.Context()
 	actor := account.Actor{Client: client}
 	var st *account.State
 	var err error
@@ -89,9 +89,9 @@ func (s *Server) adminActor(r *http.Request, client latch.Client) (account.Actor
 	return actor, nil
 }
 
-// adminError answers an admin call's failure in the headless API's error
+// fail answers an admin call's failure in the headless API's error
 // format; what is not the admin API's own goes to writeError.
-func (s *Server) adminError(w http.ResponseWriter, r *http.Request, c *call, err error) {
+func (a adminAPI) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {
 	switch {
 	case errors.Is(err, latch.ErrUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="latch-admin"`)
@@ -103,7 +103,7 @@ func (s *Server) adminError(w http.ResponseWriter, r *http.Request, c *call, err
 	case errors.Is(err, latch.ErrNotFound):
 		writeJSON(w, http.StatusNotFound, errorBody(http.StatusNotFound, "not_found", "No such user."))
 	default:
-		s.writeError(w, r, c, err)
+		a.s.writeError(w, r, c, err)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 // middleware wraps the routes, outermost first: request log, panic
 // recovery, security headers, CORS.
 func (s *Server) middleware(h http.Handler) http.Handler {
-	return WithRequestID(newAccessLogger(s).wrap(s.recoverPanics(s.securityHeaders(s.corsHeaders(s.observe(h))))))
+	return WithRequestID(newAccessLogger(s).wrap(s.recoverPanics(s.securityHeaders(s.corsHeaders(observe(s.cfg.Observe, h))))))
 }
 
 // statusRecorder remembers the status written, for the request log.

@@ -80,8 +80,7 @@ func (l requestIDLogs) WithGroup(name string) slog.Handler {
 // observe reports each request's route pattern, status and duration to
 // Config.Observe (the metrics). It runs inside the router's caller, so the
 // pattern the router matched is on the request when it returns.
-func (s *Server) observe(h http.Handler) http.Handler {
-	obs := s.cfg.Observe
+func observe(obs func(route, method string, status int, d time.Duration), h http.Handler) http.Handler {
 	if obs == nil {
 		return h
 	}

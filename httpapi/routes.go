@@ -329,7 +329,7 @@ func (s *Server) router(table []route) http.Handler {
 		var h http.Handler
 		switch {
 		case rt.surface == surfaceAdmin:
-			h = s.admin(rt)
+			h = adminAPI{s}.wrap(rt)
 		case rt.surface == surfaceBrowser || rt.surface == surfaceApp:
 			h = s.api(rt)
 		case rt.h != nil:

@@ -101,6 +101,9 @@ func (h *handle) importBatch(ctx context.Context, sqlTx *sql.Tx, source string, 
 			return nil, err
 		}
 		res, err := h.importRow(ctx, tx, source, &batch[i], known)
+		if err == nil {
+			err = insertRows(ctx, tx, insertProviders, providerConflict, 6, h.providerArgs(nil, &batch[i]), nil)
+		}
 		if err != nil {
 			reason, ok := h.skipReason(err)
 			if !ok {
@@ -127,7 +130,8 @@ func (h *handle) importBulk(ctx context.Context, tx *stmtTx, source string, batc
 	out := make([]latch.ImportOutcome, len(batch))
 	var fresh, seen []*latch.ImportedUser
 	for i := range batch {
-		if _, ok := known[batch[i].SourceID]; ok {
+		if k, ok := known[batch[i].SourceID]; ok {
+			batch[i].User.ID = k.userID
 			seen = append(seen, &batch[i])
 			out[i] = latch.ImportOutcome{Result: latch.Updated}
 		} else {
@@ -153,7 +157,28 @@ func (h *handle) importBulk(ctx context.Context, tx *stmtTx, source string, batc
 			return nil, rowErr(err)
 		}
 	}
+	var args []any
+	for i := range batch {
+		args = h.providerArgs(args, &batch[i])
+	}
+	if err := insertRows(ctx, tx, insertProviders, providerConflict, 6, args, nil); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// A provider account is imported once: one that exists (on this account, or
+// on another, which then keeps it) is left as it is.
+const (
+	insertProviders  = `INSERT INTO social_accounts (user_id, provider, uid, email, created, last_login) VALUES `
+	providerConflict = ` ON CONFLICT (provider, uid) DO NOTHING`
+)
+
+func (h *handle) providerArgs(args []any, in *latch.ImportedUser) []any {
+	for _, p := range in.Providers {
+		args = append(args, in.User.ID, p.Provider, p.UID, strings.ToLower(p.Email), h.t(p.Created), h.t(p.LastLogin))
+	}
+	return args
 }
 
 // values returns "($1, …), (…)" for rows of n columns, starting at $1.

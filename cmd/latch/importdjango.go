@@ -15,7 +15,7 @@ import (
 
 func importDjango(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("import-django", "Import the users of a Django project (auth_user, or --user-table, and django-allauth's\n"+
-		"account_emailaddress when present) with their password hashes, in batches of one transaction\n"+
+		"account_emailaddress and socialaccount_socialaccount when present) with their password hashes, in batches of one transaction\n"+
 		"each. Running it again updates the users it imported before; it never duplicates them.", e)
 	from := fs.String("from", "", "the Django database: sqlite:PATH or postgres://user@host/db")
 	table := fs.String("user-table", "auth_user", "the user model's table")
@@ -78,7 +78,7 @@ func importDjango(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stderr, "%d users have a password hash Latch cannot verify (e.g. md5, scrypt): they must reset their password\n", sum.UnknownHashes)
 	}
 	if sum.SocialAccounts > 0 {
-		fmt.Fprintf(e.stderr, "%d provider connections (socialaccount_socialaccount) were not imported: social login is not in Latch yet\n", sum.SocialAccounts)
+		fmt.Fprintf(e.stderr, "%d provider connections (socialaccount_socialaccount) read with those users\n", sum.SocialAccounts)
 	}
 	prefix := ""
 	if *dry {
