@@ -493,9 +493,16 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await page.getByLabel("New password (again)").fill(newPassword);
     await page.getByRole("button", { name: "Change password" }).click();
     await sees(page.getByText("Your password has been changed."));
+    const markBefore = await other.page.evaluate(() => localStorage.getItem("latch.signedIn"));
     await other.page.reload();
     await sees(h1(other.page, "Sign in"));
-    await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
+    try {
+      await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
+    } catch (e) {
+      const markAfter = await other.page.evaluate(() => localStorage.getItem("latch.signedIn"));
+      e.message += ` (mark before the reload ${markBefore}, after ${markAfter}, at ${other.page.url()})`;
+      throw e;
+    }
   });
 
   await step("deleting asks for the password", page, log, async () => {
