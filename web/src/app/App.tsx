@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from "react";
+import { Suspense, useEffect, useRef, type ReactNode } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useLogout } from "./useLogout";
 import { NotFoundPage } from "../pages/misc/NotFoundPage";
@@ -104,7 +104,15 @@ function Pages() {
       {routes.map((r) => (
         <Route key={r.path} path={r.path}>
           <Guard access={r.access}>
-            <r.component />
+            <Suspense
+              fallback={
+                <div className="page">
+                  <Loading />
+                </div>
+              }
+            >
+              <r.component />
+            </Suspense>
           </Guard>
         </Route>
       ))}
