@@ -92,7 +92,13 @@ function useNavigationFocus() {
     (heading ?? document.getElementById("main"))?.focus();
     window.scrollTo(0, 0);
   }, [location]);
+  // Moving on drops a message meant for another page; the first render
+  // does not (a message set while the app was still loading, e.g. the
+  // sign-out explanation, waits for the redirect to its page).
+  const shownAt = useRef(location);
   useEffect(() => {
+    if (shownAt.current === location) return;
+    shownAt.current = location;
     if (flash === null) clearFlash();
   }, [location, flash]);
 }
