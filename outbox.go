@@ -13,3 +13,16 @@ type OutboxItem struct {
 	// Attempts counts the claims of the message, this one included.
 	Attempts int
 }
+
+// OutboxEntry is a message waiting in the outbox (or given up), as the
+// admin API lists them.
+type OutboxEntry struct {
+	ID          int64
+	Topic       string
+	Payload     []byte
+	Created     time.Time
+	NextAttempt time.Time
+	Attempts    int
+	Failed      bool
+	LastError   string
+}

@@ -279,9 +279,10 @@ type Deps struct {
 	Profiles ProfileStore
 	// Admin, Audit and APIKeys are the stores of the Admin family
 	// (admin.go); without them its actions fail.
-	Admin   AdminStore
-	Audit   AuditReader
-	APIKeys APIKeyStore
+	Admin      AdminStore
+	Audit      AuditReader
+	APIKeys    APIKeyStore
+	Deliveries DeliveryReader
 	// Events receives every security event; nil: they are logged to Log.
 	Events EventSink
 	Log    *slog.Logger
@@ -401,7 +402,7 @@ func New(d Deps) (*Service, error) {
 		refresh: d.Refresh, lister: d.Lister, authn: d.Authenticators, webauthn: d.WebAuthn, social: d.Social, tx: d.Tx, mfaKeys: newMFAKeys(d.Config.MFA.Secret),
 		mail: d.Mail, hasher: d.Hasher,
 		devices: d.Config.DeviceSecret, events: d.Events, log: d.Log, now: d.Now,
-		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys}, profiles: d.Profiles}
+		admin: adminStores{users: d.Admin, audit: d.Audit, apiKeys: d.APIKeys, deliveries: d.Deliveries}, profiles: d.Profiles}
 	c.budget = &budget{limiter: d.Limiter, rates: d.Config.RateLimits, log: d.Log,
 		hit: func(ctx context.Context, st *State, action string) {
 			c.event(ctx, st, EventRateLimitHit, nil, "action", action)

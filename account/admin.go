@@ -33,6 +33,18 @@ type AdminStore interface {
 	SetRoles(ctx context.Context, userID int64, staff, superuser bool, at time.Time) error
 	// DeleteUser deletes a user and everything that is theirs.
 	DeleteUser(ctx context.Context, userID int64) error
+	// Authenticators and SocialAccounts list what the user page shows
+	// (the MFA and social families' tables); DeleteUserAuthenticators
+	// resets MFA and returns the types removed.
+	Authenticators(ctx context.Context, userID int64) ([]latch.Authenticator, error)
+	SocialAccounts(ctx context.Context, userID int64) ([]latch.SocialAccount, error)
+	DeleteUserAuthenticators(ctx context.Context, userID int64) ([]string, error)
+}
+
+// DeliveryReader lists the webhook deliveries still in the outbox
+// (sqlstore.Outbox).
+type DeliveryReader interface {
+	OutboxEntries(ctx context.Context, topic string, limit int) ([]latch.OutboxEntry, error)
 }
 
 // AuditReader reads the audit log.
@@ -94,9 +106,10 @@ func (a Actor) Check() error {
 
 // adminStores are the stores only the admin family uses; nil without them.
 type adminStores struct {
-	users   AdminStore
-	audit   AuditReader
-	apiKeys APIKeyStore
+	users      AdminStore
+	audit      AuditReader
+	apiKeys    APIKeyStore
+	deliveries DeliveryReader
 }
 
 // ready refuses the actor or a core built without the admin stores.
@@ -104,7 +117,7 @@ func (s *Admin) ready(a Actor) error {
 	if err := a.Check(); err != nil {
 		return err
 	}
-	if s.admin.users == nil || s.admin.audit == nil || s.admin.apiKeys == nil {
+	if s.admin.users == nil || s.admin.audit == nil || s.admin.apiKeys == nil || s.admin.deliveries == nil {
 		return errors.New("account: the admin stores are not configured (Deps.Admin)")
 	}
 	return nil
@@ -133,7 +146,10 @@ type UserDetail struct {
 	latch.UserSummary
 	Emails   []latch.EmailAddress
 	Sessions []latch.SessionInfo
-	// Providers are the user's connected provider identities.
+	// Authenticators carry their type and dates; their Data (encrypted
+	// secrets) is cleared.
+	Authenticators []latch.Authenticator
+	// Providers carry no tokens.
 	Providers []latch.SocialAccount
 }
 
@@ -179,10 +195,20 @@ func (s *Admin) User(ctx context.Context, a Actor, ref string) (*UserDetail, err
 	if d.Sessions, err = s.sessions.UserSessions(ctx, u.ID, s.now()); err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
-	if s.social != nil {
-		if d.Providers, err = s.social.SocialAccounts(ctx, u.ID); err != nil {
-			return nil, fmt.Errorf("list provider accounts: %w", err)
+	if d.Authenticators, err = s.admin.users.Authenticators(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("list authenticators: %w", err)
+	}
+	for i := range d.Authenticators {
+		d.Authenticators[i].Data = ""
+		if d.Authenticators[i].Type != latch.AuthenticatorRecoveryCodes {
+			d.HasMFA = true
 		}
+	}
+	if d.Providers, err = s.admin.users.SocialAccounts(ctx, u.ID); err != nil {
+		return nil, fmt.Errorf("list providers: %w", err)
+	}
+	for i := range d.Providers {
+		d.Providers[i].Tokens = nil
 	}
 	return d, nil
 }
@@ -348,6 +374,29 @@ func (s *Admin) SetPassword(ctx context.Context, a Actor, ref, plain string) err
 	})
 }
 
+// ResetMFA removes every authenticator of a user (TOTP, recovery codes,
+// WebAuthn credentials), so that they log in with their password alone and
+// set MFA up again; a user.mfa_disabled event per type removed and an
+// admin.user_updated event.
+func (s *Admin) ResetMFA(ctx context.Context, a Actor, ref string) error {
+	u, err := s.FindUser(ctx, a, ref)
+	if err != nil {
+		return err
+	}
+	return s.tx.Atomic(ctx, func(ctx context.Context) error {
+		types, err := s.admin.users.DeleteUserAuthenticators(ctx, u.ID)
+		if err != nil {
+			return fmt.Errorf("reset MFA: %w", err)
+		}
+		for _, t := range types {
+			if err := s.record(ctx, &State{Client: a.Client}, EventMFADisabled, u, "type", t); err != nil {
+				return err
+			}
+		}
+		return s.recordAdmin(ctx, a, EventAdminUserUpdated, u, "mfa", "reset")
+	})
+}
+
 // RevokeSessions ends every session of a user and their refresh-token families.
 func (s *Admin) RevokeSessions(ctx context.Context, a Actor, ref string) error {
 	u, err := s.FindUser(ctx, a, ref)
@@ -392,6 +441,20 @@ func (s *Admin) Audit(ctx context.Context, a Actor, f latch.AuditFilter) ([]latc
 		return nil, "", fmt.Errorf("read audit log: %w", err)
 	}
 	return list, next, nil
+}
+
+// WebhookDeliveries lists the webhook deliveries not yet made: waiting
+// for their next attempt (with the attempts so far and the last error) or
+// given up. Delivered ones leave the outbox (and are counted in /metrics).
+func (s *Admin) WebhookDeliveries(ctx context.Context, a Actor, limit int) ([]latch.OutboxEntry, error) {
+	if err := s.ready(a); err != nil {
+		return nil, err
+	}
+	list, err := s.admin.deliveries.OutboxEntries(ctx, "webhook", limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook deliveries: %w", err)
+	}
+	return list, nil
 }
 
 // apiKeyPrefix starts every admin API key, so that the admin API tells

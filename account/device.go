@@ -45,7 +45,9 @@ func (k deviceKey) known(token string, user *latch.User) string {
 	if user == nil || len(k) == 0 || len(token) != base64.RawURLEncoding.EncodedLen(deviceNonceLen+deviceMACLen) {
 		return ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	// Strictly: the unused bits of the last character must be zero, so that
+	// a token has the one spelling it was issued in.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) != deviceNonceLen+deviceMACLen {
 		return ""
 	}

@@ -99,10 +99,13 @@ func validEmail(s string) bool {
 }
 
 // normalizeUsername gives a username the form it is checked, stored and
-// shown in: trimmed, in Unicode NFKC ("ａｄｍｉｎ" is "admin"). Case is
-// kept; usernames are compared by latch.UsernameKey, which also folds it.
+// shown in: trimmed, in Unicode NFKC ("ａｄｍｉｎ" is "admin"), and trimmed
+// again, since NFKC can put a space at an end ("¨" is a space and a
+// combining diaeresis), so that the normal form is its own normal form.
+// Case is kept; usernames are compared by latch.UsernameKey, which also
+// folds it.
 func normalizeUsername(s string) string {
-	return norm.NFKC.String(strings.TrimSpace(s))
+	return strings.TrimSpace(norm.NFKC.String(strings.TrimSpace(s)))
 }
 
 // validUsername applies Django's UnicodeUsernameValidator (letters, digits

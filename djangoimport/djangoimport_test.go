@@ -152,6 +152,23 @@ func makeDjango(t *testing.T, engine string, users []djangoUser) string {
 	return url
 }
 
+// djangoExec changes the Django database made by makeDjango.
+func djangoExec(t *testing.T, from, q string, args ...any) {
+	t.Helper()
+	driver, dsn := "pgx", from
+	if path, ok := strings.CutPrefix(from, "sqlite:"); ok {
+		driver, dsn = "sqlite", path
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func login(t *testing.T, base, ident, plain string) int {
 	t.Helper()
 	field := "email"
@@ -285,6 +302,30 @@ func TestImportDjango(t *testing.T) {
 			}
 			if u, _ := db.Users.UserByUsername(ctx, "alice"); !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 				t.Errorf("the second run overwrote alice's upgraded hash: %.20s…", u.PasswordHash)
+			}
+
+			// Changes made in Django since are applied by a third run: a
+			// deactivation, a new verified address, a password set for an
+			// account whose Latch password was never changed; an upgraded
+			// hash still stays.
+			djangoExec(t, from, `UPDATE auth_user SET is_active = $1 WHERE id = 2`, false)
+			djangoExec(t, from, `UPDATE auth_user SET password = $1 WHERE id IN (1, 7)`, djangoPBKDF2(t, "pbkdf2_sha256", "another-Pass-77", "s3", 1000))
+			djangoExec(t, from, `INSERT INTO account_emailaddress (email, verified, "primary", user_id) VALUES ('carol@work.example', $1, $2, 3)`, true, false)
+			if third := runImport(t, from, db, false); third.String() != "imported 0, updated 7, skipped 3" {
+				t.Errorf("third run: %s", third)
+			}
+			if bob, _ := db.Users.UserByUsername(ctx, "bob"); bob.IsActive {
+				t.Error("bob's deactivation in Django was not applied")
+			}
+			carol, _ := db.Users.UserByUsername(ctx, "carol")
+			if l, _ := db.Emails.EmailAddresses(ctx, carol.ID); len(l) != 2 || l[1].Email != "carol@work.example" || !l[1].Verified {
+				t.Errorf("carol's addresses after the third run: %+v", l)
+			}
+			if got := login(t, srv.URL, "frank@example.com", "another-Pass-77"); got != 200 {
+				t.Errorf("frank with the password set in Django: %d", got)
+			}
+			if got := login(t, srv.URL, "alice@example.com", horse); got != 200 {
+				t.Errorf("alice kept her Latch password: %d", got)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -34,8 +35,40 @@ const (
 
 // accessLogger writes request lines.
 type accessLogger struct {
-	cfg  AccessLog
-	pool sync.Pool // *[]byte line buffers
+	cfg      AccessLog
+	log      *slog.Logger // its level decides which lines are written
+	clientIP func(*http.Request) string
+	pool     sync.Pool // *[]byte line buffers
+}
+
+func newAccessLogger(s *Server) *accessLogger {
+	return &accessLogger{cfg: s.cfg.AccessLog, log: s.log, clientIP: s.clientIP}
+}
+
+// wrap writes one line per request h serves to the access log, at info
+// level, or error level for a 5xx, when the log's level and the access
+// log's mode want it.
+func (a *accessLogger) wrap(h http.Handler) http.Handler {
+	if a.cfg.Out == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, logs := r.Context(), a.log.Handler()
+		if !logs.Enabled(ctx, slog.LevelError) {
+			// Nothing would be logged: skip the timing and the recorder.
+			h.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		level, ok := a.wants(rec.status)
+		if !ok || !logs.Enabled(ctx, level) {
+			return
+		}
+		end := time.Now()
+		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), a.clientIP(r), RequestID(ctx))
+	})
 }
 
 // wants reports whether a request answered with status is logged, and at
@@ -56,21 +89,22 @@ func (a *accessLogger) wants(status int) (slog.Level, bool) {
 }
 
 // write logs one request.
-func (a *accessLogger) write(end time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip string) {
+func (a *accessLogger) write(end time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip, requestID string) {
 	bp, _ := a.pool.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, 0, 256)
 		bp = &b
 	}
-	b := appendAccessLine((*bp)[:0], a.cfg.JSON, end, level, method, path, status, bytes, d, ip)
+	b := appendAccessLine((*bp)[:0], a.cfg.JSON, end, level, method, path, status, bytes, d, ip, requestID)
 	a.cfg.Out.Write(b) // a failing log destination must not fail requests
 	*bp = b
 	a.pool.Put(bp)
 }
 
 // appendAccessLine appends a request line as log/slog's TextHandler or
-// JSONHandler would write it.
-func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip string) []byte {
+// JSONHandler (wrapped in RequestIDLogs) would write it; requestID "" is
+// left out.
+func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method, path string, status, bytes int, d time.Duration, ip, requestID string) []byte {
 	if json {
 		b = append(b, `{"time":"`...)
 		b = t.AppendFormat(b, time.RFC3339Nano)
@@ -88,6 +122,10 @@ func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method
 		b = strconv.AppendInt(b, int64(d), 10)
 		b = append(b, `,"ip":`...)
 		b = jsonstr.Append(b, ip, false)
+		if requestID != "" {
+			b = append(b, `,"request_id":`...)
+			b = jsonstr.Append(b, requestID, false)
+		}
 		return append(b, "}\n"...)
 	}
 	b = append(b, "time="...)
@@ -106,6 +144,10 @@ func appendAccessLine(b []byte, json bool, t time.Time, level slog.Level, method
 	b = append(b, d.String()...)
 	b = append(b, " ip="...)
 	b = appendTextValue(b, ip)
+	if requestID != "" {
+		b = append(b, " request_id="...)
+		b = appendTextValue(b, requestID)
+	}
 	return append(b, '\n')
 }
 

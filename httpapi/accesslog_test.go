@@ -15,24 +15,31 @@ import (
 // what log/slog's text and JSON handlers write for the same record.
 func TestAccessLineMatchesSlog(t *testing.T) {
 	at := time.Date(2026, 12, 3, 9, 30, 1, 123456789, time.UTC)
-	for _, path := range []string{"/_allauth/app/v1/auth/session", "/a b", `/q"uote`, "/x=y", "/ünïcode", "/bad\xffutf8", "/tab\there", "/nl\nx", "", "/\u2028"} {
-		for _, json := range []bool{false, true} {
-			for _, level := range []slog.Level{slog.LevelInfo, slog.LevelError} {
-				var want bytes.Buffer
-				var h slog.Handler = slog.NewTextHandler(&want, nil)
-				if json {
-					h = slog.NewJSONHandler(&want, nil)
-				}
-				r := slog.NewRecord(at, level, "request", 0)
-				d := 1234567 * time.Nanosecond
-				r.AddAttrs(slog.String("method", "GET"), slog.String("path", path), slog.Int("status", 200), slog.Int("bytes", 118),
-					slog.Duration("duration", d), slog.String("ip", "192.0.2.7"))
-				if err := h.Handle(context.Background(), r); err != nil {
-					t.Fatal(err)
-				}
-				got := appendAccessLine(nil, json, at, level, "GET", path, 200, 118, d, "192.0.2.7")
-				if string(got) != want.String() {
-					t.Errorf("json=%v path %q:\n got %s\nwant %s", json, path, got, want.String())
+	for _, rid := range []string{"", "trace-42.a:b", "a b"} {
+		for _, path := range []string{"/_allauth/app/v1/auth/session", "/a b", `/q"uote`, "/x=y", "/ünïcode", "/bad\xffutf8", "/tab\there", "/nl\nx", "", "/\u2028"} {
+			for _, json := range []bool{false, true} {
+				for _, level := range []slog.Level{slog.LevelInfo, slog.LevelError} {
+					var want bytes.Buffer
+					var h slog.Handler = slog.NewTextHandler(&want, nil)
+					if json {
+						h = slog.NewJSONHandler(&want, nil)
+					}
+					h = RequestIDLogs(h)
+					ctx := context.Background()
+					if rid != "" {
+						ctx = context.WithValue(ctx, requestIDKey{}, rid)
+					}
+					r := slog.NewRecord(at, level, "request", 0)
+					d := 1234567 * time.Nanosecond
+					r.AddAttrs(slog.String("method", "GET"), slog.String("path", path), slog.Int("status", 200), slog.Int("bytes", 118),
+						slog.Duration("duration", d), slog.String("ip", "192.0.2.7"))
+					if err := h.Handle(ctx, r); err != nil {
+						t.Fatal(err)
+					}
+					got := appendAccessLine(nil, json, at, level, "GET", path, 200, 118, d, "192.0.2.7", rid)
+					if string(got) != want.String() {
+						t.Errorf("json=%v path %q:\n got %s\nwant %s", json, path, got, want.String())
+					}
 				}
 			}
 		}
@@ -78,7 +85,7 @@ func TestAccessLogServed(t *testing.T) {
 		var out bytes.Buffer
 		s := &Server{cfg: Config{AccessLog: AccessLog{Out: &out, Mode: tt.mode}},
 			log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: tt.level}))}
-		h := s.logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := newAccessLogger(s).wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/missing" {
 				w.WriteHeader(http.StatusNotFound)
 			}

@@ -251,6 +251,26 @@ func TestAdminUsers(t *testing.T) {
 		}
 		expect(t, adminDo(t, srv, cb.http, "GET", "/users", nil), 200)
 
+		// MFA: has_mfa follows TOTP (recovery codes alone are none); the
+		// reset removes every authenticator.
+		carolUser, _ := srv.db.Users.UserByEmail(ctx, "carol@example.com")
+		for _, typ := range []string{"recovery_codes", "totp"} {
+			if err := srv.db.Authenticators.AddAuthenticator(ctx, &latch.Authenticator{UserID: carolUser.ID, Type: typ, Data: `{"secret":"` + marker + `"}`, Created: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+			want := typ == "totp"
+			if got := emails(asBoss("GET", "/users?has_mfa=true", nil)); (len(got) == 1 && got[0] == "carol@example.com") != want {
+				t.Errorf("has_mfa=true with %s: %v", typ, got)
+			}
+		}
+		if d := asBoss("GET", "/users/"+carolID, nil); d.data()["has_mfa"] != true || len(d.data()["authenticators"].([]any)) != 2 || strings.Contains(d.Raw, marker) {
+			t.Errorf("detail with authenticators: %s", d.Raw)
+		}
+		expect(t, asBoss("DELETE", "/users/"+carolID+"/authenticators", nil), 204)
+		if d := asBoss("GET", "/users/"+carolID, nil); d.data()["has_mfa"] != false || len(d.data()["authenticators"].([]any)) != 0 {
+			t.Errorf("detail after the MFA reset: %s", d.Raw)
+		}
+
 		// Verify an address.
 		ca.do("POST", "/account/email", map[string]any{"email": "carol2@example.com"})
 		expect(t, asBoss("POST", "/users/"+carolID+"/emails/verify", map[string]any{"email": "nobody@example.com"}), 400, "email:not_found")
@@ -301,7 +321,8 @@ func TestAdminUsers(t *testing.T) {
 				actors[typ] = a
 			}
 		}
-		want := "admin.user_created,user.logged_in,user.logged_in,admin.user_updated,user.email_added,admin.user_updated,admin.user_updated," +
+		want := "admin.user_created,user.logged_in,user.logged_in,admin.user_updated,user.mfa_disabled,user.mfa_disabled,admin.user_updated," +
+			"user.email_added,admin.user_updated,admin.user_updated," +
 			"user.login_failed,admin.user_updated,user.logged_in,admin.sessions_revoked,admin.user_deleted"
 		if got := strings.Join(types, ","); got != want {
 			t.Errorf("carol's trail:\n got %s\nwant %s", got, want)

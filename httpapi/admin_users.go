@@ -48,14 +48,30 @@ type adminSessionJSON struct {
 	UserAgent  string  `json:"user_agent"`
 }
 
-// adminUserDetailJSON is a user with what is theirs. Authenticators are an
-// empty list until MFA's are listed here.
+// adminAuthenticatorJSON is an authenticator: its type and dates, never its secrets.
+type adminAuthenticatorJSON struct {
+	Type       string  `json:"type"`
+	CreatedAt  *string `json:"created_at"`
+	LastUsedAt *string `json:"last_used_at"`
+}
+
+// adminProviderJSON is a connected provider account, without tokens.
+type adminProviderJSON struct {
+	Provider  string  `json:"provider"`
+	UID       string  `json:"uid"`
+	Email     string  `json:"email"`
+	Display   string  `json:"display"`
+	CreatedAt *string `json:"created_at"`
+	LastLogin *string `json:"last_login"`
+}
+
+// adminUserDetailJSON is a user with what is theirs.
 type adminUserDetailJSON struct {
 	adminUserJSON
-	Emails         []adminEmailJSON      `json:"emails"`
-	Sessions       []adminSessionJSON    `json:"sessions"`
-	Authenticators []struct{}            `json:"authenticators"`
-	Providers      []providerAccountJSON `json:"providers"`
+	Emails         []adminEmailJSON         `json:"emails"`
+	Sessions       []adminSessionJSON       `json:"sessions"`
+	Authenticators []adminAuthenticatorJSON `json:"authenticators"`
+	Providers      []adminProviderJSON      `json:"providers"`
 }
 
 // GET /_latch/admin/v1/users: a page of users.
@@ -88,13 +104,13 @@ func (a adminAPI) writeUser(w http.ResponseWriter, r *http.Request, c *call, sta
 		return err
 	}
 	out := adminUserDetailJSON{adminUserJSON: adminUser(&d.UserSummary), Emails: []adminEmailJSON{}, Sessions: []adminSessionJSON{},
-		Authenticators: []struct{}{}, Providers: []providerAccountJSON{}}
-	for _, p := range d.Providers {
-		prov, ok := a.s.svc.Social.Provider(p.Provider)
-		if !ok {
-			prov = latch.Provider{ID: p.Provider, Name: p.Provider, Flows: []string{}}
-		}
-		out.Providers = append(out.Providers, providerAccountJSON{UID: p.UID, Display: p.Display, Provider: toProviderJSON(prov)})
+		Authenticators: []adminAuthenticatorJSON{}, Providers: []adminProviderJSON{}}
+	for _, x := range d.Authenticators {
+		out.Authenticators = append(out.Authenticators, adminAuthenticatorJSON{Type: x.Type, CreatedAt: rfc3339(x.Created), LastUsedAt: rfc3339(x.LastUsed)})
+	}
+	for _, x := range d.Providers {
+		out.Providers = append(out.Providers, adminProviderJSON{Provider: x.Provider, UID: x.UID, Email: x.Email, Display: x.Display,
+			CreatedAt: rfc3339(x.Created), LastLogin: rfc3339(x.LastLogin)})
 	}
 	for _, e := range d.Emails {
 		out.Emails = append(out.Emails, adminEmailJSON{Email: e.Email, Verified: e.Verified, Primary: e.Primary})
@@ -184,6 +200,15 @@ func (a adminAPI) deleteUser(w http.ResponseWriter, r *http.Request, c *call) er
 // DELETE /_latch/admin/v1/users/{id}/sessions: every session and refresh-token family of the user end (204).
 func (a adminAPI) revokeSessions(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := a.s.svc.Admin.RevokeSessions(r.Context(), c.actor, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// DELETE /_latch/admin/v1/users/{id}/authenticators: MFA reset (204).
+func (a adminAPI) resetMFA(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := a.s.svc.Admin.ResetMFA(r.Context(), c.actor, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -47,22 +47,26 @@ func TestCookieValueMatchesNetHTTP(t *testing.T) {
 func FuzzCookieValue(f *testing.F) {
 	f.Add("sessionid=abc; csrftoken=def", "")
 	f.Add(` sessionid="a b" ;`, "sessionid=second")
+	f.Add(`csrftoken="abc"; csrftoken=def`, "sessionid=x")
 	f.Fuzz(func(t *testing.T, line1, line2 string) { checkCookieValue(t, line1, line2) })
 }
 
-// checkCookieValue compares cookieValue with r.Cookie for the Cookie header lines.
+// checkCookieValue compares cookieValue with r.Cookie for the Cookie header
+// lines, for the session and the CSRF cookie.
 func checkCookieValue(t *testing.T, lines ...string) {
 	t.Helper()
 	r, _ := http.NewRequest("GET", "/", nil)
 	for _, line := range lines {
 		r.Header.Add("Cookie", line)
 	}
-	want := ""
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		want = c.Value
-	}
-	if got := cookieValue(r, sessionCookie); got != want {
-		t.Errorf("%.60q: got %q, want %q", lines, got, want)
+	for _, name := range []string{sessionCookie, csrfCookie} {
+		want := ""
+		if c, err := r.Cookie(name); err == nil {
+			want = c.Value
+		}
+		if got := cookieValue(r, name); got != want {
+			t.Errorf("%s in %.60q: got %q, want %q", name, lines, got, want)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -12,7 +11,7 @@ import (
 // middleware wraps the routes, outermost first: request log, panic
 // recovery, security headers, CORS.
 func (s *Server) middleware(h http.Handler) http.Handler {
-	return s.logRequests(s.recoverPanics(s.securityHeaders(s.corsHeaders(h))))
+	return WithRequestID(newAccessLogger(s).wrap(s.recoverPanics(s.securityHeaders(s.corsHeaders(s.observe(h))))))
 }
 
 // statusRecorder remembers the status written, for the request log.
@@ -39,33 +38,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// logRequests writes one line per request to the access log (accesslog.go),
-// at info level, or error level for a 5xx, when the log's level and the
-// access log's mode want it.
-func (s *Server) logRequests(h http.Handler) http.Handler {
-	a := &accessLogger{cfg: s.cfg.AccessLog}
-	if a.cfg.Out == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, logs := r.Context(), s.log.Handler()
-		if !logs.Enabled(ctx, slog.LevelError) {
-			// Nothing would be logged: skip the timing and the recorder.
-			h.ServeHTTP(w, r)
-			return
-		}
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
-		level, ok := a.wants(rec.status)
-		if !ok || !logs.Enabled(ctx, level) {
-			return
-		}
-		end := time.Now()
-		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), s.clientIP(r))
-	})
-}
 
 // recoverPanics turns a panic into a logged stack and a JSON 500, so a bug
 // never shows a stack trace to the client.

@@ -252,8 +252,10 @@ func (s *Server) routeTable(f features) []route {
 	admin("PATCH /users/{id}", adm.updateUser)
 	admin("DELETE /users/{id}", adm.deleteUser)
 	admin("DELETE /users/{id}/sessions", adm.revokeSessions)
+	admin("DELETE /users/{id}/authenticators", adm.resetMFA)
 	admin("POST /users/{id}/emails/verify", adm.verifyEmail)
 	admin("GET /audit", adm.listAudit)
+	admin("GET /webhooks/deliveries", adm.listDeliveries)
 
 	// The surfaces without sessions.
 	plain := func(sf surface, pattern string, h http.HandlerFunc) {

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/mail"
@@ -62,6 +63,9 @@ type Config struct {
 	// from the master secret, the same on every node. Empty: a random key,
 	// for this process only.
 	CSRFKey []byte
+	// Observe, unless nil, is told each request's route pattern (""
+	// when none matched), method, status and duration (package metrics).
+	Observe func(route, method string, status int, d time.Duration)
 	// App serves the account web app for GET requests to paths outside the
 	// API (client-side routes included); nil serves none.
 	App http.Handler

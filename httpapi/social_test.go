@@ -676,7 +676,7 @@ func TestSocialAdminUserProviders(t *testing.T) {
 	r := adminDo(t, s.latchServer, nil, "GET", "/users/"+id, nil, "Authorization", "Bearer "+adminKey(t, s.latchServer, "ops"))
 	expect(t, r, 200)
 	list, _ := r.data()["providers"].([]any)
-	if len(list) != 1 || list[0].(map[string]any)["uid"] != "adm-1" || list[0].(map[string]any)["provider"].(map[string]any)["id"] != "corp" {
+	if len(list) != 1 || list[0].(map[string]any)["uid"] != "adm-1" || list[0].(map[string]any)["provider"] != "corp" {
 		t.Fatalf("admin detail providers: %s", r.Raw)
 	}
 }

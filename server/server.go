@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/keyring"
@@ -159,8 +160,9 @@ func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
 		events = account.LogEvents(log)
 	}
 	d.Events = account.Sinks(account.AuditEvents(p.DB.Audit), events)
-	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, cache: cache}, p.DB.Audit, p.DB.APIKeys
-	d.Profiles = adminUsers{Users: p.DB.Users, cache: cache}
+	d.Admin, d.Audit, d.APIKeys = adminUsers{Users: p.DB.Users, auth: p.DB.Authenticators, social: p.DB.Social, cache: cache}, p.DB.Audit, p.DB.APIKeys
+	d.Deliveries = p.DB.Outbox
+	d.Profiles = adminUsers{Users: p.DB.Users, auth: p.DB.Authenticators, social: p.DB.Social, cache: cache}
 }
 
 // adminUsers is the user family as the admin family and profile changes
@@ -168,7 +170,22 @@ func fillAdmin(d *account.Deps, p Parts, cache *sessioncache.Store) {
 // committed.
 type adminUsers struct {
 	*sqlstore.Users
-	cache *sessioncache.Store // nil: no cache
+	auth   *sqlstore.Authenticators
+	social *sqlstore.Social
+	cache  *sessioncache.Store // nil: no cache
+}
+
+func (a adminUsers) Authenticators(ctx context.Context, userID int64) ([]latch.Authenticator, error) {
+	return a.auth.Authenticators(ctx, userID)
+}
+
+func (a adminUsers) SocialAccounts(ctx context.Context, userID int64) ([]latch.SocialAccount, error) {
+	return a.social.SocialAccounts(ctx, userID)
+}
+
+func (a adminUsers) DeleteUserAuthenticators(ctx context.Context, userID int64) ([]string, error) {
+	defer a.forget(ctx, userID)
+	return a.auth.DeleteUserAuthenticators(ctx, userID)
 }
 
 func (a adminUsers) forget(ctx context.Context, userID int64) {

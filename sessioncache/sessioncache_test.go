@@ -250,7 +250,7 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		"Keys.SigningKeys": true, "Keys.AddSigningKey": true, "Keys.DeleteRetiredKeys": true,
 		// Mail and webhooks waiting for delivery.
 		"Outbox.AddOutbox": true, "Outbox.ClaimOutbox": true, "Outbox.DeleteOutbox": true, "Outbox.FailOutbox": true,
-		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true,
+		"Outbox.OutboxCounts": true, "Outbox.RetryOutbox": true, "Outbox.OutboxEntries": true,
 		// The admin family and profile changes write users through
 		// server.adminUsers, which
 		// drops the user's cached sessions itself; the audit log and API keys
@@ -263,6 +263,7 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		// Second factors: read at login and at MFA changes, not in a cached session.
 		"Authenticators.AddAuthenticator": true, "Authenticators.Authenticators": true,
 		"Authenticators.DeleteAuthenticator": true, "Authenticators.UpdateAuthenticator": true,
+		"Authenticators.DeleteUserAuthenticators": true,
 		// Connected provider accounts and login flows: not in a cached session.
 		"Social.CreateSocialAccount": true, "Social.CreateSocialFlow": true, "Social.DeleteSocialAccount": true,
 		"Social.SocialAccount": true, "Social.SocialAccounts": true, "Social.TakeSocialFlow": true, "Social.UpdateSocialAccount": true,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/latchauth/latch"
 )
@@ -91,12 +92,13 @@ func (h *handle) importBatch(ctx context.Context, sqlTx *sql.Tx, source string, 
 	if err != nil {
 		return nil, err
 	}
+	if !perRow {
+		return h.importBulk(ctx, tx, source, batch, known)
+	}
 	out := make([]latch.ImportOutcome, len(batch))
 	for i := range batch {
-		if perRow {
-			if err := tx.exec(ctx, `SAVEPOINT latch_import`); err != nil {
-				return nil, err
-			}
+		if err := tx.exec(ctx, `SAVEPOINT latch_import`); err != nil {
+			return nil, err
 		}
 		res, err := h.importRow(ctx, tx, source, &batch[i], known)
 		if err != nil {
@@ -104,22 +106,238 @@ func (h *handle) importBatch(ctx context.Context, sqlTx *sql.Tx, source string, 
 			if !ok {
 				return nil, fmt.Errorf("import %s user %d: %w", source, batch[i].SourceID, err)
 			}
-			if !perRow {
-				return nil, &importRowError{err}
-			}
 			if err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT latch_import`); err != nil {
 				return nil, err
 			}
 			res = latch.ImportOutcome{Result: latch.Skipped, Reason: reason}
 		}
-		if perRow {
-			if err := tx.exec(ctx, `RELEASE SAVEPOINT latch_import`); err != nil {
-				return nil, err
-			}
+		if err := tx.exec(ctx, `RELEASE SAVEPOINT latch_import`); err != nil {
+			return nil, err
 		}
 		out[i] = res
 	}
 	return out, nil
+}
+
+// importBulk writes a batch in a few statements: the new accounts with
+// multi-row INSERTs, and, of the accounts imported before, only those the
+// source changed (row by row). A uniqueness violation is an importRowError:
+// the caller writes the batch again row by row.
+func (h *handle) importBulk(ctx context.Context, tx *stmtTx, source string, batch []latch.ImportedUser, known map[int64]importedID) ([]latch.ImportOutcome, error) {
+	out := make([]latch.ImportOutcome, len(batch))
+	var fresh, seen []*latch.ImportedUser
+	for i := range batch {
+		if _, ok := known[batch[i].SourceID]; ok {
+			seen = append(seen, &batch[i])
+			out[i] = latch.ImportOutcome{Result: latch.Updated}
+		} else {
+			fresh = append(fresh, &batch[i])
+			out[i] = latch.ImportOutcome{Result: latch.Imported}
+		}
+	}
+	rowErr := func(err error) error {
+		if _, ok := h.skipReason(err); ok {
+			return &importRowError{err}
+		}
+		return err
+	}
+	if err := h.insertImported(ctx, tx, source, fresh); err != nil {
+		return nil, rowErr(err)
+	}
+	changed, err := h.changedImports(ctx, tx, seen, known)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range changed {
+		if _, err := h.importRow(ctx, tx, source, in, known); err != nil {
+			return nil, rowErr(err)
+		}
+	}
+	return out, nil
+}
+
+// values returns "($1, …), (…)" for rows of n columns, starting at $1.
+func values(rows, n int) string {
+	var b strings.Builder
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < n; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*n+c+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// bulkRows is how many rows a multi-row INSERT carries: SQLite looks each
+// numbered parameter up in a list, so a statement's cost grows with the
+// square of its parameters.
+const bulkRows = 100
+
+// insertRows inserts rows of n columns (args, row after row) with
+// multi-row INSERTs of at most bulkRows rows; scan, unless nil, reads each
+// row that a RETURNING clause (in suffix) gives back.
+func insertRows(ctx context.Context, tx *stmtTx, prefix, suffix string, n int, args []any, scan func(*sql.Rows) error) error {
+	for len(args) > 0 {
+		k := min(len(args)/n, bulkRows)
+		q := prefix + values(k, n) + suffix
+		if scan == nil {
+			if err := tx.exec(ctx, q, args[:k*n]...); err != nil {
+				return err
+			}
+		} else {
+			st, err := tx.stmt(ctx, q)
+			if err != nil {
+				return err
+			}
+			rows, err := st.QueryContext(ctx, args[:k*n]...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		args = args[k*n:]
+	}
+	return nil
+}
+
+// insertImported inserts new accounts, their addresses and their source
+// ids with multi-row INSERTs.
+func (h *handle) insertImported(ctx context.Context, tx *stmtTx, source string, fresh []*latch.ImportedUser) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 10*len(fresh))
+	byPublic := make(map[string]*latch.ImportedUser, len(fresh))
+	for _, in := range fresh {
+		u := &in.User
+		u.PublicID = strings.ToLower(u.PublicID)
+		byPublic[u.PublicID] = in
+		args = append(args, u.PublicID, nullString(u.Username), nullString(latch.UsernameKey(u.Username)), u.PasswordHash, u.IsActive, u.IsStaff,
+			u.IsSuperuser, h.t(u.DateJoined), h.nt(u.LastLogin), h.t(u.Updated))
+	}
+	err := insertRows(ctx, tx, `INSERT INTO users (public_id, username, username_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, updated) VALUES `,
+		` RETURNING id, public_id`, 10, args, func(rows *sql.Rows) error {
+			var id int64
+			var public string
+			if err := rows.Scan(&id, &public); err != nil {
+				return err
+			}
+			if in := byPublic[strings.ToLower(public)]; in != nil {
+				in.User.ID = id
+			}
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	args = args[:0]
+	for _, in := range fresh {
+		for _, e := range in.Emails {
+			args = append(args, in.User.ID, strings.ToLower(e.Email), e.Verified, e.Primary, h.t(e.Created))
+		}
+	}
+	if err := insertRows(ctx, tx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES `, "", 5, args, nil); err != nil {
+		return err
+	}
+	args = args[:0]
+	for _, in := range fresh {
+		args = append(args, source, in.SourceID, in.User.ID, in.User.PasswordHash)
+	}
+	return insertRows(ctx, tx, `INSERT INTO imported_users (source, source_id, user_id, password_hash) VALUES `, "", 4, args, nil)
+}
+
+// changedImports returns the accounts imported before that the source
+// changed since: flags, dates, username, the password hash, or an address
+// missing, newly verified, or primary where the account has none.
+func (h *handle) changedImports(ctx context.Context, tx *stmtTx, seen []*latch.ImportedUser, known map[int64]importedID) ([]*latch.ImportedUser, error) {
+	if len(seen) == 0 {
+		return nil, nil
+	}
+	type current struct {
+		u          latch.User
+		emails     map[string]bool // address → verified
+		hasPrimary bool
+	}
+	cur := make(map[int64]*current, len(seen))
+	ids := make([]any, len(seen))
+	for i, in := range seen {
+		ids[i] = known[in.SourceID].userID
+		cur[known[in.SourceID].userID] = &current{emails: map[string]bool{}}
+	}
+	in := strings.TrimSuffix(strings.TrimPrefix(values(1, len(ids)), "("), ")")
+	rows, err := tx.QueryContext(ctx, `SELECT id, username, password_hash, is_active, is_staff, is_superuser, date_joined, last_login FROM users WHERE id IN (`+in+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var u latch.User
+		var username sql.NullString
+		if err := rows.Scan(&u.ID, &username, &u.PasswordHash, &u.IsActive, &u.IsStaff, &u.IsSuperuser, instant{&u.DateJoined}, instant{&u.LastLogin}); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u.Username = username.String
+		cur[u.ID].u = u
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT user_id, email, verified, is_primary FROM email_addresses WHERE user_id IN (`+in+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		var email string
+		var verified, primary bool
+		if err := rows.Scan(&id, &email, &verified, &primary); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c := cur[id]
+		c.emails[email] = verified
+		c.hasPrimary = c.hasPrimary || primary
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var changed []*latch.ImportedUser
+	for _, in := range seen {
+		prev := known[in.SourceID]
+		c, u := cur[prev.userID], &in.User
+		diff := c.u.Username != u.Username || c.u.IsActive != u.IsActive || c.u.IsStaff != u.IsStaff || c.u.IsSuperuser != u.IsSuperuser ||
+			!c.u.DateJoined.Equal(u.DateJoined.Truncate(time.Microsecond)) ||
+			(!u.LastLogin.IsZero() && !c.u.LastLogin.Equal(u.LastLogin.Truncate(time.Microsecond))) ||
+			(u.PasswordHash != prev.hash && c.u.PasswordHash == prev.hash)
+		for _, e := range in.Emails {
+			verified, ok := c.emails[strings.ToLower(e.Email)]
+			if !ok || (e.Verified && !verified) || (e.Primary && !c.hasPrimary) {
+				diff = true
+			}
+		}
+		if diff {
+			changed = append(changed, in)
+		}
+	}
+	return changed, nil
 }
 
 // skipReason names the uniqueness violation err is, if it is one.

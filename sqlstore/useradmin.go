@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -19,4 +20,26 @@ func (us *Users) SetRoles(ctx context.Context, userID int64, staff, superuser bo
 func (us *Users) DeleteUser(ctx context.Context, userID int64) (err error) {
 	defer us.h.classify(&err)
 	return us.h.exec1(ctx, `DELETE FROM users WHERE id = $1`, userID)
+}
+
+// DeleteUserAuthenticators removes every authenticator of a user (an
+// operator's MFA reset) and returns the types removed.
+func (as *Authenticators) DeleteUserAuthenticators(ctx context.Context, userID int64) (types []string, err error) {
+	defer as.h.classify(&err)
+	err = as.h.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM authenticators WHERE user_id = $1 RETURNING type`, userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
+				return err
+			}
+			types = append(types, t)
+		}
+		return rows.Err()
+	})
+	return types, err
 }

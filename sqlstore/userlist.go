@@ -66,9 +66,12 @@ func (h *handle) userPhases(sort string) ([]listPhase, error) {
 	return nil, latch.Invalid("sort", "invalid_choice", "Sort by one of "+strings.Join(latch.UserSorts, ", ")+".")
 }
 
+// hasMFA is true for a user with a second factor (TOTP or a WebAuthn
+// credential; recovery codes alone are none).
+const hasMFA = `EXISTS (SELECT 1 FROM authenticators a WHERE a.user_id = u.id AND a.type <> 'recovery_codes')`
+
 // ListUsers returns a page of the users f selects, in its order, and the
-// cursor of the next page ("" after the last). has_mfa is false for every
-// user: no authenticators are stored yet, so HasMFA true selects none.
+// cursor of the next page ("" after the last).
 func (us *Users) ListUsers(ctx context.Context, f latch.UserFilter) (_ []latch.UserSummary, next string, err error) {
 	defer us.h.classify(&err)
 	h := us.h
@@ -79,9 +82,6 @@ func (us *Users) ListUsers(ctx context.Context, f latch.UserFilter) (_ []latch.U
 	c, err := decodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
-	}
-	if f.HasMFA != nil && *f.HasMFA {
-		return nil, "", nil
 	}
 	start := 0
 	if c != nil {
@@ -148,12 +148,12 @@ func (h *handle) userPage(ctx context.Context, f latch.UserFilter, p listPhase, 
 	for _, flag := range []struct {
 		col string
 		v   *bool
-	}{{"u.is_active", f.Active}, {"u.is_staff", f.Staff}, {"COALESCE(e.verified, FALSE)", f.Verified}} {
+	}{{"u.is_active", f.Active}, {"u.is_staff", f.Staff}, {"COALESCE(e.verified, FALSE)", f.Verified}, {hasMFA, f.HasMFA}} {
 		if flag.v != nil {
 			where = append(where, flag.col+" = "+arg(*flag.v))
 		}
 	}
-	q := `SELECT ` + userColumns + `, COALESCE(e.verified, FALSE)` + userFrom
+	q := `SELECT ` + userColumns + `, COALESCE(e.verified, FALSE), ` + hasMFA + userFrom
 	if len(where) > 0 {
 		q += "WHERE " + strings.Join(where, " AND ")
 	}
@@ -178,7 +178,7 @@ func scanSummary(rows *sql.Rows, s *latch.UserSummary) error {
 	var username, email sql.NullString
 	u := &s.User
 	err := rows.Scan(&u.ID, &u.PublicID, &username, &u.PasswordHash, &u.IsActive, &u.IsStaff, &u.IsSuperuser,
-		instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email, &s.EmailVerified)
+		instant{&u.DateJoined}, instant{&u.LastLogin}, instant{&u.Updated}, &email, &s.EmailVerified, &s.HasMFA)
 	u.Username, u.Email = username.String, email.String
 	return err
 }

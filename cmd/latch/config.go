@@ -24,6 +24,7 @@ import (
 	"github.com/latchauth/latch/ratelimit"
 	"github.com/latchauth/latch/sessioncache"
 	"github.com/latchauth/latch/social"
+	"github.com/latchauth/latch/webhook"
 )
 
 // config is everything read from the environment.
@@ -72,6 +73,10 @@ type config struct {
 
 	// AuditRetention is how long audit entries are kept (sweep, serve.go).
 	AuditRetention time.Duration
+	// MetricsAddr, when set, serves /metrics there only.
+	MetricsAddr string
+	// Webhooks is LATCH_WEBHOOKS, checked.
+	Webhooks []webhook.Endpoint
 
 	// ShutdownDelay and ShutdownTimeout shape the drain on SIGTERM
 	// (serve.go).
@@ -605,6 +610,20 @@ var settings = []setting{
 	}},
 
 	// Operations (issue 14).
+	{"LATCH_WEBHOOKS", "", "webhook endpoints: a JSON array, inline or the path of a file holding it, of {url, secret (16+ characters), events (event types, or \"*\")}; signed POSTs from a durable outbox, retried with backoff for 24h", func(c *config, v string) error {
+		list, err := webhook.Parse(v, account.Events)
+		c.Webhooks = list
+		return err
+	}},
+	{"LATCH_METRICS_ADDR", "", "serve /metrics (Prometheus) on this separate host:port only, e.g. 127.0.0.1:9100; empty: on LATCH_ADDR", func(c *config, v string) error {
+		if v != "" {
+			if err := checkAddr(v); err != nil {
+				return err
+			}
+		}
+		c.MetricsAddr = v
+		return nil
+	}},
 	{"LATCH_AUDIT_RETENTION", "2160h", "how long audit log entries are kept (Go duration; default 90 days); older ones are pruned in the background", func(c *config, v string) error {
 		return parseDuration(v, &c.AuditRetention)
 	}},

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/sqlite"
 	"github.com/latchauth/latch/sqlstore"
@@ -134,10 +135,11 @@ func versionString() string {
 
 func newLogger(c *config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	// Lines logged for a request carry its X-Request-Id as request_id.
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(httpapi.RequestIDLogs(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpapi.RequestIDLogs(slog.NewTextHandler(w, opts)))
 }
 
 // openDB opens the configured database, migrating it when migrate is true.

@@ -43,11 +43,17 @@ func testEnv(dbURL string, extra ...string) func(string) string {
 // its base URL and a function that stops it (as SIGTERM does) and waits.
 func startServe(t *testing.T, getenv func(string) string) (string, func()) {
 	t.Helper()
+	return startServeLogging(t, getenv, io.Discard)
+}
+
+// startServeLogging is startServe with the server's log written to logs.
+func startServeLogging(t *testing.T, getenv func(string) string, logs io.Writer) (string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), pw, io.Discard)
+		done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), pw, logs)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

@@ -18,6 +18,7 @@ import (
 	"github.com/latchauth/latch/httpapi"
 	"github.com/latchauth/latch/keyring"
 	"github.com/latchauth/latch/mail"
+	"github.com/latchauth/latch/metrics"
 	"github.com/latchauth/latch/password"
 	"github.com/latchauth/latch/postgres"
 	"github.com/latchauth/latch/ratelimit"
@@ -27,6 +28,7 @@ import (
 	"github.com/latchauth/latch/sqlstore"
 	"github.com/latchauth/latch/web"
 	"github.com/latchauth/latch/webauthn"
+	"github.com/latchauth/latch/webhook"
 )
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -121,6 +123,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	if peers != nil {
 		defer peers.Close()
 	}
+	// Metrics count requests and committed events; webhooks queue the
+	// events in the outbox, from which workers on every node send them.
+	stats := metrics.New(db)
+	parts.HTTP.Observe = stats.ObserveRequest
+	sinks := []account.EventSink{account.LogEvents(log), stats}
+	if len(c.Webhooks) > 0 {
+		hooks := webhook.Start(webhook.Config{Endpoints: c.Webhooks, Outbox: db.Outbox, Log: log, Observe: stats.ObserveWebhook})
+		defer hooks.Close()
+		sinks = append(sinks, webhook.NewSink(c.Webhooks, db.Outbox, hooks.Wake))
+	}
+	parts.Events = account.Sinks(sinks...)
 	built, err := server.New(parts)
 	if err != nil {
 		return err
@@ -139,7 +152,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &http.Server{
-		Handler:           httpapi.WithRequestTimeout(drainingHandler(built.API), c.RequestTimeout),
+		Handler:           httpapi.WithRequestID(httpapi.WithRequestTimeout(withMetrics(drainingHandler(built.API), stats, c.MetricsAddr == ""), c.RequestTimeout)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -148,6 +161,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		ErrorLog:          nil,
 	}
 	background.Go(func() { sweep(bg, db, keys, c.AuditRetention, log) })
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("LATCH_METRICS_ADDR=%s: %w", c.MetricsAddr, err)
+		}
+		fmt.Fprintf(e.stdout, "Metrics on http://%s/metrics\n", mln.Addr())
+		background.Go(func() { serveMetrics(bg, mln, stats, log) })
+	}
 	fmt.Fprintf(e.stdout, "Latch %s listening on http://%s (public URL %s)\n", versionString(), ln.Addr(), c.PublicURL)
 	log.Info("serving", "addr", ln.Addr().String(), "database", dbKind(c.DatabaseURL), "public_url", c.PublicURL.String())
 
@@ -206,6 +227,37 @@ func drain(c *config, log *slog.Logger, srv *http.Server, api *httpapi.Server, e
 // once the server drains: clients (a load balancer's pool included) then
 // open new connections, which go to other nodes, and no idle keep-alive
 // connection is left for Shutdown to close under a request sent on it.
+// withMetrics serves GET /metrics in front of h when public is set; else
+// /metrics is served on LATCH_METRICS_ADDR only (serveMetrics) and the API
+// answers it 404.
+func withMetrics(h http.Handler, stats *metrics.Metrics, public bool) http.Handler {
+	if !public {
+		return h
+	}
+	m := stats.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			m.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveMetrics serves /metrics alone on its own listener until ctx ends.
+func serveMetrics(ctx context.Context, ln net.Listener, stats *metrics.Metrics, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", stats.Handler())
+	srv := &http.Server{Handler: httpapi.WithRequestID(mux), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("metrics listener stopped", "err", err)
+	}
+}
+
 func drainingHandler(api *httpapi.Server) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if api.Draining() {

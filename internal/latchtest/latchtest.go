@@ -73,7 +73,7 @@ func Start(t testing.TB, o Options) *Server {
 		t.Fatal(err)
 	}
 	public := &url.URL{Scheme: "http", Host: ln.Addr().String()}
-	hcfg := httpapi.Config{PublicURL: public}
+	hcfg := httpapi.Config{PublicURL: public, AccessLog: httpapi.AccessLog{Out: o.Log}}
 	if o.HTTP != nil {
 		o.HTTP(&hcfg)
 	}

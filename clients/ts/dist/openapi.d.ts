@@ -2116,8 +2116,9 @@ export interface paths {
          *     matches the primary address or the username as a case-insensitive
          *     substring (a scan, bounded by the page size). `sort=last_login`
          *     lists users who never logged in first (`-last_login`: last);
-         *     `sort=email` lists users without an address last. `has_mfa` is
-         *     false for every user until MFA authenticators are stored.
+         *     `sort=email` lists users without an address last. `has_mfa`: the
+         *     user has TOTP or a WebAuthn credential (recovery codes alone do not
+         *     count).
          */
         get: operations["adminListUsers"];
         put?: never;
@@ -2197,6 +2198,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_latch/admin/v1/users/{id}/authenticators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset a user's MFA
+         * @description Removes every authenticator of the user (TOTP, recovery codes,
+         *     WebAuthn credentials): they log in with their password alone and can
+         *     set MFA up again. Audit events `user.mfa_disabled` (one per type) and
+         *     `admin.user_updated` with `mfa: reset`.
+         */
+        delete: operations["adminResetMFA"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/_latch/admin/v1/users/{id}/emails/verify": {
         parameters: {
             query?: never;
@@ -2239,6 +2266,30 @@ export interface paths {
          *     or token.
          */
         get: operations["adminListAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_latch/admin/v1/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook deliveries not yet made
+         * @description The webhook deliveries still in the outbox, oldest first: `pending`
+         *     (waiting for their next attempt, with the attempts so far and the last
+         *     error) or `failed` (given up after 24 hours of retries, or for an
+         *     endpoint no longer configured). Delivered ones leave the outbox;
+         *     `/metrics` counts them.
+         */
+        get: operations["adminListWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3076,10 +3127,22 @@ export interface components {
                 ip: string;
                 user_agent: string;
             }[];
-            /** @description The user's MFA authenticators (types, never secrets); empty until MFA stores any. */
-            authenticators: Record<string, never>[];
-            /** @description The user's connected provider identities. */
-            providers: components["schemas"]["ProviderAccount"][];
+            /** @description The user's MFA authenticators (type and dates, never secrets). */
+            authenticators: {
+                /** @enum {unknown} */
+                type: "totp" | "recovery_codes" | "webauthn";
+                created_at: components["schemas"]["AdminTime"];
+                last_used_at: components["schemas"]["AdminTime"];
+            }[];
+            /** @description The user's connected provider accounts (never their tokens). */
+            providers: {
+                provider: string;
+                uid: string;
+                email: string;
+                display: string;
+                created_at: components["schemas"]["AdminTime"];
+                last_login: components["schemas"]["AdminTime"];
+            }[];
         } & components["schemas"]["AdminUserItem"];
         AdminAuditEntry: {
             id: number;
@@ -7147,6 +7210,32 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    adminResetMFA: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user's public id. */
+                id: components["parameters"]["AdminUserID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reset. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     adminVerifyEmail: {
         parameters: {
             query?: never;
@@ -7203,6 +7292,49 @@ export interface operations {
                     "application/json": {
                         status: components["schemas"]["StatusOK"];
                         data: components["schemas"]["AdminAuditEntry"][];
+                        meta: components["schemas"]["AdminPageMeta"];
+                    };
+                };
+            };
+            400: components["responses"]["AdminInputError"];
+            401: components["responses"]["AdminUnauthenticated"];
+            403: components["responses"]["AdminForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 1000 (default 50). */
+                limit?: components["parameters"]["AdminLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        status: components["schemas"]["StatusOK"];
+                        data: {
+                            id: number;
+                            url: string;
+                            event_id: string;
+                            type: string;
+                            created: components["schemas"]["AdminTime"];
+                            next_attempt: components["schemas"]["AdminTime"];
+                            attempts: number;
+                            /** @enum {unknown} */
+                            state: "pending" | "failed";
+                            last_error: string;
+                        }[];
                         meta: components["schemas"]["AdminPageMeta"];
                     };
                 };

@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// requestIDHeader carries a request's id, in and out.
+const requestIDHeader = "X-Request-Id"
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to ("" outside one).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// saneRequestID reports whether an incoming X-Request-Id is kept: 1 to 128
+// characters of letters, digits and "-_.:".
+func saneRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// WithRequestID gives every request an id — a sane incoming X-Request-Id,
+// else 16 random bytes in hex — in its context (RequestIDLogs adds it to
+// every log line of the request) and in the X-Request-Id of its answer. A
+// request that has one already (an outer WithRequestID) keeps it.
+func WithRequestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if RequestID(r.Context()) != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		id := r.Header.Get(requestIDHeader)
+		if !saneRequestID(id) {
+			var b [16]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header()[requestIDHeader] = []string{id}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// RequestIDLogs wraps a log handler so that each record logged with a
+// request's context carries its request_id.
+func RequestIDLogs(h slog.Handler) slog.Handler { return requestIDLogs{h} }
+
+type requestIDLogs struct{ slog.Handler }
+
+func (l requestIDLogs) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l requestIDLogs) WithAttrs(a []slog.Attr) slog.Handler {
+	return requestIDLogs{l.Handler.WithAttrs(a)}
+}
+
+func (l requestIDLogs) WithGroup(name string) slog.Handler {
+	return requestIDLogs{l.Handler.WithGroup(name)}
+}
+
+// observe reports each request's route pattern, status and duration to
+// Config.Observe (the metrics). It runs inside the router's caller, so the
+// pattern the router matched is on the request when it returns.
+func (s *Server) observe(h http.Handler) http.Handler {
+	obs := s.cfg.Observe
+	if obs == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		obs(r.Pattern, r.Method, rec.status, time.Since(start))
+	})
+}
