@@ -411,6 +411,21 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await page.waitForFunction(() => document.querySelector("img.brand-logo")?.naturalWidth > 0);
   });
 
+  await step("the app's script arrives compressed", page, log, async () => {
+    const script = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .filter((r) => r.name.includes("/assets/") && r.name.endsWith(".js"))
+        .map((r) => ({ name: r.name, encoded: r.encodedBodySize, decoded: r.decodedBodySize }))[0],
+    );
+    assert.ok(script, "the script was loaded");
+    const res = await fetch(script.name, { headers: { "Accept-Encoding": "gzip, deflate, br" } });
+    assert.equal(res.headers.get("content-encoding"), "br", "Chromium's Accept-Encoding gets brotli");
+    assert.equal(res.headers.get("vary"), "Accept-Encoding");
+    assert.ok(script.encoded < script.decoded / 3, `sent ${script.encoded} bytes for ${script.decoded}`);
+    t.diagnostic(`script transfer: ${script.encoded} bytes encoded, ${script.decoded} decoded`);
+  });
+
   await step("show password toggle", page, log, async () => {
     const input = page.getByLabel("Password", { exact: true });
     await input.fill(password);
@@ -493,9 +508,16 @@ test("branding, profile, deletion and the rough edges", { timeout: 120_000 }, as
     await page.getByLabel("New password (again)").fill(newPassword);
     await page.getByRole("button", { name: "Change password" }).click();
     await sees(page.getByText("Your password has been changed."));
+    const markBefore = await other.page.evaluate(() => localStorage.getItem("latch.signedIn"));
     await other.page.reload();
     await sees(h1(other.page, "Sign in"));
-    await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
+    try {
+      await sees(other.page.getByText(SIGNED_OUT_ELSEWHERE));
+    } catch (e) {
+      const markAfter = await other.page.evaluate(() => localStorage.getItem("latch.signedIn"));
+      const text = await other.page.locator("main").innerText();
+      throw new Error(`no explanation (mark before the reload ${markBefore}, after ${markAfter}, at ${other.page.url()}): ${text}`, { cause: e });
+    }
   });
 
   await step("deleting asks for the password", page, log, async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from "react";
+import { Suspense, useEffect, useRef, type ReactNode } from "react";
 import { Link, Redirect, Route, Switch, useLocation } from "wouter";
 import { useLogout } from "./useLogout";
 import { NotFoundPage } from "../pages/misc/NotFoundPage";
@@ -92,7 +92,13 @@ function useNavigationFocus() {
     (heading ?? document.getElementById("main"))?.focus();
     window.scrollTo(0, 0);
   }, [location]);
+  // Moving on drops a message meant for another page; the first render
+  // does not (a message set while the app was still loading, e.g. the
+  // sign-out explanation, waits for the redirect to its page).
+  const shownAt = useRef(location);
   useEffect(() => {
+    if (shownAt.current === location) return;
+    shownAt.current = location;
     if (flash === null) clearFlash();
   }, [location, flash]);
 }
@@ -104,7 +110,15 @@ function Pages() {
       {routes.map((r) => (
         <Route key={r.path} path={r.path}>
           <Guard access={r.access}>
-            <r.component />
+            <Suspense
+              fallback={
+                <div className="page">
+                  <Loading />
+                </div>
+              }
+            >
+              <r.component />
+            </Suspense>
           </Guard>
         </Route>
       ))}

@@ -92,12 +92,14 @@ describe("branding", () => {
   });
   it("sets the accent variables with a readable text colour", () => {
     applyAccent("#ffeb3b");
-    const s = document.documentElement.style;
-    expect(s.getPropertyValue("--accent")).toBe("#ffeb3b");
-    expect(s.getPropertyValue("--accent-text")).toBe("#111111");
+    const root = document.documentElement;
+    expect(root.style.getPropertyValue("--brand")).toBe("#ffeb3b");
+    expect(root.style.getPropertyValue("--brand-text")).toBe("#111111");
+    expect(root.hasAttribute("data-brand")).toBe(true);
     expect(textOn("#2f5d50")).toBe("#ffffff");
-    applyAccent(null);
-    expect(s.getPropertyValue("--accent")).toBe("");
+    applyAccent("#2F5D50"); // the stylesheet's own, with its dark variant
+    expect(root.hasAttribute("data-brand")).toBe(false);
+    expect(root.style.getPropertyValue("--brand")).toBe("");
   });
   it("words lifetimes", () => {
     expect([duration(180), duration(3600), duration(259200), duration(90), duration(86400)]).toEqual([

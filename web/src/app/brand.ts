@@ -69,15 +69,23 @@ export function textOn(hex: string): string {
   return (1.05 / (l + 0.05) >= (l + 0.05) / 0.05) ? "#ffffff" : "#111111";
 }
 
-/** Sets the accent colour's CSS variables on the page (or restores the stylesheet's). */
+/** The stylesheet's own accent (with its tuned dark-mode variant): no override needed. */
+export const STYLESHEET_ACCENT = "#2f5d50";
+
+/**
+ * Puts the brand colour on the page: `--brand` and `--brand-text` on the
+ * root element with `data-brand`, from which the stylesheet derives the
+ * `--accent*` variables for light and dark mode. The stylesheet's own
+ * accent (Latch's default brand colour) and null restore its palette.
+ */
 export function applyAccent(color: string | null, root: HTMLElement = document.documentElement): void {
-  const vars = ["--accent", "--accent-hover", "--accent-text", "--accent-soft"];
-  if (color === null) {
-    for (const v of vars) root.style.removeProperty(v);
+  if (color === null || color.toLowerCase() === STYLESHEET_ACCENT) {
+    root.removeAttribute("data-brand");
+    root.style.removeProperty("--brand");
+    root.style.removeProperty("--brand-text");
     return;
   }
-  root.style.setProperty("--accent", color);
-  root.style.setProperty("--accent-hover", `color-mix(in srgb, ${color} 82%, black)`);
-  root.style.setProperty("--accent-text", textOn(color));
-  root.style.setProperty("--accent-soft", `color-mix(in srgb, ${color} 14%, var(--bg, white))`);
+  root.setAttribute("data-brand", "");
+  root.style.setProperty("--brand", color);
+  root.style.setProperty("--brand-text", textOn(color));
 }

@@ -1,7 +1,7 @@
 // The pages of the app. A new page (social login, MFA, admin) is one entry
 // here; `nav` puts it in the header for the visitors it concerns.
 
-import type { ComponentType } from "react";
+import { lazy, type ComponentType } from "react";
 import { ChangePasswordPage } from "../pages/account/ChangePasswordPage";
 import { HomePage } from "../pages/account/HomePage";
 import { LogoutPage } from "../pages/account/LogoutPage";
@@ -9,7 +9,6 @@ import { DeleteAccountPage } from "../pages/delete/DeleteAccountPage";
 import { MFAAuthenticatePage } from "../pages/mfa/MFAAuthenticatePage";
 import { MFATrustPage } from "../pages/mfa/MFATrustPage";
 import { ReauthenticatePage } from "../pages/mfa/ReauthenticatePage";
-import { TwoFactorPage } from "../pages/mfa/TwoFactorPage";
 import { ProfilePage } from "../pages/profile/ProfilePage";
 import { ProviderCallbackPage } from "../pages/providers/ProviderCallbackPage";
 import { ProviderSignupPage } from "../pages/providers/ProviderSignupPage";
@@ -27,6 +26,10 @@ import { SessionsPage } from "../pages/sessions/SessionsPage";
 import { SignupPage } from "../pages/signup/SignupPage";
 import { VerifyEmailKeyPage } from "../pages/verify-email/VerifyEmailKeyPage";
 import { VerifyEmailPage } from "../pages/verify-email/VerifyEmailPage";
+
+// Pages few visitors open load on demand (their own chunk): the two-factor
+// page brings the QR code generator.
+const TwoFactorPage = lazy(() => import("../pages/mfa/TwoFactorPage").then((m) => ({ default: m.TwoFactorPage })));
 
 /**
  * Who may see a page: `authenticated` pages send visitors to sign in (and
