@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { ApiError, type WebAuthnAuthenticator } from "@latchauth/client";
 import { api, keys, useConfig } from "../../app/latch";
 import { ApiForm, Field, FormErrors, SubmitButton, useApiForm } from "../../components/forms";
@@ -80,11 +80,13 @@ export function SecurityKeysSection({ list, sensitive }: { list: readonly WebAut
   const qc = useQueryClient();
   const passkeyLogin = useConfig().data?.mfa?.passkey_login_enabled === true;
   const [added, setAdded] = useState<string | null>(null);
+  const addForm = useRef<HTMLFormElement>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: keys.account });
   const add = useMutation({
     mutationFn: (v: { name: string; passwordless: boolean }) => sensitive(() => addSecurityKey(v.name, v.passwordless))(),
     onSuccess: (k) => {
       setAdded(k.is_passwordless ? "Your passkey was added." : "Your security key was added.");
+      addForm.current?.reset();
       refresh();
     },
   });
@@ -103,6 +105,7 @@ export function SecurityKeysSection({ list, sensitive }: { list: readonly WebAut
       )}
       {webAuthnSupported() ? (
         <form
+          ref={addForm}
           className="form"
           aria-label="Add a security key or passkey"
           onSubmit={(e) => {
