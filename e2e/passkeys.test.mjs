@@ -100,6 +100,7 @@ test("passkeys: add, rename, sign in with it, use it as the second factor, delet
     await form.getByRole("button", { name: "Add a security key or passkey" }).click();
     await sees(page.getByText("Your passkey was added."));
     await sees(page.getByRole("list", { name: "Security keys and passkeys" }).getByText("My laptop"));
+    assert.equal(await form.getByLabel("Name").inputValue(), "", "the add form is empty again");
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
     assert.equal(credentials.length, 1, "the virtual authenticator holds one credential");
     assert.equal(credentials[0].isResidentCredential, true, "a discoverable credential (a passkey)");
