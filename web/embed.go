@@ -94,6 +94,9 @@ var pageRoutes = []string{
 	"/account/provider/callback",
 	"/account/provider/signup",
 	"/account/providers",
+	"/account/admin/users",
+	"/account/admin/users/:id",
+	"/account/admin/audit",
 }
 
 // notFoundPage is the answer to a GET of a page the app does not have.

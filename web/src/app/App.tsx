@@ -8,6 +8,7 @@ import { useSignedOutElsewhere } from "./signedOut";
 import { clearFlash, useFlash } from "./flash";
 import { useAuth, useConfig, useSession } from "./latch";
 import { routes, type Access } from "./routes";
+import { useIsStaff } from "../pages/admin/adminApi";
 
 /** Renders a page only for the visitors its access admits. */
 function Guard({ access, children }: { access: Access; children: ReactNode }) {
@@ -48,8 +49,13 @@ function Header() {
   const logout = useLogout();
   const signedIn = auth.status !== "unauthenticated";
   const signupOpen = config.data?.account.is_open_for_signup ?? false;
+  const staff = useIsStaff(auth.status === "authenticated") ?? false;
   const links = routes.filter(
-    (r) => r.nav && r.nav.when === (signedIn ? "authenticated" : "anonymous") && (r.nav.needs !== "signup" || signupOpen),
+    (r) =>
+      r.nav &&
+      r.nav.when === (signedIn ? "authenticated" : "anonymous") &&
+      (r.nav.needs !== "signup" || signupOpen) &&
+      (r.nav.needs !== "staff" || staff),
   );
   return (
     <header className="site-header">

@@ -30,6 +30,10 @@ import { VerifyEmailPage } from "../pages/verify-email/VerifyEmailPage";
 // Pages few visitors open load on demand (their own chunk): the two-factor
 // page brings the QR code generator.
 const TwoFactorPage = lazy(() => import("../pages/mfa/TwoFactorPage").then((m) => ({ default: m.TwoFactorPage })));
+// The admin pages (staff only) are a chunk of their own.
+const AdminUsersPage = lazy(() => import("../pages/admin/AdminUsersPage").then((m) => ({ default: m.AdminUsersPage })));
+const AdminUserPage = lazy(() => import("../pages/admin/AdminUserPage").then((m) => ({ default: m.AdminUserPage })));
+const AdminAuditPage = lazy(() => import("../pages/admin/AdminAuditPage").then((m) => ({ default: m.AdminAuditPage })));
 
 /**
  * Who may see a page: `authenticated` pages send visitors to sign in (and
@@ -43,7 +47,7 @@ export interface AppRoute {
   component: ComponentType;
   access: Access;
   /** A header link, shown to the visitors `access` admits. */
-  nav?: { label: string; when: "authenticated" | "anonymous"; needs?: "signup" };
+  nav?: { label: string; when: "authenticated" | "anonymous"; needs?: "signup" | "staff" };
 }
 
 export const routes: AppRoute[] = [
@@ -96,5 +100,13 @@ export const routes: AppRoute[] = [
     nav: { label: "Connected accounts", when: "authenticated" },
   },
 
-  // Later: /account/2fa/…, /admin/….
+  // Admin pages (pages/admin/): staff only; the admin API answers others 403.
+  {
+    path: "/account/admin/users",
+    component: AdminUsersPage,
+    access: "authenticated",
+    nav: { label: "Admin", when: "authenticated", needs: "staff" },
+  },
+  { path: "/account/admin/users/:id", component: AdminUserPage, access: "authenticated" },
+  { path: "/account/admin/audit", component: AdminAuditPage, access: "authenticated" },
 ];
