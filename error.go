@@ -50,6 +50,16 @@ type FieldError struct {
 // InputError is a list of input problems: HTTP 400 with one entry per problem.
 type InputError struct {
 	Errors []FieldError
+	// RetryAfter, when positive, is when the request may succeed again
+	// (too_many_login_attempts: the failure budget refills); HTTP sends it
+	// as Retry-After.
+	RetryAfter time.Duration
+}
+
+// TooManyAttempts is the too_many_login_attempts error (param may be ""),
+// telling when a new attempt may succeed.
+func TooManyAttempts(param, message string, retryAfter time.Duration) *InputError {
+	return &InputError{Errors: []FieldError{{Param: param, Code: "too_many_login_attempts", Message: message}}, RetryAfter: retryAfter}
 }
 
 func (e *InputError) Error() string {

@@ -82,7 +82,7 @@ func (s *Sessions) Login(ctx context.Context, st *State, in LoginInput) (*State,
 	if errors.As(err, &rl) {
 		// The verification code could not be sent (mandatory verification
 		// by code, mail budget spent): allauth answers this way.
-		return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
+		return nil, latch.TooManyAttempts("", msgTooManyAttempts, rl.RetryAfter)
 	}
 	return st, err
 }
@@ -116,7 +116,7 @@ func (s *Sessions) checkPassword(ctx context.Context, st *State, method, ident, 
 		var rl *latch.RateLimitError
 		if errors.As(err, &rl) {
 			s.log.Info("login refused: failure budget spent", "action", rl.Action, "ip", st.Client.IP)
-			return nil, latch.Invalid("", "too_many_login_attempts", msgTooManyAttempts)
+			return nil, latch.TooManyAttempts("", msgTooManyAttempts, rl.RetryAfter)
 		}
 		return nil, err
 	}

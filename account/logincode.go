@@ -21,7 +21,7 @@ func (s *Sessions) RequestLoginCode(ctx context.Context, st *State, email string
 	}
 	var rl *latch.RateLimitError
 	if err := s.budget.limit(ctx, "request_login_code", st, email); errors.As(err, &rl) {
-		return nil, latch.Invalid("email", "too_many_login_attempts", msgTooManyAttempts)
+		return nil, latch.TooManyAttempts("email", msgTooManyAttempts, rl.RetryAfter)
 	} else if err != nil {
 		return nil, err
 	}

@@ -204,9 +204,11 @@ export function linkFrom(mail, pathPart) {
  * Starts `latch serve` on a free port with its own SQLite database in dir.
  * `env` adds or overrides settings. Resolves once GET /healthz answers 200.
  */
-export async function startLatch({ bin, dir, smtpUrl, env = {} }) {
+export async function startLatch({ bin, dir, smtpUrl, env = {}, host = "" }) {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  // A host name (e.g. localhost, which WebAuthn accepts as a relying-party
+  // id where an IP address is refused) becomes LATCH_PUBLIC_URL.
+  const url = `http://${host || "127.0.0.1"}:${port}`;
   const childEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("LATCH_")) childEnv[k] = v;
   Object.assign(childEnv, {
@@ -219,6 +221,7 @@ export async function startLatch({ bin, dir, smtpUrl, env = {} }) {
     LATCH_ARGON2_ITERATIONS: "1",
     LATCH_LOG_LEVEL: "warn",
     LATCH_SHUTDOWN_DELAY: "0", // no load balancer to warn: stop at once on SIGTERM
+    ...(host ? { LATCH_PUBLIC_URL: url } : {}),
     ...env,
   });
   const child = spawn(bin, ["serve"], { cwd: dir, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -338,7 +339,13 @@ func TestRateLimits(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		expect(t, c.do("POST", "/auth/login", map[string]any{"email": "lu@example.com", "password": "wrong"}), 400, "password:email_password_mismatch")
 	}
-	expect(t, c.do("POST", "/auth/login", map[string]any{"email": "lu@example.com", "password": goodPassword}), 400, "too_many_login_attempts")
+	locked := c.do("POST", "/auth/login", map[string]any{"email": "lu@example.com", "password": goodPassword})
+	expect(t, locked, 400, "too_many_login_attempts")
+	// The lockout says when a new attempt may work (5 failures per 5
+	// minutes: within 300 s), so a frontend can name the time.
+	if ra, err := strconv.Atoi(locked.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 300 {
+		t.Errorf("lockout Retry-After %q", locked.Header.Get("Retry-After"))
+	}
 	// Another account from the same IP is not locked by lu's failures.
 	expect(t, c.do("POST", "/auth/login", map[string]any{"email": "other@example.com", "password": "wrong"}), 400, "password:email_password_mismatch")
 	// The per-IP login budget (7/m here) is spent: 429 with Retry-After.

@@ -119,6 +119,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, c *call, err
 		return
 	}
 	if input, ok := errors.AsType[*latch.InputError](err); ok {
+		if input.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(input.RetryAfter.Round(time.Second)/time.Second), 1)))
+		}
 		body := envelope{Status: http.StatusBadRequest, Errors: make([]errorEntry, 0, len(input.Errors))}
 		for _, e := range input.Errors {
 			body.Errors = append(body.Errors, errorEntry{Message: e.Message, Code: e.Code, Param: e.Param})

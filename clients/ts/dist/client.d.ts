@@ -1,6 +1,6 @@
 import { ApiError } from "./errors.js";
 import { type TokenStore } from "./tokens.js";
-import type { AccessToken, Authenticator, AuthState, ChangePasswordInput, Configuration, EmailAddress, EmailVerificationInfo, Envelope, LoginInput, PasswordResetInfo, Profile, ProfileInput, ProviderAccount, ProviderSignupInfo, ResetPasswordInput, TOTPSetup, SignupInput, UserSession } from "./types.js";
+import type { AccessToken, Authenticator, AuthState, ChangePasswordInput, Configuration, EmailAddress, EmailVerificationInfo, Envelope, LoginInput, PasswordResetInfo, Profile, ProfileInput, ProviderAccount, ProviderSignupInfo, ResetPasswordInput, TOTPSetup, SignupInput, UserSession, WebAuthnCreationOptions, WebAuthnRequestOptions } from "./types.js";
 /** Where the browser client's endpoints live, below the base URL. */
 export declare const BROWSER_API_PREFIX = "/_allauth/browser/v1";
 /** Where the app client's endpoints live, below the base URL. */
@@ -165,6 +165,34 @@ export declare function createLatchClient(options?: LatchClientOptions): {
         unused_code_count: number;
         unused_codes: string[];
     }>;
+    /** Creation options for a security key, or (`passwordless`) a passkey that can sign in alone. */
+    getWebAuthnCreationOptions: (passwordless: boolean) => Promise<WebAuthnCreationOptions>;
+    /** Adds the credential `navigator.credentials.create()` made (its `toJSON()`). */
+    addWebAuthn: (name: string, credential: unknown) => Promise<{
+        type: "webauthn";
+        id: number;
+        name: string;
+        is_passwordless: boolean;
+        created_at: import("./openapi.js").components["schemas"]["Timestamp"];
+        last_used_at: import("./openapi.js").components["schemas"]["OptionalTimestamp"];
+    }>;
+    renameWebAuthn: (id: number, name: string) => Promise<{
+        type: "webauthn";
+        id: number;
+        name: string;
+        is_passwordless: boolean;
+        created_at: import("./openapi.js").components["schemas"]["Timestamp"];
+        last_used_at: import("./openapi.js").components["schemas"]["OptionalTimestamp"];
+    }>;
+    deleteWebAuthn: (ids: number[]) => Promise<void>;
+    /** Request options to pass `mfa_authenticate` with a security key. */
+    getWebAuthnAuthenticateOptions: () => Promise<WebAuthnRequestOptions>;
+    /** Passes `mfa_authenticate` with an assertion (its `toJSON()`). */
+    webAuthnAuthenticate: (credential: unknown) => Promise<AuthState>;
+    /** Request options for a passkey login (when `passkey_login_enabled`). */
+    getPasskeyLoginOptions: () => Promise<WebAuthnRequestOptions>;
+    /** Logs in with a passkey's assertion (its `toJSON()`). */
+    passkeyLogin: (credential: unknown) => Promise<AuthState>;
     /** The identities connected to the user. */
     listProviderAccounts: () => Promise<ProviderAccount[]>;
     /** Disconnects one; refused (400) with no_password when it is the last way in. */

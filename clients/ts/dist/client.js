@@ -309,6 +309,20 @@ export function createLatchClient(options = {}) {
         getRecoveryCodes: () => data(request("GET", "/account/authenticators/recovery-codes")),
         /** Replaces the recovery codes; resolves with the new ones. */
         regenerateRecoveryCodes: () => data(request("POST", "/account/authenticators/recovery-codes")),
+        /** Creation options for a security key, or (`passwordless`) a passkey that can sign in alone. */
+        getWebAuthnCreationOptions: (passwordless) => data(request("GET", `/account/authenticators/webauthn${passwordless ? "?passwordless" : ""}`)),
+        /** Adds the credential `navigator.credentials.create()` made (its `toJSON()`). */
+        addWebAuthn: (name, credential) => data(request("POST", "/account/authenticators/webauthn", { body: { name, credential } })),
+        renameWebAuthn: (id, name) => data(request("PUT", "/account/authenticators/webauthn", { body: { id, name } })),
+        deleteWebAuthn: (ids) => ok(request("DELETE", "/account/authenticators/webauthn", { body: { authenticators: ids } })),
+        /** Request options to pass `mfa_authenticate` with a security key. */
+        getWebAuthnAuthenticateOptions: () => data(request("GET", "/auth/webauthn/authenticate")),
+        /** Passes `mfa_authenticate` with an assertion (its `toJSON()`). */
+        webAuthnAuthenticate: (credential) => auth(request("POST", "/auth/webauthn/authenticate", { body: { credential } })),
+        /** Request options for a passkey login (when `passkey_login_enabled`). */
+        getPasskeyLoginOptions: () => data(request("GET", "/auth/webauthn/login")),
+        /** Logs in with a passkey's assertion (its `toJSON()`). */
+        passkeyLogin: (credential) => auth(request("POST", "/auth/webauthn/login", { body: { credential } })),
         // ---- social login ----------------------------------------------------
         /** The identities connected to the user. */
         listProviderAccounts: () => data(request("GET", "/account/providers")),

@@ -1,5 +1,5 @@
 import type { components } from "./openapi.js";
-import type { AccessToken, AccountConfiguration, AuthenticationMethod, ChangePasswordInput, Configuration, EmailAddress, ErrorEntry, Flow, LoginInput, PasswordResetInfo, Profile, ProfileInput, Provider, ProviderAccount, ResetPasswordInput, SignupInput, User, UserSession } from "./types.js";
+import type { AccessToken, AccountConfiguration, AuthenticationMethod, ChangePasswordInput, Configuration, EmailAddress, ErrorEntry, Flow, LoginInput, PasswordResetInfo, Profile, ProfileInput, Provider, ProviderAccount, ResetPasswordInput, SignupInput, User, UserSession, WebAuthnCreationOptions, WebAuthnRequestOptions } from "./types.js";
 type S = components["schemas"];
 type Json<T> = T extends {
     content: {
@@ -27,6 +27,9 @@ export type Contract = {
     profile: Check<Fits<Json<Responses["Profile"]>["data"], Profile>>;
     provider: Check<Fits<S["Provider"], Provider>>;
     providerAccount: Check<Fits<S["ProviderAccount"], ProviderAccount>>;
+    webauthnCreation: Check<Fits<Json<Responses["WebAuthnCreationOptions"]>["data"], WebAuthnCreationOptions>>;
+    webauthnRequest: Check<Fits<Json<Responses["WebAuthnRequestOptions"]>["data"], WebAuthnRequestOptions>>;
+    passkeyLoginOptions: Check<Fits<Json<Responses["PasskeyLoginOptions"]>["data"], WebAuthnRequestOptions>>;
     login: Check<Fits<LoginInput, S["Login"]>>;
     signup: Check<Fits<Required<Pick<SignupInput, "email">> & SignupInput, S["Signup"]>>;
     changePassword: Check<Fits<ChangePasswordInput, S["ChangePassword"]>>;

@@ -27,6 +27,9 @@ import type {
   SignupInput,
   User,
   UserSession,
+  WebAuthnAuthenticator,
+  WebAuthnCreationOptions,
+  WebAuthnRequestOptions,
 } from "./types.js";
 
 /** Where the browser client's endpoints live, below the base URL. */
@@ -393,6 +396,23 @@ export function createLatchClient(options: LatchClientOptions = {}) {
     getRecoveryCodes: () => data<RecoveryCodes>(request("GET", "/account/authenticators/recovery-codes")),
     /** Replaces the recovery codes; resolves with the new ones. */
     regenerateRecoveryCodes: () => data<RecoveryCodes>(request("POST", "/account/authenticators/recovery-codes")),
+    /** Creation options for a security key, or (`passwordless`) a passkey that can sign in alone. */
+    getWebAuthnCreationOptions: (passwordless: boolean) =>
+      data<WebAuthnCreationOptions>(request("GET", `/account/authenticators/webauthn${passwordless ? "?passwordless" : ""}`)),
+    /** Adds the credential `navigator.credentials.create()` made (its `toJSON()`). */
+    addWebAuthn: (name: string, credential: unknown) =>
+      data<WebAuthnAuthenticator>(request("POST", "/account/authenticators/webauthn", { body: { name, credential } })),
+    renameWebAuthn: (id: number, name: string) =>
+      data<WebAuthnAuthenticator>(request("PUT", "/account/authenticators/webauthn", { body: { id, name } })),
+    deleteWebAuthn: (ids: number[]) => ok(request("DELETE", "/account/authenticators/webauthn", { body: { authenticators: ids } })),
+    /** Request options to pass `mfa_authenticate` with a security key. */
+    getWebAuthnAuthenticateOptions: () => data<WebAuthnRequestOptions>(request("GET", "/auth/webauthn/authenticate")),
+    /** Passes `mfa_authenticate` with an assertion (its `toJSON()`). */
+    webAuthnAuthenticate: (credential: unknown) => auth(request("POST", "/auth/webauthn/authenticate", { body: { credential } })),
+    /** Request options for a passkey login (when `passkey_login_enabled`). */
+    getPasskeyLoginOptions: () => data<WebAuthnRequestOptions>(request("GET", "/auth/webauthn/login")),
+    /** Logs in with a passkey's assertion (its `toJSON()`). */
+    passkeyLogin: (credential: unknown) => auth(request("POST", "/auth/webauthn/login", { body: { credential } })),
     // ---- social login ----------------------------------------------------
     /** The identities connected to the user. */
     listProviderAccounts: () => data<ProviderAccount[]>(request("GET", "/account/providers")),

@@ -25,6 +25,8 @@ import type {
   SignupInput,
   User,
   UserSession,
+  WebAuthnCreationOptions,
+  WebAuthnRequestOptions,
 } from "./types.js";
 
 type S = components["schemas"];
@@ -52,6 +54,9 @@ export type Contract = {
   profile: Check<Fits<Json<Responses["Profile"]>["data"], Profile>>;
   provider: Check<Fits<S["Provider"], Provider>>;
   providerAccount: Check<Fits<S["ProviderAccount"], ProviderAccount>>;
+  webauthnCreation: Check<Fits<Json<Responses["WebAuthnCreationOptions"]>["data"], WebAuthnCreationOptions>>;
+  webauthnRequest: Check<Fits<Json<Responses["WebAuthnRequestOptions"]>["data"], WebAuthnRequestOptions>>;
+  passkeyLoginOptions: Check<Fits<Json<Responses["PasskeyLoginOptions"]>["data"], WebAuthnRequestOptions>>;
   // Requests: what the client sends must be what the document accepts.
   login: Check<Fits<LoginInput, S["Login"]>>;
   signup: Check<Fits<Required<Pick<SignupInput, "email">> & SignupInput, S["Signup"]>>;

@@ -3375,6 +3375,11 @@ export interface components {
          */
         LoginError: {
             headers: {
+                /**
+                 * @description With `too_many_login_attempts`: seconds until the failure budget
+                 *     lets a new attempt through (a Latch addition; allauth sends none).
+                 */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {

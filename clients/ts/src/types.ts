@@ -123,7 +123,22 @@ export interface Profile {
 export type ProfileInput = Partial<Profile>;
 
 /** A second factor of the account (`/account/authenticators`). */
-export type Authenticator = Schemas["TOTPAuthenticator"] | Schemas["RecoveryCodesAuthenticator"];
+export type Authenticator = Schemas["TOTPAuthenticator"] | Schemas["RecoveryCodesAuthenticator"] | WebAuthnAuthenticator;
+
+/** A security key or passkey (`/account/authenticators/webauthn`). */
+export type WebAuthnAuthenticator = Schemas["WebAuthnAuthenticator"];
+
+/**
+ * Options for `navigator.credentials.create()` / `.get()` in their JSON
+ * form, for `PublicKeyCredential.parseCreationOptionsFromJSON()` /
+ * `parseRequestOptionsFromJSON()`.
+ */
+export interface WebAuthnCreationOptions {
+  creation_options: { publicKey: Record<string, unknown> };
+}
+export interface WebAuthnRequestOptions {
+  request_options: { publicKey: Record<string, unknown> };
+}
 
 /** `GET /account/authenticators/totp`: the active TOTP, or a secret to set one up. */
 export type TOTPSetup =

@@ -5,6 +5,7 @@ import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms
 import { Page } from "../../components/ui";
 import { rememberSentTo } from "../../app/sentTo";
 import { ProviderButtons } from "../providers/ProviderButtons";
+import { PasskeyLoginButton } from "../webauthn/WebAuthnButtons";
 
 /** The login input for what was typed: an address when it has an "@" (and email login is on). */
 export function loginInput(login: string, password: string, methods: readonly string[]): LoginInput {
@@ -114,6 +115,7 @@ export function LoginPage() {
         </div>
       </ApiForm>
       <ProviderButtons process="login" label="Sign in with a provider" />
+      <PasskeyLoginButton onState={(state) => finish(state, state.status === "authenticated" ? { to: next } : {})} />
       <div className="alternatives">
         {cfg.login_by_code_enabled ? (
           <p>

@@ -1,9 +1,10 @@
 import { Link } from "wouter";
-import { isPending } from "@latchauth/client";
+import { isPending, pendingFlow } from "@latchauth/client";
 import { api, useAuth, useFinishAuth } from "../../app/latch";
 import { ApiForm, Field, SubmitButton, useApiForm } from "../../components/forms";
 import { Page } from "../../components/ui";
 import { StartOver } from "../../components/flowButtons";
+import { SecurityKeyButton } from "../webauthn/WebAuthnButtons";
 
 /** `/account/2fa/authenticate`: the second factor of a sign-in (TOTP or a recovery code). */
 export function MFAAuthenticatePage() {
@@ -35,6 +36,7 @@ export function MFAAuthenticatePage() {
           </SubmitButton>
         </div>
       </ApiForm>
+      <SecurityKeyButton types={("flows" in auth && pendingFlow(auth.flows)?.types) || []} onState={(state) => finish(state)} />
       <div className="alternatives">
         <StartOver label="Cancel and start over" />
       </div>

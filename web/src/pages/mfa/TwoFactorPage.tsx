@@ -3,9 +3,10 @@ import { useMemo, useState } from "react";
 import { useLocation } from "wouter";
 import { renderSVG } from "uqr";
 import { ApiError, type RecoveryCodes } from "@latchauth/client";
-import { api, keys } from "../../app/latch";
+import { api, keys, useConfig } from "../../app/latch";
 import { ApiForm, CodeField, FormErrors, SubmitButton, useApiForm } from "../../components/forms";
 import { ErrorPanel, Loading, Notice, Page, Time } from "../../components/ui";
+import { SecurityKeysSection } from "../webauthn/SecurityKeysSection";
 
 const PATH = "/account/2fa";
 
@@ -89,6 +90,7 @@ export function TwoFactorPage() {
   const qc = useQueryClient();
   const sensitive = useSensitive();
   const list = useQuery({ queryKey: [...keys.account, "authenticators"], queryFn: api.listAuthenticators });
+  const webAuthnOffered = (useConfig().data?.mfa?.supported_types ?? []).includes("webauthn");
   const [settingUp, setSettingUp] = useState(false);
   const [codes, setCodes] = useState<RecoveryCodes | null>(null);
   const refresh = () => void qc.invalidateQueries({ queryKey: keys.account });
@@ -112,11 +114,12 @@ export function TwoFactorPage() {
   }
   const totp = list.data.find((a) => a.type === "totp");
   const recovery = list.data.find((a) => a.type === "recovery_codes");
+  const webauthn = list.data.filter((a) => a.type === "webauthn");
   const errors = [off.error, show.error, regenerate.error]
     .filter((e) => e && !needsReauthentication(e))
     .map((e) => (e as Error).message);
   return (
-    <Page title="Two-factor authentication" wide lead="A second step at sign-in: a code from an app on your phone.">
+    <Page title="Two-factor authentication" wide lead={webAuthnOffered ? "A second step at sign-in: a code from an app on your phone, or a security key." : "A second step at sign-in: a code from an app on your phone."}>
       <FormErrors messages={errors} />
       <section className="card" aria-labelledby="totp-heading">
         <h2 id="totp-heading">Authenticator app</h2>
@@ -149,6 +152,7 @@ export function TwoFactorPage() {
           </button>
         )}
       </section>
+      {webAuthnOffered ? <SecurityKeysSection list={webauthn} sensitive={sensitive} /> : null}
       {recovery ? (
         <section className="card" aria-labelledby="codes-heading">
           <h2 id="codes-heading">Recovery codes</h2>
