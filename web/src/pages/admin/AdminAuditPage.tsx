@@ -7,7 +7,13 @@ import { adminApi, adminKeys, formatTime, type AuditQuery } from "./adminApi";
 
 /** The audit log, newest first, filtered by event type and user (?type=&user= in the URL to start with). */
 export function AdminAuditPage() {
-  const params = new URLSearchParams(useSearch());
+  // A new query string (a link from another user's page) starts afresh.
+  const search = useSearch();
+  return <AuditLog key={search} search={search} />;
+}
+
+function AuditLog({ search }: { search: string }) {
+  const params = new URLSearchParams(search);
   const [query, setQuery] = useState<AuditQuery>({ type: params.get("type") ?? "", user: params.get("user") ?? "", cursor: null });
   const [type, setType] = useState(query.type);
   const [user, setUser] = useState(query.user);
