@@ -419,13 +419,8 @@ func (s *Admin) DeleteUser(ctx context.Context, a Actor, ref string) error {
 		return err
 	}
 	return s.tx.Atomic(ctx, func(ctx context.Context) error {
-		// Ending the sessions first tells the session cache (here and on
-		// the other nodes) to drop them; the rows go with the user anyway.
-		if err := s.sessions.DeleteUserSessions(ctx, u.ID, 0); err != nil {
-			return fmt.Errorf("end sessions: %w", err)
-		}
-		if err := s.admin.users.DeleteUser(ctx, u.ID); err != nil {
-			return fmt.Errorf("delete user: %w", err)
+		if err := removeUser(ctx, s.core, u.ID); err != nil {
+			return err
 		}
 		return s.recordAdmin(ctx, a, EventAdminUserDeleted, u)
 	})
@@ -515,4 +510,18 @@ func (s *Admin) ResolveAPIKey(ctx context.Context, client latch.Client, key stri
 		return Actor{}, fmt.Errorf("resolve API key: %w", err)
 	}
 	return Actor{APIKey: k.Name, Client: client}, nil
+}
+
+// removeUser deletes a user and everything that is theirs, in the unit of
+// work of ctx: the admin API's deletion and a user's own. Ending the
+// sessions first tells the session cache (here and on the other nodes) to
+// drop them; the rows go with the user anyway.
+func removeUser(ctx context.Context, s *core, userID int64) error {
+	if err := s.sessions.DeleteUserSessions(ctx, userID, 0); err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	if err := s.admin.users.DeleteUser(ctx, userID); err != nil {
+		return fmt.Errorf("delete user: %w", err)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -24,13 +23,8 @@ func (s *Users) DeleteAccount(ctx context.Context, st *State) (*State, error) {
 	}
 	u := st.User
 	err := s.tx.Atomic(ctx, func(ctx context.Context) error {
-		// Ending the sessions first drops them from the session cache, here
-		// and on the other nodes; the rows would go with the user anyway.
-		if err := s.sessions.DeleteUserSessions(ctx, u.ID, 0); err != nil {
-			return fmt.Errorf("end sessions: %w", err)
-		}
-		if err := s.admin.users.DeleteUser(ctx, u.ID); err != nil {
-			return fmt.Errorf("delete user: %w", err)
+		if err := removeUser(ctx, s.core, u.ID); err != nil {
+			return err
 		}
 		if u.Email != "" {
 			if err := s.send(ctx, "account_deleted", u.Email, map[string]any{"Email": u.Email, "Time": s.now().UTC().Format(time.RFC1123)}); err != nil {

@@ -59,7 +59,12 @@ func (s *Users) UpdateProfile(ctx context.Context, st *State, ch ProfileChange) 
 	var errs latch.InputError
 	if ch.Username != nil {
 		if u := normalizeUsername(*ch.Username); u != p.Username {
-			if s.checkUsername(ctx, st, u, &errs); errs.Err() == nil {
+			if s.cfg.NoUsername && u != "" {
+				errs.Add("username", "invalid", "Accounts here have no username.")
+			} else if err := s.checkUsername(ctx, u, st.User.Email == "", st.User.ID, &errs); err != nil {
+				return nil, err
+			}
+			if errs.Err() == nil {
 				p.Username = u
 			}
 		}
@@ -111,28 +116,4 @@ func (s *Users) UpdateProfile(ctx context.Context, st *State, ch ProfileChange) 
 	}
 	st.User.Username = p.Username
 	return p, nil
-}
-
-// checkUsername adds to errs what is wrong with u as the caller's new
-// username: the rules of signup (required when it is the only login method
-// or the account has no address; none at all when signups take none).
-func (s *Users) checkUsername(ctx context.Context, st *State, u string, errs *latch.InputError) {
-	required := s.cfg.UsernameRequired || len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username" || st.User.Email == ""
-	switch problem := usernameProblem(u); {
-	case s.cfg.NoUsername && u != "":
-		errs.Add("username", "invalid", "Accounts here have no username.")
-	case u == "" && required:
-		errs.Add("username", "required", msgRequired)
-	case u == "":
-	case problem != nil:
-		errs.Errors = append(errs.Errors, *problem)
-	default:
-		switch other, err := s.users.UserByUsername(ctx, u); {
-		case err == nil && other.ID != st.User.ID:
-			errs.Add("username", "username_taken", msgUsernameTaken)
-		case err != nil && !errors.Is(err, latch.ErrNotFound):
-			errs.Add("username", "invalid", "The username could not be checked; try again.")
-			s.log.Error("check username", "err", err)
-		}
-	}
 }

@@ -115,6 +115,30 @@ func (s *Users) signup(ctx context.Context, st *State, in SignupInput, passkey b
 	return st, err
 }
 
+// checkUsername adds to errs what is wrong with username as the username of
+// the account self (0: a new one): the rules of signup — required when it
+// is the only login method, when Config.UsernameRequired or when noEmail
+// (the account is reached by its username only); valid; not another
+// account's.
+func (s *Users) checkUsername(ctx context.Context, username string, noEmail bool, self int64, errs *latch.InputError) error {
+	required := s.cfg.UsernameRequired || len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username" || noEmail
+	switch problem := usernameProblem(username); {
+	case username == "" && required:
+		errs.Add("username", "required", msgRequired)
+	case username == "":
+	case problem != nil:
+		errs.Errors = append(errs.Errors, *problem)
+	default:
+		switch other, err := s.users.UserByUsername(ctx, username); {
+		case err == nil && other.ID != self:
+			errs.Add("username", "username_taken", msgUsernameTaken)
+		case err != nil && !errors.Is(err, latch.ErrNotFound):
+			return fmt.Errorf("check username: %w", err)
+		}
+	}
+	return nil
+}
+
 // validateSignup checks the signup fields. Under mandatory verification a
 // taken address is not an error but reported as taken, so that the answer
 // can look like a genuine signup's.
@@ -122,21 +146,8 @@ func (s *Users) validateSignup(ctx context.Context, email, username, plain strin
 	var errs latch.InputError
 	// Without an address the account is reached by its username only.
 	emailOptional := s.emailOptional()
-	usernameRequired := s.cfg.UsernameRequired || len(s.cfg.LoginMethods) == 1 && s.cfg.LoginMethods[0] == "username" ||
-		email == "" && emailOptional
-	switch problem := usernameProblem(username); {
-	case username == "" && usernameRequired:
-		errs.Add("username", "required", msgRequired)
-	case username == "":
-	case problem != nil:
-		errs.Errors = append(errs.Errors, *problem)
-	default:
-		switch _, err := s.users.UserByUsername(ctx, username); {
-		case err == nil:
-			errs.Add("username", "username_taken", msgUsernameTaken)
-		case !errors.Is(err, latch.ErrNotFound):
-			return false, fmt.Errorf("check username: %w", err)
-		}
+	if err := s.checkUsername(ctx, username, email == "" && emailOptional, 0, &errs); err != nil {
+		return false, err
 	}
 	switch {
 	case email == "" && emailOptional:
