@@ -23,6 +23,12 @@ type RefreshStore interface {
 	UseRefreshToken(ctx context.Context, hash []byte, now time.Time) (*latch.RefreshToken, error)
 	// RefreshTokenByHash returns a token without using it.
 	RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error)
+	// RotateRefreshToken, atomically, marks the unexpired token with hash
+	// used at now unless it was, adds its successor with hash next (created
+	// at the first use, living ttl; adding it again is a no-op), and returns
+	// the token with the time of its first use. latch.ErrNotFound: no such
+	// unexpired token.
+	RotateRefreshToken(ctx context.Context, hash []byte, now time.Time, next []byte, ttl time.Duration) (*latch.RefreshToken, error)
 }
 
 // Signer signs and verifies access tokens (see package keyring).
@@ -125,28 +131,29 @@ func (s *Tokens) derive(purpose, token string) string {
 // the successor is derived from the token; repeating it later is taken as
 // theft: the session and with it every refresh token of its family end.
 // Errors: ErrInvalidRefresh.
+//
+// The token and its session are read first, so that a token refused
+// (unknown, expired, its family revoked) costs a read and no write; the
+// exchange itself is one write, RotateRefreshToken, which decides the race
+// between concurrent uses.
 func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
 	if s.signer == nil || token == "" {
 		return "", "", ErrInvalidRefresh
 	}
 	now := s.now()
-	t, err := s.refresh.UseRefreshToken(ctx, HashKey(token), now)
+	hash := HashKey(token)
+	t, err := s.refresh.RefreshTokenByHash(ctx, hash)
 	if errors.Is(err, latch.ErrNotFound) {
 		return "", "", ErrInvalidRefresh
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("use refresh token: %w", err)
+		return "", "", fmt.Errorf("find refresh token: %w", err)
 	}
 	if !now.Before(t.Expires) {
 		return "", "", ErrInvalidRefresh
 	}
-	if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
-		s.event(ctx, nil, EventTokenReuse, s.sessionUser(ctx, t.SessionID), "session", t.SessionID)
-		if err := s.sessions.DeleteSession(ctx, t.SessionID); err != nil {
-			return "", "", fmt.Errorf("revoke session: %w", err)
-		}
-		s.log.Warn("refresh token reused after rotation: session and its token family revoked", "session_id", t.SessionID)
-		return "", "", ErrInvalidRefresh
+	if !t.UsedAt.IsZero() && now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
+		return "", "", s.reused(ctx, t.SessionID)
 	}
 	sess, user, err := s.sessions.SessionByID(ctx, t.SessionID)
 	if errors.Is(err, latch.ErrNotFound) {
@@ -162,8 +169,17 @@ func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh str
 		return "", "", ErrInvalidRefresh
 	}
 	next := s.derive("refresh", token)
-	if err := s.refresh.AddRefreshToken(ctx, &latch.RefreshToken{Hash: HashKey(next), SessionID: sess.ID, Created: t.UsedAt, Expires: t.UsedAt.Add(s.cfg.Tokens.RefreshTTL)}); err != nil {
-		return "", "", fmt.Errorf("store refresh token: %w", err)
+	t, err = s.refresh.RotateRefreshToken(ctx, hash, now, HashKey(next), s.cfg.Tokens.RefreshTTL)
+	if errors.Is(err, latch.ErrNotFound) {
+		// Expired or revoked since it was read.
+		return "", "", ErrInvalidRefresh
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("rotate refresh token: %w", err)
+	}
+	if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
+		// Another use won the race, longer ago than the grace window.
+		return "", "", s.reused(ctx, t.SessionID)
 	}
 	jti := hex.EncodeToString([]byte(s.derive("jti", token))[:16])
 	if access, err = s.signer.Sign(s.accessClaims(sess, user, t.UsedAt, jti)); err != nil {
@@ -175,6 +191,18 @@ func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh str
 		}
 	}
 	return access, next, nil
+}
+
+// reused answers the use of a spent refresh token after the grace window:
+// theft is assumed, and the session ends with every token of its family. It
+// returns ErrInvalidRefresh, or the error of ending the session.
+func (s *Tokens) reused(ctx context.Context, sessionID int64) error {
+	s.event(ctx, nil, EventTokenReuse, s.sessionUser(ctx, sessionID), "session", sessionID)
+	if err := s.sessions.DeleteSession(ctx, sessionID); err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	s.log.Warn("refresh token reused after rotation: session and its token family revoked", "session_id", sessionID)
+	return ErrInvalidRefresh
 }
 
 // RefreshAccess issues a new access token for a refresh token without

@@ -246,7 +246,7 @@ func TestEveryStoreMethodIsClassified(t *testing.T) {
 		"Sessions.CreateSession": true, "Sessions.UserSessions": true, "Sessions.InUnitOfWork": true,
 		// Only expired sessions go, and an expired copy is never served.
 		"Sessions.DeleteExpiredSessions": true, "Sessions.FlushTouches": true,
-		"Refresh.AddRefreshToken": true, "Refresh.UseRefreshToken": true, "Refresh.RefreshTokenByHash": true,
+		"Refresh.AddRefreshToken": true, "Refresh.UseRefreshToken": true, "Refresh.RefreshTokenByHash": true, "Refresh.RotateRefreshToken": true,
 		"Keys.SigningKeys": true, "Keys.AddSigningKey": true, "Keys.DeleteRetiredKeys": true,
 		// Mail and webhooks waiting for delivery.
 		"Outbox.AddOutbox": true, "Outbox.ClaimOutbox": true, "Outbox.DeleteOutbox": true, "Outbox.FailOutbox": true,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/latchauth/latch"
@@ -11,7 +12,12 @@ import (
 
 // RefreshTokens is the refresh_tokens table: the families of single-use
 // refresh tokens that keep a session's access tokens coming.
-type RefreshTokens struct{ h *handle }
+type RefreshTokens struct {
+	h *handle
+	// group, when set, commits concurrent rotations together (see
+	// RotateRefreshToken): the writer is one connection.
+	group *rotations
+}
 
 // AddRefreshToken stores a refresh token; adding the same hash twice is not
 // an error (successors are derived deterministically, and concurrent
@@ -52,4 +58,224 @@ func (rs *RefreshTokens) RefreshTokenByHash(ctx context.Context, hash []byte) (_
 		return nil, latch.ErrNotFound
 	}
 	return t, err
+}
+
+// The two statements of a rotation. The claim leaves an earlier first use
+// in place (COALESCE), so that the caller can tell a repeat from its own use.
+const (
+	claimRefreshQuery = `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $1) WHERE token_hash = $2 AND expires > $1
+		RETURNING id, session_id, created, expires, used_at`
+	insertRefreshQuery = `INSERT INTO refresh_tokens (token_hash, session_id, created, expires) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (token_hash) DO NOTHING`
+)
+
+// maxRotationBatch bounds how many rotations one group commit holds, so
+// that a burst does not keep the writer in one long transaction.
+const maxRotationBatch = 64
+
+// RotateRefreshToken exchanges a refresh token for its successor in one
+// transaction: it marks the unexpired token with hash used at now unless it
+// was used before, adds the successor with hash next (created at the token's
+// first use and expiring ttl later; adding it again is a no-op, as
+// successors are derived from their token), and returns the token with the
+// time of its first use. Of concurrent callers exactly one sees UsedAt equal
+// to its own now. Errors: latch.ErrNotFound when no unexpired token has hash
+// (unknown, expired, or its session ended).
+//
+// When the writer is a single connection (SQLite), transactions run one at a
+// time anyway, and each commit waits for the disk: the rotations that arrive
+// while one commits are committed together in the next transaction, and
+// each caller is answered only once its own rotation has committed. In a
+// unit of work the rotation is part of it.
+func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time, next []byte, ttl time.Duration) (_ *latch.RefreshToken, err error) {
+	defer rs.h.classify(&err)
+	r := &rotation{ctx: ctx, hash: hash, next: next, now: now, ttl: ttl}
+	switch {
+	case rs.h.unit(ctx) != nil:
+		err = rs.h.tx(ctx, func(tx *sql.Tx) error {
+			claim, insert, err := prepareRotation(ctx, tx)
+			if err != nil {
+				return err
+			}
+			defer claim.Close()
+			defer insert.Close()
+			return rs.h.rotate(ctx, claim, insert, r)
+		})
+	case rs.group != nil:
+		return rs.group.do(ctx, rs.h, r)
+	default:
+		err = rs.h.rotationTx(ctx, []*rotation{r})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.t, r.err
+}
+
+// rotation is one RotateRefreshToken call; t and err are its answer.
+type rotation struct {
+	ctx       context.Context
+	hash      []byte
+	next      []byte
+	now       time.Time
+	ttl       time.Duration
+	t         *latch.RefreshToken
+	err       error
+	committed chan struct{} // closed once t and err are set
+}
+
+// rotate runs r's two statements in the transaction that claim and insert
+// belong to. A token not found is r's answer (latch.ErrNotFound), not a
+// failure of the transaction: nothing was written for it.
+func (h *handle) rotate(ctx context.Context, claim, insert *sql.Stmt, r *rotation) error {
+	t := &latch.RefreshToken{Hash: r.hash}
+	err := claim.QueryRowContext(ctx, h.t(r.now), r.hash).
+		Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		r.t, r.err = nil, latch.ErrNotFound
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := insert.ExecContext(ctx, r.next, t.SessionID, h.t(t.UsedAt), h.t(t.UsedAt.Add(r.ttl))); err != nil {
+		return err
+	}
+	r.t, r.err = t, nil
+	return nil
+}
+
+// rotationStmts returns the writer's prepared claim and insert statements,
+// preparing them on first use: parsing them again for every rotation costs
+// SQLite more than running them. Not to be called while a transaction holds
+// a single-connection writer: there is no connection left to prepare on.
+func (h *handle) rotationStmts(ctx context.Context) (claim, insert *sql.Stmt, err error) {
+	if claim, err = h.preparedWrite(ctx, claimRefreshQuery); err != nil {
+		return nil, nil, err
+	}
+	if insert, err = h.preparedWrite(ctx, insertRefreshQuery); err != nil {
+		return nil, nil, err
+	}
+	return claim, insert, nil
+}
+
+// prepareRotation prepares the claim and insert statements in tx, a unit of
+// work; the caller closes them.
+func prepareRotation(ctx context.Context, tx *sql.Tx) (claim, insert *sql.Stmt, err error) {
+	if claim, err = tx.PrepareContext(ctx, claimRefreshQuery); err != nil {
+		return nil, nil, err
+	}
+	if insert, err = tx.PrepareContext(ctx, insertRefreshQuery); err != nil {
+		claim.Close()
+		return nil, nil, err
+	}
+	return claim, insert, nil
+}
+
+// rotations is the group commit of a single-connection writer: the queue of
+// rotations waiting for the next transaction, and whether a goroutine is
+// committing them.
+type rotations struct {
+	mu      sync.Mutex
+	queue   []*rotation
+	running bool
+}
+
+// do queues r and waits for its answer, or for ctx to end (r may then still
+// commit, as a request may commit just before its client goes away).
+func (g *rotations) do(ctx context.Context, h *handle, r *rotation) (*latch.RefreshToken, error) {
+	r.committed = make(chan struct{})
+	g.mu.Lock()
+	g.queue = append(g.queue, r)
+	if !g.running {
+		g.running = true
+		go g.drain(h)
+	}
+	g.mu.Unlock()
+	select {
+	case <-r.committed:
+		return r.t, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// drain commits the queue, a batch at a time, until it is empty.
+func (g *rotations) drain(h *handle) {
+	for {
+		g.mu.Lock()
+		batch := g.queue
+		if len(batch) > maxRotationBatch {
+			batch, g.queue = batch[:maxRotationBatch:maxRotationBatch], batch[maxRotationBatch:]
+		} else {
+			g.queue = nil
+		}
+		if len(batch) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		h.commitRotations(batch)
+		for _, r := range batch {
+			close(r.committed)
+		}
+	}
+}
+
+// commitRotations runs the rotations of batch whose callers still wait in
+// one transaction and sets each one's answer. If the transaction fails (a
+// statement of one rotation, or the commit), it is rolled back and each
+// rotation is tried again in a transaction of its own, so that one bad
+// rotation fails alone and a failure of the database fails every one, with
+// nothing of them written.
+func (h *handle) commitRotations(batch []*rotation) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// Not a caller's context: it ends when that caller stops waiting, and
+	// the transaction holds the others' rotations too.
+	ctx := context.Background()
+	err := h.rotationTx(ctx, live)
+	if err == nil || len(live) == 1 {
+		for _, r := range live {
+			if err != nil {
+				r.t, r.err = nil, err
+			}
+		}
+		return
+	}
+	for _, r := range live {
+		if err := h.rotationTx(ctx, []*rotation{r}); err != nil {
+			r.t, r.err = nil, err
+		}
+	}
+}
+
+// rotationTx runs rotations in one transaction of their own on the writer.
+func (h *handle) rotationTx(ctx context.Context, rotations []*rotation) error {
+	claim, insert, err := h.rotationStmts(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := h.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	claim, insert = tx.StmtContext(ctx, claim), tx.StmtContext(ctx, insert)
+	for _, r := range rotations {
+		if err := h.rotate(ctx, claim, insert, r); err != nil {
+			tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
 }

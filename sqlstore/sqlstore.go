@@ -82,6 +82,9 @@ type handle struct {
 	// and planning a query again on every session check costs more than
 	// running it (SQLite).
 	stmts sync.Map
+	// wstmts holds the writer's prepared statements of the hottest writes
+	// (refresh-token rotation), by query text.
+	wstmts sync.Map
 }
 
 // DefaultTouchDelay is how long a session touch waits to be written unless
@@ -112,7 +115,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Emails:   &Emails{h},
 		Tokens:   &Tokens{h},
 		Sessions: &Sessions{h: h, delay: o.touchDelay},
-		Refresh:  &RefreshTokens{h},
+		Refresh:  &RefreshTokens{h: h},
 		Keys:     &SigningKeys{h},
 		Outbox:   &Outbox{h},
 		Social:   &Social{h},
@@ -120,6 +123,9 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Authenticators: &Authenticators{h},
 		Audit:          &Audit{h},
 		APIKeys:        &APIKeys{h},
+	}
+	if write.Stats().MaxOpenConnections == 1 {
+		db.Refresh.group = &rotations{}
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
 	return db
@@ -135,10 +141,12 @@ func (db *DB) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := db.Sessions.FlushTouches(ctx)
-	h.stmts.Range(func(_, v any) bool {
+	closeStmts := func(_, v any) bool {
 		err = errors.Join(err, v.(*sql.Stmt).Close())
 		return true
-	})
+	}
+	h.stmts.Range(closeStmts)
+	h.wstmts.Range(closeStmts)
 	if h.read != h.write {
 		err = errors.Join(err, h.read.Close())
 	}
@@ -166,6 +174,24 @@ func (h *handle) prepared(ctx context.Context, query string) (*sql.Stmt, error) 
 		return nil, err
 	}
 	if prev, loaded := h.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// preparedWrite returns the writer's prepared statement for query,
+// preparing it on first use. In a transaction, Tx.StmtContext runs it on the
+// transaction's connection, prepared there once.
+func (h *handle) preparedWrite(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := h.wstmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := h.write.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := h.wstmts.LoadOrStore(query, st); loaded {
 		st.Close()
 		return prev.(*sql.Stmt), nil
 	}
