@@ -40,6 +40,7 @@ var Dialect = sqlstore.Dialect{
 	MigrationLock: migrationLock,
 	Unavailable:   unavailable,
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	WritableCTE:   true,
 }
 
 // Open connects to the database at url (postgres://…) and applies the

@@ -69,6 +69,19 @@ const (
 		ON CONFLICT (token_hash) DO NOTHING`
 )
 
+// rotateRefreshCTE is a rotation in one statement, for engines with
+// writable common table expressions (Dialect.WritableCTE): $1 now, $2 the
+// token's hash, $3 the successor's, $4 its lifetime in microseconds.
+const rotateRefreshCTE = `WITH used AS (
+		UPDATE refresh_tokens SET used_at = COALESCE(used_at, $1) WHERE token_hash = $2 AND expires > $1
+		RETURNING id, session_id, created, expires, used_at
+	), successor AS (
+		INSERT INTO refresh_tokens (token_hash, session_id, created, expires)
+		SELECT $3, session_id, used_at, used_at + $4::bigint * interval '1 microsecond' FROM used
+		ON CONFLICT (token_hash) DO NOTHING
+	)
+	SELECT id, session_id, created, expires, used_at FROM used`
+
 // maxRotationBatch bounds how many rotations one group commit holds, so
 // that a burst does not keep the writer in one long transaction.
 const maxRotationBatch = 64
@@ -86,26 +99,36 @@ const maxRotationBatch = 64
 // time anyway, and each commit waits for the disk: the rotations that arrive
 // while one commits are committed together in the next transaction, and
 // each caller is answered only once its own rotation has committed. In a
-// unit of work the rotation is part of it.
+// unit of work the rotation is part of it. On an engine with writable
+// common table expressions (PostgreSQL) the rotation is one statement.
 func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time, next []byte, ttl time.Duration) (_ *latch.RefreshToken, err error) {
 	defer rs.h.classify(&err)
 	r := &rotation{ctx: ctx, hash: hash, next: next, now: now, ttl: ttl}
 	switch {
-	case rs.h.unit(ctx) != nil:
-		err = rs.h.tx(ctx, func(tx *sql.Tx) error {
-			claim, insert, err := prepareRotation(ctx, tx)
-			if err != nil {
-				return err
-			}
-			defer claim.Close()
-			defer insert.Close()
-			return rs.h.rotate(ctx, claim, insert, r)
-		})
-	case rs.group != nil:
+	case rs.group != nil && rs.h.unit(ctx) == nil:
 		return rs.group.do(ctx, rs.h, r)
-	default:
-		err = rs.h.rotationTx(ctx, []*rotation{r})
+	case rs.h.d.WritableCTE:
+		// One statement, one round trip: claim and insert commit together.
+		t := &latch.RefreshToken{Hash: hash}
+		err = rs.h.w(ctx).QueryRowContext(ctx, rotateRefreshCTE, rs.h.t(now), hash, next, ttl.Microseconds()).
+			Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, latch.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
+	err = rs.h.tx(ctx, func(tx *sql.Tx) error {
+		claim, insert, err := prepareRotation(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer claim.Close()
+		defer insert.Close()
+		return rs.h.rotate(ctx, claim, insert, r)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,10 @@ type Dialect struct {
 	// (PostgreSQL: " FOR UPDATE SKIP LOCKED"), so concurrent claims on
 	// several nodes take different rows without waiting on each other.
 	SkipLocked string
+	// WritableCTE reports whether the engine runs INSERT and UPDATE inside
+	// WITH (PostgreSQL), so that a write of two statements that depend on
+	// each other can be one statement, one round trip.
+	WritableCTE bool
 }
 
 // DB is the store: one handle on the database, its table families as
