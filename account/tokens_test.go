@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,6 +137,16 @@ func TestRefreshGraceAndReuse(t *testing.T) {
 			if _, _, err := h.svc.Tokens.Refresh(bg, next); !errors.Is(err, account.ErrInvalidRefresh) {
 				t.Errorf("the successor survived the reuse: %v", err)
 			}
+			// Replays of the revoked token are refused as unknown: no
+			// second revocation.
+			for range 3 {
+				if _, _, err := h.svc.Tokens.Refresh(bg, st.RefreshToken); !errors.Is(err, account.ErrInvalidRefresh) {
+					t.Errorf("replay after the reuse: %v", err)
+				}
+			}
+			if n := h.events.count(account.EventTokenReuse); n != 1 {
+				t.Errorf("%d token.reuse_detected events after the replays, want 1", n)
+			}
 			// An access token still unexpired names a session that is gone
 			// (an expired one is merely anonymous).
 			if bst, err := h.svc.Tokens.ResolveBearer(bg, c.c, access); tc.after < 5*time.Minute && !errors.Is(err, latch.ErrSessionGone) ||
@@ -146,6 +157,44 @@ func TestRefreshGraceAndReuse(t *testing.T) {
 				t.Errorf("the session token survived the reuse: %v", err)
 			}
 		})
+	}
+}
+
+// TestRefreshConcurrent: concurrent refreshes of one token (two tabs, a
+// retry racing its original) are one rotation: each gets the same pair, and
+// the successor works once.
+func TestRefreshConcurrent(t *testing.T) {
+	h, _, st := jwtHarness(t, nil)
+	const n = 16
+	type pair struct {
+		access, refresh string
+		err             error
+	}
+	got := make([]pair, n)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := &got[i]
+			p.access, p.refresh, p.err = h.svc.Tokens.Refresh(bg, st.RefreshToken)
+		}()
+	}
+	wg.Wait()
+	for i, p := range got {
+		if p.err != nil || p.access != got[0].access || p.refresh != got[0].refresh {
+			t.Fatalf("refresh %d: %v, or another pair than refresh 0's", i, p.err)
+		}
+	}
+	if h.events.count(account.EventTokenReuse) != 0 || !h.sessionExists(st.Session.ID) {
+		t.Fatal("concurrent refreshes were taken for reuse")
+	}
+	if _, _, err := h.svc.Tokens.Refresh(bg, got[0].refresh); err != nil {
+		t.Fatalf("the successor: %v", err)
+	}
+	h.advance(grace + time.Second)
+	if _, _, err := h.svc.Tokens.Refresh(bg, got[0].refresh); !errors.Is(err, account.ErrInvalidRefresh) {
+		t.Fatalf("the successor spent twice: %v, want ErrInvalidRefresh", err)
 	}
 }
 
