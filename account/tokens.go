@@ -133,7 +133,8 @@ func (s *Tokens) derive(purpose, token string) string {
 // Errors: ErrInvalidRefresh.
 //
 // The token and its session are read first, so that a token refused
-// (unknown, expired, its family revoked) costs a read and no write; the
+// (unknown, expired, its family revoked) costs a read and no write, and so
+// does a repeat within the grace window once its successor is stored; the
 // exchange itself is one write, RotateRefreshToken, which decides the race
 // between concurrent uses.
 func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh string, err error) {
@@ -169,17 +170,31 @@ func (s *Tokens) Refresh(ctx context.Context, token string) (access, refresh str
 		return "", "", ErrInvalidRefresh
 	}
 	next := s.derive("refresh", token)
-	t, err = s.refresh.RotateRefreshToken(ctx, hash, now, HashKey(next), s.cfg.Tokens.RefreshTTL)
-	if errors.Is(err, latch.ErrNotFound) {
-		// Expired or revoked since it was read.
-		return "", "", ErrInvalidRefresh
+	nextHash := HashKey(next)
+	// A repeat within the grace window whose successor is stored (the
+	// rotation that spent the token committed it) has nothing to write.
+	repeat := false
+	if !t.UsedAt.IsZero() {
+		switch succ, err := s.refresh.RefreshTokenByHash(ctx, nextHash); {
+		case err == nil:
+			repeat = succ.SessionID == t.SessionID
+		case !errors.Is(err, latch.ErrNotFound):
+			return "", "", fmt.Errorf("find successor: %w", err)
+		}
 	}
-	if err != nil {
-		return "", "", fmt.Errorf("rotate refresh token: %w", err)
-	}
-	if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
-		// Another use won the race, longer ago than the grace window.
-		return "", "", s.reused(ctx, t.SessionID)
+	if !repeat {
+		t, err = s.refresh.RotateRefreshToken(ctx, hash, now, nextHash, s.cfg.Tokens.RefreshTTL)
+		if errors.Is(err, latch.ErrNotFound) {
+			// Expired or revoked since it was read.
+			return "", "", ErrInvalidRefresh
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("rotate refresh token: %w", err)
+		}
+		if now.Sub(t.UsedAt) > s.cfg.Tokens.RefreshGrace {
+			// Another use won the race, longer ago than the grace window.
+			return "", "", s.reused(ctx, t.SessionID)
+		}
 	}
 	jti := hex.EncodeToString([]byte(s.derive("jti", token))[:16])
 	if access, err = s.signer.Sign(s.accessClaims(sess, user, t.UsedAt, jti)); err != nil {

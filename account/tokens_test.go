@@ -320,3 +320,22 @@ func TestRefreshRaceLostToAnOldUse(t *testing.T) {
 		t.Errorf("%d token.reuse_detected events, session kept %v; want 1 and revoked", n, h.sessionExists(st.Session.ID))
 	}
 }
+
+// TestRefreshRepeatWithoutSuccessor: a token marked used whose successor was
+// never stored (spent by an earlier version, which wrote the two in separate
+// transactions, and stopped between them) still gets its successor when
+// repeated within the grace window.
+func TestRefreshRepeatWithoutSuccessor(t *testing.T) {
+	h, _, st := jwtHarness(t, nil)
+	if _, err := h.db.Refresh.UseRefreshToken(bg, account.HashKey(st.RefreshToken), h.now); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(grace / 2)
+	_, next, err := h.svc.Tokens.Refresh(bg, st.RefreshToken)
+	if err != nil {
+		t.Fatalf("repeat within the grace, no successor stored: %v", err)
+	}
+	if _, _, err := h.svc.Tokens.Refresh(bg, next); err != nil {
+		t.Fatalf("the successor: %v", err)
+	}
+}
