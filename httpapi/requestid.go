@@ -15,8 +15,13 @@ type requestIDKey struct{}
 
 // RequestID returns the id of the request ctx belongs to ("" outside one).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	switch v := ctx.Value(requestIDKey{}).(type) {
+	case *requestContext: // the envelope's: no string boxed per lookup
+		return v.id
+	case string: // WithRequestID's
+		return v
+	}
+	return ""
 }
 
 // saneRequestID reports whether an incoming X-Request-Id is kept: 1 to 128
