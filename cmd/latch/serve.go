@@ -40,6 +40,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	logs := newLogBuffer(e.stderr)
 	defer logs.Close()
 	e.stderr = logs
