@@ -1,0 +1,3 @@
+package argon2
+
+func compress(out, x, y *block, xor bool) { compressGeneric(out, x, y, xor) }
