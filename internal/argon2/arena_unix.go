@@ -4,6 +4,7 @@ package argon2
 
 import (
 	"fmt"
+	"runtime"
 	"syscall"
 	"unsafe"
 )
@@ -13,7 +14,8 @@ import (
 // garbage collector's heap goal or GOMEMLIMIT (the GC never scans or frees
 // it, so a live 19 MiB arena does not let the heap grow by another 19 MiB
 // before the next collection), and pages that were never touched are not
-// resident. It stays mapped until [Arena.Free].
+// resident. It stays mapped until [Arena.Free], or until the garbage
+// collector finds the Arena unreachable.
 func NewArena(kib uint32) (*Arena, error) {
 	if kib == 0 {
 		return nil, fmt.Errorf("argon2: empty arena")
@@ -23,6 +25,13 @@ func NewArena(kib uint32) (*Arena, error) {
 	if err != nil {
 		return nil, fmt.Errorf("argon2: mapping a %d KiB arena: %w", kib, err)
 	}
-	blocks := unsafe.Slice((*block)(unsafe.Pointer(&mem[0])), kib)
-	return &Arena{blocks: blocks, free: func() error { return syscall.Munmap(mem) }}, nil
+	a := &Arena{blocks: unsafe.Slice((*block)(unsafe.Pointer(&mem[0])), kib)}
+	// An arena that is dropped without Free (a Hasher that is no longer
+	// used) is unmapped by the garbage collector.
+	cleanup := runtime.AddCleanup(a, func(mem []byte) { _ = syscall.Munmap(mem) }, mem)
+	a.free = func() error {
+		cleanup.Stop()
+		return syscall.Munmap(mem)
+	}
+	return a, nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"golang.org/x/crypto/blake2b"
 )
@@ -105,6 +106,9 @@ func (a *Arena) key(v Variant, password, salt, secret, data []byte, time, memory
 	for i, w := range c {
 		binary.LittleEndian.PutUint64(cb[8*i:], w)
 	}
+	// The blocks are the arena's mapping, which a's cleanup unmaps: a must
+	// stay reachable until they are no longer read.
+	runtime.KeepAlive(a)
 	tag := make([]byte, keyLen)
 	hashPrime(tag, cb[:])
 	return tag, nil
