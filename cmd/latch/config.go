@@ -504,7 +504,7 @@ var settings = []setting{
 		c.Argon2.Threads = uint8(n)
 		return err
 	}},
-	{"LATCH_ARGON2_MAX_CONCURRENT", "0", "password hashes computed at once, each holding LATCH_ARGON2_MEMORY_KIB; more requests wait their turn. 0: one per CPU core", func(c *config, v string) error {
+	{"LATCH_ARGON2_MAX_CONCURRENT", "0", "password hashes computed at once, each holding LATCH_ARGON2_MEMORY_KIB; more requests wait their turn. 0: one per CPU core, fewer if the container's memory limit cannot hold them (then GOMEMLIMIT, unless set, is the limit less the hashes' memory and a headroom)", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1024 {
 			return errors.New("want a number from 0 to 1024")
