@@ -77,11 +77,44 @@ func planMemory(limit int64, goLimitSet bool, p password.Params, procs int) memo
 	return plan
 }
 
-// applyMemoryLimit plans memory for the server from its container's
-// limit (see planMemory), sets GOMEMLIMIT if it was not set, sets
-// c.Argon2.MaxConcurrent, and logs what it decided.
+// memoryAuto is config.MemoryLimit's value for the container's limit.
+const memoryAuto = -1
+
+// parseMemoryLimit parses LATCH_MEMORY_LIMIT: "auto" (memoryAuto), "off"
+// (0), or a positive whole number of bytes, optionally followed by KiB, MiB
+// or GiB.
+func parseMemoryLimit(v string) (int64, error) {
+	switch v = strings.TrimSpace(v); v {
+	case "auto":
+		return memoryAuto, nil
+	case "off":
+		return 0, nil
+	}
+	num, shift := v, 0
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, shift = strings.TrimSpace(n), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q: want auto, off, or a size such as 64MiB, 512MiB or 1GiB", v)
+	}
+	return n << shift, nil
+}
+
+// applyMemoryLimit plans memory for the server from c.MemoryLimit or its
+// container's limit (see planMemory), sets GOMEMLIMIT if it was not set,
+// sets c.Argon2.MaxConcurrent, and logs what it decided.
 func applyMemoryLimit(c *config, log *slog.Logger) {
-	limit := containerMemoryLimit(cgroupRoot)
+	limit := c.MemoryLimit
+	if limit == memoryAuto {
+		limit = containerMemoryLimit(cgroupRoot)
+	}
 	current := debug.SetMemoryLimit(-1)
 	plan := planMemory(limit, current != math.MaxInt64, c.Argon2, runtime.GOMAXPROCS(0))
 	c.Argon2.MaxConcurrent = plan.hashes
@@ -92,7 +125,7 @@ func applyMemoryLimit(c *config, log *slog.Logger) {
 		debug.SetMemoryLimit(plan.goLimit)
 		current = plan.goLimit
 	}
-	log.Info("memory budget", "container_limit_mib", limit>>20, "gomemlimit_mib", current>>20,
+	log.Info("memory budget", "limit_mib", limit>>20, "gomemlimit_mib", current>>20,
 		"argon2_max_concurrent", plan.hashes, "argon2_memory_kib", c.Argon2.Memory)
 	if plan.warning != "" {
 		log.Warn(plan.warning)

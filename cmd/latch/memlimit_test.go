@@ -121,3 +121,56 @@ func TestPlanMemory(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"auto", memoryAuto, true},
+		{"off", 0, true},
+		{"67108864", 64 << 20, true},
+		{"64MiB", 64 << 20, true},
+		{" 512 KiB ", 512 << 10, true},
+		{"2GiB", 2 << 30, true},
+		{"0", 0, false},
+		{"-1", 0, false},
+		{"64MB", 0, false},
+		{"lots", 0, false},
+		{"", 0, false},
+		{"9000000000GiB", 0, false},
+	} {
+		got, err := parseMemoryLimit(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("parseMemoryLimit(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestMemoryLimitSetting(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want int64
+	}{{"", memoryAuto}, {"64MiB", 64 << 20}, {"off", 0}} {
+		c, err := loadConfig(func(k string) string {
+			if k == "LATCH_MEMORY_LIMIT" {
+				return tc.env
+			}
+			return ""
+		})
+		if err != nil {
+			t.Errorf("LATCH_MEMORY_LIMIT=%q: %v", tc.env, err)
+		} else if c.MemoryLimit != tc.want {
+			t.Errorf("LATCH_MEMORY_LIMIT=%q: MemoryLimit %d, want %d", tc.env, c.MemoryLimit, tc.want)
+		}
+	}
+	if _, err := loadConfig(func(k string) string {
+		if k == "LATCH_MEMORY_LIMIT" {
+			return "64MB"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "LATCH_MEMORY_LIMIT") {
+		t.Errorf("LATCH_MEMORY_LIMIT=64MB: err %v, want one naming the setting", err)
+	}
+}
