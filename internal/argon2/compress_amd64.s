@@ -233,3 +233,197 @@ store:
 
 	VZEROUPPER
 	RET
+
+// compressSSSE3 is compressGeneric for CPUs without AVX2, with SSSE3. An
+// XMM register holds two words of P's state: a = v0..v3 is X0, X1, b is
+// X2, X3, c is X4, X5 and d is X6, X7; the two halves of a step run
+// interleaved. For the diagonal half of the round, c's two registers
+// trade places (in the macro's arguments) and b's and d's words shift by
+// one across their pair (PALIGNR). X8 and X9 are scratch, X10 and X11 the
+// byte shuffles of the 24- and 16-bit rotations. The frame is laid out as
+// in compressAVX2.
+
+// a += b + 2*lo32(a)*lo32(b), for both halves.
+#define MULADD2(a0, b0, a1, b1) \
+	MOVO    a0, X8  \
+	MOVO    a1, X9  \
+	PMULULQ b0, X8  \
+	PMULULQ b1, X9  \
+	PADDQ   b0, a0  \
+	PADDQ   b1, a1  \
+	PADDQ   X8, X8  \
+	PADDQ   X9, X9  \
+	PADDQ   X8, a0  \
+	PADDQ   X9, a1
+
+#define GB2(a0, a1, b0, b1, c0, c1, d0, d1) \
+	MULADD2(a0, b0, a1, b1) \
+	PXOR    a0, d0          \
+	PXOR    a1, d1          \
+	PSHUFD  $0xb1, d0, d0   \
+	PSHUFD  $0xb1, d1, d1   \
+	MULADD2(c0, d0, c1, d1) \
+	PXOR    c0, b0          \
+	PXOR    c1, b1          \
+	PSHUFB  X10, b0         \
+	PSHUFB  X10, b1         \
+	MULADD2(a0, b0, a1, b1) \
+	PXOR    a0, d0          \
+	PXOR    a1, d1          \
+	PSHUFB  X11, d0         \
+	PSHUFB  X11, d1         \
+	MULADD2(c0, d0, c1, d1) \
+	PXOR    c0, b0          \
+	PXOR    c1, b1          \
+	MOVO    b0, X8          \
+	MOVO    b1, X9          \
+	PADDQ   X8, X8          \
+	PADDQ   X9, X9          \
+	PSRLQ   $63, b0         \
+	PSRLQ   $63, b1         \
+	PXOR    X8, b0          \
+	PXOR    X9, b1
+
+// SHIFT2 shifts the words of the pair (lo, hi) by one: outlo gets lo's
+// high word and hi's low word, outhi hi's high word and lo's low word.
+// Twice, with the outputs swapped the second time, it shifts back.
+#define SHIFT2(lo, hi, outlo, outhi) \
+	MOVO    hi, X8      \
+	MOVO    lo, X9      \
+	PALIGNR $8, lo, X8  \
+	PALIGNR $8, hi, X9  \
+	MOVO    X8, outlo   \
+	MOVO    X9, outhi
+
+// P on the state in X0-X7. For the diagonals b becomes v5, v6 | v7, v4
+// in X2, X3, d becomes v15, v12 | v13, v14 in X7, X6, and c is passed as
+// X5, X4.
+#define PERMUTE1 \
+	GB2(X0, X1, X2, X3, X4, X5, X6, X7) \
+	SHIFT2(X2, X3, X2, X3)              \
+	SHIFT2(X7, X6, X7, X6)              \
+	GB2(X0, X1, X2, X3, X5, X4, X7, X6) \
+	SHIFT2(X2, X3, X3, X2)              \
+	SHIFT2(X7, X6, X6, X7)
+
+// func compressSSSE3(out, x, y *block, xor bool)
+TEXT ·compressSSSE3(SB), 0, $2048-25
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVBLZX xor+24(FP), CX
+	LEAQ 0(SP), R8    // R
+	LEAQ 1024(SP), R9 // Q
+	MOVOU rot24<>(SB), X10
+	MOVOU rot16<>(SB), X11
+
+	// Rows: row k is the 128 bytes at AX = 128k.
+	XORQ AX, AX
+rows:
+	MOVOU 0(SI)(AX*1), X0
+	MOVOU 0(DX)(AX*1), X8
+	PXOR X8, X0
+	MOVOU X0, 0(R8)(AX*1)
+	MOVOU 16(SI)(AX*1), X1
+	MOVOU 16(DX)(AX*1), X8
+	PXOR X8, X1
+	MOVOU X1, 16(R8)(AX*1)
+	MOVOU 32(SI)(AX*1), X2
+	MOVOU 32(DX)(AX*1), X8
+	PXOR X8, X2
+	MOVOU X2, 32(R8)(AX*1)
+	MOVOU 48(SI)(AX*1), X3
+	MOVOU 48(DX)(AX*1), X8
+	PXOR X8, X3
+	MOVOU X3, 48(R8)(AX*1)
+	MOVOU 64(SI)(AX*1), X4
+	MOVOU 64(DX)(AX*1), X8
+	PXOR X8, X4
+	MOVOU X4, 64(R8)(AX*1)
+	MOVOU 80(SI)(AX*1), X5
+	MOVOU 80(DX)(AX*1), X8
+	PXOR X8, X5
+	MOVOU X5, 80(R8)(AX*1)
+	MOVOU 96(SI)(AX*1), X6
+	MOVOU 96(DX)(AX*1), X8
+	PXOR X8, X6
+	MOVOU X6, 96(R8)(AX*1)
+	MOVOU 112(SI)(AX*1), X7
+	MOVOU 112(DX)(AX*1), X8
+	PXOR X8, X7
+	MOVOU X7, 112(R8)(AX*1)
+	PERMUTE1
+	MOVOU X0, 0(R9)(AX*1)
+	MOVOU X1, 16(R9)(AX*1)
+	MOVOU X2, 32(R9)(AX*1)
+	MOVOU X3, 48(R9)(AX*1)
+	MOVOU X4, 64(R9)(AX*1)
+	MOVOU X5, 80(R9)(AX*1)
+	MOVOU X6, 96(R9)(AX*1)
+	MOVOU X7, 112(R9)(AX*1)
+	ADDQ $128, AX
+	CMPQ AX, $1024
+	JB rows
+
+	// Columns: column k is the 16 bytes at AX = 16k of every row; register
+	// j holds row j's.
+	XORQ AX, AX
+cols:
+	MOVOU 0(R9)(AX*1), X0
+	MOVOU 128(R9)(AX*1), X1
+	MOVOU 256(R9)(AX*1), X2
+	MOVOU 384(R9)(AX*1), X3
+	MOVOU 512(R9)(AX*1), X4
+	MOVOU 640(R9)(AX*1), X5
+	MOVOU 768(R9)(AX*1), X6
+	MOVOU 896(R9)(AX*1), X7
+	PERMUTE1
+	// Z ^ R
+	MOVOU 0(R8)(AX*1), X8
+	PXOR X8, X0
+	MOVOU 128(R8)(AX*1), X8
+	PXOR X8, X1
+	MOVOU 256(R8)(AX*1), X8
+	PXOR X8, X2
+	MOVOU 384(R8)(AX*1), X8
+	PXOR X8, X3
+	MOVOU 512(R8)(AX*1), X8
+	PXOR X8, X4
+	MOVOU 640(R8)(AX*1), X8
+	PXOR X8, X5
+	MOVOU 768(R8)(AX*1), X8
+	PXOR X8, X6
+	MOVOU 896(R8)(AX*1), X8
+	PXOR X8, X7
+	TESTQ CX, CX
+	JZ store
+	// ^ out's old value
+	MOVOU 0(DI)(AX*1), X8
+	PXOR X8, X0
+	MOVOU 128(DI)(AX*1), X8
+	PXOR X8, X1
+	MOVOU 256(DI)(AX*1), X8
+	PXOR X8, X2
+	MOVOU 384(DI)(AX*1), X8
+	PXOR X8, X3
+	MOVOU 512(DI)(AX*1), X8
+	PXOR X8, X4
+	MOVOU 640(DI)(AX*1), X8
+	PXOR X8, X5
+	MOVOU 768(DI)(AX*1), X8
+	PXOR X8, X6
+	MOVOU 896(DI)(AX*1), X8
+	PXOR X8, X7
+store:
+	MOVOU X0, 0(DI)(AX*1)
+	MOVOU X1, 128(DI)(AX*1)
+	MOVOU X2, 256(DI)(AX*1)
+	MOVOU X3, 384(DI)(AX*1)
+	MOVOU X4, 512(DI)(AX*1)
+	MOVOU X5, 640(DI)(AX*1)
+	MOVOU X6, 768(DI)(AX*1)
+	MOVOU X7, 896(DI)(AX*1)
+	ADDQ $16, AX
+	CMPQ AX, $128
+	JB cols
+	RET
