@@ -7,6 +7,10 @@
 // calling goroutine rather than in parallel: the result is the same (lanes
 // only read each other's finished segments), and a caller that bounds how
 // many hashes run at once also bounds the cores they use.
+//
+// On amd64 the compression function is in assembly, AVX2 or else SSSE3 by
+// what the CPU has; the purego build tag, and other architectures, use the
+// Go version, which is as fast as x/crypto's Go code.
 package argon2
 
 import (
