@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The wrk load generator (-loadgen wrk). The Go generator of load.go shares
+// the two cores with the server it measures and reaches about half the rate
+// wrk (a C event loop) drives a trivial handler to, so ratios to the
+// baseline measured with it flatter Latch. In wrk mode every HTTP scenario
+// is a wrk run with a Lua script the harness writes: the same requests the
+// Go generator sends, as raw request strings returned by request(), and a
+// done() that writes wrk's counts and latencies as one JSON object, which
+// becomes the cell's measurement (so every report works unchanged).
+
+// Load generators.
+const (
+	loadGenGo  = "go"
+	loadGenWrk = "wrk"
+)
+
+// wrkTimeout is wrk's per-request timeout: a login at 64 connections takes
+// about a second.
+const wrkTimeout = "10s"
+
+// wrkPlan is how wrk drives one scenario.
+type wrkPlan struct {
+	addr string // host:port of the server
+	// lua defines init, request and (for refresh only) response; the
+	// common prelude and done() are added by wrkScript. Each thread has a
+	// global tid (0, 1, …) before its init runs.
+	lua string
+	// pool is what init takes as the thread's stack of refresh tokens
+	// (global pool); done() returns what is left of it.
+	pool [][]string
+}
+
+// wrkThreads is the number of wrk threads for c connections: min(c, 2),
+// but 1 when c is odd, since wrk gives each thread c/threads connections
+// and would otherwise open fewer than c.
+func wrkThreads(c int) int {
+	if c >= 2 && c%2 == 0 {
+		return 2
+	}
+	return 1
+}
+
+// luaString returns b as a Lua string literal that any Lua (LuaJIT
+// included) reads back byte for byte: printable ASCII as itself, every
+// other byte, the quote and the backslash as a three-digit decimal escape
+// (always three digits, so a digit that follows cannot extend it).
+func luaString(b []byte) string {
+	var s strings.Builder
+	s.Grow(len(b) + 16)
+	s.WriteByte('"')
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			fmt.Fprintf(&s, "\\%03d", c)
+		} else {
+			s.WriteByte(c)
+		}
+	}
+	s.WriteByte('"')
+	return s.String()
+}
+
+// luaList returns a Lua table constructor of the strings items, one a line.
+func luaList(items [][]byte) string {
+	var s strings.Builder
+	s.WriteString("{\n")
+	for _, it := range items {
+		s.WriteString(luaString(it))
+		s.WriteString(",\n")
+	}
+	s.WriteString("}")
+	return s.String()
+}
+
+// wrkCycle is the plan of a GET scenario: each thread sends reqs in turn,
+// starting at its own offset, like the Go generator's workers (cycle). No
+// response() callback: it would make wrk copy every body into Lua; wrk
+// counts a status of 400 or more as an error by itself.
+func wrkCycle(addr string, reqs [][]byte) *wrkPlan {
+	return &wrkPlan{addr: addr, lua: "local reqs = " + luaList(reqs) + `
+local n = #reqs
+local k = 0
+function init(args)
+  k = (tid * 7919) % n
+end
+function request()
+  k = k + 1
+  if k > n then k = 1 end
+  return reqs[k]
+end
+`}
+}
+
+// wrkPost is the plan of a POST scenario whose body the Lua expression
+// body builds per request (it may use tid, seq — the thread's count of
+// requests — and random numbers seeded per thread from seed).
+func wrkPost(addr, path, body string, seed uint64) *wrkPlan {
+	return &wrkPlan{addr: addr, lua: "local head = " + luaString(postHead(addr, path)) + `
+local seq = 0
+function init(args)
+  math.randomseed(` + strconv.FormatUint(seed%1_000_000_007, 10) + ` + tid)
+end
+function request()
+  seq = seq + 1
+  local body = ` + body + `
+  return head .. #body .. "\r\n\r\n" .. body
+end
+`}
+}
+
+// wrkLoginBody is a Lua expression: a login of a random one of users
+// seeded users (userEmail), as the Go generator sends.
+func wrkLoginBody(users int) string {
+	return `'{"email":"' .. string.format("user%07d@bench.example", math.random(0, ` + strconv.Itoa(users-1) + `)) .. '","password":` +
+		luaString([]byte(`"`+benchPassword+`"}`)) + ``
+}
+
+// wrkSignupBody is a Lua expression: a signup of an address no other
+// request of the run uses (tag names the wrk run, tid the thread).
+func wrkSignupBody(tag string) string {
+	return luaString([]byte(`{"email":"signup-`+tag+`-`)) + ` .. tid .. "-" .. seq .. ` +
+		luaString([]byte(`@bench.example","password":"`+benchPassword+`"}`))
+}
+
+// wrkBadRefresh is the refresh token a thread sends when its pool is empty:
+// Latch refuses it, so a broken chain shows as errors instead of a hang.
+const wrkBadRefresh = "bench-no-refresh-token-left"
+
+// wrkRefresh is the refresh scenario's plan: each thread keeps a stack of
+// refresh tokens (pool, one slice per thread); request() pops one,
+// response() pushes the one a 200 answer carries. A token whose answer
+// failed is lost; an answer below 400 without a token counts in the
+// thread's lost (wrk counts 400 and above itself).
+func wrkRefresh(addr string, pool [][]string) *wrkPlan {
+	head := postHead(addr, "/_allauth/app/v1/tokens/refresh")
+	var lists []string
+	for _, p := range pool {
+		items := make([][]byte, len(p))
+		for i, tok := range p {
+			items[i] = []byte(tok)
+		}
+		lists = append(lists, luaList(items))
+	}
+	return &wrkPlan{addr: addr, pool: pool, lua: "local head = " + luaString(head) + `
+local seeds = {` + strings.Join(lists, ",\n") + `}
+lost = 0
+function init(args)
+  pool = seeds[tid + 1] or {}
+  seeds = nil
+end
+function request()
+  local tok = table.remove(pool)
+  if tok == nil then tok = "` + wrkBadRefresh + `" end
+  local body = '{"refresh_token":"' .. tok .. '"}'
+  return head .. #body .. "\r\n\r\n" .. body
+end
+function response(status, headers, body)
+  if status == 200 then
+    local tok = string.match(body, '"refresh_token":"([^"]+)"')
+    if tok then
+      pool[#pool + 1] = tok
+      return
+    end
+  end
+  if status < 400 then lost = lost + 1 end
+end
+`}
+}
+
+// wrkPrelude numbers the threads (global tid) and keeps them for done().
+const wrkPrelude = `-- Generated by Latch's benchmark harness (bench/wrk.go).
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  threads[#threads + 1] = thread
+end
+`
+
+// wrkDone writes wrk's summary as JSON to the file out: requests (every
+// completed response), the measured duration, bytes read, the error
+// counts, latency in µs, and the refresh tokens left in the threads' pools.
+func wrkDone(out string) string {
+	return `
+local function jstr(s)
+  return '"' .. string.gsub(s, '[%c"\\]', function(c) return string.format("\\u%04x", string.byte(c)) end) .. '"'
+end
+function done(summary, latency, requests)
+  local lost, toks = 0, {}
+  for _, t in ipairs(threads) do
+    lost = lost + (t:get("lost") or 0)
+    local p = t:get("pool")
+    if p then
+      for _, tok in ipairs(p) do toks[#toks + 1] = jstr(tok) end
+    end
+  end
+  local e = summary.errors
+  local f = assert(io.open(` + luaString([]byte(out)) + `, "w"))
+  f:write(string.format('{"requests":%.0f,"duration_us":%.0f,"bytes":%.0f,' ..
+    '"errors":{"connect":%.0f,"read":%.0f,"write":%.0f,"status":%.0f,"timeout":%.0f,"lost":%.0f},' ..
+    '"latency_us":{"mean":%.1f,"p50":%.0f,"p90":%.0f,"p99":%.0f,"max":%.0f},"tokens":[%s]}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout, lost,
+    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    table.concat(toks, ",")))
+  f:close()
+end
+`
+}
+
+// wrkScript is the whole Lua script of a plan whose done() writes to out.
+func wrkScript(p *wrkPlan, out string) string {
+	return wrkPrelude + p.lua + wrkDone(out)
+}
+
+// wrkSummary is what done() writes.
+type wrkSummary struct {
+	Requests   *uint64 `json:"requests"`
+	DurationUs *uint64 `json:"duration_us"`
+	Bytes      uint64  `json:"bytes"`
+	Errors     struct {
+		Connect uint64 `json:"connect"`
+		Read    uint64 `json:"read"`
+		Write   uint64 `json:"write"`
+		Status  uint64 `json:"status"`
+		Timeout uint64 `json:"timeout"`
+		Lost    uint64 `json:"lost"`
+	} `json:"errors"`
+	Latency *struct {
+		Mean, P50, P90, P99, Max float64
+	} `json:"latency_us"`
+	Tokens []string `json:"tokens"`
+}
+
+// parseWrkSummary reads done()'s JSON; a missing field is an error, since it
+// means the script and the harness disagree.
+func parseWrkSummary(b []byte) (*wrkSummary, error) {
+	var s wrkSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("wrk summary: %w", err)
+	}
+	if s.Requests == nil || s.DurationUs == nil || s.Latency == nil {
+		return nil, fmt.Errorf("wrk summary: requests, duration_us or latency_us missing in %s", truncateBytes(b, 200))
+	}
+	return &s, nil
+}
+
+// errorCount is every failure wrk and the script counted.
+func (s *wrkSummary) errorCount() uint64 {
+	e := s.Errors
+	return e.Connect + e.Read + e.Write + e.Status + e.Timeout + e.Lost
+}
+
+// measurement converts the summary: requests are the successful answers
+// (wrk's requests include those with an error status), latencies are
+// wrk's (over every answer).
+func (s *wrkSummary) measurement(conc int) *measurement {
+	us := func(v float64) time.Duration { return time.Duration(math.Round(v * 1e3)) }
+	ok := *s.Requests - min(*s.Requests, s.Errors.Status+s.Errors.Lost)
+	m := &measurement{Concurrency: conc, Duration: time.Duration(*s.DurationUs) * time.Microsecond, Requests: ok, Errors: s.errorCount(),
+		Lat: latencies{Mean: us(s.Latency.Mean), P50: us(s.Latency.P50), P90: us(s.Latency.P90), P99: us(s.Latency.P99), Max: us(s.Latency.Max)}}
+	if m.Errors > 0 {
+		e := s.Errors
+		m.FirstError = fmt.Sprintf("wrk: %d connect, %d read, %d write, %d timeout errors, %d answers with status ≥ 400, %d refresh answers without a token",
+			e.Connect, e.Read, e.Write, e.Timeout, e.Status, e.Lost)
+	}
+	return m
+}
+
+// wrkRunner runs wrk for the cells of one harness run.
+type wrkRunner struct {
+	bin string // wrk's path
+	dir string // where scripts and summaries go
+	n   int    // runs so far, naming their files
+}
+
+// run runs wrk once with c connections for dur (rounded up to whole
+// seconds, wrk's unit) and returns its summary and the CPU time wrk used.
+// started, when not nil, is called once wrk has started.
+func (w *wrkRunner) run(ctx context.Context, p *wrkPlan, c int, dur time.Duration, started func()) (*wrkSummary, time.Duration, error) {
+	w.n++
+	base := filepath.Join(w.dir, fmt.Sprintf("wrk-%03d", w.n))
+	out := base + ".json"
+	if err := os.WriteFile(base+".lua", []byte(wrkScript(p, out)), 0o644); err != nil {
+		return nil, 0, err
+	}
+	secs := max(1, int(math.Ceil(dur.Seconds())))
+	cmd := exec.CommandContext(ctx, w.bin, "-c", strconv.Itoa(c), "-t", strconv.Itoa(wrkThreads(c)), "-d", strconv.Itoa(secs)+"s",
+		"--timeout", wrkTimeout, "-s", base+".lua", "http://"+p.addr+"/")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		return nil, 0, fmt.Errorf("start wrk: %w", err)
+	}
+	if started != nil {
+		started()
+	}
+	err := cmd.Wait()
+	var cpu time.Duration
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return nil, cpu, fmt.Errorf("wrk: %w\n%s", err, truncateBytes(log.Bytes(), 2000))
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return nil, cpu, fmt.Errorf("wrk wrote no summary (%w):\n%s", err, truncateBytes(log.Bytes(), 2000))
+	}
+	s, err := parseWrkSummary(b)
+	if err != nil {
+		return nil, cpu, fmt.Errorf("%w\n%s", err, truncateBytes(log.Bytes(), 2000))
+	}
+	return s, cpu, nil
+}
+
+// measure runs a cell under wrk: a warm-up run (when warmup > 0), then the
+// measured run, with window called as the measured run starts (true) and
+// once it has ended (false). The measurement's GenCPU is wrk's CPU time
+// during the measured run. refill, when not nil, gets the refresh tokens
+// left after each run (the plan is rebuilt from newPlan for each).
+func (w *wrkRunner) measure(ctx context.Context, c int, warmup, dur time.Duration, newPlan func() (*wrkPlan, error), refill func([]string), window func(open bool)) (*measurement, error) {
+	if warmup > 0 {
+		p, err := newPlan()
+		if err != nil {
+			return nil, err
+		}
+		s, _, err := w.run(ctx, p, c, warmup, nil)
+		if err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+		if refill != nil {
+			refill(s.Tokens)
+		}
+	}
+	p, err := newPlan()
+	if err != nil {
+		return nil, err
+	}
+	var opened bool
+	s, cpu, err := w.run(ctx, p, c, dur, func() {
+		opened = true
+		if window != nil {
+			window(true)
+		}
+	})
+	if opened && window != nil {
+		window(false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if refill != nil {
+		refill(s.Tokens)
+	}
+	m := s.measurement(c)
+	m.GenCPU = cpu
+	return m, nil
+}
+
+// findWrk returns wrk's path and the first line of its version, or an
+// error when it is not on PATH.
+func findWrk() (path, version string, err error) {
+	path, err = exec.LookPath("wrk")
+	if err != nil {
+		return "", "", err
+	}
+	out, _ := exec.Command(path, "-v").CombinedOutput() // exits 1 after printing its version and usage
+	version, _, _ = strings.Cut(string(out), "\n")
+	version, _, _ = strings.Cut(version, " Copyright")
+	if !strings.HasPrefix(version, "wrk ") {
+		return "", "", errors.New(path + " -v: not wrk's answer")
+	}
+	return path, strings.TrimSpace(version), nil
+}
