@@ -126,8 +126,8 @@ end
 // wrkLoginBody is a Lua expression: a login of a random one of users
 // seeded users (userEmail), as the Go generator sends.
 func wrkLoginBody(users int) string {
-	return `'{"email":"' .. string.format("user%07d@bench.example", math.random(0, ` + strconv.Itoa(users-1) + `)) .. '","password":` +
-		luaString([]byte(`"`+benchPassword+`"}`)) + ``
+	return luaString([]byte(`{"email":"`)) + ` .. string.format("user%07d@bench.example", math.random(0, ` + strconv.Itoa(users-1) + `)) .. ` +
+		luaString([]byte(`","password":"`+benchPassword+`"}`))
 }
 
 // wrkSignupBody is a Lua expression: a signup of an address no other

@@ -359,3 +359,65 @@ func TestEvaluateTargets(t *testing.T) {
 		t.Errorf("targets:\n got %v\nwant %v", got, want)
 	}
 }
+
+// TestWrkPostBodies runs the login and signup scripts under real wrk against
+// a server that decodes every body: each must be JSON with the seeded
+// password and an address of the expected form, and signup addresses must
+// never repeat.
+func TestWrkPostBodies(t *testing.T) {
+	w := testWrk(t)
+	const users = 50
+	for _, tc := range []struct {
+		name   string
+		body   string
+		email  func(string) bool
+		unique bool
+	}{
+		{"login", wrkLoginBody(users), func(e string) bool {
+			var i int
+			_, err := fmt.Sscanf(e, "user%07d@bench.example", &i)
+			return err == nil && e == userEmail(i) && i >= 0 && i < users
+		}, false},
+		{"signup", wrkSignupBody("run1-w1"), func(e string) bool {
+			return strings.HasPrefix(e, "signup-run1-w1-") && strings.HasSuffix(e, "@bench.example")
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			seen := map[string]int{}
+			var bad []string
+			srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+				var v struct{ Email, Password string }
+				b, _ := io.ReadAll(r.Body)
+				err := json.Unmarshal(b, &v)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil || r.Method != http.MethodPost || r.URL.Path != "/p" || v.Password != benchPassword || !tc.email(v.Email) {
+					bad = append(bad, string(b))
+					rw.WriteHeader(http.StatusBadRequest)
+					return
+				}
+				seen[v.Email]++
+			}))
+			defer srv.Close()
+			addr := strings.TrimPrefix(srv.URL, "http://")
+			m, err := w.measure(context.Background(), 2, 0, time.Second, func() (*wrkPlan, error) { return wrkPost(addr, "/p", tc.body, 1), nil }, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(bad) > 0 || m.Errors != 0 || m.Requests == 0 {
+				t.Fatalf("%d requests, %d errors; bad bodies: %q", m.Requests, m.Errors, bad[:min(len(bad), 3)])
+			}
+			for e, n := range seen {
+				if tc.unique && n > 1 {
+					t.Errorf("%s signed up %d times", e, n)
+				}
+			}
+			if !tc.unique && len(seen) < 2 {
+				t.Errorf("logins used %d distinct users", len(seen))
+			}
+		})
+	}
+}
