@@ -147,7 +147,7 @@ func TestParseWrkSummary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := s.measurement(16)
+			m := s.measurement(16, time.Hour)
 			if m.Requests != 990 || m.Errors != 13 || m.Duration != 2*time.Second || m.Concurrency != 16 {
 				t.Errorf("requests %d errors %d duration %s conc %d", m.Requests, m.Errors, m.Duration, m.Concurrency)
 			}
@@ -159,9 +159,17 @@ func TestParseWrkSummary(t *testing.T) {
 			}
 		})
 	}
+	// A plan that carried its warm-up: its window's counts and duration.
+	s, err := parseWrkSummary([]byte(strings.Replace(good, `"tokens"`, `"window":{"ok":400,"bad":5},"tokens"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := s.measurement(64, 5*time.Second); m.Requests != 400 || m.Errors != 1+2+5+3 || m.Duration != 5*time.Second {
+		t.Errorf("window: requests %d errors %d duration %s", m.Requests, m.Errors, m.Duration)
+	}
 	// A "wrk" that exits without running done(): no summary file.
 	w := &wrkRunner{bin: "true", dir: t.TempDir()}
-	if _, _, err := w.run(context.Background(), &wrkPlan{addr: "127.0.0.1:1"}, 1, time.Second, nil); err == nil || !strings.Contains(err.Error(), "no summary") {
+	if _, _, err := w.run(context.Background(), &wrkPlan{addr: "127.0.0.1:1"}, 1, 1, 0, 0, nil); err == nil || !strings.Contains(err.Error(), "no summary") {
 		t.Errorf("a run that wrote no summary: %v", err)
 	}
 }
@@ -409,6 +417,13 @@ func TestWrkPostBodies(t *testing.T) {
 			defer mu.Unlock()
 			if len(bad) > 0 || m.Errors != 0 || m.Requests == 0 {
 				t.Fatalf("%d requests, %d errors; bad bodies: %q", m.Requests, m.Errors, bad[:min(len(bad), 3)])
+			}
+			total := 0
+			for _, n := range seen {
+				total += n
+			}
+			if m.Requests > uint64(total) || m.Duration != time.Second || m.GenCPU <= 0 {
+				t.Errorf("window: %d answers of the %d the server gave, %s, wrk's CPU %s", m.Requests, total, m.Duration, m.GenCPU)
 			}
 			for e, n := range seen {
 				if tc.unique && n > 1 {
