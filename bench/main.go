@@ -687,7 +687,7 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 				}
 				h.rep.add(h.out, res)
 			}
-			if err := h.perf(ctx, t, sc, procs, engine+"-"+sc.Name); err != nil {
+			if err := h.perf(ctx, t, sc, procs, engine+"-"+sc.Name, lg); err != nil {
 				fmt.Fprintln(h.out, "  perf:", err)
 			}
 		}
@@ -710,6 +710,9 @@ func (h *harness) refreshTokensNeeded() int {
 		sum := 0
 		for _, c := range h.o.conc {
 			sum += c
+		}
+		if h.o.perfDir != "" {
+			sum += 16 // the profiled cell
 		}
 		n = max(n, sum*runs+16)
 	}
@@ -762,7 +765,7 @@ func (h *harness) runScale(ctx context.Context, engine string) (err error) {
 				}
 			}
 			if err == nil {
-				if perr := h.perf(ctx, t, sc, procs, fmt.Sprintf("%s-%dusers-%s", engine, phase.to, sc.Name)); perr != nil {
+				if perr := h.perf(ctx, t, sc, procs, fmt.Sprintf("%s-%dusers-%s", engine, phase.to, sc.Name), o.loadgens[len(o.loadgens)-1]); perr != nil {
 					fmt.Fprintln(h.out, "  perf:", perr)
 				}
 			}
@@ -901,17 +904,31 @@ func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, pr
 }
 
 // perf runs one extra, unreported cell of a Latch scenario at 16 workers
-// with `perf record -g` attached to Latch, when -perf-dir is set.
-func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[string]*proc, name string) error {
+// under loadgen with `perf record -g` attached to Latch, when -perf-dir is
+// set.
+func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[string]*proc, name, loadgen string) error {
 	if h.o.perfDir == "" || sc.Proc != procLatch {
 		return nil
 	}
 	if err := os.MkdirAll(h.o.perfDir, 0o755); err != nil {
 		return err
 	}
-	wf, err := sc.prepare(t)
-	if err != nil {
+	if len(h.o.loadgens) > 1 {
+		name += "-" + loadgen
+	}
+	load := func() error {
+		_, err := h.wrk.measure(ctx, 16, h.o.warmup, h.o.duration, func() (*wrkPlan, error) { return sc.wrk(t, 16) }, t.returnRefreshTokens, nil)
 		return err
+	}
+	if loadgen != loadGenWrk || sc.wrk == nil {
+		wf, err := sc.prepare(t)
+		if err != nil {
+			return err
+		}
+		load = func() error {
+			_, err := runClosedLoop(ctx, 16, h.o.warmup, h.o.duration, wf, nil)
+			return err
+		}
 	}
 	file := filepath.Join(h.o.perfDir, name+".perf.data")
 	secs := strconv.FormatFloat((h.o.warmup + h.o.duration).Seconds(), 'f', 1, 64)
@@ -921,7 +938,7 @@ func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[st
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	_, lerr := runClosedLoop(ctx, 16, h.o.warmup, h.o.duration, wf, nil)
+	lerr := load()
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("perf record: %w: %s", err, out)
 	}

@@ -37,13 +37,12 @@ const wrkTimeout = "10s"
 // wrkPlan is how wrk drives one scenario.
 type wrkPlan struct {
 	addr string // host:port of the server
-	// lua defines init, request and (for refresh only) response; the
-	// common prelude and done() are added by wrkScript. Each thread has a
-	// global tid (0, 1, …) before its init runs.
+	// lua defines init, request and (for refresh and plans that carry
+	// their warm-up) response; the common prelude and done() are added by
+	// wrkScript. Each thread has a global tid (0, 1, …) before its init
+	// runs; done() reports what is left in a thread's global pool (refresh
+	// tokens) and its globals lost, ok and bad.
 	lua string
-	// pool is what init takes as the thread's stack of refresh tokens
-	// (global pool); done() returns what is left of it.
-	pool [][]string
 	// carry runs the warm-up and the measured window in one wrk process,
 	// the script counting the answers that arrive within the window
 	// (globals WINDOW_FROM and WINDOW_LEN, seconds after the thread's
@@ -187,7 +186,7 @@ func wrkRefresh(addr string, pool [][]string) *wrkPlan {
 		}
 		lists = append(lists, luaList(items))
 	}
-	return &wrkPlan{addr: addr, pool: pool, lua: "local head = " + luaString(head) + `
+	return &wrkPlan{addr: addr, lua: "local head = " + luaString(head) + `
 local seeds = {` + strings.Join(lists, ",\n") + `}
 lost = 0
 function init(args)
