@@ -6,11 +6,11 @@
 // seeds users and sessions straight into the database, and measures each
 // scenario at each concurrency with a closed-loop load generator — wrk, with
 // a Lua script the harness writes, when wrk is installed, else one in Go
-// (-loadgen) — and after a warm-up, for a fixed duration, reports requests
-// per second, latency
-// quantiles, errors and the peak RSS of the process under test, and each
-// scenario's ratio to the baseline server (and login's to the raw argon2id
-// rate). It prints one table and writes the results as JSON.
+// (-loadgen; see wrk.go) — and after a warm-up, for a fixed duration,
+// reports requests per second, latency quantiles, errors and the peak RSS
+// of the process under test, and each scenario's ratio to the baseline
+// server (and login's to the raw argon2id rate). It prints one table and
+// writes the results as JSON.
 //
 // From the repository root:
 //
