@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -45,30 +46,22 @@ func newAccessLogger(s *Server) *accessLogger {
 	return &accessLogger{cfg: s.cfg.AccessLog, log: s.log, clientIP: s.clientIP}
 }
 
-// wrap writes one line per request h serves to the access log, at info
-// level, or error level for a 5xx, when the log's level and the access
+// enabled reports whether the log would write anything for a request of
+// ctx (a 5xx at least); when not, the envelope skips the timing.
+func (a *accessLogger) enabled(ctx context.Context) bool {
+	return a.cfg.Out != nil && a.log.Handler().Enabled(ctx, slog.LevelError)
+}
+
+// done writes the line of a request answered with status and bytes, at
+// info level, or error level for a 5xx, when the log's level and the access
 // log's mode want it.
-func (a *accessLogger) wrap(h http.Handler) http.Handler {
-	if a.cfg.Out == nil {
-		return h
+func (a *accessLogger) done(r *http.Request, status, bytes int, start time.Time) {
+	level, ok := a.wants(status)
+	if !ok || !a.log.Handler().Enabled(r.Context(), level) {
+		return
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, logs := r.Context(), a.log.Handler()
-		if !logs.Enabled(ctx, slog.LevelError) {
-			// Nothing would be logged: skip the timing and the recorder.
-			h.ServeHTTP(w, r)
-			return
-		}
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
-		level, ok := a.wants(rec.status)
-		if !ok || !logs.Enabled(ctx, level) {
-			return
-		}
-		end := time.Now()
-		a.write(end, level, r.Method, truncate(r.URL.Path, 256), rec.status, rec.bytes, end.Sub(start), a.clientIP(r), RequestID(ctx))
-	})
+	end := time.Now()
+	a.write(end, level, r.Method, truncate(r.URL.Path, 256), status, bytes, end.Sub(start), a.clientIP(r), RequestID(r.Context()))
 }
 
 // wants reports whether a request answered with status is logged, and at

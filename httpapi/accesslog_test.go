@@ -84,15 +84,16 @@ func TestAccessLogServed(t *testing.T) {
 	} {
 		var out bytes.Buffer
 		s := &Server{cfg: Config{AccessLog: AccessLog{Out: &out, Mode: tt.mode}},
-			log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: tt.level}))}
-		h := newAccessLogger(s).wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			log: slog.New(slog.NewTextHandler(&bytes.Buffer{}, &slog.HandlerOptions{Level: tt.level})), timeout: DefaultRequestTimeout}
+		s.access = newAccessLogger(s)
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/missing" {
 				w.WriteHeader(http.StatusNotFound)
 			}
 			w.Write([]byte("x"))
-		}))
+		})
 		for _, p := range []string{"/ok", "/missing"} {
-			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p+"?secret=1", nil))
+			s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p+"?secret=1", nil))
 		}
 		lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 		if out.Len() == 0 {

@@ -35,7 +35,8 @@ func TestWebAppFallback(t *testing.T) {
 			t.Errorf("GET %s: %d %q", path, res.StatusCode, body)
 		}
 		if res.Header.Get("Cache-Control") != "no-cache" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
-			res.Header.Get("X-Frame-Options") != "DENY" {
+			res.Header.Get("X-Frame-Options") != "DENY" || res.Header.Get("Cross-Origin-Opener-Policy") != "same-origin" ||
+			res.Header.Get("Referrer-Policy") != "same-origin" {
 			t.Errorf("GET %s headers: %v", path, res.Header)
 		}
 	}

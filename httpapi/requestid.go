@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"time"
 )
 
 // requestIDHeader carries a request's id, in and out.
@@ -16,8 +15,13 @@ type requestIDKey struct{}
 
 // RequestID returns the id of the request ctx belongs to ("" outside one).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	switch v := ctx.Value(requestIDKey{}).(type) {
+	case *requestContext: // the envelope's: no string boxed per lookup
+		return v.id
+	case string: // WithRequestID's
+		return v
+	}
+	return ""
 }
 
 // saneRequestID reports whether an incoming X-Request-Id is kept: 1 to 128
@@ -45,15 +49,21 @@ func WithRequestID(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		id := r.Header.Get(requestIDHeader)
-		if !saneRequestID(id) {
-			var b [16]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
+		id := incomingRequestID(r)
 		w.Header()[requestIDHeader] = []string{id}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})
+}
+
+// incomingRequestID returns the request's X-Request-Id if it is sane, else
+// a new id: 16 random bytes in hex.
+func incomingRequestID(r *http.Request) string {
+	if id := r.Header.Get(requestIDHeader); saneRequestID(id) {
+		return id
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // RequestIDLogs wraps a log handler so that each record logged with a
@@ -75,22 +85,4 @@ func (l requestIDLogs) WithAttrs(a []slog.Attr) slog.Handler {
 
 func (l requestIDLogs) WithGroup(name string) slog.Handler {
 	return requestIDLogs{l.Handler.WithGroup(name)}
-}
-
-// observe reports each request's route pattern, status and duration to
-// Config.Observe (the metrics). It runs inside the router's caller, so the
-// pattern the router matched is on the request when it returns.
-func observe(obs func(route, method string, status int, d time.Duration), h http.Handler) http.Handler {
-	if obs == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
-		}
-		obs(r.Pattern, r.Method, rec.status, time.Since(start))
-	})
 }

@@ -444,12 +444,17 @@ func apiPath(p string) bool {
 
 // serveApp serves the web app. The API's Cache-Control and CSP are dropped:
 // the app sets a page's own (immutable assets, revalidated index.html, a CSP
-// that allows its scripts).
+// that allows its scripts). Its answers are documents, so they get the
+// headers that only act on documents, which JSON answers go without
+// (setSecurityHeaders); the app may set stricter ones.
 func serveApp(app http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Del("Cache-Control")
 		h.Del("Content-Security-Policy")
+		h["X-Frame-Options"] = headerDeny
+		h["Referrer-Policy"] = headerSameOrigin
+		h["Cross-Origin-Opener-Policy"] = headerSameOrigin
 		app.ServeHTTP(w, r)
 	}
 }

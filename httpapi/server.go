@@ -81,6 +81,14 @@ type Config struct {
 	// AccessLog is the request log (accesslog.go); its zero value logs
 	// nothing.
 	AccessLog AccessLog
+	// RequestTimeout bounds every request (<= 0: DefaultRequestTimeout):
+	// its context's deadline, which every store call takes, so that a hung
+	// or overloaded database costs a request at most that long. A store
+	// call that runs out of it returns latch.ErrUnavailable, answered with
+	// 503 and Retry-After.
+	RequestTimeout time.Duration
+	// Metrics, unless nil, serves GET /metrics (the Prometheus scrape).
+	Metrics http.Handler
 }
 
 // Pinger reports whether the database answers, for /readyz.
@@ -99,7 +107,9 @@ type Server struct {
 	csrfKey *csrfKey
 	cors    map[string][]string // CORS origin → its Access-Control-Allow-Origin value
 	table   []route             // the routes served (routes.go)
-	handler http.Handler
+	handler http.Handler        // the router, inside the envelope (envelope.go)
+	timeout time.Duration
+	access  *accessLogger
 	// draining is set by Drain: the process is stopping (ops.go).
 	draining atomic.Bool
 }
@@ -108,6 +118,9 @@ type Server struct {
 func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.CookieSameSite == 0 {
 		cfg.CookieSameSite = http.SameSiteLaxMode
@@ -127,7 +140,9 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		cop:     http.NewCrossOriginProtection(),
 		csrfKey: newCSRFKey(cfg.CSRFKey),
 		cors:    map[string][]string{},
+		timeout: cfg.RequestTimeout,
 	}
+	s.access = newAccessLogger(s)
 	trusted := append(append([]string{}, cfg.TrustedOrigins...), cfg.CORSOrigins...)
 	if cfg.PublicURL != nil {
 		trusted = append(trusted, cfg.PublicURL.Scheme+"://"+cfg.PublicURL.Host)
@@ -141,10 +156,6 @@ func New(cfg Config, svc *account.Service, db Pinger, log *slog.Logger) *Server 
 		s.cors[o] = []string{o}
 	}
 	s.table = s.routeTable(s.features())
-	s.handler = s.middleware(s.router(s.table))
+	s.handler = s.router(s.table)
 	return s
-}
-
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.handler.ServeHTTP(w, r)
 }

@@ -87,7 +87,7 @@ func TestRequestTimeoutIs503(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	ls := latchtest.Start(t, latchtest.Options{DB: db, Log: io.Discard, NoSessionCache: true,
-		Wrap: func(h http.Handler) http.Handler { return httpapi.WithRequestTimeout(h, 300*time.Millisecond) }})
+		HTTP: func(c *httpapi.Config) { c.RequestTimeout = 300 * time.Millisecond }})
 	srv := &latchServer{Server: ls.Server, db: ls.DB, smtp: ls.SMTP, keys: ls.Keys, now: time.Now()}
 	if status, _, _ := post(t, srv, "/auth/signup", creds("ann@example.com")); status != 200 {
 		t.Fatalf("signup: %d", status)

@@ -9,9 +9,11 @@ package metrics
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,11 +43,29 @@ type Metrics struct {
 	signups  prometheus.Counter
 	limits   *prometheus.CounterVec
 	webhooks *prometheus.CounterVec
+
+	// observers caches each (route, method, status)'s counter and
+	// histogram, so that a request's observation is a map lookup, not two
+	// label hashes and a status string; copied on write (rare: once per
+	// new combination), read without a lock.
+	observers  atomic.Pointer[map[requestKey]requestObserver]
+	observerMu sync.Mutex
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestObserver struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New registers every collector; store, unless nil, is read at each scrape.
 func New(store Store) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.observers.Store(&map[requestKey]requestObserver{})
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "latch_http_requests_total",
 		Help: "HTTP requests by route pattern (unmatched: no route), method and status."}, []string{"route", "method", "status"})
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "latch_http_request_duration_seconds",
@@ -74,13 +94,46 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // ObserveRequest counts a request to route (a ServeMux pattern; "" for
-// none) answered with status after d.
+// none) answered with status after d. Methods outside HTTP's own are
+// counted as OTHER, so that a client cannot grow the label set.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+	k := requestKey{route: route, method: knownMethod(method), status: status}
+	o, ok := (*m.observers.Load())[k]
+	if !ok {
+		o = m.observer(k)
+	}
+	o.count.Inc()
+	o.duration.Observe(d.Seconds())
+}
+
+// observer adds k's counter and histogram to the cache.
+func (m *Metrics) observer(k requestKey) requestObserver {
+	m.observerMu.Lock()
+	defer m.observerMu.Unlock()
+	old := *m.observers.Load()
+	if o, ok := old[k]; ok {
+		return o
+	}
+	o := requestObserver{count: m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(k.status)),
+		duration: m.duration.WithLabelValues(k.route)}
+	next := make(map[requestKey]requestObserver, len(old)+1)
+	maps.Copy(next, old)
+	next[k] = o
+	m.observers.Store(&next)
+	return o
+}
+
+// knownMethod returns method if it is one of HTTP's, else "OTHER".
+func knownMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // ObserveWebhook counts a webhook delivery attempt's result.

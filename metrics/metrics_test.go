@@ -48,3 +48,41 @@ func TestHandlerServes(t *testing.T) {
 		t.Errorf("%d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestObserveRequestLabels: repeated and concurrent observations land on
+// the same series, and a method outside HTTP's is counted as OTHER, so
+// that clients cannot grow the label set.
+func TestObserveRequestLabels(t *testing.T) {
+	m := metrics.New(nil)
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				m.ObserveRequest("GET /a", "GET", 200, time.Millisecond)
+				m.ObserveRequest("GET /a", "GET", 404, time.Millisecond)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	m.ObserveRequest("", "BREW", 405, time.Millisecond)
+	m.ObserveRequest("", "XYZZY", 405, time.Millisecond)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`latch_http_requests_total{method="GET",route="GET /a",status="200"} 200`,
+		`latch_http_requests_total{method="GET",route="GET /a",status="404"} 200`,
+		`latch_http_requests_total{method="OTHER",route="unmatched",status="405"} 2`,
+		`latch_http_request_duration_seconds_count{route="GET /a"} 400`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %s in\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "BREW") {
+		t.Error("a made-up method became a label value")
+	}
+}

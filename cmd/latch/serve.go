@@ -40,6 +40,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	logs := newLogBuffer(e.stderr)
 	defer logs.Close()
 	e.stderr = logs
@@ -48,6 +49,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	applyMemoryLimit(c, log) // before the Hasher: it may lower MaxConcurrent
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -127,6 +129,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	// events in the outbox, from which workers on every node send them.
 	stats := metrics.New(db)
 	parts.HTTP.Observe = stats.ObserveRequest
+	parts.HTTP.RequestTimeout = c.RequestTimeout
+	if c.MetricsAddr == "" {
+		parts.HTTP.Metrics = stats.Handler() // else on LATCH_METRICS_ADDR only
+	}
 	sinks := []account.EventSink{account.LogEvents(log), stats}
 	if len(c.Webhooks) > 0 {
 		hooks := webhook.Start(webhook.Config{Endpoints: c.Webhooks, Outbox: db.Outbox, Log: log, Observe: stats.ObserveWebhook})
@@ -152,7 +158,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &http.Server{
-		Handler:           httpapi.WithRequestID(httpapi.WithRequestTimeout(withMetrics(drainingHandler(built.API), stats, c.MetricsAddr == ""), c.RequestTimeout)),
+		Handler:           built.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -223,27 +229,6 @@ func drain(c *config, log *slog.Logger, srv *http.Server, api *httpapi.Server, e
 	return cut
 }
 
-// drainingHandler serves api, closing each connection after its answer
-// once the server drains: clients (a load balancer's pool included) then
-// open new connections, which go to other nodes, and no idle keep-alive
-// connection is left for Shutdown to close under a request sent on it.
-// withMetrics serves GET /metrics in front of h when public is set; else
-// /metrics is served on LATCH_METRICS_ADDR only (serveMetrics) and the API
-// answers it 404.
-func withMetrics(h http.Handler, stats *metrics.Metrics, public bool) http.Handler {
-	if !public {
-		return h
-	}
-	m := stats.Handler()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			m.ServeHTTP(w, r)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 // serveMetrics serves /metrics alone on its own listener until ctx ends.
 func serveMetrics(ctx context.Context, ln net.Listener, stats *metrics.Metrics, log *slog.Logger) {
 	mux := http.NewServeMux()
@@ -256,15 +241,6 @@ func serveMetrics(ctx context.Context, ln net.Listener, stats *metrics.Metrics, 
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("metrics listener stopped", "err", err)
 	}
-}
-
-func drainingHandler(api *httpapi.Server) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if api.Draining() {
-			w.Header().Set("Connection", "close")
-		}
-		api.ServeHTTP(w, r)
-	})
 }
 
 // cacheSessions turns the session cache on in p when c asks for it. With
