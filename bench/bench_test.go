@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -12,12 +14,13 @@ import (
 
 // TestSmoke runs the harness's smoke mode end to end — it builds Latch and
 // the baseline server, starts them on loopback ports, seeds a SQLite
-// database and measures baseline and session-token with 4 workers for 2
-// seconds each — so that CI notices when the harness breaks. It asserts
+// database and measures baseline and session-token with 4 connections for
+// a second each, under the Go load generator and, when wrk is installed,
+// under wrk too — so that CI notices when the harness breaks. It asserts
 // that the cells ran without errors, never how fast they were.
 func TestSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the smoke run builds and starts Latch (about 10 s); skipped with -short")
+		t.Skip("the smoke run builds and starts Latch (about 15 s); skipped with -short")
 	}
 	out := filepath.Join(t.TempDir(), "results.json")
 	var log bytes.Buffer
@@ -34,18 +37,31 @@ func TestSmoke(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
+	gens := []string{loadGenGo}
+	if _, err := exec.LookPath("wrk"); err == nil {
+		gens = append(gens, loadGenWrk)
+	}
+	if fmt.Sprint(rep.Settings.LoadGens) != fmt.Sprint(gens) {
+		t.Errorf("load generators %v, want %v", rep.Settings.LoadGens, gens)
+	}
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
-		seen[r.Scenario] = true
-		if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.P99Ms <= 0 {
-			t.Errorf("%s: %d requests, %d errors (%s)", r.Scenario, r.Requests, r.Errors, r.FirstError)
+		seen[r.LoadGen+" "+r.Scenario] = true
+		if r.Requests == 0 || r.Errors != 0 || r.RPS <= 0 || r.P99Ms <= 0 || r.CPU.Harness <= 0 {
+			t.Errorf("%s under %s: %d requests, %d errors (%s), p99 %.3f ms, load generator's CPU %.2f",
+				r.Scenario, r.LoadGen, r.Requests, r.Errors, r.FirstError, r.P99Ms, r.CPU.Harness)
 		}
 		if r.Scenario == "session-token" && r.VsBaseline <= 0 {
-			t.Errorf("session-token has no ratio to baseline")
+			t.Errorf("session-token under %s has no ratio to baseline", r.LoadGen)
 		}
 	}
-	if !seen["baseline"] || !seen["session-token"] || len(rep.Results) != 2 {
-		t.Errorf("results: %+v, want baseline and session-token", rep.Results)
+	for _, g := range gens {
+		if !seen[g+" baseline"] || !seen[g+" session-token"] {
+			t.Errorf("no baseline or session-token cell under %s", g)
+		}
+	}
+	if len(rep.Results) != 2*len(gens) {
+		t.Errorf("%d results, want %d", len(rep.Results), 2*len(gens))
 	}
 	if t.Failed() {
 		t.Log(log.String())

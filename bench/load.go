@@ -127,7 +127,16 @@ type measurement struct {
 	Requests    uint64        // operations that succeeded within the window
 	Errors      uint64        // operations that failed within the window
 	FirstError  string        // the first failure, warm-up included
-	Hist        *histogram    // latencies of the successful operations
+	Hist        *histogram    // latencies of the successful operations (Go generator only)
+	Lat         latencies     // summary of the latencies
+	// GenCPU is CPU time the load generator spent outside this process
+	// during the window (wrk's), which counts as the harness's.
+	GenCPU time.Duration
+}
+
+// latencies summarise a cell's latency distribution.
+type latencies struct {
+	Mean, P50, P90, P99, Max time.Duration
 }
 
 // rate returns the successful operations per second.
@@ -237,7 +246,8 @@ func runClosedLoop(ctx context.Context, conc int, warmup, dur time.Duration, mk 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m := &measurement{Concurrency: conc, Duration: dur, Requests: requests.Load(), Errors: errs.Load(), Hist: total}
+	m := &measurement{Concurrency: conc, Duration: dur, Requests: requests.Load(), Errors: errs.Load(), Hist: total,
+		Lat: latencies{Mean: total.mean(), P50: total.quantile(0.50), P90: total.quantile(0.90), P99: total.quantile(0.99), Max: time.Duration(total.max)}}
 	if p := first.Load(); p != nil {
 		m.FirstError = *p
 	}
@@ -496,11 +506,18 @@ func getRequest(host, path string, headers ...string) []byte {
 	return b.Bytes()
 }
 
+// postHead is a POST request with a JSON body up to its Content-Length
+// value, which the caller appends (then CRLF, any further header lines, a
+// blank line and the body).
+func postHead(host, path string) []byte {
+	return []byte("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: latch-bench\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: ")
+}
+
 // postJSON builds a POST request with a JSON body.
 func postJSON(host, path string, body []byte, headers ...string) []byte {
 	var b bytes.Buffer
 	b.Grow(256 + len(body))
-	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: latch-bench\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: ")
+	b.Write(postHead(host, path))
 	b.WriteString(strconv.Itoa(len(body)))
 	b.WriteString("\r\n")
 	for _, h := range headers {

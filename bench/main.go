@@ -4,18 +4,20 @@
 // runs `latch serve` on a free loopback port against a fresh database
 // (a SQLite file in a temporary directory, or a new schema in PostgreSQL),
 // seeds users and sessions straight into the database, and measures each
-// scenario at each concurrency with a closed-loop Go load generator: after
-// a warm-up, for a fixed duration, it reports requests per second, latency
-// quantiles, errors and the peak RSS of the process under test, and each
-// scenario's ratio to the baseline server (and login's to the raw argon2id
-// rate). It prints one table and writes the results as JSON.
+// scenario at each concurrency with a closed-loop load generator — wrk, with
+// a Lua script the harness writes, when wrk is installed, else one in Go
+// (-loadgen; see wrk.go) — and after a warm-up, for a fixed duration,
+// reports requests per second, latency quantiles, errors and the peak RSS
+// of the process under test, and each scenario's ratio to the baseline
+// server (and login's to the raw argon2id rate). It prints one table and
+// writes the results as JSON.
 //
 // From the repository root:
 //
 //	go run ./bench -db sqlite                 # the standard run (about 3 minutes)
 //	go run ./bench -db postgres               # LATCH_TEST_POSTGRES_URL or -postgres-url
 //	go run ./bench -db sqlite -scale          # 1,000 users, then 1,000,000
-//	go run ./bench -smoke                     # baseline + session-token, 4 workers, 2 s
+//	go run ./bench -smoke                     # baseline + session-token, 4 workers, 1 s, each load generator
 //	go run ./bench -db sqlite -soak 10m       # mixed load at half capacity, RSS etc. over time
 //
 // Only loopback traffic is generated. Rate limits are off in the measured
@@ -92,6 +94,11 @@ type options struct {
 	importDjango int
 	soak         time.Duration
 	soakEvery    time.Duration
+	// loadgens are the load generators the cells run under, in order
+	// (both only in the smoke mode); wrk is wrk's path when one is wrk.
+	loadgens   []string
+	wrk        string
+	wrkVersion string
 }
 
 // defaultPostgresURL is where scripts/test finds PostgreSQL.
@@ -113,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		db        = fs.String("db", "sqlite", "database: sqlite, postgres, or both (comma-separated)")
 		conc      = fs.String("concurrency", "1,16,64", "closed-loop workers (= connections) per cell, comma-separated")
 		scenarios = fs.String("scenarios", "all", "scenarios to run, comma-separated, or all: "+scenarioNames())
+		loadgen   = fs.String("loadgen", "auto", "load generator of the HTTP scenarios: wrk (wrk on PATH, driven by generated Lua scripts), go (the harness's own, sharing its process), or auto: wrk when it is on PATH, else go; with -smoke, auto runs each cell under both")
 	)
 	fs.StringVar(&o.pgURL, "postgres-url", pg, "PostgreSQL to use with -db postgres (default $LATCH_TEST_POSTGRES_URL); each run creates and drops a schema in it")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per cell")
@@ -133,7 +141,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.latchEnv = append(o.latchEnv, v)
 		return nil
 	})
-	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify and forward-auth (and the hash rate just after each login cell), and take their ratios from those pairs: on a shared machine the speed drifts within a run")
+	fs.BoolVar(&o.paired, "paired", true, "measure the baseline again just before each cell of session-cookie, session-token, jwt-verify, forward-auth and refresh (and the hash rate just after each login cell), and take their ratios from those pairs: on a shared machine the speed drifts within a run")
 	fs.StringVar(&o.logLevel, "latch-log-level", "info", "LATCH_LOG_LEVEL of the measured Latch (info: its default, one log line per request)")
 	fs.IntVar(&o.importDjango, "import-django", 0, "instead of the load test, time latch import-django of this many users from a Django-shaped SQLite database into each -db")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, SQLite files) and the PostgreSQL schema")
@@ -150,10 +158,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if o.smoke {
+		// Unpaired, so that session-token takes its ratio from the one
+		// baseline cell: a few seconds per load generator.
 		*db, *conc, *scenarios = "sqlite", "4", "baseline,session-token"
-		o.duration, o.warmup = 2*time.Second, 500*time.Millisecond
+		o.duration, o.warmup = time.Second, 500*time.Millisecond
 		o.users = 200
-		o.quietWait, o.retries = 0, 0
+		o.quietWait, o.retries, o.paired = 0, 0, false
+	}
+	if err := o.pickLoadGen(*loadgen); err != nil {
+		return nil, err
 	}
 	for _, d := range splitList(*db) {
 		switch d {
@@ -223,7 +236,51 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 
 // pairedScenarios are those whose ratio to the baseline is a target; with
 // -paired each of their cells gets a baseline cell of its own just before.
-var pairedScenarios = map[string]bool{"session-cookie": true, "session-token": true, "jwt-verify": true, "forward-auth": true}
+var pairedScenarios = map[string]bool{"session-cookie": true, "session-token": true, "jwt-verify": true, "forward-auth": true, "refresh": true}
+
+// pickLoadGen resolves -loadgen: wrk when asked for (it must be on PATH) or
+// when auto finds it (the smoke mode then runs both, so that CI exercises
+// each), else go.
+func (o *options) pickLoadGen(v string) error {
+	path, version, err := findWrk()
+	switch v {
+	case loadGenGo:
+		o.loadgens = []string{loadGenGo}
+	case loadGenWrk:
+		if err != nil {
+			return fmt.Errorf("-loadgen wrk: %w (scripts/bench-setup installs it)", err)
+		}
+		o.loadgens = []string{loadGenWrk}
+	case "auto":
+		switch {
+		case err != nil:
+			o.loadgens = []string{loadGenGo}
+		case o.smoke:
+			o.loadgens = []string{loadGenGo, loadGenWrk}
+		default:
+			o.loadgens = []string{loadGenWrk}
+		}
+	default:
+		return fmt.Errorf("-loadgen %q: want go, wrk or auto", v)
+	}
+	if slices.Contains(o.loadgens, loadGenWrk) {
+		o.wrk, o.wrkVersion = path, version
+	}
+	return nil
+}
+
+// loadGenNote says which load generator drives the HTTP scenarios.
+func (o *options) loadGenNote() string {
+	var parts []string
+	for _, lg := range o.loadgens {
+		if lg == loadGenWrk {
+			parts = append(parts, fmt.Sprintf("wrk (%s, %s; -t min(c,2) -c c, Lua request scripts)", o.wrkVersion, o.wrk))
+		} else {
+			parts = append(parts, "go (the harness's closed loop, one goroutine per connection)")
+		}
+	}
+	return strings.Join(parts, ", then ")
+}
 
 // defaultScenarios returns every scenario, or the scale mode's two.
 func defaultScenarios(scale bool) []scenario {
@@ -268,6 +325,7 @@ type harness struct {
 	hashMu sync.Mutex
 	hash   string // argon2id hash of benchPassword, computed once
 	soaks  []*soakResult
+	wrk    *wrkRunner // with -loadgen wrk
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -296,6 +354,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var id [4]byte
 	rand.Read(id[:])
 	h.runID = hex.EncodeToString(id[:])
+	if o.wrk != "" {
+		h.wrk = &wrkRunner{bin: o.wrk, dir: tmp}
+	}
+	if o.soak == 0 && o.importDjango == 0 {
+		fmt.Fprintln(stdout, "load generator:", o.loadGenNote())
+	}
 
 	// Latch's binary is named authd, and nothing the harness starts has
 	// "latch" in its command line, so that whatever else on the machine
@@ -545,7 +609,7 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 		if err != nil {
 			return err
 		}
-		n := slices.Max(o.conc) + 16
+		n := h.refreshTokensNeeded()
 		pairs, err := loginTokens(ctx, t, n)
 		if serr := setup.stop(); err == nil {
 			err = serr
@@ -593,40 +657,66 @@ func (h *harness) runStandard(ctx context.Context, engine string) (err error) {
 	h.rep.addDatabase(ctx, d)
 	base, _ := scenarioByName("baseline")
 	hash, _ := scenarioByName("hash")
-	for _, sc := range o.scenarios {
-		for _, c := range o.conc {
-			var pair *result
-			if o.paired && pairedScenarios[sc.Name] && h.needs(procBaseline) {
-				if pair, err = h.measureQuietly(ctx, t, base, c, procs); err != nil {
-					return err
+	for _, lg := range o.loadgens {
+		for _, sc := range o.scenarios {
+			for _, c := range o.conc {
+				var pair *result
+				if o.paired && pairedScenarios[sc.Name] && h.needs(procBaseline) {
+					if pair, err = h.measureQuietly(ctx, t, base, c, procs, lg); err != nil {
+						return err
+					}
+					fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with %s)\n", engine, "baseline", c, pair.RPS, sc.Name)
 				}
-				fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with %s)\n", engine, "baseline", c, pair.RPS, sc.Name)
-			}
-			res, err := h.measureQuietly(ctx, t, sc, c, procs)
-			if err != nil {
-				return err
-			}
-			res.DB, res.Users = engine, o.users
-			if pair != nil && pair.RPS > 0 {
-				res.BaselineRPS, res.VsBaseline = pair.RPS, round3(res.RPS/pair.RPS)
-			}
-			if o.paired && sc.Name == "login" && h.selected("hash") {
-				hp, err := h.measureQuietly(ctx, t, hash, c, procs)
+				res, err := h.measureQuietly(ctx, t, sc, c, procs, lg)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with login)\n", engine, "hash", c, hp.RPS)
-				if hp.RPS > 0 {
-					res.HashRPS, res.VsHash = hp.RPS, round3(res.RPS/hp.RPS)
+				res.DB, res.Users = engine, o.users
+				if pair != nil && pair.RPS > 0 {
+					res.BaselineRPS, res.VsBaseline, res.BaselineP99Ms = pair.RPS, round3(res.RPS/pair.RPS), pair.P99Ms
 				}
+				if o.paired && sc.Name == "login" && h.selected("hash") {
+					hp, err := h.measureQuietly(ctx, t, hash, c, procs, lg)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(h.out, "  %-8s %-15s c=%-3d %9.1f req/s  (paired with login)\n", engine, "hash", c, hp.RPS)
+					if hp.RPS > 0 {
+						res.HashRPS, res.VsHash = hp.RPS, round3(res.RPS/hp.RPS)
+					}
+				}
+				h.rep.add(h.out, res)
 			}
-			h.rep.add(h.out, res)
-		}
-		if err := h.perf(ctx, t, sc, procs, engine+"-"+sc.Name); err != nil {
-			fmt.Fprintln(h.out, "  perf:", err)
+			if err := h.perf(ctx, t, sc, procs, engine+"-"+sc.Name, lg); err != nil {
+				fmt.Fprintln(h.out, "  perf:", err)
+			}
 		}
 	}
 	return nil
+}
+
+// refreshTokensNeeded is how many logins the refresh and jwt-verify
+// scenarios need. The Go generator's workers each chain one token from cell
+// to cell (plus spares for broken chains); a wrk run loses the tokens in
+// flight when it stops, up to one per connection, so wrk needs that many
+// for each of its runs (warm-up and measured, every attempt).
+func (h *harness) refreshTokensNeeded() int {
+	n := slices.Max(h.o.conc) + 16
+	if h.wrk != nil && h.selected("refresh") {
+		runs := 1 + h.o.retries
+		if h.o.warmup > 0 {
+			runs *= 2
+		}
+		sum := 0
+		for _, c := range h.o.conc {
+			sum += c
+		}
+		if h.o.perfDir != "" {
+			sum += 16 // the profiled cell
+		}
+		n = max(n, sum*runs+16)
+	}
+	return n
 }
 
 // runScale measures session-cookie and login at -users users, then seeds up
@@ -663,17 +753,19 @@ func (h *harness) runScale(ctx context.Context, engine string) (err error) {
 		h.recordIdleRSS(engine, phase.to, latch)
 		for _, sc := range o.scenarios {
 			for _, c := range o.conc {
-				if err != nil {
-					break
-				}
-				var res *result
-				if res, err = h.measureQuietly(ctx, t, sc, c, procs); err == nil {
-					res.DB, res.Users = engine, phase.to
-					h.rep.add(h.out, res)
+				for _, lg := range o.loadgens {
+					if err != nil {
+						break
+					}
+					var res *result
+					if res, err = h.measureQuietly(ctx, t, sc, c, procs, lg); err == nil {
+						res.DB, res.Users = engine, phase.to
+						h.rep.add(h.out, res)
+					}
 				}
 			}
 			if err == nil {
-				if perr := h.perf(ctx, t, sc, procs, fmt.Sprintf("%s-%dusers-%s", engine, phase.to, sc.Name)); perr != nil {
+				if perr := h.perf(ctx, t, sc, procs, fmt.Sprintf("%s-%dusers-%s", engine, phase.to, sc.Name), o.loadgens[len(o.loadgens)-1]); perr != nil {
 					fmt.Fprintln(h.out, "  perf:", perr)
 				}
 			}
@@ -718,11 +810,11 @@ func (h *harness) seed(ctx context.Context, d *database, spec seedSpec) error {
 // measureQuietly measures a cell, and again (up to -retries times) while
 // other processes took more than -noisy-cores of CPU during it; it keeps
 // the attempt they disturbed least.
-func (h *harness) measureQuietly(ctx context.Context, t *target, sc scenario, c int, procs map[string]*proc) (*result, error) {
+func (h *harness) measureQuietly(ctx context.Context, t *target, sc scenario, c int, procs map[string]*proc, loadgen string) (*result, error) {
 	var best *result
 	attempts := 0
 	for attempt := 0; attempt <= h.o.retries; attempt++ {
-		res, err := h.measure(ctx, t, sc, c, procs)
+		res, err := h.measure(ctx, t, sc, c, procs, loadgen)
 		if err != nil {
 			return nil, err
 		}
@@ -742,11 +834,16 @@ func (h *harness) measureQuietly(ctx context.Context, t *target, sc scenario, c 
 	return best, nil
 }
 
-// measure runs one cell: scenario sc at concurrency c.
-func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, procs map[string]*proc) (*result, error) {
-	wf, err := sc.prepare(t)
-	if err != nil {
-		return nil, err
+// measure runs one cell: scenario sc at concurrency c, under wrk when
+// loadgen is wrk and the scenario is HTTP, else in-process.
+func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, procs map[string]*proc, loadgen string) (*result, error) {
+	useWrk := loadgen == loadGenWrk && sc.wrk != nil
+	var wf workerFactory
+	if !useWrk {
+		var err error
+		if wf, err = sc.prepare(t); err != nil {
+			return nil, err
+		}
 	}
 	pid := os.Getpid()
 	if sc.Proc != procHarness {
@@ -766,13 +863,24 @@ func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, pr
 	}
 	w := watchRSS(pid)
 	var before, after cpuSnap
-	m, err := runClosedLoop(ctx, c, h.o.warmup, h.o.duration, wf, func(open bool) {
+	window := func(open bool) {
 		if open {
 			before = takeCPU(pid)
 		} else {
 			after = takeCPU(pid)
 		}
-	})
+	}
+	var m *measurement
+	var err error
+	if useWrk {
+		m, err = h.wrk.measure(ctx, c, h.o.warmup, h.o.duration, func() (*wrkPlan, error) { return sc.wrk(t, c) }, t.returnRefreshTokens, window)
+		if err == nil {
+			// wrk's CPU is the load generator's, like the harness's own in go mode.
+			after.harness += uint64(math.Round(m.GenCPU.Seconds() * clockTicks))
+		}
+	} else {
+		m, err = runClosedLoop(ctx, c, h.o.warmup, h.o.duration, wf, window)
+	}
 	rss := w.done()
 	if err != nil {
 		return nil, err
@@ -781,6 +889,7 @@ func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, pr
 		return nil, fmt.Errorf("%s: the %s server died during the cell (%v)", sc.Name, sc.Proc, p.err)
 	}
 	res := newResult(sc, m, rss)
+	res.LoadGen = loadgen // hash too, which runs in-process either way: it pairs with the login cells of its generator
 	res.CPU = usage(before, after)
 	res.RSSStartMB = math.Round(float64(w.startKB)/1024*10) / 10
 	cores := res.CPU.Server
@@ -795,17 +904,31 @@ func (h *harness) measure(ctx context.Context, t *target, sc scenario, c int, pr
 }
 
 // perf runs one extra, unreported cell of a Latch scenario at 16 workers
-// with `perf record -g` attached to Latch, when -perf-dir is set.
-func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[string]*proc, name string) error {
+// under loadgen with `perf record -g` attached to Latch, when -perf-dir is
+// set.
+func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[string]*proc, name, loadgen string) error {
 	if h.o.perfDir == "" || sc.Proc != procLatch {
 		return nil
 	}
 	if err := os.MkdirAll(h.o.perfDir, 0o755); err != nil {
 		return err
 	}
-	wf, err := sc.prepare(t)
-	if err != nil {
+	if len(h.o.loadgens) > 1 {
+		name += "-" + loadgen
+	}
+	load := func() error {
+		_, err := h.wrk.measure(ctx, 16, h.o.warmup, h.o.duration, func() (*wrkPlan, error) { return sc.wrk(t, 16) }, t.returnRefreshTokens, nil)
 		return err
+	}
+	if loadgen != loadGenWrk || sc.wrk == nil {
+		wf, err := sc.prepare(t)
+		if err != nil {
+			return err
+		}
+		load = func() error {
+			_, err := runClosedLoop(ctx, 16, h.o.warmup, h.o.duration, wf, nil)
+			return err
+		}
 	}
 	file := filepath.Join(h.o.perfDir, name+".perf.data")
 	secs := strconv.FormatFloat((h.o.warmup + h.o.duration).Seconds(), 'f', 1, 64)
@@ -815,7 +938,7 @@ func (h *harness) perf(ctx context.Context, t *target, sc scenario, procs map[st
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	_, lerr := runClosedLoop(ctx, 16, h.o.warmup, h.o.duration, wf, nil)
+	lerr := load()
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("perf record: %w: %s", err, out)
 	}

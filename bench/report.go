@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,19 +18,22 @@ import (
 
 // result is one cell: a scenario at a concurrency, against one database.
 type result struct {
-	DB          string  `json:"db"`
-	Users       int     `json:"users"`
-	Scenario    string  `json:"scenario"`
-	Concurrency int     `json:"concurrency"`
-	Requests    uint64  `json:"requests"`
-	Errors      uint64  `json:"errors"`
-	Seconds     float64 `json:"seconds"`
-	RPS         float64 `json:"rps"`
-	MeanMs      float64 `json:"mean_ms"`
-	P50Ms       float64 `json:"p50_ms"`
-	P90Ms       float64 `json:"p90_ms"`
-	P99Ms       float64 `json:"p99_ms"`
-	MaxMs       float64 `json:"max_ms"`
+	DB          string `json:"db"`
+	Users       int    `json:"users"`
+	Scenario    string `json:"scenario"`
+	Concurrency int    `json:"concurrency"`
+	// LoadGen is the load generator of the cell: wrk or go (hash runs in
+	// the harness's process under either).
+	LoadGen  string  `json:"loadgen"`
+	Requests uint64  `json:"requests"`
+	Errors   uint64  `json:"errors"`
+	Seconds  float64 `json:"seconds"`
+	RPS      float64 `json:"rps"`
+	MeanMs   float64 `json:"mean_ms"`
+	P50Ms    float64 `json:"p50_ms"`
+	P90Ms    float64 `json:"p90_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+	MaxMs    float64 `json:"max_ms"`
 	// RSSPeakMB is the peak resident set of RSSOf (the process that served
 	// the cell) during the cell, in MiB.
 	RSSPeakMB float64 `json:"rss_peak_mb"`
@@ -50,6 +54,9 @@ type result struct {
 	// BaselineRPS is the baseline's rate measured just before this cell, at
 	// the same concurrency, when VsBaseline is taken from it (see -paired).
 	BaselineRPS float64 `json:"paired_baseline_rps,omitempty"`
+	// BaselineP99Ms is the p99 latency of the baseline cell VsBaseline is
+	// taken from.
+	BaselineP99Ms float64 `json:"baseline_p99_ms,omitempty"`
 	// HashRPS is the hash rate measured just after this login cell, at the
 	// same concurrency, when VsHash is taken from it (see -paired).
 	HashRPS float64 `json:"paired_hash_rps,omitempty"`
@@ -67,8 +74,7 @@ func newResult(sc scenario, m *measurement, rss float64) *result {
 	return &result{
 		Scenario: sc.Name, Concurrency: m.Concurrency, Requests: m.Requests, Errors: m.Errors,
 		Seconds: m.Duration.Seconds(), RPS: math.Round(m.rate()*10) / 10,
-		MeanMs: ms(m.Hist.mean()), P50Ms: ms(m.Hist.quantile(0.50)), P90Ms: ms(m.Hist.quantile(0.90)),
-		P99Ms: ms(m.Hist.quantile(0.99)), MaxMs: ms(time.Duration(m.Hist.max)),
+		MeanMs: ms(m.Lat.Mean), P50Ms: ms(m.Lat.P50), P90Ms: ms(m.Lat.P90), P99Ms: ms(m.Lat.P99), MaxMs: ms(m.Lat.Max),
 		RSSPeakMB: math.Round(rss*10) / 10, RSSOf: sc.Proc, FirstError: m.FirstError,
 	}
 }
@@ -97,14 +103,18 @@ type machine struct {
 }
 
 type settings struct {
-	Mode        string  `json:"mode"`
-	Concurrency []int   `json:"concurrency"`
-	WarmupS     float64 `json:"warmup_s"`
-	DurationS   float64 `json:"duration_s"`
-	Users       int     `json:"users"`
-	ScaleUsers  int     `json:"scale_users,omitempty"`
-	LatchLog    string  `json:"latch_log_level"`
-	LatchEnv    string  `json:"latch_env"`
+	Mode string `json:"mode"`
+	// LoadGen describes the load generator(s), LoadGens names them in the
+	// order their cells ran; the targets are checked on the last one's.
+	LoadGen     string   `json:"loadgen"`
+	LoadGens    []string `json:"loadgens"`
+	Concurrency []int    `json:"concurrency"`
+	WarmupS     float64  `json:"warmup_s"`
+	DurationS   float64  `json:"duration_s"`
+	Users       int      `json:"users"`
+	ScaleUsers  int      `json:"scale_users,omitempty"`
+	LatchLog    string   `json:"latch_log_level"`
+	LatchEnv    string   `json:"latch_env"`
 }
 
 type databaseInfo struct {
@@ -143,7 +153,7 @@ func newReport(o *options) *report {
 	}
 	r := &report{
 		Machine: machineInfo(),
-		Settings: settings{Mode: mode, Concurrency: o.conc, WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
+		Settings: settings{Mode: mode, LoadGen: o.loadGenNote(), LoadGens: o.loadgens, Concurrency: o.conc, WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
 			Users: o.users, LatchLog: o.logLevel,
 			LatchEnv: strings.Join(append([]string{"LATCH_RATE_LIMITS=off LATCH_APP_TOKEN_STRATEGY=jwt LATCH_JWT_ACCESS_TTL=3h LATCH_EMAIL_URL=console: (discarded)"}, o.latchEnv...), " ") + "; all else default"},
 		Started: time.Now().UTC(),
@@ -160,11 +170,11 @@ func newReport(o *options) *report {
 // add records a cell, filling in its ratios, and prints a progress line.
 func (r *report) add(w io.Writer, res *result) {
 	for _, o := range r.Results {
-		if o.DB != res.DB || o.Users != res.Users || o.Concurrency != res.Concurrency || o.RPS == 0 {
+		if o.DB != res.DB || o.Users != res.Users || o.Concurrency != res.Concurrency || o.LoadGen != res.LoadGen || o.RPS == 0 {
 			continue
 		}
 		if o.Scenario == "baseline" && res.Scenario != "baseline" && res.Scenario != "hash" && res.BaselineRPS == 0 {
-			res.VsBaseline = round3(res.RPS / o.RPS)
+			res.VsBaseline, res.BaselineP99Ms = round3(res.RPS/o.RPS), o.P99Ms
 		}
 		if o.Scenario == "hash" && res.Scenario == "login" && res.HashRPS == 0 {
 			res.VsHash = round3(res.RPS / o.RPS)
@@ -174,8 +184,8 @@ func (r *report) add(w io.Writer, res *result) {
 		}
 	}
 	r.Results = append(r.Results, res)
-	fmt.Fprintf(w, "  %-8s %-15s c=%-3d %9.1f req/s  p50 %7.3f ms  p90 %7.3f ms  p99 %8.3f ms  errors %d  rss %.1f MB (%s)  cpu %s\n",
-		res.DB, res.Scenario, res.Concurrency, res.RPS, res.P50Ms, res.P90Ms, res.P99Ms, res.Errors, res.RSSPeakMB, res.RSSOf, res.CPU)
+	fmt.Fprintf(w, "  %-8s %-15s c=%-3d %-3s %9.1f req/s  p50 %7.3f ms  p90 %7.3f ms  p99 %8.3f ms  errors %d  rss %.1f MB (%s)  cpu %s\n",
+		res.DB, res.Scenario, res.Concurrency, res.LoadGen, res.RPS, res.P50Ms, res.P90Ms, res.P99Ms, res.Errors, res.RSSPeakMB, res.RSSOf, res.CPU)
 	if res.Errors > 0 || (res.FirstError != "" && res.Requests == 0) {
 		fmt.Fprintf(w, "           first error: %s\n", res.FirstError)
 	}
@@ -266,11 +276,16 @@ type targetOutcome struct {
 }
 
 // evaluateTargets checks the performance targets of docs/performance.md
-// against whatever cells the run measured.
+// (issue 18's) against whatever cells the run measured under its last load
+// generator.
 func evaluateTargets(r *report) []targetOutcome {
+	var gen string
+	if n := len(r.Settings.LoadGens); n > 0 {
+		gen = r.Settings.LoadGens[n-1]
+	}
 	find := func(db string, users int, scenario string, conc int) *result {
 		for _, x := range r.Results {
-			if x.DB == db && x.Scenario == scenario && x.Concurrency == conc && (users == 0 || x.Users == users) {
+			if x.DB == db && x.Scenario == scenario && x.Concurrency == conc && x.LoadGen == gen && (users == 0 || x.Users == users) {
 				return x
 			}
 		}
@@ -294,27 +309,37 @@ func evaluateTargets(r *report) []targetOutcome {
 			}
 			continue
 		}
-		for _, s := range []string{"session-cookie", "session-token"} {
-			if x := find(db, 0, s, 16); x != nil && x.VsBaseline > 0 {
-				atLeast(s+" req/s vs baseline, c=16", x.VsBaseline, 0.60, "ratio")
+		// Issue 18's targets, measured against the paired baseline (under
+		// wrk, the real limit of the machine).
+		for _, t := range []struct {
+			scenario string
+			min      float64
+		}{{"session-cookie", 0.80}, {"session-token", 0.80}, {"jwt-verify", 0.90}, {"refresh", 0.40}} {
+			for _, c := range []int{16, 64} {
+				if x := find(db, 0, t.scenario, c); x != nil && x.VsBaseline > 0 {
+					atLeast(fmt.Sprintf("%s req/s vs baseline, c=%d", t.scenario, c), x.VsBaseline, t.min, "ratio")
+				}
 			}
 		}
-		if x := find(db, 0, "jwt-verify", 16); x != nil && x.VsBaseline > 0 {
-			atLeast("jwt-verify req/s vs baseline, c=16", x.VsBaseline, 0.85, "ratio")
-		}
-		for _, c := range r.Settings.Concurrency {
+		for _, c := range []int{1, 16, 64} {
 			if x := find(db, 0, "login", c); x != nil && x.VsHash > 0 {
-				atLeast(fmt.Sprintf("login req/s vs hash, c=%d", c), x.VsHash, 0.90, "ratio")
+				atLeast(fmt.Sprintf("login req/s vs hash, c=%d", c), x.VsHash, 0.92, "ratio")
 			}
 		}
 		for _, s := range []string{"session-cookie", "session-token"} {
-			if x := find(db, 0, s, 64); x != nil {
-				below(s+" p99, c=64", x.P99Ms, 5, "ms")
+			if x := find(db, 0, s, 64); x != nil && x.BaselineP99Ms > 0 {
+				below(s+" p99 vs baseline's p99, c=64", round3(x.P99Ms/x.BaselineP99Ms), 1.3, "×")
 			}
 		}
 		for _, s := range []string{"session-cookie", "session-token", "forward-auth", "refresh", "signup", "login"} {
-			if x := find(db, 0, s, 64); x != nil {
-				below("Latch peak RSS during "+s+", c=64", x.RSSPeakMB, 64, "MiB")
+			peak, cells := 0.0, 0
+			for _, x := range r.Results {
+				if x.DB == db && x.Scenario == s && x.LoadGen == gen {
+					peak, cells = max(peak, x.RSSPeakMB), cells+1
+				}
+			}
+			if cells > 0 {
+				below("Latch peak RSS during "+s+", every concurrency", peak, 64, "MiB")
 			}
 		}
 	}
@@ -323,13 +348,13 @@ func evaluateTargets(r *report) []targetOutcome {
 
 // printReport prints the table of every cell and the targets.
 func printReport(w io.Writer, r *report) {
-	fmt.Fprintf(w, "\n%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell\n",
-		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS)
+	fmt.Fprintf(w, "\n%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell; load generator: %s\n",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS, r.Settings.LoadGen)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "db\tusers\tscenario\tconc\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tRSS MiB\tof\tvs baseline\tvs hash\tCPU srv/db/gen/other\t")
+	fmt.Fprintln(tw, "db\tusers\tscenario\tconc\tgen\treq/s\tp50 ms\tp90 ms\tp99 ms\terrors\tRSS MiB\tof\tvs baseline\tvs hash\tCPU srv/db/gen/other\t")
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n",
-			x.DB, x.Users, x.Scenario, x.Concurrency, x.RPS, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.RSSPeakMB, x.RSSOf,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%.1f\t%.3f\t%.3f\t%.3f\t%d\t%.1f\t%s\t%s\t%s\t%s\t\n",
+			x.DB, x.Users, x.Scenario, x.Concurrency, x.LoadGen, x.RPS, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.RSSPeakMB, x.RSSOf,
 			pct(x.VsBaseline), pct(x.VsHash), x.CPU)
 	}
 	tw.Flush()
@@ -387,25 +412,26 @@ func writeJSON(path string, r *report) error {
 // and user count, then the targets.
 func markdownReport(r *report) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell.\n\n",
-		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS)
+	fmt.Fprintf(&b, "%s, %d cores, %d MiB, %s, %s; %g s warm-up + %g s per cell; load generator: %s.\n\n",
+		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryMB, r.Machine.Kernel, r.Machine.GoVersion, r.Settings.WarmupS, r.Settings.DurationS, r.Settings.LoadGen)
 	type group struct {
 		db    string
 		users int
+		gen   string
 	}
 	var groups []group
 	for _, x := range r.Results {
-		g := group{x.DB, x.Users}
-		if len(groups) == 0 || groups[len(groups)-1] != g {
+		g := group{x.DB, x.Users, x.LoadGen}
+		if !slices.Contains(groups, g) {
 			groups = append(groups, g)
 		}
 	}
 	for _, g := range groups {
-		fmt.Fprintf(&b, "**%s, %d users**\n\n", g.db, g.users)
+		fmt.Fprintf(&b, "**%s, %d users, load generator %s**\n\n", g.db, g.users, g.gen)
 		b.WriteString("| scenario | conc | req/s | p50 ms | p90 ms | p99 ms | errors | peak RSS MiB (at start) | CPU µs/op | CPU cores srv/db/gen/other | vs baseline | vs hash |\n")
 		b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, x := range r.Results {
-			if x.DB != g.db || x.Users != g.users {
+			if x.DB != g.db || x.Users != g.users || x.LoadGen != g.gen {
 				continue
 			}
 			rss := fmt.Sprintf("%.0f (%.0f)", x.RSSPeakMB, x.RSSStartMB)

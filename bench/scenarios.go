@@ -49,21 +49,43 @@ type scenario struct {
 	// prepare builds what the workers share and returns the factory of
 	// worker i's operation.
 	prepare func(t *target) (workerFactory, error)
+	// wrk, when not nil, is how wrk drives the scenario at c connections
+	// (-loadgen wrk); without it the scenario runs in-process.
+	wrk func(t *target, c int) (*wrkPlan, error)
 }
 
 // scenarios, in the order they run: the cheap checks first, so that the
 // memory argon2id takes during signup and login (19 MiB per password check
 // in flight) does not inflate their RSS readings.
 var scenarios = []scenario{
-	{"baseline", procBaseline, "GET / on a trivial net/http server (bench/baseline) answering a small JSON body", prepareBaseline},
-	{"session-cookie", procLatch, "GET /_allauth/browser/v1/auth/session with a sessionid (and csrftoken) cookie", prepareSessionCookie},
-	{"session-token", procLatch, "GET /_allauth/app/v1/auth/session with X-Session-Token", prepareSessionToken},
-	{"jwt-verify", procResource, "GET /api/me with a Bearer access token on bench/resource: latchauth.Middleware + RequireUser, offline Ed25519 check", prepareJWTVerify},
-	{"forward-auth", procLatch, "GET /auth/verify with a sessionid cookie", prepareForwardAuth},
-	{"refresh", procLatch, "POST /_allauth/app/v1/tokens/refresh, each worker chaining the refresh token of its previous answer", prepareRefresh},
-	{"signup", procLatch, "POST /_allauth/app/v1/auth/signup of a new address (argon2id hash, 2 inserts, session, verification mail to the console)", prepareSignup},
-	{"login", procLatch, "POST /_allauth/app/v1/auth/login by email (argon2id verify, new session, access + refresh token)", prepareLogin},
-	{"hash", procHarness, "password.NewHasher(password.DefaultParams).Hash in the harness process (Latch idle): argon2id m=19 MiB t=2 p=1", prepareHash},
+	{"baseline", procBaseline, "GET / on a trivial net/http server (bench/baseline) answering a small JSON body", prepareBaseline,
+		func(t *target, _ int) (*wrkPlan, error) { return wrkCycle(t.baseline, baselineRequests(t)), nil }},
+	{"session-cookie", procLatch, "GET /_allauth/browser/v1/auth/session with a sessionid (and csrftoken) cookie", prepareSessionCookie,
+		func(t *target, _ int) (*wrkPlan, error) { return wrkCycle(t.host, sessionCookieRequests(t)), nil }},
+	{"session-token", procLatch, "GET /_allauth/app/v1/auth/session with X-Session-Token", prepareSessionToken,
+		func(t *target, _ int) (*wrkPlan, error) { return wrkCycle(t.host, sessionTokenRequests(t)), nil }},
+	{"jwt-verify", procResource, "GET /api/me with a Bearer access token on bench/resource: latchauth.Middleware + RequireUser, offline Ed25519 check", prepareJWTVerify,
+		func(t *target, _ int) (*wrkPlan, error) {
+			reqs, err := jwtVerifyRequests(t)
+			if err != nil {
+				return nil, err
+			}
+			return wrkCycle(t.resource, reqs), nil
+		}},
+	{"forward-auth", procLatch, "GET /auth/verify with a sessionid cookie", prepareForwardAuth,
+		func(t *target, _ int) (*wrkPlan, error) { return wrkCycle(t.host, forwardAuthRequests(t)), nil }},
+	{"refresh", procLatch, "POST /_allauth/app/v1/tokens/refresh, each worker chaining the refresh token of its previous answer", prepareRefresh,
+		func(t *target, c int) (*wrkPlan, error) { return wrkRefresh(t.host, t.takeRefreshTokens(c)), nil }},
+	{"signup", procLatch, "POST /_allauth/app/v1/auth/signup of a new address (argon2id hash, 2 inserts, session, verification mail to the console)", prepareSignup,
+		func(t *target, _ int) (*wrkPlan, error) {
+			tag := fmt.Sprintf("%s-w%d", t.runID, t.seq.Add(1))
+			return wrkPost(t.host, "/_allauth/app/v1/auth/signup", wrkSignupBody(tag), uint64(time.Now().UnixNano())), nil
+		}},
+	{"login", procLatch, "POST /_allauth/app/v1/auth/login by email (argon2id verify, new session, access + refresh token)", prepareLogin,
+		func(t *target, _ int) (*wrkPlan, error) {
+			return wrkPost(t.host, "/_allauth/app/v1/auth/login", wrkLoginBody(t.users), uint64(time.Now().UnixNano())), nil
+		}},
+	{"hash", procHarness, "password.NewHasher(password.DefaultParams).Hash in the harness process (Latch idle): argon2id m=19 MiB t=2 p=1", prepareHash, nil},
 }
 
 func scenarioByName(name string) (scenario, bool) {
@@ -124,39 +146,60 @@ func cycle(addr string, reqs [][]byte, want int) workerFactory {
 	}
 }
 
-func prepareBaseline(t *target) (workerFactory, error) {
-	return cycle(t.baseline, [][]byte{getRequest(t.baseline, "/")}, http.StatusOK), nil
-}
+// The GET scenarios' requests, the same for both load generators.
 
-func prepareSessionCookie(t *target) (workerFactory, error) {
-	reqs := sessionRequests(t, func(i int) []byte {
+func baselineRequests(t *target) [][]byte { return [][]byte{getRequest(t.baseline, "/")} }
+
+func sessionCookieRequests(t *target) [][]byte {
+	return sessionRequests(t, func(i int) []byte {
 		return getRequest(t.host, "/_allauth/browser/v1/auth/session",
 			"Cookie: sessionid="+sessionKey(t.salt, "browser", i)+"; csrftoken="+sessionCSRF(t, i))
 	})
-	return cycle(t.host, reqs, http.StatusOK), nil
 }
 
-func prepareSessionToken(t *target) (workerFactory, error) {
-	reqs := sessionRequests(t, func(i int) []byte {
+func sessionTokenRequests(t *target) [][]byte {
+	return sessionRequests(t, func(i int) []byte {
 		return getRequest(t.host, "/_allauth/app/v1/auth/session", "X-Session-Token: "+sessionKey(t.salt, "app", i))
 	})
-	return cycle(t.host, reqs, http.StatusOK), nil
 }
 
-func prepareForwardAuth(t *target) (workerFactory, error) {
-	reqs := sessionRequests(t, func(i int) []byte {
+func forwardAuthRequests(t *target) [][]byte {
+	return sessionRequests(t, func(i int) []byte {
 		return getRequest(t.host, "/auth/verify", "Cookie: sessionid="+sessionKey(t.salt, "browser", i))
 	})
-	return cycle(t.host, reqs, http.StatusOK), nil
 }
 
-func prepareJWTVerify(t *target) (workerFactory, error) {
+func jwtVerifyRequests(t *target) ([][]byte, error) {
 	if len(t.tokens) == 0 {
 		return nil, errors.New("jwt-verify: no access tokens (the logins at setup failed)")
 	}
 	reqs := make([][]byte, len(t.tokens))
 	for k, p := range t.tokens {
 		reqs[k] = getRequest(t.resource, "/api/me", "Authorization: Bearer "+p.Access)
+	}
+	return reqs, nil
+}
+
+func prepareBaseline(t *target) (workerFactory, error) {
+	return cycle(t.baseline, baselineRequests(t), http.StatusOK), nil
+}
+
+func prepareSessionCookie(t *target) (workerFactory, error) {
+	return cycle(t.host, sessionCookieRequests(t), http.StatusOK), nil
+}
+
+func prepareSessionToken(t *target) (workerFactory, error) {
+	return cycle(t.host, sessionTokenRequests(t), http.StatusOK), nil
+}
+
+func prepareForwardAuth(t *target) (workerFactory, error) {
+	return cycle(t.host, forwardAuthRequests(t), http.StatusOK), nil
+}
+
+func prepareJWTVerify(t *target) (workerFactory, error) {
+	reqs, err := jwtVerifyRequests(t)
+	if err != nil {
+		return nil, err
 	}
 	return cycle(t.resource, reqs, http.StatusOK), nil
 }
@@ -219,6 +262,52 @@ func prepareRefresh(t *target) (workerFactory, error) {
 			return nil
 		}, c.Close, nil
 	}, nil
+}
+
+// wrkSparePerThread is how many refresh tokens each wrk thread holds beyond
+// one per connection, so that a lost token does not stall a connection.
+const wrkSparePerThread = 2
+
+// takeRefreshTokens hands out refresh tokens for a wrk run at c
+// connections: one per connection and a few spares for each thread, as
+// far as there are tokens (spares first, then the Go workers' chains). A
+// wrk run ends with requests in flight, whose tokens are lost; what its
+// threads hold at the end comes back through returnRefreshTokens.
+func (t *target) takeRefreshTokens(c int) [][]string {
+	threads := wrkThreads(c)
+	out := make([][]string, threads)
+	next := func() string {
+		select {
+		case tok := <-t.spare:
+			return tok
+		default:
+		}
+		for i, tok := range t.chains {
+			if tok != "" {
+				t.chains[i] = ""
+				return tok
+			}
+		}
+		return ""
+	}
+	for k := range out {
+		for range c/threads + wrkSparePerThread {
+			if tok := next(); tok != "" {
+				out[k] = append(out[k], tok)
+			}
+		}
+	}
+	return out
+}
+
+// returnRefreshTokens puts unspent refresh tokens back with the spares.
+func (t *target) returnRefreshTokens(toks []string) {
+	for _, tok := range toks {
+		select {
+		case t.spare <- tok:
+		default: // cannot happen: spare holds every token the logins made
+		}
+	}
 }
 
 // refreshToken finds data.refresh_token in a refresh answer (the only field

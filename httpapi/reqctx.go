@@ -82,7 +82,7 @@ func (c *requestContext) Err() error {
 
 func (c *requestContext) Value(key any) any {
 	if _, ok := key.(requestIDKey); ok {
-		return c.id
+		return c // RequestID reads c.id: returning the string would box it
 	}
 	if c.started.Load() {
 		return c.timed.Value(key)

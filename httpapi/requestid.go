@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 )
 
 // requestIDHeader carries a request's id, in and out.
@@ -15,8 +16,13 @@ type requestIDKey struct{}
 
 // RequestID returns the id of the request ctx belongs to ("" outside one).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	switch v := ctx.Value(requestIDKey{}).(type) {
+	case *requestContext: // the envelope's: no string boxed per lookup
+		return v.id
+	case string: // WithRequestID's
+		return v
+	}
+	return ""
 }
 
 // saneRequestID reports whether an incoming X-Request-Id is kept: 1 to 128
@@ -51,14 +57,37 @@ func WithRequestID(h http.Handler) http.Handler {
 }
 
 // incomingRequestID returns the request's X-Request-Id if it is sane, else
-// a new id: 16 random bytes in hex.
+// a new id (newRequestID).
 func incomingRequestID(r *http.Request) string {
 	if id := r.Header.Get(requestIDHeader); saneRequestID(id) {
 		return id
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return newRequestID()
+}
+
+// Request ids are 32 hex digits: 8 random bytes drawn once per process,
+// then a counter. They name a request in the logs, and are unique across
+// processes and restarts without the system call or the cipher of 16 random
+// bytes per request; they are not secrets, and nothing trusts them.
+var (
+	requestIDPrefix = func() (p [16]byte) {
+		var b [8]byte
+		rand.Read(b[:])
+		hex.Encode(p[:], b[:])
+		return p
+	}()
+	requestIDCounter atomic.Uint64
+)
+
+func newRequestID() string {
+	var b [32]byte
+	copy(b[:16], requestIDPrefix[:])
+	n := requestIDCounter.Add(1)
+	for i := 31; i >= 16; i-- {
+		b[i] = "0123456789abcdef"[n&15]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // RequestIDLogs wraps a log handler so that each record logged with a

@@ -53,10 +53,15 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 var unencodable = []byte(`{"status":500}` + "\n")
 
 // writeBody sends an encoded JSON body, its trailing newline included.
+// net/http adds the Content-Length of a body that fits its buffer (2 KiB)
+// by itself, without allocating; larger bodies are given theirs here, so
+// that they are not sent chunked.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = headerJSON
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(b) > 2048 {
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(status)
 	w.Write(b)
 }

@@ -15,7 +15,13 @@
 // server on a few cores can still verify many logins per second without
 // running out of memory. A [Hasher] runs at most [Params].MaxConcurrent
 // (by default GOMAXPROCS) argon2 computations at once, and the others wait,
-// so concurrent logins use at most that many times Memory.
+// so concurrent logins use at most that many times Memory. Each
+// computation runs in one of the Hasher's arenas of Memory KiB, which are
+// mapped on first use, outside the Go heap, and reused: a hash allocates
+// no memory of its own, and the garbage collector neither scans the arenas
+// nor lets them raise its heap goal. (The argon2 code, in internal/argon2,
+// is written from RFC 9106, with its compression function in AVX2
+// assembly on amd64.)
 // OWASP rates its other configurations (more memory with fewer passes, or
 // fewer MiB with more passes) as equally strong. A deployment that can spare
 // the memory may raise Memory and pass its own [Params] to [NewHasher].

@@ -9,9 +9,11 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/latchauth/latch/internal/argon2"
 )
 
 // ErrUnknownHash is wrapped by every error that [Hasher.Verify] returns. It
@@ -37,10 +39,12 @@ type Params struct {
 	KeyLen uint32
 	// MaxConcurrent is how many argon2 computations (Hash, and Verify of
 	// argon2 hashes, VerifyDummy included) the Hasher runs at once; further
-	// calls block until one ends. Each holds Memory KiB and is CPU-bound, so
-	// more at once than cores only multiplies memory and GC work. 0 means
-	// runtime.GOMAXPROCS(0) at NewHasher time. It is not part of the hash,
-	// so it never makes Verify ask for a rehash.
+	// calls block until one ends. Each computation is CPU-bound and uses one
+	// of the Hasher's MaxConcurrent arenas of Memory KiB, which are made on
+	// first use and kept, outside the Go heap, so a busy Hasher holds
+	// MaxConcurrent × Memory KiB. More at once than cores only multiplies
+	// memory. 0 means runtime.GOMAXPROCS(0) at NewHasher time. It is not
+	// part of the hash, so it never makes Verify ask for a rehash.
 	MaxConcurrent int
 }
 
@@ -94,8 +98,14 @@ type Hasher struct {
 	dummy  string
 	limits limits
 	// slots is a semaphore of MaxConcurrent argon2 computations, which keeps
-	// their memory to MaxConcurrent × m. Nil (a zero Hasher) means no limit.
+	// their memory to MaxConcurrent × Memory KiB. Nil (a zero Hasher) means
+	// no limit, and a fresh arena for every computation.
 	slots chan struct{}
+	// mu guards arenas, the arenas of Memory KiB that no computation is
+	// using: at most MaxConcurrent. The last one returned is reused first,
+	// so a Hasher that never runs two computations at once touches only one.
+	mu     sync.Mutex
+	arenas []*argon2.Arena
 	// slotHook, if set (by tests), is called while a slot is held.
 	slotHook func()
 }
@@ -136,9 +146,14 @@ func (p Params) check() error {
 	return nil
 }
 
-// withSlot runs f, an argon2 computation, in one of the Hasher's slots,
-// first blocking until one is free; a waiting call holds no argon2 memory.
-func (h *Hasher) withSlot(f func() []byte) []byte {
+// withSlot runs f, an argon2 computation of kib KiB, in one of the
+// Hasher's slots, first blocking until one is free; a waiting call holds no
+// argon2 memory. f gets the slot's arena, made now if this is the slot's
+// first use. A stored hash that asks for more memory than the Hasher's own
+// Params gets an arena of its own, unmapped when f returns, so that it does
+// not raise the Hasher's memory for good. The error is f's, or a failure to
+// map the memory.
+func (h *Hasher) withSlot(kib uint32, f func(*argon2.Arena) ([]byte, error)) ([]byte, error) {
 	if h.slots != nil {
 		h.slots <- struct{}{}
 		defer func() { <-h.slots }()
@@ -146,7 +161,48 @@ func (h *Hasher) withSlot(f func() []byte) []byte {
 	if h.slotHook != nil {
 		h.slotHook()
 	}
-	return f()
+	keep := h.slots != nil && kib <= h.params.Memory
+	if keep {
+		if a := h.takeArena(); a != nil {
+			defer h.putArena(a)
+			return f(a)
+		}
+	}
+	size := kib
+	if keep {
+		size = h.params.Memory
+	}
+	a, err := argon2.NewArena(size)
+	if err != nil {
+		return nil, fmt.Errorf("password: %w", err)
+	}
+	if keep {
+		defer h.putArena(a)
+	} else {
+		defer a.Free()
+	}
+	return f(a)
+}
+
+// takeArena removes and returns the last arena that putArena returned, or
+// nil if there is none.
+func (h *Hasher) takeArena() *argon2.Arena {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.arenas)
+	if n == 0 {
+		return nil
+	}
+	a := h.arenas[n-1]
+	h.arenas = h.arenas[:n-1]
+	return a
+}
+
+// putArena gives a back for the next computation.
+func (h *Hasher) putArena(a *argon2.Arena) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.arenas = append(h.arenas, a)
 }
 
 // Normalize returns the form of plain that new hashes are made from: its
@@ -160,7 +216,7 @@ func Normalize(plain string) string {
 // Hash returns an argon2id hash of plain, normalised by [Normalize], with a
 // fresh random salt, in the PHC format $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>.
 // Salt and key are standard base64 without padding. It returns an error only
-// if the Hasher's Params are invalid.
+// if the Hasher's Params are invalid or the system refuses the memory.
 func (h *Hasher) Hash(plain string) (string, error) {
 	plain = Normalize(plain)
 	p := h.params
@@ -169,9 +225,12 @@ func (h *Hasher) Hash(plain string) (string, error) {
 	}
 	salt := make([]byte, p.SaltLen)
 	rand.Read(salt) // Never fails since Go 1.24. On failure it crashes the program.
-	key := h.withSlot(func() []byte {
-		return argon2.IDKey([]byte(plain), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key, err := h.withSlot(p.Memory, func(a *argon2.Arena) ([]byte, error) {
+		return a.Key(argon2.ID, []byte(plain), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 	})
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads,
 		base64.RawStdEncoding.EncodeToString(salt),
@@ -204,7 +263,9 @@ func (h *Hasher) Hash(plain string) (string, error) {
 // verifies. For it, Verify returns ok=false and err=nil and does no work.
 // A malformed or unknown encoding, or one with a cost above the safety limits
 // in the package documentation, returns an error that wraps
-// [ErrUnknownHash]. Keys are compared in constant time.
+// [ErrUnknownHash]. If the system refuses the hash's memory, the error does
+// not wrap ErrUnknownHash; the password was not checked. Keys are compared
+// in constant time.
 func (h *Hasher) Verify(encoded, plain string) (ok, needsRehash bool, err error) {
 	if !IsUsable(encoded) {
 		return false, false, nil
@@ -352,12 +413,16 @@ func (h *Hasher) verifyArgon2(phc, plain string, django bool) (ok, needsRehash b
 	if err != nil || len(want) < minKeyLen || len(want) > maxKeyLen {
 		return false, false, unknown("argon2: bad key")
 	}
-	got := h.withSlot(func() []byte {
-		if variant == "argon2id" {
-			return argon2.IDKey([]byte(plain), salt, t, m, p, uint32(len(want)))
-		}
-		return argon2.Key([]byte(plain), salt, t, m, p, uint32(len(want)))
+	v := argon2.I
+	if variant == "argon2id" {
+		v = argon2.ID
+	}
+	got, err := h.withSlot(m, func(a *argon2.Arena) ([]byte, error) {
+		return a.Key(v, []byte(plain), salt, t, m, p, uint32(len(want)))
 	})
+	if err != nil {
+		return false, false, err
+	}
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, false, nil
 	}

@@ -583,6 +583,9 @@ func TestMaxConcurrent(t *testing.T) {
 	if got := calls.Load(); got < n {
 		t.Errorf("%d argon2 computations went through the limit, want at least %d", got, n)
 	}
+	if got := len(h.arenas); got > 2 {
+		t.Errorf("%d arenas kept, want at most MaxConcurrent = 2", got)
+	}
 }
 
 func TestMaxConcurrentDefault(t *testing.T) {
@@ -598,5 +601,33 @@ func TestMaxConcurrentDefault(t *testing.T) {
 	p.MaxConcurrent = 3
 	if ok, rehash, err := NewHasher(p).Verify(phcTestParams, horse); !ok || rehash || err != nil {
 		t.Errorf("Verify = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+}
+
+// TestArenasPooled checks that the Hasher keeps at most MaxConcurrent arenas
+// of its own Memory, that a stored hash asking for more memory than that
+// verifies without replacing them, and that results on reused (dirty)
+// arenas stay right.
+func TestArenasPooled(t *testing.T) {
+	p := TestParams
+	p.MaxConcurrent = 2
+	h := NewHasher(p)
+	for range 3 {
+		if ok, rehash, err := h.Verify(phcTestParams, horse); !ok || rehash || err != nil {
+			t.Fatalf("Verify(phcTestParams) = %v, %v, %v", ok, rehash, err)
+		}
+	}
+	if ok, rehash, err := h.Verify(djangoArgon2Unicode, unicodePassword); !ok || !rehash || err != nil {
+		t.Fatalf("Verify(djangoArgon2Unicode) = %v, %v, %v; want m=128 > 64 to verify", ok, rehash, err)
+	}
+	made := len(h.arenas)
+	for _, a := range h.arenas {
+		if a.KiB() != p.Memory {
+			t.Errorf("pooled arena of %d KiB, want the Hasher's %d", a.KiB(), p.Memory)
+		}
+	}
+	// NewHasher's dummy hash and the sequential Verify calls share one.
+	if made != 1 {
+		t.Errorf("%d arenas made, want 1", made)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -260,7 +262,7 @@ var numericTypeDigit = &unicode.RangeTable{
 var commonPasswordsGz []byte
 
 // commonPasswords loads the embedded list into a set on first use.
-var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+var commonPasswords = sync.OnceValue(func() *wordSet {
 	set, err := loadCommonPasswords(commonPasswordsGz)
 	if err != nil {
 		// The list is compiled into the binary, so this is a build defect,
@@ -270,16 +272,50 @@ var commonPasswords = sync.OnceValue(func() map[string]struct{} {
 	return set
 })
 
-func loadCommonPasswords(gz []byte) (map[string]struct{}, error) {
+// wordSet is a set of strings with no pointer per word: the words sorted
+// and joined in one string, and where each ends. A map of 30,000 strings
+// is 30,000 objects the garbage collector marks in every cycle, for the
+// life of the process; this is one string and one pointer-free slice.
+type wordSet struct {
+	text string
+	ends []uint32 // word i is text[ends[i-1]:ends[i]] (ends[-1] = 0)
+}
+
+func newWordSet(words []string) *wordSet {
+	slices.Sort(words)
+	words = slices.Compact(words)
+	var b strings.Builder
+	ends := make([]uint32, len(words))
+	for i, w := range words {
+		b.WriteString(w)
+		ends[i] = uint32(b.Len())
+	}
+	return &wordSet{text: b.String(), ends: ends}
+}
+
+func (s *wordSet) word(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = s.ends[i-1]
+	}
+	return s.text[start:s.ends[i]]
+}
+
+func (s *wordSet) contains(w string) bool {
+	i := sort.Search(len(s.ends), func(i int) bool { return s.word(i) >= w })
+	return i < len(s.ends) && s.word(i) == w
+}
+
+func loadCommonPasswords(gz []byte) (*wordSet, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, fmt.Errorf("password: reading embedded common-password list: %w", err)
 	}
-	set := make(map[string]struct{}, 32768)
+	words := make([]string, 0, 32768)
 	sc := bufio.NewScanner(zr)
 	for sc.Scan() {
 		if w := pyStrip(sc.Text()); w != "" {
-			set[w] = struct{}{}
+			words = append(words, w)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -288,13 +324,12 @@ func loadCommonPasswords(gz []byte) (map[string]struct{}, error) {
 	if err := zr.Close(); err != nil {
 		return nil, fmt.Errorf("password: reading embedded common-password list: %w", err)
 	}
-	return set, nil
+	return newWordSet(words), nil
 }
 
 // IsCommon reports whether plain, lower-cased and with surrounding
 // whitespace trimmed as Django does, is in the embedded list of 30,000
 // common passwords. The list is loaded on first use.
 func IsCommon(plain string) bool {
-	_, ok := commonPasswords()[pyStrip(pyLower(plain))]
-	return ok
+	return commonPasswords().contains(pyStrip(pyLower(plain)))
 }

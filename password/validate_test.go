@@ -178,14 +178,18 @@ func TestIsCommon(t *testing.T) {
 
 func TestCommonPasswordList(t *testing.T) {
 	set := commonPasswords()
-	if len(set) < 20000 {
-		t.Fatalf("common-password list has %d entries, want at least 20000", len(set))
+	if len(set.ends) < 20000 {
+		t.Fatalf("common-password list has %d entries, want at least 20000", len(set.ends))
 	}
 	// Every line of the embedded file must be usable as is: lower-case,
 	// trimmed, unique and non-empty, as Django requires of its list.
 	zr, err := gzip.NewReader(bytes.NewReader(commonPasswordsGz))
 	if err != nil {
 		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for i := range set.ends {
+		listed[set.word(i)] = true
 	}
 	lines := 0
 	sc := bufio.NewScanner(zr)
@@ -195,12 +199,22 @@ func TestCommonPasswordList(t *testing.T) {
 		if w == "" || w != pyStrip(pyLower(w)) {
 			t.Errorf("line %d %q is not a lower-case, trimmed password", lines, w)
 		}
+		// Every word is in the set, and its neighbours in sort order
+		// (a prefix, a longer word, the next byte) only if listed too.
+		if !set.contains(w) {
+			t.Errorf("line %d %q not in the set", lines, w)
+		}
+		for _, near := range []string{w[:len(w)-1], w + "\x00", w + "~", w[:len(w)-1] + string(w[len(w)-1]+1)} {
+			if set.contains(near) != listed[near] {
+				t.Errorf("near %q: contains %v, listed %v", near, set.contains(near), listed[near])
+			}
+		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if lines != len(set) {
-		t.Errorf("file has %d lines but %d distinct entries", lines, len(set))
+	if lines != len(set.ends) {
+		t.Errorf("file has %d lines but %d distinct entries", lines, len(set.ends))
 	}
 	if _, err := loadCommonPasswords([]byte("not gzip")); err == nil {
 		t.Error("loadCommonPasswords accepted a corrupt list")

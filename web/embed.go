@@ -8,7 +8,6 @@ import (
 	"embed"
 	"encoding/base64"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strconv"
@@ -215,12 +214,13 @@ func newHandler(fsys fs.FS, root string) (*handler, error) {
 	return h, nil
 }
 
+// typeOf is the Content-Type of a built file, from contentTypes alone:
+// asking package mime would load the system's whole table (/etc/mime.types:
+// some 15,000 objects the garbage collector then marks in every cycle, for
+// good) for the precompressed .br and .gz copies, which are never served
+// under their own names.
 func typeOf(p string) string {
-	ext := strings.ToLower(path.Ext(p))
-	if t, ok := contentTypes[ext]; ok {
-		return t
-	}
-	if t := mime.TypeByExtension(ext); t != "" {
+	if t, ok := contentTypes[strings.ToLower(path.Ext(p))]; ok {
 		return t
 	}
 	return "application/octet-stream"

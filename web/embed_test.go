@@ -458,3 +458,21 @@ func TestImageOrigins(t *testing.T) {
 		t.Errorf("without origins: Content-Security-Policy %q", csp)
 	}
 }
+
+// TestEveryFileHasItsType: each file the app is built into is served with
+// its own Content-Type from the package's table (no lookup in the system's
+// MIME database), never as application/octet-stream.
+func TestEveryFileHasItsType(t *testing.T) {
+	h, err := newHandler(dist, "dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.files) < 3 {
+		t.Fatalf("%d files", len(h.files))
+	}
+	for p, f := range h.files {
+		if f.contentType == "application/octet-stream" || f.contentType == "" {
+			t.Errorf("%s: Content-Type %q", p, f.contentType)
+		}
+	}
+}

@@ -59,7 +59,11 @@ type config struct {
 	RedisURL                    string
 	SessionCache                sessioncache.Config
 	Argon2                      password.Params
-	Account                     account.Config
+	// MemoryLimit is the memory, in bytes, that applyMemoryLimit plans
+	// for: memoryAuto (the container's limit) or 0 (no plan) but for
+	// LATCH_MEMORY_LIMIT.
+	MemoryLimit int64
+	Account     account.Config
 	// WebAuthnRPID and WebAuthnOrigins are the WebAuthn relying party.
 	WebAuthnRPID    string
 	WebAuthnOrigins []string
@@ -504,13 +508,18 @@ var settings = []setting{
 		c.Argon2.Threads = uint8(n)
 		return err
 	}},
-	{"LATCH_ARGON2_MAX_CONCURRENT", "0", "password hashes computed at once, each holding LATCH_ARGON2_MEMORY_KIB; more requests wait their turn. 0: one per CPU core", func(c *config, v string) error {
+	{"LATCH_ARGON2_MAX_CONCURRENT", "0", "password hashes computed at once, each holding LATCH_ARGON2_MEMORY_KIB; more requests wait their turn. 0: one per CPU core, fewer if the container's memory limit cannot hold them (then GOMEMLIMIT, unless set, is the limit less the hashes' memory and a headroom)", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1024 {
 			return errors.New("want a number from 0 to 1024")
 		}
 		c.Argon2.MaxConcurrent = n
 		return nil
+	}},
+	{"LATCH_MEMORY_LIMIT", "auto", "memory Latch plans for: LATCH_ARGON2_MAX_CONCURRENT (if 0) is lowered to the hashes that fit, and GOMEMLIMIT (unless set) is what the hashes leave less a headroom. auto: the container's cgroup limit, if any; off: no plan; or a size in bytes, KiB, MiB or GiB (e.g. 64MiB)", func(c *config, v string) error {
+		n, err := parseMemoryLimit(v)
+		c.MemoryLimit = n
+		return err
 	}},
 	{"LATCH_RATE_LIMITS", "", "per-action budgets overriding allauth's defaults (login=30/m/ip;login_failed=10/m/ip,5/5m/key;signup=20/m/ip;change_password=5/m/user), e.g. login=30/m/ip;login_failed=10/m/ip,5/5m/key; an action with an empty value is unlimited; off disables all", func(c *config, v string) error {
 		if strings.TrimSpace(v) == "off" {

@@ -40,6 +40,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tuneGC()
 	logs := newLogBuffer(e.stderr)
 	defer logs.Close()
 	e.stderr = logs
@@ -48,6 +49,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	applyMemoryLimit(c, log) // before the Hasher: it may lower MaxConcurrent
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
