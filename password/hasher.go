@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -106,6 +107,11 @@ type Hasher struct {
 	// so a Hasher that never runs two computations at once touches only one.
 	mu     sync.Mutex
 	arenas []*argon2.Arena
+	// idle unmaps the pooled arenas once no computation has finished for
+	// arenaIdle: a burst of logins keeps them, a server that only checks
+	// sessions gives their memory (19 MiB each) back.
+	idle      *time.Timer
+	arenaIdle time.Duration // tests shorten it; 0: defaultArenaIdle
 	// slotHook, if set (by tests), is called while a slot is held.
 	slotHook func()
 }
@@ -198,11 +204,36 @@ func (h *Hasher) takeArena() *argon2.Arena {
 	return a
 }
 
-// putArena gives a back for the next computation.
+// defaultArenaIdle is how long pooled arenas outlive the last computation.
+const defaultArenaIdle = 2 * time.Second
+
+// putArena gives a back for the next computation, and (re)starts the idle
+// timer that unmaps the pool.
 func (h *Hasher) putArena(a *argon2.Arena) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.arenas = append(h.arenas, a)
+	d := h.arenaIdle
+	if d <= 0 {
+		d = defaultArenaIdle
+	}
+	if h.idle == nil {
+		h.idle = time.AfterFunc(d, h.releaseArenas)
+	} else {
+		h.idle.Reset(d)
+	}
+}
+
+// releaseArenas unmaps the arenas no computation is using; the next
+// computations map new ones.
+func (h *Hasher) releaseArenas() {
+	h.mu.Lock()
+	free := h.arenas
+	h.arenas = nil
+	h.mu.Unlock()
+	for _, a := range free {
+		a.Free()
+	}
 }
 
 // Normalize returns the form of plain that new hashes are made from: its

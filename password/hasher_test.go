@@ -631,3 +631,36 @@ func TestArenasPooled(t *testing.T) {
 		t.Errorf("%d arenas made, want 1", made)
 	}
 }
+
+// TestArenasReleasedWhenIdle: the pooled arenas are unmapped once no
+// computation has finished for the idle time, and hashing works after.
+func TestArenasReleasedWhenIdle(t *testing.T) {
+	p := TestParams
+	p.MaxConcurrent = 2
+	h := NewHasher(p)
+	h.mu.Lock()
+	h.arenaIdle = 20 * time.Millisecond
+	h.mu.Unlock()
+	enc, err := h.Hash(horse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pooled := func() int {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.arenas)
+	}
+	if pooled() == 0 {
+		t.Fatal("no arena kept after a hash")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for pooled() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("arenas never released")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ok, _, err := h.Verify(enc, horse); !ok || err != nil {
+		t.Fatalf("Verify after the release: %v %v", ok, err)
+	}
+}
