@@ -52,14 +52,18 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // JSON cannot express), as it has always been.
 var unencodable = []byte(`{"status":500}` + "\n")
 
+// netHTTPBuffer is the size of the buffer net/http fills before it sends
+// an answer without a declared Content-Length chunked.
+const netHTTPBuffer = 2048
+
 // writeBody sends an encoded JSON body, its trailing newline included.
-// net/http adds the Content-Length of a body that fits its buffer (2 KiB)
-// by itself, without allocating; larger bodies are given theirs here, so
-// that they are not sent chunked.
+// net/http adds the Content-Length of a body that fits its buffer by
+// itself, without allocating; larger bodies are given theirs here, so that
+// they are not sent chunked (TestContentLength).
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = headerJSON
-	if len(b) > 2048 {
+	if len(b) > netHTTPBuffer {
 		h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	}
 	w.WriteHeader(status)
