@@ -76,19 +76,30 @@ func FuzzParseClaims(f *testing.F) {
 		if !json.Valid([]byte(s)) {
 			t.Fatalf("accepted invalid JSON %q", s)
 		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
+		// Claim names are case-sensitive (RFC 7519 section 4), so claims are
+		// read from a map of raw values, not through a struct, which
+		// encoding/json matches case-insensitively ("eXp" would fill Exp). Raw
+		// values also keep numbers such as 1e700 that a float64 cannot hold.
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &raw); err != nil {
 			t.Fatalf("encoding/json: %v for %q", err, s)
 		}
 		for name, got := range map[string]string{"iss": c.Issuer, "sub": c.Subject, "sid": c.SessionID, "jti": c.ID, "email": c.Email, "preferred_username": c.Username} {
-			want, _ := m[name].(string)
+			var want string
+			if v, ok := raw[name]; ok && v[0] == '"' {
+				if err := json.Unmarshal(v, &want); err != nil {
+					t.Fatalf("%s: encoding/json %v, in %q", name, err, s)
+				}
+			}
 			if got != want {
 				t.Fatalf("%s: scanner %q, encoding/json %q, in %q", name, got, want, s)
 			}
 		}
-		var times struct{ Exp, Iat int64 }
-		if err := json.Unmarshal([]byte(s), &times); err != nil || times.Exp != c.Expires || times.Iat != c.IssuedAt {
-			t.Fatalf("times: scanner %d %d, encoding/json %d %d (%v), in %q", c.Expires, c.IssuedAt, times.Exp, times.Iat, err, s)
+		for name, got := range map[string]int64{"exp": c.Expires, "iat": c.IssuedAt} {
+			var want int64
+			if err := json.Unmarshal(raw[name], &want); err != nil || want != got {
+				t.Fatalf("%s: scanner %d, encoding/json %d (%v), in %q", name, got, want, err, s)
+			}
 		}
 	})
 }
