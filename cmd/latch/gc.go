@@ -20,10 +20,13 @@ const defaultGCPercent = 200
 // the password Hasher has argon2 arenas mapped (from a computation until
 // they have been idle for 2 s): Go's default. The arenas (19 MiB each, two
 // on two cores) are outside the Go heap, so at 200 the heap grew by twice
-// its live size on top of them, at the peak of the process's memory:
-// 8–20 MiB of heap during logins and signups at 16–64 connections instead
-// of 6–14 MiB. The extra collections cost a login under 1 % of its argon2
-// computation's instructions.
+// its live size on top of them, at the peak of the process's memory.
+// Measured during logins and signups at 16 and 64 connections (SQLite and
+// PostgreSQL): the heap reached 8–18 MB before a collection at 200, 4–14 MB
+// at 100, and peak RSS fell by 4–7 MiB. The price is two to three times as
+// many collections, one per 30–100 logins or signups, each marking a live
+// heap of 1–5 MB: little beside a login's argon2 computation (59 million
+// instructions). Session checks, once the arenas are released, run at 200.
 const hashingGCPercent = 100
 
 // tuneGC sets defaultGCPercent unless the process's GOGC is set (the
