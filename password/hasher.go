@@ -112,21 +112,44 @@ type Hasher struct {
 	// sessions gives their memory (19 MiB each) back.
 	idle      *time.Timer
 	arenaIdle time.Duration // tests shorten it; 0: defaultArenaIdle
+	// mapped is the memory of the arenas mapped now, pooled or in use, in
+	// bytes; onMapped, if set, hears every change of it (guarded by mu).
+	mapped   int64
+	onMapped func(bytes int64)
 	// slotHook, if set (by tests), is called while a slot is held.
 	slotHook func()
+}
+
+// Option configures a [Hasher] made by [NewHasher].
+type Option func(*Hasher)
+
+// OnArenaMemory has the Hasher call f with the memory, in bytes, of the
+// argon2 arenas it has mapped, each time that changes: when it maps one
+// for a computation and when it unmaps one (an arena of a stored hash
+// above its Params, or the pool after the idle time). The arenas are
+// outside the Go heap, so neither GOGC nor GOMEMLIMIT sees them; f lets a
+// server fit the heap around them. f is called in order, with the
+// Hasher's lock held: it must be quick and must not call the Hasher.
+func OnArenaMemory(f func(bytes int64)) Option {
+	return func(h *Hasher) { h.onMapped = f }
 }
 
 // NewHasher returns a Hasher that hashes with p and asks for a rehash of any
 // stored hash not made with exactly p's cost, salt and key length. It
 // computes one hash of a random password for [Hasher.VerifyDummy], so it
 // costs as much as one Hash. If p is invalid, NewHasher still returns a
-// Hasher, but its Hash returns an error.
-func NewHasher(p Params) *Hasher {
+// Hasher, but its Hash returns an error. Nil options are skipped.
+func NewHasher(p Params, opts ...Option) *Hasher {
 	n := p.MaxConcurrent
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
 	h := &Hasher{params: p, limits: defaultLimits, slots: make(chan struct{}, n)}
+	for _, o := range opts {
+		if o != nil {
+			o(h)
+		}
+	}
 	if dummy, err := h.Hash(Unusable()); err == nil {
 		h.dummy = dummy
 	}
@@ -182,12 +205,31 @@ func (h *Hasher) withSlot(kib uint32, f func(*argon2.Arena) ([]byte, error)) ([]
 	if err != nil {
 		return nil, fmt.Errorf("password: %w", err)
 	}
+	h.addMapped(int64(size) << 10)
 	if keep {
 		defer h.putArena(a)
 	} else {
-		defer a.Free()
+		defer h.freeArena(a)
 	}
 	return f(a)
+}
+
+// freeArena unmaps a, which no computation uses any more.
+func (h *Hasher) freeArena(a *argon2.Arena) {
+	kib := a.KiB()
+	a.Free()
+	h.addMapped(-int64(kib) << 10)
+}
+
+// addMapped adds delta bytes to the arena memory mapped, and tells
+// onMapped.
+func (h *Hasher) addMapped(delta int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.mapped += delta
+	if h.onMapped != nil {
+		h.onMapped(h.mapped)
+	}
 }
 
 // takeArena removes and returns the last arena that putArena returned, or
@@ -232,7 +274,7 @@ func (h *Hasher) releaseArenas() {
 	h.arenas = nil
 	h.mu.Unlock()
 	for _, a := range free {
-		a.Free()
+		h.freeArena(a)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -662,5 +663,50 @@ func TestArenasReleasedWhenIdle(t *testing.T) {
 	}
 	if ok, _, err := h.Verify(enc, horse); !ok || err != nil {
 		t.Fatalf("Verify after the release: %v %v", ok, err)
+	}
+}
+
+// TestArenaMemoryReported: OnArenaMemory hears the arena memory mapped
+// after every change: the pooled arena of NewHasher's dummy hash, an arena
+// of its own for a stored hash above the Params and its unmapping, and the
+// pool's release when idle.
+func TestArenaMemoryReported(t *testing.T) {
+	p := TestParams
+	p.MaxConcurrent = 2
+	var mu sync.Mutex
+	var got []int64
+	h := NewHasher(p, nil, OnArenaMemory(func(bytes int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, bytes)
+	}))
+	// Within the default idle time of the dummy hash's arena.
+	if ok, _, err := h.Verify(djangoArgon2Unicode, unicodePassword); !ok || err != nil {
+		t.Fatalf("Verify(djangoArgon2Unicode) = %v, %v", ok, err)
+	}
+	h.mu.Lock()
+	h.arenaIdle = 20 * time.Millisecond
+	h.mu.Unlock()
+	if ok, _, err := h.Verify(phcTestParams, horse); !ok || err != nil { // restarts the idle timer
+		t.Fatalf("Verify(phcTestParams) = %v, %v", ok, err)
+	}
+	own := int64(p.Memory) << 10
+	want := []int64{own, own + 128<<10, own, 0}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := len(got) >= len(want)
+		seen := slices.Clone(got)
+		mu.Unlock()
+		if done {
+			if !slices.Equal(seen, want) {
+				t.Errorf("arena memory reported %v, want %v", seen, want)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("arena memory reported %v, want %v (the pool never released?)", seen, want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
