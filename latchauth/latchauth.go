@@ -237,7 +237,13 @@ func (a *Auth) authenticate(r *http.Request) outcome {
 // bearerToken returns the token of an "Authorization: Bearer" header, and
 // reports whether there is such a header. Other schemes are not ours.
 func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+	// The header's key is canonical, so the map is read directly, sparing
+	// Header.Get's canonicalization on every request.
+	v := r.Header["Authorization"]
+	if len(v) == 0 {
+		return "", false
+	}
+	h := v[0]
 	if len(h) < 6 || !strings.EqualFold(h[:6], "bearer") || (len(h) > 6 && h[6] != ' ') {
 		return "", false
 	}
