@@ -40,11 +40,14 @@ const (
 	unicodePassword        = "pässwörd🔑"
 )
 
-// argon2-cffi's hash_secret of horse with salt 00 01 .. 0f, 32-byte key:
-// TestParams and DefaultParams respectively.
+// Hashes of horse with salt 00 01 .. 0f, 32-byte key: argon2-cffi's
+// hash_secret with TestParams and with the former default (m=19456, t=2),
+// and golang.org/x/crypto/argon2's IDKey with DefaultParams (x/crypto gives
+// argon2-cffi's answer for the former default too).
 const (
 	phcTestParams    = "$argon2id$v=19$m=64,t=1,p=1$AAECAwQFBgcICQoLDA0ODw$ktxdZwGWI4aL3geSdeUi9LfoIT00FO2Fy8KsikERcog"
-	phcDefaultParams = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
+	phcFormerDefault = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
+	phcDefaultParams = "$argon2id$v=19$m=12288,t=3,p=1$AAECAwQFBgcICQoLDA0ODw$zCibVAF529as+ScNsZ6sL/H9D4iI00ajMEqLvRaQY2E"
 )
 
 func newTestHasher(t testing.TB) *Hasher {
@@ -62,7 +65,7 @@ func TestParamsValid(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	want := Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	want := Params{Memory: 12288, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
 	if DefaultParams != want {
 		t.Errorf("DefaultParams = %+v, want OWASP's %+v", DefaultParams, want)
 	}
@@ -109,13 +112,19 @@ func TestHashDefaultParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=12288,t=3,p=1$") {
 		t.Errorf("Hash = %q, want DefaultParams prefix", encoded)
 	}
-	// A hash made by the argon2 reference implementation (via argon2-cffi).
+	// A hash made by x/crypto's argon2 with the same parameters.
 	ok, rehash, err := h.Verify(phcDefaultParams, horse)
 	if !ok || rehash || err != nil {
-		t.Errorf("Verify(argon2-cffi hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+		t.Errorf("Verify(x/crypto hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+	// One made by the argon2 reference implementation (via argon2-cffi)
+	// with the former default verifies, and asks to move to the current one.
+	ok, rehash, err = h.Verify(phcFormerDefault, horse)
+	if !ok || !rehash || err != nil {
+		t.Errorf("Verify(former default) = %v, %v, %v; want true, true, nil", ok, rehash, err)
 	}
 }
 

@@ -18,7 +18,7 @@ const defaultGCPercent = 200
 
 // hashingGCPercent is Latch's GOGC, unless the environment sets one, while
 // the password Hasher has argon2 arenas mapped (from a computation until
-// they have been idle for 2 s): Go's default. The arenas (19 MiB each, two
+// they have been idle for 2 s): Go's default. The arenas (12 MiB each by default, two
 // on two cores) are outside the Go heap, so at 200 the heap grew by twice
 // its live size on top of them, at the peak of the process's memory.
 // Measured during logins and signups at 16 and 64 connections (SQLite and
