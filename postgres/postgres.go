@@ -111,7 +111,7 @@ const (
 	// prepared statements and their descriptions, unless the URL sets
 	// statement_cache_capacity or description_cache_capacity. pgx's 512
 	// are made up front, per connection, and took 3 of a 7 MB live heap
-	// at 64 concurrent requests; Latch has fewer than 128 statements, and
+	// at 64 concurrent requests; Latch has some 80 statements, and
 	// a connection serving one kind of request uses a handful.
 	StatementCacheCapacity = 128
 )
