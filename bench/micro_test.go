@@ -480,7 +480,7 @@ func BenchmarkLatchauthBearer(b *testing.B) {
 }
 
 // BenchmarkPassword is argon2id with Latch's default parameters
-// (m=19 MiB, t=2, p=1): verify is what a login pays, hash what a signup
+// (m=12 MiB, t=3, p=1): verify is what a login pays, hash what a signup
 // pays; both on one core.
 func BenchmarkPassword(b *testing.B) {
 	h := password.NewHasher(password.DefaultParams)
@@ -508,7 +508,7 @@ func BenchmarkPassword(b *testing.B) {
 
 // BenchmarkPasswordConcurrent hashes with 64 goroutines at once, as Latch
 // does under 64 concurrent logins or signups: unbounded is what happens
-// today (64 × 19 MiB in flight); bounded lets only GOMAXPROCS hashes run at
+// today (64 × 12 MiB in flight); bounded lets only GOMAXPROCS hashes run at
 // a time behind a semaphore, the fix docs/performance.md suggests.
 func BenchmarkPasswordConcurrent(b *testing.B) {
 	h := password.NewHasher(password.DefaultParams)

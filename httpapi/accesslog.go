@@ -189,8 +189,18 @@ func appendDigits(b []byte, n, width int) []byte {
 	return append(b, d[:width]...)
 }
 
+// textPlain marks the ASCII bytes a text value holds unquoted, as slog's
+// TextHandler decides (DEL included, as it does): one table lookup per byte
+// is needsQuoting's common case.
+var textPlain = func() (t [256]bool) {
+	for c := '!'; c < utf8.RuneSelf; c++ {
+		t[c] = c != '=' && c != '"'
+	}
+	return t
+}()
+
 // appendTextValue appends s as slog's TextHandler does: as is, or quoted
-// when it is empty or holds a space, '=', '"', a control character or
+// when it is empty or holds a space, '=', '"', a control character (DEL aside) or
 // invalid UTF-8.
 func appendTextValue(b []byte, s string) []byte {
 	if needsQuoting(s) {
@@ -205,12 +215,12 @@ func needsQuoting(s string) bool {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '=' || c == '"' || c == 0x7f {
-				return true
-			}
+		if textPlain[c] {
 			i++
 			continue
+		}
+		if c < utf8.RuneSelf {
+			return true
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError || !strconv.IsPrint(r) {

@@ -16,7 +16,7 @@ import (
 func TestAccessLineMatchesSlog(t *testing.T) {
 	at := time.Date(2026, 12, 3, 9, 30, 1, 123456789, time.UTC)
 	for _, rid := range []string{"", "trace-42.a:b", "a b"} {
-		for _, path := range []string{"/_allauth/app/v1/auth/session", "/a b", `/q"uote`, "/x=y", "/ünïcode", "/bad\xffutf8", "/tab\there", "/nl\nx", "", "/\u2028"} {
+		for _, path := range []string{"/_allauth/app/v1/auth/session", "/a b", `/q"uote`, "/x=y", "/ünïcode", "/bad\xffutf8", "/tab\there", "/nl\nx", "", "/\u2028", "/del\x7f", "/~!#$%&*+,;<>?@[]^`{|}", "/ctl\x01", "/nbsp\u00a0"} {
 			for _, json := range []bool{false, true} {
 				for _, level := range []slog.Level{slog.LevelInfo, slog.LevelError} {
 					var want bytes.Buffer

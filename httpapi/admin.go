@@ -33,7 +33,7 @@ type adminAPI struct{ s *Server }
 func (a adminAPI) wrap(rt route) http.Handler {
 	s, h := a.s, rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: latch.Browser, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
+		client := latch.Client{Kind: latch.Browser, IP: s.clientIP(r), UserAgent: userAgent(r)}
 		c := &call{kind: latch.Browser, anon: account.State{Client: client}}
 		c.st = &c.anon
 		actor, err := a.actor(r, client)

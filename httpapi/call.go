@@ -51,7 +51,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *Server) api(rt route) http.Handler {
 	kind, h := rt.surface.clientKind(), rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, kind),
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: userAgent(r), Device: deviceToken(r, kind),
 			Trust: trustToken(r, kind)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		var key string
@@ -71,7 +71,7 @@ func (s *Server) api(rt route) http.Handler {
 				}
 			}
 		} else {
-			key = r.Header.Get(tokenHeader)
+			key = headerValue(r.Header, tokenHeader)
 		}
 		var st *account.State
 		var err error
@@ -191,7 +191,7 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, c *call) {
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
 func bearerToken(r *http.Request) string {
-	h := r.Header.Get("Authorization")
+	h := headerValue(r.Header, "Authorization")
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
@@ -306,6 +306,22 @@ func forwardedFor(values []string, n int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// headerValue returns the first value of the request header named key,
+// which must be in canonical form, as net/http stores incoming names (the
+// constants passed here are; a test checks them). It is Header.Get without
+// the canonicalisation, which scans key on every call of the hot path.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// userAgent returns the request's User-Agent, cut to the 512 bytes kept.
+func userAgent(r *http.Request) string {
+	return truncate(headerValue(r.Header, "User-Agent"), 512)
 }
 
 func truncate(s string, n int) string {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"net"
 	"net/http"
 	"strings"
@@ -99,6 +100,30 @@ func TestForwardedForMatchesSplit(t *testing.T) {
 func TestCSRFHeaderKey(t *testing.T) {
 	if got := http.CanonicalHeaderKey(csrfHeader); got != csrfHeaderKey {
 		t.Errorf("csrfHeaderKey = %q, want %q", csrfHeaderKey, got)
+	}
+}
+
+// TestHeaderValueKeys checks that the names headerValue is given are
+// canonical, and that it then reads what Header.Get reads, whatever case
+// the client sent the name in.
+func TestHeaderValueKeys(t *testing.T) {
+	for _, key := range []string{tokenHeader, deviceHeader, requestIDHeader, "Authorization", "Origin", "User-Agent"} {
+		if got := http.CanonicalHeaderKey(key); got != key {
+			t.Errorf("%q is not canonical (%q): headerValue would miss it", key, got)
+		}
+		for _, sent := range []string{key, strings.ToLower(key), strings.ToUpper(key)} {
+			raw := "GET / HTTP/1.1\r\nHost: x\r\n" + sent + ": v1\r\n" + sent + ": v2\r\n\r\n"
+			r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := headerValue(r.Header, key), r.Header.Get(key); got != want || got != "v1" {
+				t.Errorf("%s sent as %q: headerValue %q, Header.Get %q", key, sent, got, want)
+			}
+		}
+	}
+	if got := headerValue(http.Header{}, "Origin"); got != "" {
+		t.Errorf("absent header: %q", got)
 	}
 }
 

@@ -94,7 +94,7 @@ func (s *Server) compat(rt route) http.Handler {
 	sf := compatSurfaces[rt.surface]
 	kind, csrf, h := sf.kind, sf.csrf, rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
+		client := latch.Client{Kind: kind, IP: s.clientIP(r), UserAgent: userAgent(r)}
 		c := &call{kind: kind, anon: account.State{Client: client}}
 		c.st = &c.anon
 		if kind == latch.Browser {

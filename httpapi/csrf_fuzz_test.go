@@ -30,15 +30,18 @@ func FuzzCSRF(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cookie, header, origin, site string) {
 		r := httptest.NewRequest("POST", "http://latch.test/_allauth/browser/v1/auth/login", nil)
 		r.Header["Cookie"] = []string{cookie}
-		session := cookieValue(r, sessionCookie)
-		tok := s.csrfKey.newToken(session)
+		// The token is issued for the session cookie as sent; "@tok" may
+		// stand in the session cookie itself, so the request's session can
+		// differ from the one the token is for.
+		issued := cookieValue(r, sessionCookie)
+		tok := s.csrfKey.newToken(issued)
 		masked := maskCSRF(tok)
 		sub := strings.NewReplacer("@tok", tok, "@masked", masked)
 		r.Header["Cookie"] = []string{sub.Replace(cookie)}
 		r.Header[csrfHeaderKey] = []string{sub.Replace(header)}
 		r.Header["Origin"] = []string{origin}
 		r.Header["Sec-Fetch-Site"] = []string{site}
-		session = cookieValue(r, sessionCookie)
+		session := cookieValue(r, sessionCookie)
 
 		refused := s.checkCSRF(r, session)
 		if refused != nil {
@@ -60,14 +63,14 @@ func FuzzCSRF(f *testing.F) {
 		if unmaskCSRF(masked) != tok || len(masked) != 64 || !validCSRFToken(masked) {
 			t.Fatalf("mask %q of %q unmasks to %q", masked, tok, unmaskCSRF(masked))
 		}
-		if !s.csrfKey.bound(tok, session) || !s.csrfKey.bound(masked, session) {
-			t.Fatalf("token %q (masked %q) issued for %q is refused with it", tok, masked, session)
+		if !s.csrfKey.bound(tok, issued) || !s.csrfKey.bound(masked, issued) {
+			t.Fatalf("token %q (masked %q) issued for %q is refused with it", tok, masked, issued)
 		}
-		if other := session + "x"; s.csrfKey.bound(tok, other) || s.csrfKey.bound(masked, other) {
-			t.Fatalf("token issued for %q is accepted with %q", session, other)
+		if other := issued + "x"; s.csrfKey.bound(tok, other) || s.csrfKey.bound(masked, other) {
+			t.Fatalf("token issued for %q is accepted with %q", issued, other)
 		}
-		if session != "" && s.csrfKey.bound(tok, "") {
-			t.Fatalf("token issued for %q is accepted without a session", session)
+		if issued != "" && s.csrfKey.bound(tok, "") {
+			t.Fatalf("token issued for %q is accepted without a session", issued)
 		}
 	})
 }

@@ -20,7 +20,7 @@ func deviceToken(r *http.Request, kind latch.ClientKind) string {
 	if kind == latch.Browser {
 		return truncate(cookieValue(r, deviceCookie), 64)
 	}
-	return truncate(r.Header.Get(deviceHeader), 64)
+	return truncate(headerValue(r.Header, deviceHeader), 64)
 }
 
 // applyDevice hands the client the device token a login issued.

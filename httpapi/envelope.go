@@ -11,6 +11,7 @@ type exchange struct {
 	ctx      requestContext
 	rec      statusRecorder
 	idHeader [1]string // the X-Request-Id value, shared with the header map
+	idBuf    [32]byte  // a new request id's bytes, which the id's string shares
 }
 
 // headerClose is the Connection value of answers sent while draining.
@@ -26,7 +27,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{}
 	id := RequestID(r.Context()) // an outer WithRequestID's
 	if id == "" {
-		id = incomingRequestID(r)
+		id = incomingRequestID(r, &x.idBuf)
 	}
 	x.ctx.init(r.Context(), id, start.Add(s.timeout))
 	defer x.ctx.end()
@@ -47,7 +48,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Metrics != nil && r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		h = s.cfg.Metrics
 	}
-	if origin := r.Header.Get("Origin"); origin == "" || !s.corsHeaders(&x.rec, r, origin) {
+	if origin := headerValue(r.Header, "Origin"); origin == "" || !s.corsHeaders(&x.rec, r, origin) {
 		s.serveRecovering(h, &x.rec, r)
 	}
 

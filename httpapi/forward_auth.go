@@ -18,16 +18,17 @@ type forwardAuth struct{ s *Server }
 // (access token, session token, cookie) decides, as in the API and the
 // latchauth middleware: an invalid one is not rescued by another.
 func (f forwardAuth) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	client := latch.Client{IP: f.s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512)}
+	client := latch.Client{IP: f.s.clientIP(r), UserAgent: userAgent(r)}
 	var st *account.State
 	var err error
+	bearer, token := bearerToken(r), headerValue(r.Header, tokenHeader)
 	switch {
-	case bearerToken(r) != "":
+	case bearer != "":
 		client.Kind = latch.Browser // never 410: forward auth only says yes or no
-		st, err = f.s.svc.Tokens.ResolveBearer(r.Context(), client, bearerToken(r))
-	case r.Header.Get(tokenHeader) != "":
+		st, err = f.s.svc.Tokens.ResolveBearer(r.Context(), client, bearer)
+	case token != "":
 		client.Kind = latch.App
-		st, err = f.s.svc.Sessions.Resolve(r.Context(), client, r.Header.Get(tokenHeader))
+		st, err = f.s.svc.Sessions.Resolve(r.Context(), client, token)
 	default:
 		client.Kind = latch.Browser
 		st, err = f.s.svc.Sessions.Resolve(r.Context(), client, cookieValue(r, sessionCookie))

@@ -142,7 +142,7 @@ func TestRequestContext(t *testing.T) {
 func TestNewRequestID(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newRequestID()
+		id := newRequestID(new([32]byte))
 		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || !saneRequestID(id) {
 			t.Fatalf("id %q", id)
 		}

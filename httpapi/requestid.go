@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"unsafe"
 )
 
 // requestIDHeader carries a request's id, in and out.
@@ -50,19 +51,19 @@ func WithRequestID(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		id := incomingRequestID(r)
+		id := incomingRequestID(r, new([32]byte))
 		w.Header()[requestIDHeader] = []string{id}
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})
 }
 
 // incomingRequestID returns the request's X-Request-Id if it is sane, else
-// a new id (newRequestID).
-func incomingRequestID(r *http.Request) string {
-	if id := r.Header.Get(requestIDHeader); saneRequestID(id) {
+// a new id written into buf (newRequestID).
+func incomingRequestID(r *http.Request, buf *[32]byte) string {
+	if id := headerValue(r.Header, requestIDHeader); saneRequestID(id) {
 		return id
 	}
-	return newRequestID()
+	return newRequestID(buf)
 }
 
 // Request ids are 32 hex digits: 8 random bytes drawn once per process,
@@ -79,15 +80,18 @@ var (
 	requestIDCounter atomic.Uint64
 )
 
-func newRequestID() string {
-	var b [32]byte
+// newRequestID writes a new id into b and returns it as a string that
+// shares b's memory, to save the envelope an allocation per request: b
+// must never change afterwards (the envelope's is in the request's
+// exchange, which nothing reuses).
+func newRequestID(b *[32]byte) string {
 	copy(b[:16], requestIDPrefix[:])
 	n := requestIDCounter.Add(1)
 	for i := 31; i >= 16; i-- {
 		b[i] = "0123456789abcdef"[n&15]
 		n >>= 4
 	}
-	return string(b[:])
+	return unsafe.String(&b[0], len(b))
 }
 
 // RequestIDLogs wraps a log handler so that each record logged with a

@@ -319,12 +319,18 @@ func (s *Server) features() features {
 // level, and, for a tutorial route ending in a slash, its slash-less twin.
 // The web app, if any, answers what nothing else does.
 func (s *Server) router(table []route) http.Handler {
-	mux := http.NewServeMux()
+	return s.withJSONFallback(s.register(table))
+}
+
+// register puts the routes of table on a ServeMux and, those without
+// wildcards, in exactRoutes too; it returns the web app's handler apart.
+func (s *Server) register(table []route) (mux *http.ServeMux, exact exactRoutes, app http.Handler) {
+	mux = http.NewServeMux()
+	exact = exactRoutes{}
 	served := map[string]bool{}
 	for _, rt := range table {
 		served[rt.method+" "+rt.path] = true
 	}
-	var app http.Handler
 	for _, rt := range table {
 		var h http.Handler
 		switch {
@@ -351,20 +357,62 @@ func (s *Server) router(table []route) http.Handler {
 			if twin := strings.TrimSuffix(pattern, "/{$}"); !served[twin] {
 				served[twin] = true
 				mux.HandleFunc(twin, appendSlash)
+				exact.add(rt.method, strings.TrimSuffix(rt.path, "/"), twin, http.HandlerFunc(appendSlash))
 			}
 		}
 		mux.Handle(pattern, h)
+		exact.add(rt.method, rt.path, pattern, h)
 	}
-	return s.withJSONFallback(mux, app)
+	return mux, exact, app
+}
+
+// exactRoutes finds the routes without wildcards by path and method: one
+// map lookup where the ServeMux walks its routing tree and cleans the path
+// (a tenth of a cached session check). It answers only what the mux would
+// answer the same way; everything else goes to the mux.
+type exactRoutes map[string][]exactRoute
+
+type exactRoute struct {
+	method, pattern string
+	h               http.Handler
+}
+
+func (e exactRoutes) add(method, path, pattern string, h http.Handler) {
+	if strings.Contains(strings.TrimSuffix(pattern, "{$}"), "{") {
+		return // a path wildcard: the mux binds it
+	}
+	e[path] = append(e[path], exactRoute{method: method, pattern: pattern, h: h})
+}
+
+// find returns the route of r and its pattern, if r's path is a route's
+// path exactly and its method the route's. A path sent with escapes that
+// are not the default (r.URL.RawPath set, e.g. %2F, which the mux does not
+// split on) and HEAD (which GET routes serve, in the mux) are left to the
+// mux; a path that equals a registered path is already clean.
+func (e exactRoutes) find(r *http.Request) (http.Handler, string) {
+	if r.URL.RawPath != "" || r.Method == http.MethodHead {
+		return nil, ""
+	}
+	for _, rt := range e[r.URL.Path] {
+		if rt.method == r.Method {
+			return rt.h, rt.pattern
+		}
+	}
+	return nil, ""
 }
 
 // withJSONFallback answers unknown paths with a JSON 404 and known paths
 // called with the wrong method with a JSON 405 and an Allow header, instead
 // of ServeMux's plain-text answers. GET and HEAD requests for unknown paths
 // outside the API go to app, if any.
-func (s *Server) withJSONFallback(mux *http.ServeMux, app http.Handler) http.Handler {
+func (s *Server) withJSONFallback(mux *http.ServeMux, exact exactRoutes, app http.Handler) http.Handler {
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, pattern := exact.find(r); h != nil {
+			r.Pattern = pattern
+			h.ServeHTTP(w, r)
+			return
+		}
 		if h, pattern := mux.Handler(r); pattern != "" {
 			if r.RequestURI == "*" || strings.Contains(pattern, "{") {
 				// The mux itself refuses "*" and binds path wildcards.

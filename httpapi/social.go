@@ -249,7 +249,7 @@ func (a socialAPI) callback(w http.ResponseWriter, r *http.Request) {
 		fail("unknown", err)
 		return
 	}
-	client := latch.Client{Kind: latch.Browser, IP: a.s.clientIP(r), UserAgent: truncate(r.UserAgent(), 512), Device: deviceToken(r, latch.Browser)}
+	client := latch.Client{Kind: latch.Browser, IP: a.s.clientIP(r), UserAgent: userAgent(r), Device: deviceToken(r, latch.Browser)}
 	st, err := a.s.svc.Sessions.Resolve(ctx, client, cookieValue(r, sessionCookie))
 	if err == nil {
 		st, err = a.s.svc.Social.CompleteRedirect(ctx, st, flow, id)

@@ -17,14 +17,17 @@ import (
 // make a new KeySet and swap it in (for instance with an atomic.Pointer).
 //
 // A KeySet remembers the last few thousand tokens whose signature it
-// verified, and skips the signature check when they come again (their
-// claims are still checked on every call). The memory is the KeySet's: a
-// new KeySet starts empty, and the old one's goes with it on rotation.
+// verified, with their claims, and skips the signature check and the
+// reading of the claims when they come again (the claims are still checked
+// against every call's time, issuer and audience). The memory is the
+// KeySet's: a new KeySet starts empty, and the old one's goes with it on
+// rotation.
 type KeySet struct {
 	keys  []PublicKey
 	byKID map[string]*PublicKey
 	jwks  []byte
-	// verified holds tokens whose signature verified with these keys.
+	// verified holds tokens whose signature verified with these keys, and
+	// their claims.
 	verified sigCache
 }
 

@@ -34,7 +34,7 @@ func (c *sigCache) forget(token string) {
 
 // cached reports whether token is in ks's cache of verified tokens.
 func cached(ks *KeySet, token string) bool {
-	return ks.verified.contains(token, token[strings.LastIndexByte(token, '.')+1:])
+	return ks.verified.lookup(token, token[strings.LastIndexByte(token, '.')+1:]) != nil
 }
 
 // A cached token skips only the signature check: its claims are checked
@@ -197,7 +197,7 @@ func TestSigCacheBound(t *testing.T) {
 	var last string
 	for range 3 * sigCacheSize {
 		last = randomToken()
-		c.add(last, last[strings.LastIndexByte(last, '.')+1:])
+		c.add(last, last[strings.LastIndexByte(last, '.')+1:], &verifiedToken{})
 		if n := c.len(); n > sigCacheSize {
 			t.Fatalf("%d tokens cached, over the %d limit", n, sigCacheSize)
 		}
@@ -208,11 +208,11 @@ func TestSigCacheBound(t *testing.T) {
 			t.Errorf("shard %d holds %d tokens, want %d", i, n, sigCacheShardSize)
 		}
 	}
-	if !c.contains(last, last[strings.LastIndexByte(last, '.')+1:]) {
+	if c.lookup(last, last[strings.LastIndexByte(last, '.')+1:]) == nil {
 		t.Error("the last token added is not cached")
 	}
 	// Adding a token already there changes nothing.
-	c.add(last, last[strings.LastIndexByte(last, '.')+1:])
+	c.add(last, last[strings.LastIndexByte(last, '.')+1:], &verifiedToken{})
 	if n := c.len(); n != sigCacheSize {
 		t.Errorf("%d tokens cached, want %d", n, sigCacheSize)
 	}
@@ -298,7 +298,7 @@ func TestVerifyCacheConcurrent(t *testing.T) {
 	wg.Go(func() { // churn: evictions race with the lookups
 		for range 2 * sigCacheSize {
 			tok := randomToken()
-			ks.verified.add(tok, tok[strings.LastIndexByte(tok, '.')+1:])
+			ks.verified.add(tok, tok[strings.LastIndexByte(tok, '.')+1:], &verifiedToken{})
 		}
 	})
 	wg.Wait()
@@ -311,8 +311,9 @@ func TestVerifyCacheConcurrent(t *testing.T) {
 	}
 }
 
-// A cache hit allocates no more than Verify's own claims (their text and
-// the Claims); a miss adds the cached copy of the token.
+// A cache hit allocates only the Claims that Verify returns, and nothing
+// through VerifyInto; a miss adds the claims' text, the cache entry and the
+// cached copy of the token.
 func TestVerifyCacheAllocs(t *testing.T) {
 	for _, alg := range algorithms {
 		k := testKey(t, alg)
@@ -326,11 +327,100 @@ func TestVerifyCacheAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		hit := testing.AllocsPerRun(20, verify)
-		miss := testing.AllocsPerRun(20, func() { ks.verified.forget(tok); verify() })
-		t.Logf("%s: %v allocs per hit, %v per miss", alg, hit, miss)
-		if hit > 2 {
-			t.Errorf("%s: %v allocs per cache hit, want at most 2", alg, hit)
+		var c Claims
+		into := func() {
+			if err := ks.VerifyInto(&c, tok, testNow, 0, testIssuer, testAudience); err != nil {
+				t.Fatal(err)
+			}
 		}
+		hit := testing.AllocsPerRun(20, verify)
+		hitInto := testing.AllocsPerRun(20, into)
+		miss := testing.AllocsPerRun(20, func() { ks.verified.forget(tok); verify() })
+		t.Logf("%s: %v allocs per hit, %v through VerifyInto, %v per miss", alg, hit, hitInto, miss)
+		if hit > 1 {
+			t.Errorf("%s: %v allocs per cache hit, want at most 1", alg, hit)
+		}
+		if hitInto != 0 {
+			t.Errorf("%s: %v allocs per cache hit through VerifyInto, want 0", alg, hitInto)
+		}
+	}
+}
+
+// Every call on a token the cache holds answers exactly what the full check
+// answers (a fresh key set, which has seen nothing): the same error value,
+// the same claims, whatever the time, leeway, issuer and audience; an aud
+// array is read again for another audience.
+func TestVerifyCacheMatchesFull(t *testing.T) {
+	k := testKey(t, EdDSA)
+	hdr := `{"alg":"EdDSA","kid":"` + k.ID + `"}`
+	now := testNow.Unix()
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
+	times := `"iat":` + itoa(now) + `,"exp":` + itoa(now+300)
+	good, err := Sign(k, testClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := map[string]string{
+		"typical":          good,
+		"aud array":        signParts(t, k, hdr, `{"iss":"`+testIssuer+`","sub":"u","aud":["x","`+testAudience+`"],`+times+`}`),
+		"aud array, other": signParts(t, k, hdr, `{"iss":"`+testIssuer+`","sub":"u","aud":["x","https://other.example.com"],`+times+`}`),
+		"nbf":              signParts(t, k, hdr, `{"iss":"`+testIssuer+`","aud":"`+testAudience+`","iat":`+itoa(now-60)+`,"nbf":`+itoa(now+60)+`,"exp":`+itoa(now+300)+`}`),
+		"no exp":           signParts(t, k, hdr, `{"iss":"`+testIssuer+`","aud":"`+testAudience+`","iat":`+itoa(now)+`}`),
+		"malformed claims": signParts(t, k, hdr, `{"iss":"`+testIssuer+`","iss":"`+testIssuer+`",`+times+`}`),
+		"no issuer":        signParts(t, k, hdr, `{"aud":"`+testAudience+`",`+times+`}`),
+	}
+	type call struct {
+		now              time.Time
+		leeway           time.Duration
+		issuer, audience string
+	}
+	var calls []call
+	for _, at := range []time.Duration{-2 * time.Minute, -time.Second, 0, time.Minute, 5*time.Minute - time.Second, 5 * time.Minute, time.Hour} {
+		for _, leeway := range []time.Duration{-time.Second, 0, 30 * time.Second, 2 * time.Minute} {
+			for _, iss := range []string{testIssuer, "https://evil.example.com", ""} {
+				for _, aud := range []string{testAudience, "https://other.example.com", "x", ""} {
+					calls = append(calls, call{testNow.Add(at), leeway, iss, aud})
+				}
+			}
+		}
+	}
+	for name, tok := range tokens {
+		warm := NewKeySet(k.Public())
+		for _, c := range calls {
+			want, wantErr := NewKeySet(k.Public()).Verify(tok, c.now, c.leeway, c.issuer, c.audience)
+			got, err := warm.Verify(tok, c.now, c.leeway, c.issuer, c.audience)
+			if err != wantErr || (got == nil) != (want == nil) || got != nil && *got != *want {
+				t.Fatalf("%s, %+v: %+v, %v; the full check says %+v, %v", name, c, got, err, want, wantErr)
+			}
+		}
+		if !cached(warm, tok) {
+			t.Errorf("%s: not cached", name)
+		}
+	}
+}
+
+// The claims Verify returns are the caller's: changing them changes nothing
+// that a later call of the same token returns.
+func TestVerifyCachedClaimsAreCopies(t *testing.T) {
+	k := testKey(t, EdDSA)
+	ks := NewKeySet(k.Public())
+	tok, err := Sign(k, testClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c, err := ks.Verify(tok, testNow, 0, testIssuer, testAudience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *c != *testClaims() {
+			t.Fatalf("claims %+v, want %+v", *c, *testClaims())
+		}
+		*c = Claims{Subject: "someone else", Superuser: true, Expires: 1 << 62}
+		var into Claims
+		if err := ks.VerifyInto(&into, tok, testNow, 0, testIssuer, testAudience); err != nil || into != *testClaims() {
+			t.Fatalf("VerifyInto: %+v, %v", into, err)
+		}
+		into.Subject, into.Staff = "someone else", false
 	}
 }

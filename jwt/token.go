@@ -207,14 +207,55 @@ var isB64URL = func() (t [256]bool) {
 // other case.
 //
 // A token whose signature the set has verified before skips the signature
-// check, which costs tens of microseconds; everything else is checked anew.
+// check, which costs tens of microseconds, and the decoding and reading of
+// its header and claims, which depend on the token alone; its times, issuer
+// and audience are checked anew against each call's arguments. The claims
+// returned are the caller's own.
 func (ks *KeySet) Verify(token string, now time.Time, leeway time.Duration, issuer, audience string) (*Claims, error) {
+	var c Claims
+	if err := ks.VerifyInto(&c, token, now, leeway, issuer, audience); err != nil {
+		return nil, err
+	}
+	out := c // on the heap, and so allocated, only for an accepted token
+	return &out, nil
+}
+
+// VerifyInto is [KeySet.Verify] storing the claims in *c rather than in a
+// new Claims, so that a caller who needs them only briefly can keep them on
+// its stack: a token verified before then costs no allocation. On error,
+// *c holds nothing of use.
+func (ks *KeySet) VerifyInto(c *Claims, token string, now time.Time, leeway time.Duration, issuer, audience string) error {
 	if ks == nil {
-		return nil, errNoKeySet
+		return errNoKeySet
 	}
 	if len(token) > MaxTokenSize {
-		return nil, errTooLarge
+		return errTooLarge
 	}
+	// Only tokens whose signature verified are in the cache, so a hit
+	// needs none of the checks of the token's form either.
+	sig := token[strings.LastIndexByte(token, '.')+1:]
+	v := ks.verified.lookup(token, sig)
+	if v == nil || v.audience != audience {
+		var err error
+		if v, err = ks.verifyFull(token, audience, v != nil); err != nil {
+			return err
+		}
+	}
+	if v.err != nil {
+		return v.err
+	}
+	if err := checkClaims(&v.claims, v.nbf, now, leeway, issuer, audience); err != nil {
+		return err
+	}
+	*c = v.claims
+	return nil
+}
+
+// verifyFull checks the form, header and (unless signed is true: the cache
+// holds the token) signature of a token, and reads its claims for
+// audience. A token whose signature verifies is cached with what was
+// read, even if its claims could not be read: that does not change either.
+func (ks *KeySet) verifyFull(token, audience string, signed bool) (*verifiedToken, error) {
 	dot1, dot2 := -1, -1
 	for i := 0; i < len(token); i++ {
 		c := token[i]
@@ -291,10 +332,7 @@ func (ks *KeySet) Verify(token string, now time.Time, leeway time.Duration, issu
 	if b64.DecodedLen(sLen) != key.sigLen {
 		return nil, errSignature
 	}
-	// A token string seen before with a valid signature has one still: the
-	// kid, alg, signed input and signature are all in the string, and the
-	// set's keys do not change.
-	if sig := token[dot2+1:]; !ks.verified.contains(token, sig) {
+	if !signed {
 		sn, err := b64s.Decode(sigBuf, tok[dot2+1:])
 		if err != nil {
 			return nil, errEncoding
@@ -302,34 +340,42 @@ func (ks *KeySet) Verify(token string, now time.Time, leeway time.Duration, issu
 		if !key.verify(tok[:dot2], sigBuf[:sn]) {
 			return nil, errSignature
 		}
-		ks.verified.add(token, sig)
 	}
 
-	c := new(Claims)
-	nbf, err := parseClaims(payload, audience, c)
-	if err != nil {
-		return nil, err
+	v := &verifiedToken{audience: audience}
+	v.nbf, v.err = parseClaims(payload, audience, &v.claims)
+	if !signed {
+		// A token string seen before with a valid signature has one
+		// still: the kid, alg, signed input and signature are all in the
+		// string, and the set's keys do not change.
+		ks.verified.add(token, token[dot2+1:], v)
 	}
+	return v, nil
+}
+
+// checkClaims checks claims read from a token whose signature verified
+// (with nbf its nbf claim, 0 if absent) against a call of Verify.
+func checkClaims(c *Claims, nbf int64, now time.Time, leeway time.Duration, issuer, audience string) error {
 	if c.Issuer == "" || c.Issuer != issuer {
-		return nil, errIssuer
+		return errIssuer
 	}
 	if c.Audience == "" || c.Audience != audience {
-		return nil, errAudience
+		return errAudience
 	}
 	leeway = max(leeway, 0)
 	late := now.Add(leeway).Unix() // latest acceptable iat and nbf
 	if c.IssuedAt > late {
-		return nil, errFuture
+		return errFuture
 	}
 	if nbf > late {
-		return nil, errNotYet
+		return errNotYet
 	}
 	// Expired when now - leeway >= exp; with exp an integer, that is when
 	// the whole seconds of now - leeway reach it.
 	if now.Add(-leeway).Unix() >= c.Expires {
-		return nil, ErrExpired
+		return ErrExpired
 	}
-	return c, nil
+	return nil
 }
 
 // b64s decodes unpadded base64url strictly: the unused bits of the last

@@ -148,9 +148,10 @@ func parseBase(raw string) (string, error) {
 }
 
 // outcome is what the middleware learnt about a request; it travels in the
-// request's context.
+// request's context, in an authContext.
 type outcome struct {
-	user *User
+	user          User // the request's own copy, valid when authenticated
+	authenticated bool
 	// why no user, when the request carried a credential
 	refused     bool // a credential was presented and refused
 	bearer      bool // ... and it was an access token
@@ -158,6 +159,28 @@ type outcome struct {
 }
 
 type ctxKey struct{}
+
+// authContext is a request's context carrying the middleware's outcome
+// under ctxKey{}: what context.WithValue and a separate outcome would do,
+// in one allocation per request.
+type authContext struct {
+	context.Context
+	o outcome
+}
+
+// Value returns the outcome for ctxKey{}, and asks the parent otherwise.
+func (c *authContext) Value(key any) any {
+	if key == (ctxKey{}) {
+		return &c.o
+	}
+	return c.Context.Value(key)
+}
+
+// outcomeOf returns the outcome the middleware put in ctx, or nil.
+func outcomeOf(ctx context.Context) *outcome {
+	o, _ := ctx.Value(ctxKey{}).(*outcome)
+	return o
+}
 
 // Middleware authenticates each request and passes it on, with the user (if
 // any) in its context for [UserFrom], [RequireUser] and [RequireStaff].
@@ -181,8 +204,8 @@ type ctxKey struct{}
 // middleware writes no response of its own, and logs no credential.
 func (a *Auth) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o := a.authenticate(r)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, o)))
+		ac := &authContext{Context: r.Context(), o: a.authenticate(r)}
+		next.ServeHTTP(w, r.WithContext(ac))
 	})
 }
 
@@ -190,15 +213,15 @@ func (a *Auth) Middleware(next http.Handler) http.Handler {
 // context ctx is, and reports whether there is one. Each request gets its
 // own copy, which the handler may keep or change.
 func UserFrom(ctx context.Context) (*User, bool) {
-	o, _ := ctx.Value(ctxKey{}).(*outcome)
-	if o == nil || o.user == nil {
+	o := outcomeOf(ctx)
+	if o == nil || !o.authenticated {
 		return nil, false
 	}
-	return o.user, true
+	return &o.user, true
 }
 
 // authenticate finds the request's credential and checks it.
-func (a *Auth) authenticate(r *http.Request) *outcome {
+func (a *Auth) authenticate(r *http.Request) outcome {
 	if tok, ok := bearerToken(r); ok {
 		return a.checkAccessToken(r.Context(), tok)
 	}
@@ -208,13 +231,19 @@ func (a *Auth) authenticate(r *http.Request) *outcome {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		return a.checkSession(r.Context(), kindCookie, c.Value)
 	}
-	return &outcome{}
+	return outcome{}
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header, and
 // reports whether there is such a header. Other schemes are not ours.
 func bearerToken(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+	// The header's key is canonical, so the map is read directly, sparing
+	// Header.Get's canonicalization on every request.
+	v := r.Header["Authorization"]
+	if len(v) == 0 {
+		return "", false
+	}
+	h := v[0]
 	if len(h) < 6 || !strings.EqualFold(h[:6], "bearer") || (len(h) > 6 && h[6] != ' ') {
 		return "", false
 	}
@@ -222,36 +251,37 @@ func bearerToken(r *http.Request) (string, bool) {
 }
 
 // checkAccessToken verifies an access token against Latch's keys.
-func (a *Auth) checkAccessToken(ctx context.Context, token string) *outcome {
+func (a *Auth) checkAccessToken(ctx context.Context, token string) outcome {
 	now := a.now()
 	ks, err := a.keys.get(ctx, now)
 	if ks == nil {
 		a.warn("latchauth: cannot fetch Latch's JWKS; access tokens are refused until it answers", err)
-		return &outcome{unavailable: true}
+		return outcome{unavailable: true}
 	}
-	c, err := ks.Verify(token, now, a.leeway, a.issuer, a.audience)
+	var c jwt.Claims // on the stack: VerifyInto copies the claims in
+	err = ks.VerifyInto(&c, token, now, a.leeway, a.issuer, a.audience)
 	if errors.Is(err, jwt.ErrUnknownKey) {
 		// Latch may have rotated its keys since the set was fetched.
 		fresh, ferr := a.keys.refresh(ctx, ks, now, true)
 		switch {
 		case fresh != nil && fresh != ks:
-			c, err = fresh.Verify(token, now, a.leeway, a.issuer, a.audience)
+			err = fresh.VerifyInto(&c, token, now, a.leeway, a.issuer, a.audience)
 		case ferr != nil:
 			a.warn("latchauth: cannot fetch Latch's JWKS", ferr)
-			return &outcome{unavailable: true}
+			return outcome{unavailable: true}
 		}
 	}
 	if err != nil || c.Subject == "" {
-		return &outcome{refused: true, bearer: true}
+		return outcome{refused: true, bearer: true}
 	}
-	return &outcome{user: &User{ID: c.Subject, Email: c.Email, Username: c.Username,
+	return outcome{authenticated: true, user: User{ID: c.Subject, Email: c.Email, Username: c.Username,
 		Staff: c.Staff, Superuser: c.Superuser, SessionID: c.SessionID}}
 }
 
 // checkSession checks a session cookie or token with Latch, through the cache.
-func (a *Auth) checkSession(ctx context.Context, kind credentialKind, cred string) *outcome {
+func (a *Auth) checkSession(ctx context.Context, kind credentialKind, cred string) outcome {
 	if !plausible(cred) {
-		return &outcome{refused: true}
+		return outcome{refused: true}
 	}
 	now := a.now()
 	key := cacheKey(kind, cred)
@@ -265,7 +295,7 @@ func (a *Auth) checkSession(ctx context.Context, kind credentialKind, cred strin
 		if ctx.Err() == nil {
 			a.warn("latchauth: cannot check a session with Latch", err)
 		}
-		return &outcome{unavailable: true}
+		return outcome{unavailable: true}
 	}
 	if a.sessions != nil {
 		a.sessions.put(key, u, now)
@@ -275,12 +305,11 @@ func (a *Auth) checkSession(ctx context.Context, kind credentialKind, cred strin
 
 // sessionOutcome makes the outcome of a session check, copying the
 // (shared, cached) user.
-func sessionOutcome(u *User) *outcome {
+func sessionOutcome(u *User) outcome {
 	if u == nil {
-		return &outcome{refused: true}
+		return outcome{refused: true}
 	}
-	c := *u
-	return &outcome{user: &c}
+	return outcome{authenticated: true, user: *u}
 }
 
 // plausible reports whether a session credential could be one of Latch's:

@@ -837,3 +837,65 @@ func TestConcurrentFirstUse(t *testing.T) {
 		t.Errorf("JWKS fetched %d times by concurrent first requests, want 1", n)
 	}
 }
+
+// A token the middleware has verified before is still refused once it
+// expires; each request's user is its own, so what a handler does to it is
+// not seen by the next request. (jwt's tests check that a cached token is
+// refused for another issuer or audience.)
+func TestAccessTokenSeenBefore(t *testing.T) {
+	t.Parallel()
+	js := startJWKS(t)
+	want := latchauth.User{ID: "user-1", Email: "fay@example.com", SessionID: "7"}
+	a, clk := newAuth(t, latchauth.Config{URL: js.URL})
+	tok := js.sign(t, clk.Now(), func(c *jwt.Claims) { c.Expires = clk.Now().Add(time.Minute).Unix() })
+	mutating := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := latchauth.UserFrom(r.Context())
+		u.ID, u.Superuser, u.SessionID = "someone else", true, ""
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h := resource(a)
+	for range 3 {
+		expectUser(t, get(t, h, "/private", bearer(tok)...), want)
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		mutating.ServeHTTP(httptest.NewRecorder(), req)
+	}
+
+	clk.advance(59 * time.Second)
+	expectUser(t, get(t, h, "/private", bearer(tok)...), want)
+	clk.advance(time.Second)
+	expect401(t, get(t, h, "/private", bearer(tok)...), `Bearer error="invalid_token"`)
+}
+
+// The context the middleware passes on is the request's: it carries the
+// values and the cancellation of the context the request came with.
+func TestMiddlewareKeepsContext(t *testing.T) {
+	t.Parallel()
+	js := startJWKS(t)
+	a, clk := newAuth(t, latchauth.Config{URL: js.URL})
+	type key struct{}
+	for _, hdr := range [][]string{nil, bearer(js.sign(t, clk.Now(), nil))} {
+		ctx, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "outer"))
+		var seen context.Context
+		h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Context() }))
+		req := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+		if hdr != nil {
+			req.Header.Set(hdr[0], hdr[1])
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if _, ok := latchauth.UserFrom(seen); ok != (hdr != nil) {
+			t.Errorf("%v: user %v", hdr, ok)
+		}
+		if v := seen.Value(key{}); v != "outer" {
+			t.Errorf("%v: the request context's value is %v", hdr, v)
+		}
+		inner, stop := context.WithCancel(seen) // propagation through the middleware's context
+		cancel()
+		<-seen.Done()
+		<-inner.Done()
+		if seen.Err() != context.Canceled || inner.Err() != context.Canceled {
+			t.Errorf("%v: errors %v, %v after cancel", hdr, seen.Err(), inner.Err())
+		}
+		stop()
+	}
+}

@@ -43,9 +43,9 @@ func RequireStaff(next http.Handler) http.Handler {
 
 // refuse answers a request without a user, and reports whether it did.
 func refuse(w http.ResponseWriter, r *http.Request) bool {
-	o, _ := r.Context().Value(ctxKey{}).(*outcome)
+	o := outcomeOf(r.Context())
 	switch {
-	case o != nil && o.user != nil:
+	case o != nil && o.authenticated:
 		return false
 	case o != nil && o.unavailable:
 		w.Header().Set("Retry-After", "5")

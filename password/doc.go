@@ -4,12 +4,14 @@
 //
 // New hashes are argon2id, stored in the PHC string format
 //
-//	$argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>
+//	$argon2id$v=19$m=12288,t=3,p=1$<salt>$<key>
 //
 // where salt and key are standard base64 without padding. [DefaultParams]
-// (m=19 MiB, t=2, p=1, a 16-byte salt and a 32-byte key) is OWASP's first
-// recommended argon2id configuration in its Password Storage Cheat Sheet. It
-// costs about 19 MiB of memory and a few tens of milliseconds of one core per
+// (m=12 MiB, t=3, p=1, a 16-byte salt and a 32-byte key) is one of the
+// argon2id configurations OWASP's Password Storage Cheat Sheet recommends,
+// rated as strong as its first (m=19 MiB, t=2, Latch's default until
+// 2026-12) for less memory. It
+// costs about 12 MiB of memory and a few tens of milliseconds of one core per
 // hash. That is enough to make offline guessing of a leaked hash expensive,
 // because each guess needs the same memory. It is also small enough that a
 // server on a few cores can still verify many logins per second without
@@ -25,6 +27,9 @@
 // OWASP rates its other configurations (more memory with fewer passes, or
 // fewer MiB with more passes) as equally strong. A deployment that can spare
 // the memory may raise Memory and pass its own [Params] to [NewHasher].
+// Hashes made with other parameters (the former default among them) verify
+// as they are and ask for a rehash, so they move to the current parameters
+// at the user's next login.
 //
 // Passwords are hashed in their Unicode NFKC form ([Normalize]), as NIST SP
 // 800-63B asks, so that the same password typed on another keyboard or

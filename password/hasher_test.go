@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,11 +40,14 @@ const (
 	unicodePassword        = "pässwörd🔑"
 )
 
-// argon2-cffi's hash_secret of horse with salt 00 01 .. 0f, 32-byte key:
-// TestParams and DefaultParams respectively.
+// Hashes of horse with salt 00 01 .. 0f, 32-byte key: argon2-cffi's
+// hash_secret with TestParams and with the former default (m=19456, t=2),
+// and golang.org/x/crypto/argon2's IDKey with DefaultParams (x/crypto gives
+// argon2-cffi's answer for the former default too).
 const (
 	phcTestParams    = "$argon2id$v=19$m=64,t=1,p=1$AAECAwQFBgcICQoLDA0ODw$ktxdZwGWI4aL3geSdeUi9LfoIT00FO2Fy8KsikERcog"
-	phcDefaultParams = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
+	phcFormerDefault = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
+	phcDefaultParams = "$argon2id$v=19$m=12288,t=3,p=1$AAECAwQFBgcICQoLDA0ODw$zCibVAF529as+ScNsZ6sL/H9D4iI00ajMEqLvRaQY2E"
 )
 
 func newTestHasher(t testing.TB) *Hasher {
@@ -61,7 +65,7 @@ func TestParamsValid(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	want := Params{Memory: 19456, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	want := Params{Memory: 12288, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
 	if DefaultParams != want {
 		t.Errorf("DefaultParams = %+v, want OWASP's %+v", DefaultParams, want)
 	}
@@ -108,13 +112,19 @@ func TestHashDefaultParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=12288,t=3,p=1$") {
 		t.Errorf("Hash = %q, want DefaultParams prefix", encoded)
 	}
-	// A hash made by the argon2 reference implementation (via argon2-cffi).
+	// A hash made by x/crypto's argon2 with the same parameters.
 	ok, rehash, err := h.Verify(phcDefaultParams, horse)
 	if !ok || rehash || err != nil {
-		t.Errorf("Verify(argon2-cffi hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+		t.Errorf("Verify(x/crypto hash) = %v, %v, %v; want true, false, nil", ok, rehash, err)
+	}
+	// One made by the argon2 reference implementation (via argon2-cffi)
+	// with the former default verifies, and asks to move to the current one.
+	ok, rehash, err = h.Verify(phcFormerDefault, horse)
+	if !ok || !rehash || err != nil {
+		t.Errorf("Verify(former default) = %v, %v, %v; want true, true, nil", ok, rehash, err)
 	}
 }
 
@@ -662,5 +672,50 @@ func TestArenasReleasedWhenIdle(t *testing.T) {
 	}
 	if ok, _, err := h.Verify(enc, horse); !ok || err != nil {
 		t.Fatalf("Verify after the release: %v %v", ok, err)
+	}
+}
+
+// TestArenaMemoryReported: OnArenaMemory hears the arena memory mapped
+// after every change: the pooled arena of NewHasher's dummy hash, an arena
+// of its own for a stored hash above the Params and its unmapping, and the
+// pool's release when idle.
+func TestArenaMemoryReported(t *testing.T) {
+	p := TestParams
+	p.MaxConcurrent = 2
+	var mu sync.Mutex
+	var got []int64
+	h := NewHasher(p, nil, OnArenaMemory(func(bytes int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, bytes)
+	}))
+	// Within the default idle time of the dummy hash's arena.
+	if ok, _, err := h.Verify(djangoArgon2Unicode, unicodePassword); !ok || err != nil {
+		t.Fatalf("Verify(djangoArgon2Unicode) = %v, %v", ok, err)
+	}
+	h.mu.Lock()
+	h.arenaIdle = 20 * time.Millisecond
+	h.mu.Unlock()
+	if ok, _, err := h.Verify(phcTestParams, horse); !ok || err != nil { // restarts the idle timer
+		t.Fatalf("Verify(phcTestParams) = %v, %v", ok, err)
+	}
+	own := int64(p.Memory) << 10
+	want := []int64{own, own + 128<<10, own, 0}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		done := len(got) >= len(want)
+		seen := slices.Clone(got)
+		mu.Unlock()
+		if done {
+			if !slices.Equal(seen, want) {
+				t.Errorf("arena memory reported %v, want %v", seen, want)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("arena memory reported %v, want %v (the pool never released?)", seen, want)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

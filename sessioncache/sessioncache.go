@@ -334,11 +334,28 @@ type entry struct {
 	key    string
 }
 
-// copies returns copies the caller may modify.
+// copies returns copies the caller may modify, made in one allocation
+// (they are on the path of every cached session check): the session, its
+// user, and room for the usual one or two authentication methods.
 func (e *entry) copies() (*latch.Session, *latch.User, error) {
-	sess, user := e.sess, e.user
-	sess.State.Methods = slices.Clone(sess.State.Methods)
-	return &sess, &user, nil
+	c := &entryCopy{sess: e.sess, user: e.user}
+	if m := e.sess.State.Methods; m != nil {
+		if len(m) <= len(c.methods) {
+			// Capacity len(m), as slices.Clone gives: an append by the
+			// caller moves the methods rather than growing into c.
+			c.sess.State.Methods = c.methods[:copy(c.methods[:], m):len(m)]
+		} else {
+			c.sess.State.Methods = slices.Clone(m)
+		}
+	}
+	return &c.sess, &c.user, nil
+}
+
+// entryCopy is what copies allocates.
+type entryCopy struct {
+	sess    latch.Session
+	user    latch.User
+	methods [2]latch.AuthMethod
 }
 
 const shards = 32

@@ -150,6 +150,15 @@ func TestRepeatedChecksCostNoQuery(t *testing.T) {
 		if s3.State.Methods[0].Method != "password" || u3.Email != "ann@example.com" {
 			t.Fatal("a caller's change reached the cache")
 		}
+		// So is a copy served from memory, appended to as well.
+		n3 := len(s3.State.Methods)
+		s3.State.Methods[0].Method = "changed"
+		s3.State.Methods = append(s3.State.Methods, latch.AuthMethod{Method: "totp"})
+		u3.Email = "changed"
+		s4, u4, _, _ := lookup(t, c, n, f.key)
+		if len(s4.State.Methods) != n3 || s4.State.Methods[0].Method != "password" || u4.Email != "ann@example.com" {
+			t.Fatalf("a change to a cached copy reached the cache: %+v, %q", s4.State.Methods, u4.Email)
+		}
 		if c.Len() != 1 {
 			t.Fatalf("Len %d", c.Len())
 		}

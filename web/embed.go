@@ -7,11 +7,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -106,20 +109,28 @@ const notFoundPage = `<!doctype html>
 </html>
 `
 
+// file is one file of the build. Its bytes are not copied: they are read
+// from the handler's fsys for each response (the embedded files are in the
+// binary's read-only data), and its ETag is a hash of them made on first
+// use, so that starting Latch neither reads the whole app (some 700 KiB,
+// pages the process then keeps resident) nor holds a second copy of it on
+// the heap, where the collector would mark it in every cycle.
 type file struct {
-	body        []byte
+	name        string // in the handler's fsys
+	size        int64
 	contentType string
-	etag        string
+	etag        func() (string, error)
 	// encoded are the precompressed copies the build wrote next to the
 	// file (<file>.br, <file>.gz), best first.
 	encoded []encodedFile
 }
 
-// encodedFile is one precompressed copy of a file.
+// encodedFile is one precompressed copy of a file; its ETag is the file's
+// with "-<coding>" added.
 type encodedFile struct {
 	coding string // the Content-Encoding: "br" or "gzip"
-	body   []byte
-	etag   string
+	name   string
+	size   int64
 }
 
 // codings are the precompressed copies the handler looks for, by the
@@ -131,6 +142,7 @@ var codings = []struct{ coding, suffix string }{
 }
 
 type handler struct {
+	fsys  fs.FS           // the build's root
 	files map[string]file // by URL path, e.g. "/assets/index-abc.js"
 	index file
 	csp   string // Content-Security-Policy of the app's pages
@@ -164,25 +176,26 @@ func HandlerWithProviders(imgOrigins, formOrigins []string) http.Handler {
 	return h
 }
 
+// newHandler lists the files under root in fsys; it reads none of them.
 func newHandler(fsys fs.FS, root string) (*handler, error) {
 	sub, err := fs.Sub(fsys, root)
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{files: map[string]file{}}
+	h := &handler{fsys: sub, files: map[string]file{}}
 	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(sub, p)
+		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
 		h.files["/"+p] = file{
-			body:        body,
+			name:        p,
+			size:        info.Size(),
 			contentType: typeOf(p),
-			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`,
+			etag:        sync.OnceValues(func() (string, error) { return etagOf(sub, p) }),
 		}
 		return nil
 	})
@@ -198,11 +211,7 @@ func newHandler(fsys fs.FS, root string) (*handler, error) {
 				continue
 			}
 			delete(h.files, p+c.suffix)
-			f.encoded = append(f.encoded, encodedFile{
-				coding: c.coding,
-				body:   enc.body,
-				etag:   strings.TrimSuffix(f.etag, `"`) + "-" + c.coding + `"`,
-			})
+			f.encoded = append(f.encoded, encodedFile{coding: c.coding, name: enc.name, size: enc.size})
 		}
 		h.files[p] = f
 	}
@@ -212,6 +221,21 @@ func newHandler(fsys fs.FS, root string) (*handler, error) {
 	}
 	h.index = index
 	return h, nil
+}
+
+// etagOf is the ETag of the file name in fsys: the first 128 bits of its
+// SHA-256, base64url, quoted.
+func etagOf(fsys fs.FS, name string) (string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		return "", fmt.Errorf("web: hashing %s: %w", name, err)
+	}
+	return `"` + base64.RawURLEncoding.EncodeToString(sum.Sum(nil)[:16]) + `"`, nil
 }
 
 // typeOf is the Content-Type of a built file, from contentTypes alone:
@@ -241,7 +265,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			hd.Set("Cache-Control", "no-cache")
 		}
-		serve(w, r, f)
+		h.serve(w, r, f)
 		return
 	}
 	page, keyed := p == "/index.html", false
@@ -272,7 +296,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		hd.Set("Referrer-Policy", "same-origin")
 	}
-	serve(w, r, h.index)
+	h.serve(w, r, h.index)
 }
 
 // pageRoute reports whether the clean path p is one of pageRoutes, and
@@ -313,28 +337,55 @@ func matchRoute(route, p string) (ok, param bool) {
 
 // serve sends f, or the precompressed copy of it that the request's
 // Accept-Encoding prefers, each with its own ETag; responses of a file that
-// has copies carry Vary: Accept-Encoding.
-func serve(w http.ResponseWriter, r *http.Request, f file) {
+// has copies carry Vary: Accept-Encoding. A file that cannot be read (never
+// for the embedded build) answers 500.
+func (h *handler) serve(w http.ResponseWriter, r *http.Request, f file) {
+	etag, err := f.etag()
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError)
+		return
+	}
+	name, size := f.name, int64(-1)
+	var enc *encodedFile
+	if len(f.encoded) > 0 {
+		if enc = negotiate(r.Header.Values("Accept-Encoding"), f.encoded); enc != nil {
+			name, size = enc.name, enc.size
+			etag = strings.TrimSuffix(etag, `"`) + "-" + enc.coding + `"`
+		}
+	}
+	body, err := h.fsys.Open(name)
+	if err != nil {
+		writeStatus(w, http.StatusInternalServerError)
+		return
+	}
+	defer body.Close()
+	content, ok := body.(io.ReadSeeker)
+	if !ok {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			writeStatus(w, http.StatusInternalServerError)
+			return
+		}
+		content = bytes.NewReader(b)
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", f.contentType)
-	body, etag := f.body, f.etag
 	if len(f.encoded) > 0 {
 		hd.Add("Vary", "Accept-Encoding")
-		if enc := negotiate(r.Header.Values("Accept-Encoding"), f.encoded); enc != nil {
-			hd.Set("Content-Encoding", enc.coding)
-			body, etag = enc.body, enc.etag
-			if r.Header.Get("Range") == "" {
-				// ServeContent leaves Content-Length out when a
-				// Content-Encoding is set (for writers that compress on
-				// the fly); these bytes are final.
-				hd.Set("Content-Length", strconv.Itoa(len(body)))
-			}
+	}
+	if enc != nil {
+		hd.Set("Content-Encoding", enc.coding)
+		if r.Header.Get("Range") == "" {
+			// ServeContent leaves Content-Length out when a
+			// Content-Encoding is set (for writers that compress on
+			// the fly); these bytes are final.
+			hd.Set("Content-Length", strconv.FormatInt(size, 10))
 		}
 	}
 	hd.Set("ETag", etag)
 	// A zero time: no Last-Modified (embedded files have none); the ETag
 	// answers conditional requests.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	http.ServeContent(w, r, "", time.Time{}, content)
 }
 
 // negotiate picks the copy in encoded (best first) with the highest q-value

@@ -496,10 +496,10 @@ var settings = []setting{
 		c.passwordValidators = on
 		return nil
 	}},
-	{"LATCH_ARGON2_MEMORY_KIB", "19456", "argon2id memory in KiB (OWASP: 19456)", func(c *config, v string) error {
+	{"LATCH_ARGON2_MEMORY_KIB", "12288", "argon2id memory in KiB (OWASP: 12288 with 3 iterations, or 19456 with 2)", func(c *config, v string) error {
 		return parseUint32(v, 8, 4<<20, &c.Argon2.Memory)
 	}},
-	{"LATCH_ARGON2_ITERATIONS", "2", "argon2id iterations (OWASP: 2)", func(c *config, v string) error {
+	{"LATCH_ARGON2_ITERATIONS", "3", "argon2id iterations (OWASP: 3 with 12288 KiB, or 2 with 19456)", func(c *config, v string) error {
 		return parseUint32(v, 1, 100, &c.Argon2.Time)
 	}},
 	{"LATCH_ARGON2_PARALLELISM", "1", "argon2id lanes (OWASP: 1)", func(c *config, v string) error {

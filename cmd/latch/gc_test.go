@@ -23,3 +23,35 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("GOGC unset: GC percent %d, want %d", got, defaultGCPercent)
 	}
 }
+
+// TestGCWhileHashing: with GOGC unset, the collector runs at
+// hashingGCPercent while the Hasher has arenas mapped and at
+// defaultGCPercent once they are unmapped; with GOGC set, the Hasher gets
+// no option and the GC percent is left alone.
+func TestGCWhileHashing(t *testing.T) {
+	before := debug.SetGCPercent(defaultGCPercent)
+	defer debug.SetGCPercent(before)
+
+	t.Setenv("GOGC", "150") // restored after the test
+	if gcWhileHashing() != nil {
+		t.Error("GOGC set: a Hasher option, want none")
+	}
+	os.Unsetenv("GOGC")
+	if gcWhileHashing() == nil {
+		t.Fatal("GOGC unset: no Hasher option")
+	}
+	for _, c := range []struct {
+		bytes int64
+		want  int
+	}{
+		{19 << 20, hashingGCPercent},
+		{38 << 20, hashingGCPercent},
+		{19 << 20, hashingGCPercent},
+		{0, defaultGCPercent},
+	} {
+		arenaGC(c.bytes)
+		if got := debug.SetGCPercent(c.want); got != c.want {
+			t.Errorf("%d bytes of arenas: GC percent %d, want %d", c.bytes, got, c.want)
+		}
+	}
+}

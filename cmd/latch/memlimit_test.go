@@ -82,7 +82,8 @@ func TestContainerMemoryLimit(t *testing.T) {
 
 func TestPlanMemory(t *testing.T) {
 	const mib = 1 << 20
-	def := password.DefaultParams // 19 MiB arenas
+	def := password.DefaultParams
+	def.Memory = 19 * 1024 // 19 MiB arenas, as the arithmetic below has them
 	explicit := func(n int) password.Params { p := def; p.MaxConcurrent = n; return p }
 	for _, tc := range []struct {
 		name       string

@@ -93,7 +93,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		limiter = rl
 	}
 	brand, imgOrigins, _ := c.brandParts()
-	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2), Limiter: limiter, Keys: keys, Log: log, Now: nil,
+	parts := server.Parts{DB: db, Account: c.Account, Mail: mailer, Hasher: password.NewHasher(c.Argon2, gcWhileHashing()), Limiter: limiter, Keys: keys, Log: log, Now: nil,
 		HTTP: httpapi.Config{
 			PublicURL:          c.PublicURL,
 			CORSOrigins:        c.CORSOrigins,

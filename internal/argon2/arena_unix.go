@@ -12,7 +12,7 @@ import (
 // NewArena returns an arena of kib KiB (1 ≤ kib ≤ 4 GiB). Its memory is an
 // anonymous mapping outside the Go heap: it does not count towards the
 // garbage collector's heap goal or GOMEMLIMIT (the GC never scans or frees
-// it, so a live 19 MiB arena does not let the heap grow by another 19 MiB
+// it, so a live 12 MiB arena does not let the heap grow by another 12 MiB
 // before the next collection), and pages that were never touched are not
 // resident. It stays mapped until [Arena.Free], or until the garbage
 // collector finds the Arena unreachable.

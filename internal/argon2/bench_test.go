@@ -6,8 +6,8 @@ import (
 	xargon2 "golang.org/x/crypto/argon2"
 )
 
-// Default Latch parameters: m=19456 KiB, t=2, p=1, 32-byte key.
-const benchMemory, benchTime, benchKeyLen = 19 * 1024, 2, 32
+// Default Latch parameters: m=12288 KiB, t=3, p=1, 32-byte key.
+const benchMemory, benchTime, benchKeyLen = 12 * 1024, 3, 32
 
 func BenchmarkKey(b *testing.B) {
 	a := newArena(b, benchMemory)

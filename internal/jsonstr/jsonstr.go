@@ -7,20 +7,36 @@ import "unicode/utf8"
 
 const hexDigits = "0123456789abcdef"
 
+// plainText and plainHTML mark the bytes written as they are: ASCII but
+// control characters, quotes and backslashes, and, in plainHTML, not <, >
+// or &. One table lookup per byte is the common case of the loop.
+var plainText, plainHTML = func() (text, html [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		text[c] = c != '"' && c != '\\'
+		html[c] = text[c] && c != '<' && c != '>' && c != '&'
+	}
+	return text, html
+}()
+
 // Append appends s to b as a JSON string: quotes, backslashes and control
 // characters escaped, invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped
 // for JavaScript, and, when escapeHTML is set, <, > and & as \u003c, \u003e
 // and \u0026 (encoding/json's default; json.Encoder.SetEscapeHTML(false)
 // is the other).
 func Append(b []byte, s string, escapeHTML bool) []byte {
+	plain := &plainText
+	if escapeHTML {
+		plain = &plainHTML
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && (!escapeHTML || (c != '<' && c != '>' && c != '&')) {
-				i++
-				continue
-			}
+		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
