@@ -36,11 +36,15 @@ type mailed struct {
 type recMailer struct {
 	mu   sync.Mutex
 	sent []mailed
+	fail error // when set, Send queues nothing and returns it
 }
 
 func (m *recMailer) Send(_ context.Context, kind, to string, data map[string]any) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
 	m.sent = append(m.sent, mailed{kind, to, data})
 	return nil
 }

@@ -84,6 +84,16 @@ func (s *Users) signup(ctx context.Context, st *State, in SignupInput, passkey b
 	if email != "" {
 		addrs = []latch.EmailAddress{{Email: email, Primary: true, Created: now}}
 	}
+	m := latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}
+	if passkey {
+		// The login's factor is the passkey to come (mfa_signup_webauthn).
+		m = latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn, At: unixFloat(now)}
+	}
+	// The account, its login (or the stage it waits at) and the
+	// verification mail are one unit of work: one commit instead of three,
+	// and a signup that fails half-way leaves no account behind that its
+	// owner could then neither sign up again with nor log in to.
+	var out *State
 	err = s.tx.Atomic(ctx, func(ctx context.Context) error {
 		switch err := s.users.CreateUser(ctx, user, addrs); {
 		case errors.Is(err, latch.ErrEmailTaken):
@@ -94,25 +104,23 @@ func (s *Users) signup(ctx context.Context, st *State, in SignupInput, passkey b
 		case err != nil:
 			return fmt.Errorf("create user: %w", err)
 		}
-		return s.record(ctx, st, EventSignedUp, user)
+		if err := s.record(ctx, st, EventSignedUp, user); err != nil {
+			return err
+		}
+		var err error
+		if out, err = s.beginLogin(ctx, st, user, m, true); err != nil {
+			return err
+		}
+		if email != "" && s.cfg.EmailVerification == VerificationOptional {
+			// Optional verification: the user is in, and gets a link or code.
+			out, _, err = s.sendVerification(ctx, out, user.ID, email, true)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	m := latch.AuthMethod{Method: "password", At: unixFloat(now), Email: email}
-	if passkey {
-		// The login's factor is the passkey to come (mfa_signup_webauthn).
-		m = latch.AuthMethod{Method: "mfa", Type: latch.AuthenticatorWebAuthn, At: unixFloat(now)}
-	}
-	st, err = s.beginLogin(ctx, st, user, m, true)
-	if err != nil {
-		return nil, err
-	}
-	if email != "" && s.cfg.EmailVerification == VerificationOptional {
-		// Optional verification: the user is in, and gets a link or code.
-		st, _, err = s.sendVerification(ctx, st, user.ID, email, true)
-	}
-	return st, err
+	return out, nil
 }
 
 // checkUsername adds to errs what is wrong with username as the username of

@@ -182,9 +182,12 @@ func (s *Store) TouchSession(ctx context.Context, id int64, lastSeen, expires ti
 }
 
 // StartSession stores a new login; it replaces a session (which may be
-// another user's) and changes the user's last login.
+// another user's), which is dropped. It also changes the user's last login,
+// but nothing answered from a cached session reads that (the copies keep the
+// time of their fill until they age out), so the user's other sessions stay
+// cached and, unless a session is replaced, no node is told anything: a
+// login costs no NOTIFY on PostgreSQL.
 func (s *Store) StartSession(ctx context.Context, sess *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
-	defer s.dropUser(ctx, sess.UserID)
 	if replaces != 0 {
 		defer s.dropSession(ctx, replaces)
 	}

@@ -654,3 +654,52 @@ func TestInvalidationWaitsForTheCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginKeepsTheUsersOtherSessions: a new login of a user (no session
+// replaced) leaves the user's cached sessions in memory and tells no other
+// node anything; the one it replaces is dropped, here and there.
+func TestLoginKeepsTheUsersOtherSessions(t *testing.T) {
+	tests := []struct {
+		name     string
+		replaces bool
+		reads    int64    // of the old session after the login
+		msgs     []string // told the other nodes
+	}{
+		{"a new login", false, 0, nil},
+		{"a login replacing the session", true, 1, []string{"s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachEngine(t, func(t *testing.T, f *fixture) {
+				n := &counting{SessionStore: f.db.Sessions}
+				peers := &recorder{}
+				c := f.cache(n, peers)
+				c.Resume()
+				lookup(t, c, n, f.key)
+				var replaces int64
+				if tt.replaces {
+					replaces = f.sess.ID
+				}
+				now := f.clock.now()
+				s := &latch.Session{KeyHash: hashKey("key-login"), UserID: f.user.ID, Client: latch.App, Created: now, LastSeen: now,
+					Expires: now.Add(time.Hour), MaxExpires: now.Add(time.Hour)}
+				err := f.db.Atomic(t.Context(), func(ctx context.Context) error { return c.StartSession(ctx, s, replaces, nil) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, _, reads, _ := lookup(t, c, n, f.key); reads != tt.reads {
+					t.Errorf("%d reads of the old session after the login, want %d", reads, tt.reads)
+				}
+				var want []string
+				for _, m := range tt.msgs {
+					want = append(want, m+fmt.Sprint(f.sess.ID))
+				}
+				peers.mu.Lock()
+				defer peers.mu.Unlock()
+				if !reflect.DeepEqual(peers.msgs, want) {
+					t.Errorf("told the other nodes %q, want %q", peers.msgs, want)
+				}
+			})
+		})
+	}
+}

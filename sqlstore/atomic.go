@@ -113,3 +113,14 @@ func (h *handle) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// tx1 runs fn, a write of one statement that must leave a unit of work
+// usable when it fails (its caller may handle the error and go on), on q:
+// outside a unit of work on the write pool, a transaction of its own with no
+// BEGIN and COMMIT round trips; in one, inside a savepoint as tx runs it.
+func (h *handle) tx1(ctx context.Context, fn func(q querier) error) error {
+	if h.unit(ctx) != nil {
+		return h.tx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	}
+	return fn(h.write)
+}

@@ -30,13 +30,45 @@ func (ss *Sessions) CreateSession(ctx context.Context, s *latch.Session) (err er
 	return ss.h.insertSession(ctx, ss.h.w(ctx), s)
 }
 
+// startSessionCTE is StartSession in one statement, for engines with
+// writable common table expressions (Dialect.WritableCTE): $1–$10 the
+// session's columns as insertSession has them, $11 the session it replaces
+// (0: none), $12–$14 the refresh token's hash, created and expires (NULL:
+// none). Every part hangs on the user's row: when there is no user $2, the
+// statement writes nothing and returns no row.
+const startSessionCTE = `WITH u AS (
+		UPDATE users SET last_login = $4 WHERE id = $2 RETURNING id
+	), s AS (
+		INSERT INTO sessions (key_hash, user_id, client, created, last_seen, expires, max_expires, ip, user_agent, state)
+		SELECT $1::bytea, u.id, $3::text, $4::timestamptz, $5::timestamptz, $6::timestamptz, $7::timestamptz, $8::text, $9::text, $10::jsonb FROM u
+		RETURNING id
+	), replaced AS (
+		DELETE FROM sessions WHERE id = $11 AND EXISTS (SELECT 1 FROM u)
+	), r AS (
+		INSERT INTO refresh_tokens (token_hash, session_id, created, expires)
+		SELECT $12::bytea, s.id, $13::timestamptz, $14::timestamptz FROM s WHERE $12::bytea IS NOT NULL
+		ON CONFLICT (token_hash) DO NOTHING
+	)
+	SELECT id FROM s`
+
 // StartSession stores a newly authenticated session s and what comes with it
 // in one transaction — one commit, so one disk flush per login: the end of
 // the session it replaces (0: none), the user's last login (s.Created), and
 // the first refresh token of its family (nil: none), whose SessionID it sets.
+// When the user is gone nothing is written and it fails (latch.ErrNotFound
+// on PostgreSQL, a foreign-key violation on SQLite).
+//
+// On an engine with writable common table expressions (PostgreSQL) it is
+// one statement, one round trip, with no savepoint in a unit of work: like
+// any single-statement write, a failure there ends the unit (it is only
+// ever the last write of a login, whose failure fails the login). Elsewhere
+// it is a transaction of its own, or a savepoint in the unit of work.
 func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) (err error) {
 	defer ss.h.classify(&err)
 	h := ss.h
+	if h.d.WritableCTE {
+		return h.startSessionCTE(ctx, s, replaces, refresh)
+	}
 	return h.tx(ctx, func(tx *sql.Tx) error {
 		if err := h.insertSession(ctx, tx, s); err != nil {
 			return err
@@ -59,6 +91,32 @@ func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces
 		refresh.SessionID = s.ID
 		return h.insertRefresh(ctx, tx, refresh)
 	})
+}
+
+// startSessionCTE is StartSession as one statement (startSessionCTE).
+func (h *handle) startSessionCTE(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	state, err := json.Marshal(s.State)
+	if err != nil {
+		return fmt.Errorf("encode session state: %w", err)
+	}
+	var rHash []byte
+	var rCreated, rExpires any
+	if refresh != nil {
+		rHash, rCreated, rExpires = refresh.Hash, h.t(refresh.Created), h.t(refresh.Expires)
+	}
+	err = h.w(ctx).QueryRowContext(ctx, startSessionCTE,
+		s.KeyHash, nullID(s.UserID), string(s.Client), h.t(s.Created), h.t(s.LastSeen), h.t(s.Expires), h.t(s.MaxExpires),
+		s.IP, s.UserAgent, string(state), replaces, rHash, rCreated, rExpires).Scan(&s.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: no user %d", latch.ErrNotFound, s.UserID)
+	}
+	if err != nil {
+		return err
+	}
+	if refresh != nil {
+		refresh.SessionID = s.ID
+	}
+	return nil
 }
 
 func (h *handle) insertSession(ctx context.Context, q querier, s *latch.Session) error {

@@ -26,6 +26,8 @@ func TestStore(t *testing.T) {
 		{"uniqueness", testUniqueness},
 		{"sessions", testSessions},
 		{"a login in one transaction", testStartSession},
+		{"a login in a unit of work", testStartSessionInUnit},
+		{"users with no, one and two addresses", testCreateUserShapes},
 		{"touches are written together", testTouches},
 		{"concurrent writers", testConcurrentWriters},
 		{"migrations are idempotent", testMigrateAgain},
