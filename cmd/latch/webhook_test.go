@@ -18,6 +18,25 @@ import (
 // are acknowledged and the process is killed (SIGKILL) with their
 // deliveries queued; a new process delivers each once the endpoint
 // answers, each event once.
+// listedDelivery is a webhook delivery as the admin API lists it.
+type listedDelivery struct {
+	State     string
+	LastError string `json:"last_error"`
+	Attempts  int
+	Type      string
+}
+
+// attemptedAndFailed reports whether every delivery has had an attempt that
+// failed and recorded why.
+func attemptedAndFailed(ds []listedDelivery) bool {
+	for _, d := range ds {
+		if d.Attempts == 0 || d.LastError == "" {
+			return false
+		}
+	}
+	return true
+}
+
 func TestWebhooksSurviveKill(t *testing.T) {
 	for _, e := range testdb.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
@@ -47,14 +66,7 @@ func TestWebhooksSurviveKill(t *testing.T) {
 				res.Body.Close()
 			}
 			// The admin API lists them, waiting, with the reason of the failed attempt.
-			var list struct {
-				Data []struct {
-					State     string
-					LastError string `json:"last_error"`
-					Attempts  int
-					Type      string
-				}
-			}
+			var list struct{ Data []listedDelivery }
 			for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
 				req, _ := http.NewRequest("GET", p.base+"/_latch/admin/v1/webhooks/deliveries", nil)
 				req.Header.Set("Authorization", "Bearer "+key)
@@ -64,11 +76,13 @@ func TestWebhooksSurviveKill(t *testing.T) {
 				}
 				json.NewDecoder(res.Body).Decode(&list)
 				res.Body.Close()
-				if len(list.Data) == n && list.Data[n-1].Attempts > 0 {
+				// An attempt is counted when it starts and its error recorded
+				// when it fails: wait for both on every delivery.
+				if len(list.Data) == n && attemptedAndFailed(list.Data) {
 					break
 				}
 			}
-			if len(list.Data) != n || list.Data[0].Type != "user.signed_up" || list.Data[n-1].Attempts == 0 || list.Data[n-1].LastError == "" || list.Data[0].State != "pending" {
+			if len(list.Data) != n || list.Data[0].Type != "user.signed_up" || !attemptedAndFailed(list.Data) || list.Data[0].State != "pending" {
 				t.Errorf("deliveries listed: %+v", list.Data)
 			}
 			if err := p.cmd.Process.Kill(); err != nil {
