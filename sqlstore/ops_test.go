@@ -11,33 +11,20 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/sqlstore"
 )
 
 // The operations tables (issue 14): the audit log, the admin users list,
 // admin API keys and user deletion, on each engine.
 func TestOps(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, db *sqlstore.DB)
-	}{
+	tests := []engineTest{
 		{"audit log", testAudit},
 		{"an audit entry commits or rolls back with its unit of work", testAuditAtomic},
 		{"users list: filters, sorts and keyset pages", testUserList},
 		{"api keys", testAPIKeys},
 		{"deleting a user takes everything that is theirs", testDeleteUser},
 	}
-	for _, e := range testdb.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, e.Open(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, tests)
 }
 
 func addUser(t *testing.T, db *sqlstore.DB, name, email string, joined time.Time, mod func(u *latch.User, e []latch.EmailAddress)) *latch.User {

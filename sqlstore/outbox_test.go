@@ -9,29 +9,16 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/sqlstore"
 )
 
 func TestOutbox(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, db *sqlstore.DB)
-	}{
+	tests := []engineTest{
 		{"claim, retry, fail, delete", testOutboxLifecycle},
 		{"a message added in a unit of work is there only if it commits", testOutboxAtomic},
 		{"concurrent claims take each message once", testOutboxConcurrentClaims},
 	}
-	for _, e := range testdb.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, e.Open(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, tests)
 }
 
 func testOutboxLifecycle(t *testing.T, db *sqlstore.DB) {

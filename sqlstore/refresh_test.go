@@ -17,10 +17,7 @@ import (
 // TestRotateRefreshToken is the contract of RotateRefreshToken on each
 // engine: the claim of a token and its successor commit together, once.
 func TestRotateRefreshToken(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, db *sqlstore.DB)
-	}{
+	tests := []engineTest{
 		{"a rotation claims the token once and adds its successor", testRotate},
 		{"an unknown, expired or ended token is not rotated", testRotateRefused},
 		{"of concurrent rotations of one token exactly one is the first", testRotateRace},
@@ -28,16 +25,7 @@ func TestRotateRefreshToken(t *testing.T) {
 		{"a rotation that fails writes nothing, alone among concurrent ones", testRotateFailure},
 		{"a rotation in a unit of work commits or rolls back with it", testRotateInUnit},
 	}
-	for _, e := range testdb.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, e.Open(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, tests)
 }
 
 // refreshHash returns a 32-byte token hash named by name.

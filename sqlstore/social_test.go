@@ -9,32 +9,19 @@ import (
 	"time"
 
 	"github.com/latchauth/latch"
-	"github.com/latchauth/latch/internal/testdb"
 	"github.com/latchauth/latch/sqlstore"
 )
 
 // The social family on each engine.
 func TestSocialStore(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, db *sqlstore.DB)
-	}{
+	tests := []engineTest{
 		{"connected identities", testSocialAccounts},
 		{"an identity is connected to one account", testSocialAccountUnique},
 		{"a flow is taken once", testSocialFlowOnce},
 		{"concurrent takes of a flow: one wins", testSocialFlowRace},
 		{"expired flows are swept", testSocialFlowSweep},
 	}
-	for _, e := range testdb.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, e.Open(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, tests)
 }
 
 func socialUser(t *testing.T, db *sqlstore.DB, name string) *latch.User {

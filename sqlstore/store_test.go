@@ -17,11 +17,29 @@ import (
 )
 
 // The store contract: every test runs against each engine on a fresh database.
+// engineTest is one case of a table run on every engine by runOnEngines.
+type engineTest struct {
+	name string
+	run  func(t *testing.T, db *sqlstore.DB)
+}
+
+// runOnEngines runs each test, in parallel, on a fresh database of each
+// engine (testdb.Engines).
+func runOnEngines(t *testing.T, tests []engineTest) {
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					tt.run(t, e.Open(t))
+				})
+			}
+		})
+	}
+}
+
 func TestStore(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, db *sqlstore.DB)
-	}{
+	tests := []engineTest{
 		{"users", testUsers},
 		{"uniqueness", testUniqueness},
 		{"sessions", testSessions},
@@ -45,16 +63,7 @@ func TestStore(t *testing.T) {
 		{"touches flushed in a unit of work survive its rollback", testAtomicTouches},
 		{"concurrent units of work", testAtomicConcurrent},
 	}
-	for _, e := range testdb.Engines() {
-		t.Run(e.Name, func(t *testing.T) {
-			for _, tt := range tests {
-				t.Run(tt.name, func(t *testing.T) {
-					t.Parallel()
-					tt.run(t, e.Open(t))
-				})
-			}
-		})
-	}
+	runOnEngines(t, tests)
 }
 
 var ctx = context.Background()
