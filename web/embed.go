@@ -345,11 +345,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f file) {
 		writeStatus(w, http.StatusInternalServerError)
 		return
 	}
-	name, size := f.name, int64(-1)
+	name := f.name
 	var enc *encodedFile
 	if len(f.encoded) > 0 {
 		if enc = negotiate(r.Header.Values("Accept-Encoding"), f.encoded); enc != nil {
-			name, size = enc.name, enc.size
+			name = enc.name
 			etag = strings.TrimSuffix(etag, `"`) + "-" + enc.coding + `"`
 		}
 	}
@@ -379,7 +379,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, f file) {
 			// ServeContent leaves Content-Length out when a
 			// Content-Encoding is set (for writers that compress on
 			// the fly); these bytes are final.
-			hd.Set("Content-Length", strconv.FormatInt(size, 10))
+			hd.Set("Content-Length", strconv.FormatInt(enc.size, 10))
 		}
 	}
 	hd.Set("ETag", etag)
