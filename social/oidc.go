@@ -24,6 +24,8 @@ type discovery struct {
 	mu       sync.Mutex
 	provider *oidc.Provider
 	issuer   string // as discovered; Microsoft's multi-tenant one has {tenantid}
+	keys     *keySet
+	algs     []string // the ID token algorithms the issuer announced
 }
 
 type discoveryJSON struct {
@@ -75,7 +77,8 @@ func (p *Provider) discover(ctx context.Context) (*oidc.Provider, string, error)
 		JWKSURL: doc.JWKSURL, UserInfoURL: doc.UserInfoURL, Algorithms: algs}
 	// The key set outlives the request that discovered it.
 	d.provider = pc.NewProvider(p.ctx(context.WithoutCancel(ctx)))
-	d.issuer = doc.Issuer
+	d.issuer, d.algs = doc.Issuer, algs
+	d.keys = &keySet{url: doc.JWKSURL, client: p.client}
 	return d.provider, d.issuer, nil
 }
 
@@ -147,12 +150,13 @@ const iatLeeway = 5 * time.Minute
 // with several audiences, one of audiences when present), nonce (when
 // nonce is not empty) and, with an access token, at_hash when present.
 func (p *Provider) verifyIDToken(ctx context.Context, raw, nonce string, audiences []string, accessToken string) (*latch.SocialIdentity, error) {
-	prov, issuer, err := p.discover(ctx)
+	_, issuer, err := p.discover(ctx)
 	if err != nil {
 		return nil, err
 	}
 	multiTenant := strings.Contains(issuer, "{tenantid}")
-	v := prov.Verifier(&oidc.Config{SkipClientIDCheck: true, SkipIssuerCheck: multiTenant})
+	d := &p.oidc
+	v := oidc.NewVerifier(issuer, d.keys, &oidc.Config{SkipClientIDCheck: true, SkipIssuerCheck: multiTenant, SupportedSigningAlgs: d.algs})
 	tok, err := v.Verify(p.ctx(ctx), raw)
 	if err != nil {
 		return nil, fail("id token: %v", err)
