@@ -3,10 +3,11 @@
 // passwords all day allocates each hash's memory once instead of once per
 // call, as golang.org/x/crypto/argon2 does.
 //
-// It is written from the RFC. Lanes are filled one after another on the
-// calling goroutine rather than in parallel: the result is the same (lanes
-// only read each other's finished segments), and a caller that bounds how
-// many hashes run at once also bounds the cores they use.
+// It is written from the RFC. A hash of p lanes fills them in parallel on
+// up to p goroutines (no more than GOMAXPROCS), the calling one among
+// them: p cores compute one hash in 1/p of the time in the same memory, so
+// a caller that bounds how many hashes run at once to cores/p keeps every
+// core busy with a p-th of the arenas that hashes of one lane would take.
 //
 // On amd64 the compression function is in assembly, AVX2 or else SSSE3 by
 // what the CPU has; the purego build tag, and other architectures, use the
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/crypto/blake2b"
 )
@@ -91,11 +93,10 @@ func (a *Arena) key(v Variant, password, salt, secret, data []byte, time, memory
 	}
 	h0 := initialHash(v, password, salt, secret, data, time, memory, lanes, keyLen)
 	s.firstBlocks(&h0)
+	workers := min(lanes, uint32(runtime.GOMAXPROCS(0)))
 	for pass := uint32(0); pass < time; pass++ {
 		for slice := uint32(0); slice < syncPoints; slice++ {
-			for lane := uint32(0); lane < lanes; lane++ {
-				s.segment(pass, slice, lane)
-			}
+			s.slice(pass, slice, workers)
 		}
 	}
 	// C = XOR of the last block of every lane; the tag is H'^T(C).
@@ -207,6 +208,24 @@ func (s *fill) firstBlocks(h0 *[64]byte) {
 			}
 		}
 	}
+}
+
+// slice fills the segments of every lane in slice of pass, shared out
+// between workers goroutines (the caller's and workers-1 more): a segment
+// reads other lanes only in finished slices, so they do not race.
+func (s *fill) slice(pass, slice, workers uint32) {
+	var wg sync.WaitGroup
+	for w := uint32(1); w < workers; w++ {
+		wg.Go(func() {
+			for lane := w; lane < s.lanes; lane += workers {
+				s.segment(pass, slice, lane)
+			}
+		})
+	}
+	for lane := uint32(0); lane < s.lanes; lane += workers {
+		s.segment(pass, slice, lane)
+	}
+	wg.Wait()
 }
 
 // segment fills one segment: the blocks of lane in slice of pass

@@ -1,22 +1,29 @@
 package argon2
 
 import (
+	"fmt"
 	"testing"
 
 	xargon2 "golang.org/x/crypto/argon2"
 )
 
-// Default Latch parameters: m=12288 KiB, t=3, p=1, 32-byte key.
+// Latch's default memory, passes and key length: m=12288 KiB, t=3, 32 bytes.
 const benchMemory, benchTime, benchKeyLen = 12 * 1024, 3, 32
 
+// BenchmarkKey hashes with 1, 2 and 4 lanes: the same work, filled on up
+// to as many cores.
 func BenchmarkKey(b *testing.B) {
 	a := newArena(b, benchMemory)
 	salt := []byte("0123456789abcdef")
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := a.Key(ID, []byte("correct horse battery staple"), salt, benchTime, benchMemory, 1, benchKeyLen); err != nil {
-			b.Fatal(err)
-		}
+	for _, lanes := range []uint8{1, 2, 4} {
+		b.Run(fmt.Sprintf("p=%d", lanes), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Key(ID, []byte("correct horse battery staple"), salt, benchTime, benchMemory, lanes, benchKeyLen); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
