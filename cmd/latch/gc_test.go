@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -21,6 +22,26 @@ func TestTuneGC(t *testing.T) {
 	tuneGC()
 	if got := debug.SetGCPercent(100); got != defaultGCPercent {
 		t.Errorf("GOGC unset: GC percent %d, want %d", got, defaultGCPercent)
+	}
+}
+
+// TestTuneGCMemProfile: heap profiling is off unless GODEBUG asks for it.
+func TestTuneGCMemProfile(t *testing.T) {
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	for _, tc := range []struct {
+		godebug string
+		want    int
+	}{
+		{"", 0},
+		{"madvdontneed=1", 0},
+		{"memprofilerate=4096", 4096},
+	} {
+		runtime.MemProfileRate = 4096
+		t.Setenv("GODEBUG", tc.godebug)
+		tuneGC()
+		if runtime.MemProfileRate != tc.want {
+			t.Errorf("GODEBUG=%q: MemProfileRate %d, want %d", tc.godebug, runtime.MemProfileRate, tc.want)
+		}
 	}
 }
 
