@@ -70,15 +70,16 @@ func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces
 		return h.startSessionCTE(ctx, s, replaces, refresh)
 	}
 	return h.tx(ctx, func(tx *sql.Tx) error {
-		if err := h.insertSession(ctx, tx, s); err != nil {
+		q := h.txq(tx)
+		if err := h.insertSession(ctx, q, s); err != nil {
 			return err
 		}
 		if replaces != 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
+			if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, h.t(s.Created), s.UserID)
+		res, err := q.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, h.t(s.Created), s.UserID)
 		if err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces
 			return nil
 		}
 		refresh.SessionID = s.ID
-		return h.insertRefresh(ctx, tx, refresh)
+		return h.insertRefresh(ctx, q, refresh)
 	})
 }
 
