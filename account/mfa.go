@@ -550,10 +550,11 @@ func (s *MFA) checkCode(ctx context.Context, user *latch.User, code string) (str
 
 // needMFA: a user with a second factor must pass it, unless this login
 // already did (or began with a passkey), or the browser is trusted for the
-// user (trust.go).
-func needMFA(c *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+// user (trust.go). A signup's account, created in its unit of work, has no
+// second factor: its authenticators are not read.
+func needMFA(c *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (bool, error) {
 	s := &MFA{c}
-	if slices.Contains(p.Done, string(StageMFAAuthenticate)) {
+	if signup || slices.Contains(p.Done, string(StageMFAAuthenticate)) {
 		return false, nil
 	}
 	if len(p.Methods) > 0 && p.Methods[0].Method == "mfa" {

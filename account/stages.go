@@ -32,8 +32,9 @@ type stageRule struct {
 	stage Stage
 	// need reports whether login p of user, made by the caller st, must
 	// pass the stage now, noting on p what the stage waits for (the
-	// address to verify).
-	need func(s *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User) (bool, error)
+	// address to verify); signup says the login began with a signup, whose
+	// account was created in the same unit of work (it has no authenticators).
+	need func(s *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (bool, error)
 	// begin puts the login at the stage and starts it (mails a code or a
 	// link); signup says the login began with a signup.
 	begin func(s *core, ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (*State, error)
@@ -83,7 +84,7 @@ func (s *core) passStage(ctx context.Context, st *State, stage Stage, m *latch.A
 // deactivated meanwhile gets no session; the pending login is dropped.
 func (s *core) advance(ctx context.Context, st *State, p *latch.PendingLogin, user *latch.User, signup bool) (*State, error) {
 	for _, r := range loginStages {
-		need, err := r.need(s, ctx, st, p, user)
+		need, err := r.need(s, ctx, st, p, user, signup)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +142,7 @@ func (s *core) dropPending(ctx context.Context, st *State) error {
 
 // needVerifiedEmail: under mandatory verification, the address used to log
 // in (else the primary one) must be verified first.
-func (s *core) needVerifiedEmail(ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+func (s *core) needVerifiedEmail(ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User, _ bool) (bool, error) {
 	var loginEmail string
 	if len(p.Methods) > 0 {
 		loginEmail = p.Methods[0].Email

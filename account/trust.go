@@ -83,7 +83,7 @@ func cut(s string) (before, after string, ok bool) {
 
 // needTrust: in the browser, with trust on, a login that has just passed
 // mfa_authenticate is asked whether to trust the browser.
-func needTrust(s *core, _ context.Context, st *State, p *latch.PendingLogin, _ *latch.User) (bool, error) {
+func needTrust(s *core, _ context.Context, st *State, p *latch.PendingLogin, _ *latch.User, _ bool) (bool, error) {
 	return s.cfg.MFA.Trust && st.Client.Kind == latch.Browser &&
 		slices.Contains(p.Done, string(StageMFAAuthenticate)) && !slices.Contains(p.Done, string(StageMFATrust)), nil
 }

@@ -587,9 +587,12 @@ const StageMFASignupWebAuthn Stage = "mfa_signup_webauthn"
 // needPasskey: a login that began as a passkey (its first method is a
 // WebAuthn one) must have a credential to show for it; a passkey signup
 // has none until this stage.
-func needPasskey(c *core, ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User) (bool, error) {
+func needPasskey(c *core, ctx context.Context, _ *State, p *latch.PendingLogin, user *latch.User, signup bool) (bool, error) {
 	if len(p.Methods) == 0 || p.Methods[0].Method != "mfa" || p.Methods[0].Type != latch.AuthenticatorWebAuthn {
 		return false, nil
+	}
+	if signup {
+		return true, nil // the account is new: it has no passkey yet
 	}
 	list, err := (&MFA{c}).authenticatorsOf(ctx, user.ID)
 	if err != nil {

@@ -76,7 +76,7 @@ type querier interface {
 // the write pool.
 func (h *handle) w(ctx context.Context) querier {
 	if u := h.unit(ctx); u != nil {
-		return u.tx
+		return h.txq(u.tx)
 	}
 	return h.write
 }
@@ -87,20 +87,21 @@ func (h *handle) w(ctx context.Context) querier {
 // (on PostgreSQL) the unit usable: its caller may handle the error and go on.
 func (h *handle) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if u := h.unit(ctx); u != nil {
-		if _, err := u.tx.ExecContext(ctx, `SAVEPOINT latch_write`); err != nil {
+		q := h.txq(u.tx)
+		if _, err := q.ExecContext(ctx, `SAVEPOINT latch_write`); err != nil {
 			return err
 		}
 		if err := fn(u.tx); err != nil {
-			_, rerr := u.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT latch_write`)
+			_, rerr := q.ExecContext(ctx, `ROLLBACK TO SAVEPOINT latch_write`)
 			if rerr == nil {
-				_, rerr = u.tx.ExecContext(ctx, `RELEASE SAVEPOINT latch_write`)
+				_, rerr = q.ExecContext(ctx, `RELEASE SAVEPOINT latch_write`)
 			}
 			if rerr != nil {
 				return errors.Join(err, rerr)
 			}
 			return err
 		}
-		_, err := u.tx.ExecContext(ctx, `RELEASE SAVEPOINT latch_write`)
+		_, err := q.ExecContext(ctx, `RELEASE SAVEPOINT latch_write`)
 		return err
 	}
 	tx, err := h.write.BeginTx(ctx, nil)

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,6 +69,37 @@ func testStartSessionInUnit(t *testing.T, db *sqlstore.DB) {
 				}
 			}
 		})
+	}
+}
+
+// testStartSessionGoneUser: in a unit of work, a login of a user who is
+// gone fails with latch.ErrNotFound and writes nothing (it takes no
+// savepoint: the user's row is written first), and the unit goes on.
+func testStartSessionGoneUser(t *testing.T, db *sqlstore.DB) {
+	a := newAccount(t, db, "gone-unit")
+	s := &latch.Session{KeyHash: []byte("gone-user-new-key"), UserID: a.user.ID + 1000, Client: latch.App, Created: base, LastSeen: base,
+		Expires: base.Add(time.Hour), MaxExpires: base.Add(time.Hour)}
+	refresh := &latch.RefreshToken{Hash: []byte("gone-user-refresh"), Created: base, Expires: base.Add(time.Hour)}
+	err := db.Atomic(ctx, func(ctx context.Context) error {
+		if err := db.Sessions.StartSession(ctx, s, a.sess.ID, refresh); !errors.Is(err, latch.ErrNotFound) {
+			return fmt.Errorf("StartSession of a gone user: %v, want latch.ErrNotFound", err)
+		}
+		return db.Users.SetPassword(ctx, a.user.ID, "after-the-failure", base)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := db.Users.UserByID(ctx, a.user.ID); err != nil || u.PasswordHash != "after-the-failure" {
+		t.Errorf("the write after the failed login: %+v %v", u, err)
+	}
+	if _, _, err := db.Sessions.SessionByKey(ctx, s.KeyHash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("the failed login's session: %v", err)
+	}
+	if _, _, err := db.Sessions.SessionByKey(ctx, a.sess.KeyHash); err != nil {
+		t.Errorf("the failed login ended the session it would have replaced: %v", err)
+	}
+	if _, err := db.Refresh.RefreshTokenByHash(ctx, refresh.Hash); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("the failed login's refresh token: %v", err)
 	}
 }
 

@@ -55,42 +55,48 @@ const startSessionCTE = `WITH u AS (
 // in one transaction — one commit, so one disk flush per login: the end of
 // the session it replaces (0: none), the user's last login (s.Created), and
 // the first refresh token of its family (nil: none), whose SessionID it sets.
-// When the user is gone nothing is written and it fails (latch.ErrNotFound
-// on PostgreSQL, a foreign-key violation on SQLite).
+// When the user is gone nothing is written and it fails with
+// latch.ErrNotFound.
 //
-// On an engine with writable common table expressions (PostgreSQL) it is
-// one statement, one round trip, with no savepoint in a unit of work: like
-// any single-statement write, a failure there ends the unit (it is only
-// ever the last write of a login, whose failure fails the login). Elsewhere
-// it is a transaction of its own, or a savepoint in the unit of work.
+// In a unit of work it takes no savepoint: the user's row is written first,
+// so a login of a user who is gone leaves the unit as it was; any other
+// failure leaves the unit to be rolled back (it is only ever the last write
+// of a login, whose failure fails the login). On an engine with writable
+// common table expressions (PostgreSQL) it is one statement, one round trip.
 func (ss *Sessions) StartSession(ctx context.Context, s *latch.Session, replaces int64, refresh *latch.RefreshToken) (err error) {
 	defer ss.h.classify(&err)
 	h := ss.h
 	if h.d.WritableCTE {
 		return h.startSessionCTE(ctx, s, replaces, refresh)
 	}
-	return h.tx(ctx, func(tx *sql.Tx) error {
-		if err := h.insertSession(ctx, tx, s); err != nil {
+	if u := h.unit(ctx); u != nil {
+		return h.startSession(ctx, h.txq(u.tx), s, replaces, refresh)
+	}
+	return h.tx(ctx, func(tx *sql.Tx) error { return h.startSession(ctx, h.txq(tx), s, replaces, refresh) })
+}
+
+// startSession is StartSession as statements of a transaction, q.
+func (h *handle) startSession(ctx context.Context, q querier, s *latch.Session, replaces int64, refresh *latch.RefreshToken) error {
+	res, err := q.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, h.t(s.Created), s.UserID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errors.Join(err, fmt.Errorf("%w: no user %d", latch.ErrNotFound, s.UserID))
+	}
+	if err := h.insertSession(ctx, q, s); err != nil {
+		return err
+	}
+	if replaces != 0 {
+		if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
 			return err
 		}
-		if replaces != 0 {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, replaces); err != nil {
-				return err
-			}
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET last_login = $1 WHERE id = $2`, h.t(s.Created), s.UserID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errors.Join(err, fmt.Errorf("%w: no user %d", latch.ErrNotFound, s.UserID))
-		}
-		if refresh == nil {
-			return nil
-		}
-		refresh.SessionID = s.ID
-		return h.insertRefresh(ctx, tx, refresh)
-	})
+	}
+	if refresh == nil {
+		return nil
+	}
+	refresh.SessionID = s.ID
+	return h.insertRefresh(ctx, q, refresh)
 }
 
 // startSessionCTE is StartSession as one statement (startSessionCTE).

@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"sync"
 	"time"
+
+	"github.com/latchauth/latch"
 )
 
 // Dialect is what differs between the engines.
@@ -87,8 +89,12 @@ type handle struct {
 	// running it (SQLite).
 	stmts sync.Map
 	// wstmts holds the writer's prepared statements of the hottest writes
-	// (refresh-token rotation), by query text.
+	// (refresh-token rotation, and on a single-connection writer the writes
+	// of units of work: cachedTx), by query text.
 	wstmts sync.Map
+	// cacheWrites is set for a single-connection writer (SQLite), whose
+	// transactions run their writes as its prepared statements (cachedTx).
+	cacheWrites bool
 }
 
 // DefaultTouchDelay is how long a session touch waits to be written unless
@@ -112,7 +118,8 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	h := &handle{read: read, write: write, d: d}
+	single := write.Stats().MaxOpenConnections == 1
+	h := &handle{read: read, write: write, d: d, cacheWrites: single}
 	db := &DB{
 		h:        h,
 		Users:    &Users{h},
@@ -128,7 +135,7 @@ func New(read, write *sql.DB, d Dialect, opts ...Option) *DB {
 		Audit:          &Audit{h},
 		APIKeys:        &APIKeys{h},
 	}
-	if write.Stats().MaxOpenConnections == 1 {
+	if single {
 		db.Refresh.group = &rotations{}
 	}
 	db.writes = NewWriteCheck(db, WriteCheckInterval)
@@ -200,6 +207,56 @@ func (h *handle) preparedWrite(ctx context.Context, query string) (*sql.Stmt, er
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// cachedTx is a transaction that runs its statements as the writer's
+// prepared ones (preparedWrite): SQLite otherwise parses and plans each
+// statement again in every transaction, which costs more than running it.
+// A statement the writer has not prepared yet runs as it is and, in a unit
+// of work, is prepared once the unit has committed: until then the single
+// writer connection is the unit's.
+type cachedTx struct {
+	h  *handle
+	tx *sql.Tx
+}
+
+// txq returns what tx's writes go through: a cachedTx on a single-connection
+// writer, tx itself elsewhere (PostgreSQL's driver caches statements per
+// connection already).
+func (h *handle) txq(tx *sql.Tx) querier {
+	if h.cacheWrites {
+		return &cachedTx{h: h, tx: tx}
+	}
+	return tx
+}
+
+// stmt returns query's prepared statement bound to the transaction, or nil
+// when the writer has none yet.
+func (c *cachedTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := c.h.wstmts.Load(query); ok {
+		return c.tx.StmtContext(ctx, st.(*sql.Stmt))
+	}
+	if c.h.unit(ctx) != nil {
+		latch.AfterCommit(ctx, func() {
+			// A failure leaves the query to be parsed again next time.
+			c.h.preparedWrite(context.WithoutCancel(ctx), query)
+		})
+	}
+	return nil
+}
+
+func (c *cachedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.tx.ExecContext(ctx, query, args...)
+}
+
+func (c *cachedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.tx.QueryRowContext(ctx, query, args...)
 }
 
 // readRow runs a single-row read: in the unit of work of ctx if there is

@@ -45,6 +45,7 @@ func TestStore(t *testing.T) {
 		{"sessions", testSessions},
 		{"a login in one transaction", testStartSession},
 		{"a login in a unit of work", testStartSessionInUnit},
+		{"a login of a gone user in a unit of work", testStartSessionGoneUser},
 		{"users with no, one and two addresses", testCreateUserShapes},
 		{"touches are written together", testTouches},
 		{"concurrent writers", testConcurrentWriters},

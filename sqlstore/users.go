@@ -114,13 +114,14 @@ func (us *Users) CreateUser(ctx context.Context, u *latch.User, emails []latch.E
 		return h.uniqueErr(err)
 	}
 	err = h.tx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, insertUserQuery, userArgs...).Scan(&u.ID); err != nil {
+		q := h.txq(tx)
+		if err := q.QueryRowContext(ctx, insertUserQuery, userArgs...).Scan(&u.ID); err != nil {
 			return err
 		}
 		for i := range emails {
 			e := &emails[i]
 			e.UserID = u.ID
-			if err := tx.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			if err := q.QueryRowContext(ctx, `INSERT INTO email_addresses (user_id, email, verified, is_primary, created) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 				u.ID, strings.ToLower(e.Email), e.Verified, e.Primary, h.t(e.Created)).Scan(&e.ID); err != nil {
 				return err
 			}
