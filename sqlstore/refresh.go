@@ -60,20 +60,27 @@ func (rs *RefreshTokens) RefreshTokenByHash(ctx context.Context, hash []byte) (_
 	return t, err
 }
 
-// The two statements of a rotation. The claim leaves an earlier first use
-// in place (COALESCE), so that the caller can tell a repeat from its own use.
+// The statements of a rotation. The claim takes an unused token only, so
+// that a repeat writes nothing; the lookup then finds the token's first use,
+// in the same transaction.
 const (
-	claimRefreshQuery = `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $1) WHERE token_hash = $2 AND expires > $1
+	claimRefreshQuery = `UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND expires > $1 AND used_at IS NULL
 		RETURNING id, session_id, created, expires, used_at`
+	usedRefreshQuery = `SELECT id, session_id, created, expires, used_at FROM refresh_tokens
+		WHERE token_hash = $1 AND expires > $2 AND used_at IS NOT NULL`
 	insertRefreshQuery = `INSERT INTO refresh_tokens (token_hash, session_id, created, expires) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token_hash) DO NOTHING`
 )
 
 // rotateRefreshCTE is a rotation in one statement, for engines with
 // writable common table expressions (Dialect.WritableCTE): $1 now, $2 the
-// token's hash, $3 the successor's, $4 its lifetime in microseconds.
-const rotateRefreshCTE = `WITH used AS (
-		UPDATE refresh_tokens SET used_at = COALESCE(used_at, $1) WHERE token_hash = $2 AND expires > $1
+// token's hash, $3 the successor's, $4 its lifetime in microseconds. It
+// claims an unused token only; repeatRefreshCTE, with the same parameters,
+// answers a token used before (in a statement of its own, whose snapshot
+// sees the use that a concurrent claim may have committed since).
+const (
+	rotateRefreshCTE = `WITH used AS (
+		UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND expires > $1 AND used_at IS NULL
 		RETURNING id, session_id, created, expires, used_at
 	), successor AS (
 		INSERT INTO refresh_tokens (token_hash, session_id, created, expires)
@@ -81,6 +88,16 @@ const rotateRefreshCTE = `WITH used AS (
 		ON CONFLICT (token_hash) DO NOTHING
 	)
 	SELECT id, session_id, created, expires, used_at FROM used`
+	repeatRefreshCTE = `WITH used AS (
+		SELECT id, session_id, created, expires, used_at FROM refresh_tokens
+		WHERE token_hash = $2 AND expires > $1 AND used_at IS NOT NULL
+	), successor AS (
+		INSERT INTO refresh_tokens (token_hash, session_id, created, expires)
+		SELECT $3, session_id, used_at, used_at + $4::bigint * interval '1 microsecond' FROM used
+		ON CONFLICT (token_hash) DO NOTHING
+	)
+	SELECT id, session_id, created, expires, used_at FROM used`
+)
 
 // maxRotationBatch bounds how many rotations one group commit holds, so
 // that a burst does not keep the writer in one long transaction.
@@ -92,15 +109,18 @@ const maxRotationBatch = 64
 // first use and expiring ttl later; adding it again is a no-op, as
 // successors are derived from their token), and returns the token with the
 // time of its first use. Of concurrent callers exactly one sees UsedAt equal
-// to its own now. Errors: latch.ErrNotFound when no unexpired token has hash
-// (unknown, expired, or its session ended).
+// to its own now. A token used before is not written again: a repeat
+// writes nothing unless its successor is missing. Errors: latch.ErrNotFound
+// when no unexpired token has hash (unknown, expired, or its session ended),
+// which writes nothing either.
 //
 // When the writer is a single connection (SQLite), transactions run one at a
 // time anyway, and each commit waits for the disk: the rotations that arrive
 // while one commits are committed together in the next transaction, and
 // each caller is answered only once its own rotation has committed. In a
 // unit of work the rotation is part of it. On an engine with writable
-// common table expressions (PostgreSQL) the rotation is one statement.
+// common table expressions (PostgreSQL) the rotation is one statement (two
+// for a token used before).
 func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, now time.Time, next []byte, ttl time.Duration) (_ *latch.RefreshToken, err error) {
 	defer rs.h.classify(&err)
 	r := &rotation{ctx: ctx, hash: hash, next: next, now: now, ttl: ttl}
@@ -110,8 +130,14 @@ func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, no
 	case rs.h.d.WritableCTE:
 		// One statement, one round trip: claim and insert commit together.
 		t := &latch.RefreshToken{Hash: hash}
-		err = rs.h.w(ctx).QueryRowContext(ctx, rotateRefreshCTE, rs.h.t(now), hash, next, ttl.Microseconds()).
-			Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+		scan := func(query string) error {
+			return rs.h.w(ctx).QueryRowContext(ctx, query, rs.h.t(now), hash, next, ttl.Microseconds()).
+				Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+		}
+		err = scan(rotateRefreshCTE)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = scan(repeatRefreshCTE)
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, latch.ErrNotFound
 		}
@@ -121,13 +147,12 @@ func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, no
 		return t, nil
 	}
 	err = rs.h.tx(ctx, func(tx *sql.Tx) error {
-		claim, insert, err := prepareRotation(ctx, tx)
+		st, err := prepareRotation(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer claim.Close()
-		defer insert.Close()
-		return rs.h.rotate(ctx, claim, insert, r)
+		defer st.close()
+		return rs.h.rotate(ctx, st, r)
 	})
 	if err != nil {
 		return nil, err
@@ -147,13 +172,21 @@ type rotation struct {
 	committed chan struct{} // closed once t and err are set
 }
 
-// rotate runs r's two statements in the transaction that claim and insert
-// belong to. A token not found is r's answer (latch.ErrNotFound), not a
-// failure of the transaction: nothing was written for it.
-func (h *handle) rotate(ctx context.Context, claim, insert *sql.Stmt, r *rotation) error {
+// rotationStmts are a rotation's statements, prepared.
+type rotationStmts struct{ claim, used, insert *sql.Stmt }
+
+// rotate runs r in the transaction that st belong to: the claim, or for a
+// token used before the lookup of its first use, then the successor's
+// insert. A token not found is r's answer (latch.ErrNotFound), not a failure
+// of the transaction: nothing was written for it.
+func (h *handle) rotate(ctx context.Context, st rotationStmts, r *rotation) error {
 	t := &latch.RefreshToken{Hash: r.hash}
-	err := claim.QueryRowContext(ctx, h.t(r.now), r.hash).
+	err := st.claim.QueryRowContext(ctx, h.t(r.now), r.hash).
 		Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = st.used.QueryRowContext(ctx, r.hash, h.t(r.now)).
+			Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		r.t, r.err = nil, latch.ErrNotFound
 		return nil
@@ -161,38 +194,52 @@ func (h *handle) rotate(ctx context.Context, claim, insert *sql.Stmt, r *rotatio
 	if err != nil {
 		return err
 	}
-	if _, err := insert.ExecContext(ctx, r.next, t.SessionID, h.t(t.UsedAt), h.t(t.UsedAt.Add(r.ttl))); err != nil {
+	if _, err := st.insert.ExecContext(ctx, r.next, t.SessionID, h.t(t.UsedAt), h.t(t.UsedAt.Add(r.ttl))); err != nil {
 		return err
 	}
 	r.t, r.err = t, nil
 	return nil
 }
 
-// rotationStmts returns the writer's prepared claim and insert statements,
+// writerRotationStmts returns the writer's prepared rotation statements,
 // preparing them on first use: parsing them again for every rotation costs
 // SQLite more than running them. Not to be called while a transaction holds
 // a single-connection writer: there is no connection left to prepare on.
-func (h *handle) rotationStmts(ctx context.Context) (claim, insert *sql.Stmt, err error) {
-	if claim, err = h.preparedWrite(ctx, claimRefreshQuery); err != nil {
-		return nil, nil, err
+func (h *handle) writerRotationStmts(ctx context.Context) (st rotationStmts, err error) {
+	if st.claim, err = h.preparedWrite(ctx, claimRefreshQuery); err != nil {
+		return st, err
 	}
-	if insert, err = h.preparedWrite(ctx, insertRefreshQuery); err != nil {
-		return nil, nil, err
+	if st.used, err = h.preparedWrite(ctx, usedRefreshQuery); err != nil {
+		return st, err
 	}
-	return claim, insert, nil
+	if st.insert, err = h.preparedWrite(ctx, insertRefreshQuery); err != nil {
+		return st, err
+	}
+	return st, nil
 }
 
-// prepareRotation prepares the claim and insert statements in tx, a unit of
-// work; the caller closes them.
-func prepareRotation(ctx context.Context, tx *sql.Tx) (claim, insert *sql.Stmt, err error) {
-	if claim, err = tx.PrepareContext(ctx, claimRefreshQuery); err != nil {
-		return nil, nil, err
+// prepareRotation prepares the rotation statements in tx, a unit of work;
+// the caller closes them.
+func prepareRotation(ctx context.Context, tx *sql.Tx) (st rotationStmts, err error) {
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{{&st.claim, claimRefreshQuery}, {&st.used, usedRefreshQuery}, {&st.insert, insertRefreshQuery}} {
+		if *p.stmt, err = tx.PrepareContext(ctx, p.query); err != nil {
+			st.close()
+			return rotationStmts{}, err
+		}
 	}
-	if insert, err = tx.PrepareContext(ctx, insertRefreshQuery); err != nil {
-		claim.Close()
-		return nil, nil, err
+	return st, nil
+}
+
+// close closes the statements that st holds.
+func (st rotationStmts) close() {
+	for _, s := range []*sql.Stmt{st.claim, st.used, st.insert} {
+		if s != nil {
+			s.Close()
+		}
 	}
-	return claim, insert, nil
 }
 
 // rotations is the group commit of a single-connection writer: the queue of
@@ -332,7 +379,7 @@ func (h *handle) commitRotations(batch []*rotation) {
 
 // rotationTx runs rotations in one transaction of their own on the writer.
 func (h *handle) rotationTx(ctx context.Context, rotations []*rotation) error {
-	claim, insert, err := h.rotationStmts(ctx)
+	st, err := h.writerRotationStmts(ctx)
 	if err != nil {
 		return err
 	}
@@ -340,9 +387,9 @@ func (h *handle) rotationTx(ctx context.Context, rotations []*rotation) error {
 	if err != nil {
 		return err
 	}
-	claim, insert = tx.StmtContext(ctx, claim), tx.StmtContext(ctx, insert)
+	in := rotationStmts{tx.StmtContext(ctx, st.claim), tx.StmtContext(ctx, st.used), tx.StmtContext(ctx, st.insert)}
 	for _, r := range rotations {
-		if err := h.rotate(ctx, claim, insert, r); err != nil {
+		if err := h.rotate(ctx, in, r); err != nil {
 			tx.Rollback()
 			return err
 		}
