@@ -1,19 +1,13 @@
 package account_test
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
-	"github.com/latchauth/latch/password"
-	"github.com/latchauth/latch/ratelimit"
-	"github.com/latchauth/latch/sqlstore"
 )
 
 const grace = 5 * time.Second
@@ -279,45 +273,6 @@ func TestRefreshAfterSessionEnds(t *testing.T) {
 				t.Error("the session is still stored")
 			}
 		})
-	}
-}
-
-// staleRead is a refresh store whose reads predate every use of a token:
-// what a refresh sees when another use commits between its read and its
-// rotation.
-type staleRead struct{ *sqlstore.RefreshTokens }
-
-func (s staleRead) RefreshTokenByHash(ctx context.Context, hash []byte) (*latch.RefreshToken, error) {
-	t, err := s.RefreshTokens.RefreshTokenByHash(ctx, hash)
-	if t != nil {
-		t.UsedAt = time.Time{}
-	}
-	return t, err
-}
-
-// TestRefreshRaceLostToAnOldUse: a refresh that read its token unused but
-// finds, on rotating it, that it was spent longer ago than the grace window
-// is reuse: the session and its family are revoked.
-func TestRefreshRaceLostToAnOldUse(t *testing.T) {
-	h, _, st := jwtHarness(t, nil)
-	if _, _, err := h.svc.Tokens.Refresh(bg, st.RefreshToken); err != nil {
-		t.Fatal(err)
-	}
-	h.advance(grace + time.Second)
-	svc, err := account.New(account.Deps{Config: h.svc.Config(), Users: h.db.Users, Emails: h.db.Emails, Tokens: h.db.Tokens,
-		Sessions: h.db.Sessions, Refresh: staleRead{h.db.Refresh}, Lister: h.db.Users, Profiles: h.db.Users,
-		Authenticators: h.db.Authenticators, Tx: h.db, Mail: h.mail, Hasher: password.NewHasher(password.TestParams),
-		Limiter: ratelimit.NewMemory(h.clock), Events: h.events, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: h.clock, Signer: h.keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Wait)
-	if _, _, err := svc.Tokens.Refresh(bg, st.RefreshToken); !errors.Is(err, account.ErrInvalidRefresh) {
-		t.Fatalf("refresh losing to an old use: %v, want ErrInvalidRefresh", err)
-	}
-	if n := h.events.count(account.EventTokenReuse); n != 1 || h.sessionExists(st.Session.ID) {
-		t.Errorf("%d token.reuse_detected events, session kept %v; want 1 and revoked", n, h.sessionExists(st.Session.ID))
 	}
 }
 

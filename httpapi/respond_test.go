@@ -108,6 +108,25 @@ type (
 	}
 )
 
+// tokenPairJSON is the data of a refresh answer, as encoding/json would
+// marshal it.
+type tokenPairJSON struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+// TestAppendTokenPairJSON: the refresh answer written by hand is what
+// writeJSON writes for it.
+func TestAppendTokenPairJSON(t *testing.T) {
+	for i, s := range trickyStrings {
+		access, refresh := s, trickyStrings[(i+1)%len(trickyStrings)]
+		want := marshal(t, envelope{Status: 200, Data: tokenPairJSON{AccessToken: access, RefreshToken: refresh}}) + "\n"
+		if got := string(appendTokenPairJSON(nil, access, refresh)); got != want {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
 func TestAppendSessionJSON(t *testing.T) {
 	var methodLists [][]latch.AuthMethod
 	methodLists = append(methodLists, nil, []latch.AuthMethod{},

@@ -8,16 +8,12 @@ import (
 
 	"github.com/latchauth/latch"
 	"github.com/latchauth/latch/account"
+	"github.com/latchauth/latch/internal/jsonstr"
 )
 
 // tokensAPI serves the token endpoints: refresh for the app, access tokens for
 // the browser, and the JWKS.
 type tokensAPI struct{ s *Server }
-
-type tokenPairJSON struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-}
 
 // POST /_allauth/app/v1/tokens/refresh {refresh_token}: the next token pair.
 // A refused token is a plain {"status": 400}, as allauth answers.
@@ -41,8 +37,22 @@ func (a tokensAPI) refreshTokens(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, envelope{Status: http.StatusOK, Data: tokenPairJSON{AccessToken: access, RefreshToken: refresh}})
+	buf := bodyBuffer()
+	defer recycle(buf)
+	buf.Write(appendTokenPairJSON(buf.AvailableBuffer(), access, refresh))
+	writeBody(w, http.StatusOK, buf.Bytes())
 	return nil
+}
+
+// appendTokenPairJSON appends the 200 answer of a refresh, byte for byte as
+// writeJSON encodes it: written by hand, as the session answer is, because
+// encoding/json's reflection was ~3 % of a refresh.
+func appendTokenPairJSON(b []byte, access, refresh string) []byte {
+	b = append(b, `{"status":200,"data":{"access_token":`...)
+	b = jsonstr.Append(b, access, true)
+	b = append(b, `,"refresh_token":`...)
+	b = jsonstr.Append(b, refresh, true)
+	return append(b, "}}\n"...)
 }
 
 type accessTokenJSON struct {

@@ -20,6 +20,7 @@ func TestRotateRefreshToken(t *testing.T) {
 	tests := []engineTest{
 		{"a rotation claims the token once and adds its successor", testRotate},
 		{"an unknown, expired or ended token is not rotated", testRotateRefused},
+		{"a repeat or a refused token updates no row", testRotateRepeatReadOnly},
 		{"of concurrent rotations of one token exactly one is the first", testRotateRace},
 		{"concurrent rotations of many tokens all commit", testRotateMany},
 		{"a rotation that fails writes nothing, alone among concurrent ones", testRotateFailure},
@@ -128,6 +129,64 @@ func testRotateRefused(t *testing.T, db *sqlstore.DB) {
 	}
 	if _, err := db.Refresh.RotateRefreshToken(ctx, hash, base.Add(time.Minute), refreshHash("gus-next"), time.Hour); !errors.Is(err, latch.ErrNotFound) {
 		t.Errorf("token of an ended session: %v, want ErrNotFound", err)
+	}
+}
+
+// refuseUpdates makes every UPDATE of refresh_tokens fail until the test
+// ends: on SQLite with a TEMP trigger on the writer's one connection, on
+// PostgreSQL with a trigger in the test's own schema.
+func refuseUpdates(t *testing.T, db *sqlstore.DB) {
+	t.Helper()
+	stmts := []string{`CREATE TEMP TRIGGER refuse_update BEFORE UPDATE ON refresh_tokens
+		BEGIN SELECT RAISE(ABORT, 'refresh token updated'); END`}
+	drop := `DROP TRIGGER refuse_update`
+	if db.Dialect().Name == "postgres" {
+		stmts = []string{`CREATE FUNCTION refuse_update() RETURNS trigger LANGUAGE plpgsql AS
+			$$BEGIN RAISE EXCEPTION 'refresh token updated'; END$$`,
+			`CREATE TRIGGER refuse_update BEFORE UPDATE ON refresh_tokens FOR EACH ROW EXECUTE FUNCTION refuse_update()`}
+		drop = `DROP TRIGGER refuse_update ON refresh_tokens`
+	}
+	for _, q := range stmts {
+		if err := db.ExecWrite(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if err := db.ExecWrite(ctx, drop); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// testRotateRepeatReadOnly: rotating a token used before, or one that is
+// not there, touches no row (the answer comes from reads), so replays cost
+// no write; a repeat whose successor is missing still adds it.
+func testRotateRepeatReadOnly(t *testing.T, db *sqlstore.DB) {
+	a := newAccount(t, db, "omar")
+	hash, next := addRefresh(t, db, a.sess, "omar"), refreshHash("omar-next")
+	used, lost := addRefresh(t, db, a.sess, "omar-lost"), refreshHash("omar-lost-next")
+	now := base.Add(time.Minute)
+	if _, err := db.Refresh.RotateRefreshToken(ctx, hash, now, next, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Refresh.UseRefreshToken(ctx, used, now); err != nil {
+		t.Fatal(err)
+	}
+	refuseUpdates(t, db)
+	for _, tc := range []struct {
+		name       string
+		hash, next []byte
+	}{{"repeat", hash, next}, {"repeat without a successor", used, lost}} {
+		got, err := db.Refresh.RotateRefreshToken(ctx, tc.hash, now.Add(time.Second), tc.next, time.Hour)
+		if err != nil || !got.UsedAt.Equal(now) {
+			t.Errorf("%s: %+v, %v; want the first use %v", tc.name, got, err, now)
+		}
+		if !stored(t, db, tc.next) {
+			t.Errorf("%s: no successor stored", tc.name)
+		}
+	}
+	if _, err := db.Refresh.RotateRefreshToken(ctx, refreshHash("nobody"), now, refreshHash("nobody-next"), time.Hour); !errors.Is(err, latch.ErrNotFound) {
+		t.Errorf("unknown token: %v, want ErrNotFound", err)
 	}
 }
 
