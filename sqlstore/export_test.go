@@ -6,12 +6,13 @@ import "context"
 // commit's queue and whether a goroutine is committing them (false too when
 // the store has no group commit).
 func (rs *RefreshTokens) GroupState() (queued int, running bool) {
-	if rs.group == nil {
+	g := rs.batches()
+	if g == nil {
 		return 0, false
 	}
-	rs.group.mu.Lock()
-	defer rs.group.mu.Unlock()
-	return len(rs.group.queue), rs.group.running
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.queue), g.running
 }
 
 // ExecWrite runs a statement on the writer, or in the unit of work of ctx,
