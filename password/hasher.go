@@ -302,7 +302,7 @@ func Normalize(plain string) string {
 }
 
 // Hash returns an argon2id hash of plain, normalised by [Normalize], with a
-// fresh random salt, in the PHC format $argon2id$v=19$m=12288,t=3,p=4$<salt>$<key>.
+// fresh random salt, in the PHC format $argon2id$v=19$m=12288,t=3,p=1$<salt>$<key>.
 // Salt and key are standard base64 without padding. It returns an error only
 // if the Hasher's Params are invalid or the system refuses the memory.
 func (h *Hasher) Hash(plain string) (string, error) {
