@@ -85,7 +85,7 @@ var scenarios = []scenario{
 		func(t *target, _ int) (*wrkPlan, error) {
 			return wrkPost(t.host, "/_allauth/app/v1/auth/login", wrkLoginBody(t.users), uint64(time.Now().UnixNano())), nil
 		}},
-	{"hash", procHarness, "password.NewHasher(password.DefaultParams).Hash in the harness process (Latch idle): argon2id m=12 MiB t=3 p=4", prepareHash, nil},
+	{"hash", procHarness, "password.NewHasher(password.DefaultParams).Hash in the harness process (Latch idle): argon2id m=12 MiB t=3 p=1", prepareHash, nil},
 }
 
 func scenarioByName(name string) (scenario, bool) {

@@ -4,23 +4,20 @@
 //
 // New hashes are argon2id, stored in the PHC string format
 //
-//	$argon2id$v=19$m=12288,t=3,p=4$<salt>$<key>
+//	$argon2id$v=19$m=12288,t=3,p=1$<salt>$<key>
 //
 // where salt and key are standard base64 without padding. [DefaultParams]
-// (m=12 MiB, t=3, p=4, a 16-byte salt and a 32-byte key) is the argon2id
-// configuration of OWASP's Password Storage Cheat Sheet with m=12 MiB and
-// t=3, rated as strong as its first (m=19 MiB, t=2, Latch's default until
-// 2026-12) for less memory, with the four lanes RFC 9106 recommends. It
-// costs about 12 MiB of memory and a few tens of milliseconds of CPU per
+// (m=12 MiB, t=3, p=1, a 16-byte salt and a 32-byte key) is one of the
+// argon2id configurations OWASP's Password Storage Cheat Sheet recommends,
+// rated as strong as its first (m=19 MiB, t=2, Latch's default until
+// 2026-12) for less memory. It
+// costs about 12 MiB of memory and a few tens of milliseconds of one core per
 // hash. That is enough to make offline guessing of a leaked hash expensive,
-// because each guess needs the same memory. The lanes do not change that
-// work, but they are filled in parallel, on up to four cores, so a hash
-// takes a half (two cores) or a quarter of the time of one lane, and the
-// cores are kept busy by fewer hashes at once, each holding its arena a
-// shorter time. A [Hasher] runs at most [Params].MaxConcurrent (by default
-// enough to keep GOMAXPROCS cores busy: one on up to four cores) argon2
-// computations at once, and the others wait, so concurrent logins use at
-// most that many times Memory. Each
+// because each guess needs the same memory. It is also small enough that a
+// server on a few cores can still verify many logins per second without
+// running out of memory. A [Hasher] runs at most [Params].MaxConcurrent
+// (by default GOMAXPROCS) argon2 computations at once, and the others wait,
+// so concurrent logins use at most that many times Memory. Each
 // computation runs in one of the Hasher's arenas of Memory KiB, which are
 // mapped on first use, outside the Go heap, and reused: a hash allocates
 // no memory of its own, and the garbage collector neither scans the arenas

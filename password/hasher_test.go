@@ -41,15 +41,13 @@ const (
 )
 
 // Hashes of horse with salt 00 01 .. 0f, 32-byte key: argon2-cffi's
-// hash_secret with TestParams and with the first former default (m=19456,
-// t=2), and golang.org/x/crypto/argon2's IDKey with DefaultParams and with
-// the second former default, one lane (x/crypto gives argon2-cffi's answer
-// for the first too).
+// hash_secret with TestParams and with the former default (m=19456, t=2),
+// and golang.org/x/crypto/argon2's IDKey with DefaultParams (x/crypto gives
+// argon2-cffi's answer for the former default too).
 const (
-	phcTestParams     = "$argon2id$v=19$m=64,t=1,p=1$AAECAwQFBgcICQoLDA0ODw$ktxdZwGWI4aL3geSdeUi9LfoIT00FO2Fy8KsikERcog"
-	phcFormerDefault  = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
-	phcOneLaneDefault = "$argon2id$v=19$m=12288,t=3,p=1$AAECAwQFBgcICQoLDA0ODw$zCibVAF529as+ScNsZ6sL/H9D4iI00ajMEqLvRaQY2E"
-	phcDefaultParams  = "$argon2id$v=19$m=12288,t=3,p=4$AAECAwQFBgcICQoLDA0ODw$m6L91clRE3XJ13MgO+GNr+Q6tZNSGq4NjL4PUKBjyUA"
+	phcTestParams    = "$argon2id$v=19$m=64,t=1,p=1$AAECAwQFBgcICQoLDA0ODw$ktxdZwGWI4aL3geSdeUi9LfoIT00FO2Fy8KsikERcog"
+	phcFormerDefault = "$argon2id$v=19$m=19456,t=2,p=1$AAECAwQFBgcICQoLDA0ODw$gYJZtjEAJqjg26xdLmknq8/bB7MiWPrE9hsYuA+SkIU"
+	phcDefaultParams = "$argon2id$v=19$m=12288,t=3,p=1$AAECAwQFBgcICQoLDA0ODw$zCibVAF529as+ScNsZ6sL/H9D4iI00ajMEqLvRaQY2E"
 )
 
 func newTestHasher(t testing.TB) *Hasher {
@@ -67,9 +65,9 @@ func TestParamsValid(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	want := Params{Memory: 12288, Time: 3, Threads: 4, SaltLen: 16, KeyLen: 32}
+	want := Params{Memory: 12288, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}
 	if DefaultParams != want {
-		t.Errorf("DefaultParams = %+v, want OWASP's m and t with RFC 9106's lanes, %+v", DefaultParams, want)
+		t.Errorf("DefaultParams = %+v, want OWASP's %+v", DefaultParams, want)
 	}
 }
 
@@ -114,7 +112,7 @@ func TestHashDefaultParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=12288,t=3,p=4$") {
+	if !strings.HasPrefix(encoded, "$argon2id$v=19$m=12288,t=3,p=1$") {
 		t.Errorf("Hash = %q, want DefaultParams prefix", encoded)
 	}
 	// A hash made by x/crypto's argon2 with the same parameters.
@@ -124,12 +122,9 @@ func TestHashDefaultParams(t *testing.T) {
 	}
 	// One made by the argon2 reference implementation (via argon2-cffi)
 	// with the former default verifies, and asks to move to the current one.
-	// So does the one-lane default of 2026-12-03.
-	for name, former := range map[string]string{"m=19456,t=2": phcFormerDefault, "m=12288,t=3,p=1": phcOneLaneDefault} {
-		ok, rehash, err = h.Verify(former, horse)
-		if !ok || !rehash || err != nil {
-			t.Errorf("Verify(former default %s) = %v, %v, %v; want true, true, nil", name, ok, rehash, err)
-		}
+	ok, rehash, err = h.Verify(phcFormerDefault, horse)
+	if !ok || !rehash || err != nil {
+		t.Errorf("Verify(former default) = %v, %v, %v; want true, true, nil", ok, rehash, err)
 	}
 }
 
@@ -605,14 +600,7 @@ func TestMaxConcurrent(t *testing.T) {
 
 func TestMaxConcurrentDefault(t *testing.T) {
 	if got, want := cap(NewHasher(TestParams).slots), runtime.GOMAXPROCS(0); got != want {
-		t.Errorf("default limit %d, want GOMAXPROCS %d for one lane", got, want)
-	}
-	for _, tc := range []struct{ threads, procs, want int }{
-		{1, 2, 2}, {4, 1, 1}, {4, 2, 1}, {4, 3, 1}, {4, 4, 1}, {4, 6, 2}, {4, 8, 2}, {2, 5, 3}, {8, 64, 8},
-	} {
-		if got := (Params{Threads: uint8(tc.threads)}).Hashes(tc.procs); got != tc.want {
-			t.Errorf("p=%d on %d cores: %d hashes at once, want %d", tc.threads, tc.procs, got, tc.want)
-		}
+		t.Errorf("default limit %d, want GOMAXPROCS %d", got, want)
 	}
 	p := TestParams
 	p.MaxConcurrent = -1

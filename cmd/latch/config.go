@@ -502,7 +502,7 @@ var settings = []setting{
 	{"LATCH_ARGON2_ITERATIONS", "3", "argon2id iterations (OWASP: 3 with 12288 KiB, or 2 with 19456)", func(c *config, v string) error {
 		return parseUint32(v, 1, 100, &c.Argon2.Time)
 	}},
-	{"LATCH_ARGON2_PARALLELISM", "4", "argon2id lanes, filled in parallel on up to as many cores (RFC 9106: 4; the same work as 1, in less time and fewer arenas at once)", func(c *config, v string) error {
+	{"LATCH_ARGON2_PARALLELISM", "1", "argon2id lanes (OWASP: 1)", func(c *config, v string) error {
 		var n uint32
 		err := parseUint32(v, 1, 64, &n)
 		c.Argon2.Threads = uint8(n)

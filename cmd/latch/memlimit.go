@@ -40,8 +40,7 @@ const cgroupRoot = "/"
 type memoryPlan struct {
 	// goLimit is the GOMEMLIMIT to set, in bytes; 0 leaves it alone.
 	goLimit int64
-	// hashes is the Hasher's MaxConcurrent (0: enough for every core,
-	// [password.Params.Hashes]).
+	// hashes is the Hasher's MaxConcurrent (0: one per core).
 	hashes int
 	// warning, if set, says that an explicit LATCH_ARGON2_MAX_CONCURRENT
 	// does not fit the limit.
@@ -51,8 +50,8 @@ type memoryPlan struct {
 // planMemory divides limit, a container's memory limit in bytes (0: none),
 // between the argon2 arenas of p and the Go heap. Without a limit it
 // changes nothing. With one, argon2 runs at most as many hashes at once as
-// leave memMinHeap for the heap (at least one), fewer than keep procs cores
-// busy only if those would not fit, unless p.MaxConcurrent was set; and, unless
+// leave memMinHeap for the heap (at least one), fewer than procs only if
+// procs would not fit, unless p.MaxConcurrent was set; and, unless
 // goLimitSet (GOMEMLIMIT was given), the Go heap gets what is left after the
 // headroom and the arenas.
 func planMemory(limit int64, goLimitSet bool, p password.Params, procs int) memoryPlan {
@@ -66,7 +65,7 @@ func planMemory(limit int64, goLimitSet bool, p password.Params, procs int) memo
 	n := int64(p.MaxConcurrent)
 	switch {
 	case n == 0:
-		n = min(int64(p.Hashes(procs)), fits)
+		n = min(int64(procs), fits)
 		plan.hashes = int(n)
 	case n > fits:
 		plan.warning = fmt.Sprintf("LATCH_ARGON2_MAX_CONCURRENT=%d: %d argon2 arenas of %d MiB leave less than %d MiB of the %d MiB memory limit for the rest of Latch; %d would",

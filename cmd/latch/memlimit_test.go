@@ -84,9 +84,6 @@ func TestPlanMemory(t *testing.T) {
 	const mib = 1 << 20
 	def := password.DefaultParams
 	def.Memory = 19 * 1024 // 19 MiB arenas, as the arithmetic below has them
-	def.Threads = 1        // one lane: a hash per core keeps the cores busy
-	lanes4 := def
-	lanes4.Threads = 4
 	explicit := func(n int) password.Params { p := def; p.MaxConcurrent = n; return p }
 	for _, tc := range []struct {
 		name       string
@@ -101,8 +98,6 @@ func TestPlanMemory(t *testing.T) {
 		{"no limit, explicit", 0, false, explicit(3), 8, memoryPlan{hashes: 3}, false},
 		// 256 MiB: 25.6 MiB headroom, room for 10 arenas; 2 cores.
 		{"roomy", 256 * mib, false, def, 2, memoryPlan{goLimit: 256*mib - 256*mib/10 - 2*19*mib, hashes: 2}, false},
-		// Four lanes: two hashes keep 8 cores busy.
-		{"four lanes", 256 * mib, false, lanes4, 8, memoryPlan{goLimit: 256*mib - 256*mib/10 - 2*19*mib, hashes: 2}, false},
 		// 128 MiB: 16 MiB headroom, (128-16-32)/19 = 4 arenas fit; 8 cores.
 		{"cores above what fits", 128 * mib, false, def, 8, memoryPlan{goLimit: 128*mib - 16*mib - 4*19*mib, hashes: 4}, false},
 		// 64 MiB: (64-16-32)/19 = 0, so 1.
