@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/latchauth/latch/password"
 )
@@ -20,16 +21,18 @@ const defaultGCPercent = 200
 
 // hashingGCPercent is Latch's GOGC, unless the environment sets one, while
 // the password Hasher has argon2 arenas mapped (from a computation until
-// they have been idle for 2 s): Go's default. The arenas (12 MiB each by default, two
-// on two cores) are outside the Go heap, so at 200 the heap grew by twice
-// its live size on top of them, at the peak of the process's memory.
-// Measured during logins and signups at 16 and 64 connections (SQLite and
-// PostgreSQL): the heap reached 8–18 MB before a collection at 200, 4–14 MB
-// at 100, and peak RSS fell by 4–7 MiB. The price is two to three times as
-// many collections, one per 30–100 logins or signups, each marking a live
-// heap of 1–5 MB: little beside a login's argon2 computation (59 million
-// instructions). Session checks, once the arenas are released, run at 200.
-const hashingGCPercent = 100
+// they have been idle for 2 s). The arenas (12 MiB each by default, two on
+// two cores) are outside the Go heap, so the heap's headroom comes on top
+// of them at the peak of the process's memory. The live heap during logins
+// and signups is 3–5 MB (gctrace), so at 50 the heap stays under ~7 MB; at
+// 100 it reached 8–10 MB, at 200 8–18 MB. Logins and signups alone, SQLite,
+// 16 and 64 connections: peak RSS 66–71 MiB at 100, 64–67 MiB at 50 (with
+// the heap returned to the system when hashing starts, below), 60–63 MiB
+// on PostgreSQL. The price is one collection per 15–30 logins or signups,
+// each marking 3–5 MB: little beside a login's argon2 computation (59
+// million instructions). Session checks, once the arenas are released, run
+// at defaultGCPercent.
+const hashingGCPercent = 50
 
 // tuneGC sets defaultGCPercent unless the process's GOGC is set (the
 // runtime has applied that one already), and stops the runtime sampling
@@ -55,11 +58,27 @@ func gcWhileHashing() password.Option {
 	return password.OnArenaMemory(arenaGC)
 }
 
-// arenaGC sets the GC percent for bytes of argon2 arenas mapped.
+// arenaGC sets the GC percent for bytes of argon2 arenas mapped, and when
+// the first arena of a burst of hashing is mapped returns the heap's free
+// pages to the system (in the background: arenaGC is called under the
+// Hasher's lock), so that the arenas are not added on top of what the heap
+// kept from the session checks before. The Hasher calls it in order.
 func arenaGC(bytes int64) {
-	if bytes > 0 {
-		debug.SetGCPercent(hashingGCPercent)
-	} else {
+	if bytes <= 0 {
+		hashing.Store(false)
 		debug.SetGCPercent(defaultGCPercent)
+		return
+	}
+	if hashing.CompareAndSwap(false, true) {
+		debug.SetGCPercent(hashingGCPercent)
+		go releaseHeap()
 	}
 }
+
+// hashing says whether arenaGC last saw arenas mapped (atomic: tests run
+// more than one Hasher in the process).
+var hashing atomic.Bool
+
+// releaseHeap is debug.FreeOSMemory: a collection, then every free page of
+// the heap returned to the system. Tests count its calls.
+var releaseHeap = debug.FreeOSMemory

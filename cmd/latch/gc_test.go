@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // TestTuneGC: without GOGC in the environment serve runs the collector at
@@ -47,11 +48,15 @@ func TestTuneGCMemProfile(t *testing.T) {
 
 // TestGCWhileHashing: with GOGC unset, the collector runs at
 // hashingGCPercent while the Hasher has arenas mapped and at
-// defaultGCPercent once they are unmapped; with GOGC set, the Hasher gets
-// no option and the GC percent is left alone.
+// defaultGCPercent once they are unmapped, and returns the heap's free pages
+// to the system once per burst of hashing, when its first arena is mapped;
+// with GOGC set, the Hasher gets no option and the GC percent is left alone.
 func TestGCWhileHashing(t *testing.T) {
 	before := debug.SetGCPercent(defaultGCPercent)
 	defer debug.SetGCPercent(before)
+	released := make(chan struct{}, 10)
+	defer func(f func()) { releaseHeap = f }(releaseHeap)
+	releaseHeap = func() { released <- struct{}{} }
 
 	t.Setenv("GOGC", "150") // restored after the test
 	if gcWhileHashing() != nil {
@@ -62,17 +67,32 @@ func TestGCWhileHashing(t *testing.T) {
 		t.Fatal("GOGC unset: no Hasher option")
 	}
 	for _, c := range []struct {
-		bytes int64
-		want  int
+		bytes   int64
+		want    int
+		release bool // the heap's free pages returned
 	}{
-		{19 << 20, hashingGCPercent},
-		{38 << 20, hashingGCPercent},
-		{19 << 20, hashingGCPercent},
-		{0, defaultGCPercent},
+		{12 << 20, hashingGCPercent, true},
+		{24 << 20, hashingGCPercent, false},
+		{12 << 20, hashingGCPercent, false},
+		{0, defaultGCPercent, false},
+		{12 << 20, hashingGCPercent, true}, // the next burst
+		{0, defaultGCPercent, false},
 	} {
 		arenaGC(c.bytes)
 		if got := debug.SetGCPercent(c.want); got != c.want {
 			t.Errorf("%d bytes of arenas: GC percent %d, want %d", c.bytes, got, c.want)
 		}
+		if c.release {
+			select {
+			case <-released:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%d bytes of arenas, the first of a burst: the heap was not released", c.bytes)
+			}
+		}
+	}
+	select {
+	case <-released:
+		t.Error("the heap was released more than once per burst")
+	case <-time.After(50 * time.Millisecond):
 	}
 }
