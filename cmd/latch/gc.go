@@ -55,30 +55,32 @@ func gcWhileHashing() password.Option {
 	if _, set := os.LookupEnv("GOGC"); set {
 		return nil
 	}
-	return password.OnArenaMemory(arenaGC)
+	t := &gcTuner{setPercent: debug.SetGCPercent, release: debug.FreeOSMemory}
+	return password.OnArenaMemory(t.arenaMemory)
 }
 
-// arenaGC sets the GC percent for bytes of argon2 arenas mapped, and when
-// the first arena of a burst of hashing is mapped returns the heap's free
-// pages to the system (in the background: arenaGC is called under the
-// Hasher's lock), so that the arenas are not added on top of what the heap
-// kept from the session checks before. The Hasher calls it in order.
-func arenaGC(bytes int64) {
+// gcTuner follows one Hasher's arena memory. Its state is its own, so that
+// Hashers started and stopped by other servers in the process (tests run
+// many) do not change what it sees.
+type gcTuner struct {
+	hashing    atomic.Bool   // arenas mapped at the last call
+	setPercent func(int) int // debug.SetGCPercent
+	release    func()        // debug.FreeOSMemory: a collection, then the heap's free pages returned to the system
+}
+
+// arenaMemory sets the GC percent for bytes of argon2 arenas mapped, and
+// when the first arena of a burst of hashing is mapped returns the heap's
+// free pages to the system (in the background: the Hasher calls it under
+// its lock), so that the arenas are not added on top of what the heap kept
+// from the session checks before. The Hasher calls it in order.
+func (t *gcTuner) arenaMemory(bytes int64) {
 	if bytes <= 0 {
-		hashing.Store(false)
-		debug.SetGCPercent(defaultGCPercent)
+		t.hashing.Store(false)
+		t.setPercent(defaultGCPercent)
 		return
 	}
-	if hashing.CompareAndSwap(false, true) {
-		debug.SetGCPercent(hashingGCPercent)
-		go releaseHeap()
+	if t.hashing.CompareAndSwap(false, true) {
+		t.setPercent(hashingGCPercent)
+		go t.release()
 	}
 }
-
-// hashing says whether arenaGC last saw arenas mapped (atomic: tests run
-// more than one Hasher in the process).
-var hashing atomic.Bool
-
-// releaseHeap is debug.FreeOSMemory: a collection, then every free page of
-// the heap returned to the system. Tests count its calls.
-var releaseHeap = debug.FreeOSMemory

@@ -46,18 +46,9 @@ func TestTuneGCMemProfile(t *testing.T) {
 	}
 }
 
-// TestGCWhileHashing: with GOGC unset, the collector runs at
-// hashingGCPercent while the Hasher has arenas mapped and at
-// defaultGCPercent once they are unmapped, and returns the heap's free pages
-// to the system once per burst of hashing, when its first arena is mapped;
-// with GOGC set, the Hasher gets no option and the GC percent is left alone.
+// TestGCWhileHashing: with GOGC set, the Hasher gets no option; with it
+// unset, it gets one.
 func TestGCWhileHashing(t *testing.T) {
-	before := debug.SetGCPercent(defaultGCPercent)
-	defer debug.SetGCPercent(before)
-	released := make(chan struct{}, 10)
-	defer func(f func()) { releaseHeap = f }(releaseHeap)
-	releaseHeap = func() { released <- struct{}{} }
-
 	t.Setenv("GOGC", "150") // restored after the test
 	if gcWhileHashing() != nil {
 		t.Error("GOGC set: a Hasher option, want none")
@@ -65,6 +56,20 @@ func TestGCWhileHashing(t *testing.T) {
 	os.Unsetenv("GOGC")
 	if gcWhileHashing() == nil {
 		t.Fatal("GOGC unset: no Hasher option")
+	}
+}
+
+// TestGCTuner: the collector runs at hashingGCPercent while the Hasher has
+// arenas mapped and at defaultGCPercent once they are unmapped, and the
+// heap's free pages are returned to the system once per burst of hashing,
+// when its first arena is mapped. The tuner's GC percent and release are the
+// test's, so other servers' Hashers in the process cannot change them.
+func TestGCTuner(t *testing.T) {
+	percent := 0
+	released := make(chan struct{}, 10)
+	tuner := &gcTuner{
+		setPercent: func(p int) int { old := percent; percent = p; return old },
+		release:    func() { released <- struct{}{} },
 	}
 	for _, c := range []struct {
 		bytes   int64
@@ -78,9 +83,9 @@ func TestGCWhileHashing(t *testing.T) {
 		{12 << 20, hashingGCPercent, true}, // the next burst
 		{0, defaultGCPercent, false},
 	} {
-		arenaGC(c.bytes)
-		if got := debug.SetGCPercent(c.want); got != c.want {
-			t.Errorf("%d bytes of arenas: GC percent %d, want %d", c.bytes, got, c.want)
+		tuner.arenaMemory(c.bytes)
+		if percent != c.want {
+			t.Errorf("%d bytes of arenas: GC percent %d, want %d", c.bytes, percent, c.want)
 		}
 		if c.release {
 			select {
