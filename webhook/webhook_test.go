@@ -68,7 +68,10 @@ func TestDeliveries(t *testing.T) {
 			}); !errors.Is(err, boom) {
 				t.Fatal(err)
 			}
-			at := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+			// A recent event: deliveries are retried for RetryFor (24 h) from
+			// the event's time, so a fixed date in the past made this test
+			// fail from a day after it was written.
+			at := time.Now().UTC().Truncate(time.Second)
 			if err := db.Atomic(ctx, func(ctx context.Context) error {
 				return sink.Record(ctx, &latch.Event{Type: "user.logged_in", At: at, User: user, Data: []latch.EventField{{Key: "method", Value: "password"}}})
 			}); err != nil {
@@ -95,7 +98,7 @@ func TestDeliveries(t *testing.T) {
 			if err := json.Unmarshal(r.body, &body); err != nil {
 				t.Fatal(err)
 			}
-			if body["id"] != r.id || !strings.HasPrefix(r.id, "evt_") || body["type"] != "user.logged_in" || body["at"] != "2026-12-03T09:00:00Z" ||
+			if body["id"] != r.id || !strings.HasPrefix(r.id, "evt_") || body["type"] != "user.logged_in" || body["at"] != at.Format(time.RFC3339) ||
 				body["user"].(map[string]any)["email"] != "ann@example.com" || body["data"].(map[string]any)["method"] != "password" {
 				t.Errorf("body %s, id %s", r.body, r.id)
 			}
@@ -120,6 +123,56 @@ func unix(t *testing.T, s string) time.Time {
 
 // TestSignature pins the signature against an HMAC computed by hand
 // (openssl dgst -sha256 -hmac secret of "1700000000.{}").
+// TestDeliveryGivenUp on each engine: a delivery whose event is older than
+// RetryFor is given up at its first failure and kept as failed, not retried.
+func TestDeliveryGivenUp(t *testing.T) {
+	for _, e := range testdb.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			db := e.Open(t)
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				w.WriteHeader(500)
+			}))
+			defer srv.Close()
+			eps, err := webhook.Parse(`[{"url":"`+srv.URL+`/hook","secret":"a-webhook-secret-of-32-characters","events":["user.logged_in"]}]`, account.Events)
+			if err != nil {
+				t.Fatal(err)
+			}
+			results := make(chan string, 10)
+			d := webhook.Start(webhook.Config{Endpoints: eps, Outbox: db.Outbox, Backoff: 20 * time.Millisecond, Poll: 20 * time.Millisecond,
+				RetryFor: time.Hour, Observe: func(r string) { results <- r }})
+			defer d.Close()
+			sink := webhook.NewSink(eps, db.Outbox, d.Wake)
+			ctx := context.Background()
+			old := &latch.Event{Type: "user.logged_in", At: time.Now().Add(-2 * time.Hour), User: &latch.User{PublicID: "6f1c7a8e-0000-4000-8000-000000000002"}}
+			if err := db.Atomic(ctx, func(ctx context.Context) error { return sink.Record(ctx, old) }); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case r := <-results:
+				if r != "failed" {
+					t.Fatalf("first attempt: %s, want failed (the event is older than RetryFor)", r)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("no attempt in 10 s")
+			}
+			time.Sleep(100 * time.Millisecond) // a retry would come now
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != 1 {
+				t.Errorf("%d calls, want 1", calls)
+			}
+			if pending, failed, _ := db.Outbox.OutboxCounts(ctx, webhook.Topic); pending != 0 || failed != 1 {
+				t.Errorf("outbox: %d pending, %d failed, want 0 and 1", pending, failed)
+			}
+		})
+	}
+}
+
 func TestSignature(t *testing.T) {
 	got := webhook.Sign("secret", time.Unix(1700000000, 0), []byte("{}"))
 	if got != "t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163" {
