@@ -157,7 +157,7 @@ func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, no
 		return g.do(ctx, rs.h, r)
 	}
 	if u := rs.h.unit(ctx); u != nil && rs.h.d.WritableCTE {
-		err = rs.h.rotationStatement(ctx, u.tx, []*rotation{r})
+		err = rotationStatement(ctx, &rs.h.d, u.tx, []*rotation{r})
 	} else {
 		err = rs.h.tx(ctx, func(tx *sql.Tx) error {
 			st, err := prepareRotation(ctx, tx)
@@ -165,7 +165,7 @@ func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, no
 				return err
 			}
 			defer st.close()
-			return rs.h.rotate(ctx, st, r)
+			return r.run(ctx, &rs.h.d, st)
 		})
 	}
 	if err != nil {
@@ -178,8 +178,8 @@ func (rs *RefreshTokens) RotateRefreshToken(ctx context.Context, hash []byte, no
 // one: rotateOneRefreshCTE), then repeatRefreshCTE for each token the batch
 // did not claim (used before, a second rotation of a token in the batch, or
 // not there), and sets each one's answer. q is the write pool or a unit of
-// work's transaction.
-func (h *handle) rotationStatement(ctx context.Context, q rowsQuerier, rotations []*rotation) error {
+// work's transaction; d is its engine's.
+func rotationStatement(ctx context.Context, d *Dialect, q rowsQuerier, rotations []*rotation) error {
 	seen := make(map[string]bool, len(rotations))
 	distinct := make([]*rotation, 0, len(rotations))
 	for _, r := range rotations {
@@ -191,7 +191,7 @@ func (h *handle) rotationStatement(ctx context.Context, q rowsQuerier, rotations
 	}
 	var err error
 	if len(distinct) == 1 {
-		err = h.rotateOne(ctx, q, rotateOneRefreshCTE, distinct[0])
+		err = distinct[0].runOne(ctx, d, q, rotateOneRefreshCTE)
 	} else {
 		err = claimBatch(ctx, q, distinct)
 	}
@@ -200,7 +200,7 @@ func (h *handle) rotationStatement(ctx context.Context, q rowsQuerier, rotations
 	}
 	for _, r := range rotations {
 		if r.t == nil {
-			if err := h.rotateOne(ctx, q, repeatRefreshCTE, r); err != nil {
+			if err := r.runOne(ctx, d, q, repeatRefreshCTE); err != nil {
 				return err
 			}
 		}
@@ -208,11 +208,11 @@ func (h *handle) rotationStatement(ctx context.Context, q rowsQuerier, rotations
 	return nil
 }
 
-// rotateOne runs query, rotateOneRefreshCTE or repeatRefreshCTE, for r on q
+// runOne runs query, rotateOneRefreshCTE or repeatRefreshCTE, for r on q
 // and answers r if it returns the token.
-func (h *handle) rotateOne(ctx context.Context, q querier, query string, r *rotation) error {
+func (r *rotation) runOne(ctx context.Context, d *Dialect, q querier, query string) error {
 	t := &latch.RefreshToken{Hash: r.hash}
-	err := q.QueryRowContext(ctx, query, h.t(r.now), r.hash, r.next, r.ttl.Microseconds()).
+	err := q.QueryRowContext(ctx, query, d.Time(r.now), r.hash, r.next, r.ttl.Microseconds()).
 		Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
 	switch {
 	case err == nil:
@@ -272,16 +272,16 @@ type rotation struct {
 // rotationStmts are a rotation's statements, prepared.
 type rotationStmts struct{ claim, used, insert *sql.Stmt }
 
-// rotate runs r in the transaction that st belong to: the claim, or for a
+// run runs r in the transaction that st belong to: the claim, or for a
 // token used before the lookup of its first use, then the successor's
 // insert. A token not found is r's answer (latch.ErrNotFound), not a failure
 // of the transaction: nothing was written for it.
-func (h *handle) rotate(ctx context.Context, st rotationStmts, r *rotation) error {
+func (r *rotation) run(ctx context.Context, d *Dialect, st rotationStmts) error {
 	t := &latch.RefreshToken{Hash: r.hash}
-	err := st.claim.QueryRowContext(ctx, h.t(r.now), r.hash).
+	err := st.claim.QueryRowContext(ctx, d.Time(r.now), r.hash).
 		Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
 	if errors.Is(err, sql.ErrNoRows) {
-		err = st.used.QueryRowContext(ctx, r.hash, h.t(r.now)).
+		err = st.used.QueryRowContext(ctx, r.hash, d.Time(r.now)).
 			Scan(&t.ID, &t.SessionID, instant{&t.Created}, instant{&t.Expires}, instant{&t.UsedAt})
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -291,7 +291,7 @@ func (h *handle) rotate(ctx context.Context, st rotationStmts, r *rotation) erro
 	if err != nil {
 		return err
 	}
-	if _, err := st.insert.ExecContext(ctx, r.next, t.SessionID, h.t(t.UsedAt), h.t(t.UsedAt.Add(r.ttl))); err != nil {
+	if _, err := st.insert.ExecContext(ctx, r.next, t.SessionID, d.Time(t.UsedAt), d.Time(t.UsedAt.Add(r.ttl))); err != nil {
 		return err
 	}
 	r.t, r.err = t, nil
@@ -410,7 +410,7 @@ func (g *rotations) drain(h *handle) {
 			continue
 		}
 		g.mu.Unlock()
-		h.commitRotations(batch)
+		g.commit(h, batch)
 		for _, r := range batch {
 			close(r.committed)
 		}
@@ -437,13 +437,13 @@ func (g *rotations) park(idle *time.Timer) bool {
 	return false
 }
 
-// commitRotations runs the rotations of batch whose callers still wait in
+// commit runs the rotations of batch whose callers still wait in
 // one transaction and sets each one's answer. If the transaction fails (a
 // statement of one rotation, or the commit), it is rolled back and each
 // rotation is tried again in a transaction of its own, so that one bad
 // rotation fails alone and a failure of the database fails every one, with
 // nothing of them written.
-func (h *handle) commitRotations(batch []*rotation) {
+func (g *rotations) commit(h *handle, batch []*rotation) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -461,7 +461,7 @@ func (h *handle) commitRotations(batch []*rotation) {
 	commit := h.rotationTx
 	if h.d.WritableCTE {
 		commit = func(ctx context.Context, rotations []*rotation) error {
-			return h.rotationStatement(ctx, h.write, rotations)
+			return rotationStatement(ctx, &h.d, h.write, rotations)
 		}
 	}
 	err := commit(ctx, live)
@@ -492,7 +492,7 @@ func (h *handle) rotationTx(ctx context.Context, rotations []*rotation) error {
 	}
 	in := rotationStmts{tx.StmtContext(ctx, st.claim), tx.StmtContext(ctx, st.used), tx.StmtContext(ctx, st.insert)}
 	for _, r := range rotations {
-		if err := h.rotate(ctx, in, r); err != nil {
+		if err := r.run(ctx, &h.d, in); err != nil {
 			tx.Rollback()
 			return err
 		}
