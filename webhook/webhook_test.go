@@ -121,8 +121,6 @@ func unix(t *testing.T, s string) time.Time {
 	return time.Unix(n, 0)
 }
 
-// TestSignature pins the signature against an HMAC computed by hand
-// (openssl dgst -sha256 -hmac secret of "1700000000.{}").
 // TestDeliveryGivenUp on each engine: a delivery whose event is older than
 // RetryFor is given up at its first failure and kept as failed, not retried.
 func TestDeliveryGivenUp(t *testing.T) {
@@ -173,6 +171,8 @@ func TestDeliveryGivenUp(t *testing.T) {
 	}
 }
 
+// TestSignature pins the signature against an HMAC computed by hand
+// (openssl dgst -sha256 -hmac secret of "1700000000.{}").
 func TestSignature(t *testing.T) {
 	got := webhook.Sign("secret", time.Unix(1700000000, 0), []byte("{}"))
 	if got != "t=1700000000,v1=b8569b78799ff9e3cbff0fc2d63a33a2b57f3282abd07c37ae5e8e7d79a5f163" {
